@@ -1,0 +1,1 @@
+"""Factor spaces, ground-truth data, splits, intervention pairs and in-memory sets."""

@@ -1,0 +1,143 @@
+"""In-memory ground-truth data: a toy set computed from its codes, and a user's own labelled arrays."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from .data import GroundTruthData
+from .factors import Factor, FactorSpace
+from .rng import AnyRNG, uniform
+from ..registry import register
+
+
+class ToyData(GroundTruthData):
+    """A tiny, exactly factorized data set computed on the fly, for tests and examples.
+
+    The image is cut into one horizontal band per factor; band ``f`` has brightness
+    ``(code_f + 1) / (size_f + 1)``, so every factor is identifiable from the pixels. ``noise`` > 0 adds
+    uniform per-pixel noise of that amplitude, drawn per observation (a nuisance, shared within a pair).
+    Observations: (image_size, image_size, channels) float32 in [0, 1].
+    """
+
+    name = "toy"
+
+    def __init__(self, factor_sizes: Sequence[int] = (3, 4, 5, 6), image_size: int = 64, channels: int = 1,
+                 noise: float = 0.0, names: Sequence[str] | None = None):
+        sizes = [int(s) for s in factor_sizes]
+        if not sizes or min(sizes) < 1:
+            raise ValueError(f"factor_sizes must be positive integers, got {list(factor_sizes)}")
+        if image_size < len(sizes):
+            raise ValueError(f"image_size must be >= the number of factors ({len(sizes)}), got {image_size}")
+        if channels not in (1, 3):
+            raise ValueError(f"channels must be 1 or 3, got {channels}")
+        if not 0.0 <= noise <= 1.0:
+            raise ValueError(f"noise must be in [0, 1], got {noise}")
+        names = list(names) if names is not None else [f"factor{i}" for i in range(len(sizes))]
+        if len(names) != len(sizes):
+            raise ValueError(f"names has {len(names)} entries for {len(sizes)} factors")
+        self.factor_space = FactorSpace(Factor(n, np.linspace(0.0, 1.0, s) if s > 1 else [0.0])
+                                        for n, s in zip(names, sizes))
+        self.observation_shape = (int(image_size), int(image_size), int(channels))
+        self.noise = float(noise)
+        self._bands = np.array_split(np.arange(image_size), len(sizes))
+
+    def _draw_nuisance(self, n: int, rng: AnyRNG) -> dict[str, np.ndarray] | None:
+        if self.noise == 0.0:
+            return None
+        return {"noise": uniform(rng, 0.0, self.noise, (n, *self.observation_shape)).astype(np.float32)}
+
+    def _render(self, codes: np.ndarray, nuisance: dict[str, np.ndarray] | None) -> np.ndarray:
+        out = np.empty((codes.shape[0], *self.observation_shape), dtype=np.float32)
+        for f, rows in enumerate(self._bands):
+            level = (codes[:, f] + 1) / (self.factor_space.sizes[f] + 1)
+            out[:, rows[0] : rows[-1] + 1] = level[:, None, None, None]
+        if nuisance is not None:
+            np.minimum(out + nuisance["noise"], 1.0, out=out)
+        return out
+
+
+class ArrayData(GroundTruthData):
+    """Ground-truth data over a user's own labelled images held in memory (see :func:`from_arrays`).
+
+    The grid need not be complete: only observed factor combinations are sampled. Several images with the
+    same codes are nuisance variation: one of them is picked at random per draw.
+    """
+
+    def __init__(self, images: np.ndarray, codes: np.ndarray, factor_space: FactorSpace, name: str = "arrays"):
+        self.name = name
+        self.factor_space = factor_space
+        self.images = images
+        self.observation_shape = tuple(images.shape[1:])
+        flat = codes @ factor_space.strides
+        order = np.argsort(flat, kind="stable")
+        self._rows = order
+        counts = np.bincount(flat, minlength=factor_space.size)
+        self._counts = counts
+        self._offsets = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        self._complete = bool(counts.min() > 0)
+
+    def _base_mask(self) -> np.ndarray | None:
+        return None if self._complete else self._counts > 0
+
+    def _draw_nuisance(self, n: int, rng: AnyRNG) -> dict[str, np.ndarray] | None:
+        if self._counts.max() <= 1:
+            return None
+        return {"pick": uniform(rng, 0.0, 1.0, n)}
+
+    def _render(self, codes: np.ndarray, nuisance: dict[str, np.ndarray] | None) -> np.ndarray:
+        flat = codes @ self.factor_space.strides
+        counts = self._counts[flat]
+        if (counts == 0).any():
+            missing = codes[counts == 0][0].tolist()
+            raise ValueError(f"{self.name} has no image for codes {missing} "
+                             f"({dict(zip(self.factor_space.names, missing))})")
+        within = 0 if nuisance is None else (nuisance["pick"] * counts).astype(np.int64)
+        return self.images[self._rows[self._offsets[flat] + within]]
+
+
+def from_arrays(images: Any, factors: Any, names: Sequence[str] | None = None,
+                values: Sequence[Sequence[Any]] | None = None, units: Sequence[str | None] | None = None,
+                name: str = "arrays") -> ArrayData:
+    """Turn labelled images into GroundTruthData.
+
+    ``images``: (N, H, W) or (N, H, W, C), uint8 or float in [0, 1]. ``factors``: (N, F). Without ``values``,
+    ``factors`` holds actual values and each factor's values are the sorted unique entries of its column;
+    with ``values`` (one list per factor), ``factors`` holds integer codes into those lists.
+    """
+    imgs = np.asarray(images)
+    if imgs.ndim == 3:
+        imgs = imgs[..., None]
+    if imgs.ndim != 4:
+        raise ValueError(f"images must have shape (N, H, W) or (N, H, W, C), got {imgs.shape}")
+    if imgs.dtype != np.uint8:
+        if imgs.dtype.kind != "f":
+            raise ValueError(f"images must be uint8 or float in [0, 1], got dtype {imgs.dtype}")
+        if imgs.size and (np.nanmin(imgs) < 0 or np.nanmax(imgs) > 1 or not np.isfinite(imgs).all()):
+            raise ValueError("float images must lie in [0, 1]")
+        imgs = imgs.astype(np.float32, copy=False)
+    labels = np.asarray(factors)
+    if labels.ndim == 1:
+        labels = labels[:, None]
+    if labels.ndim != 2 or labels.shape[0] != imgs.shape[0]:
+        raise ValueError(f"factors must have shape (N, F) with N = {imgs.shape[0]} images, got {labels.shape}")
+    num = labels.shape[1]
+    names = list(names) if names is not None else [f"factor{i}" for i in range(num)]
+    units = list(units) if units is not None else [None] * num
+    if len(names) != num or len(units) != num:
+        raise ValueError(f"names and units need {num} entries (one per factor column)")
+    if values is None:
+        columns = [np.unique(labels[:, i], return_inverse=True) for i in range(num)]
+        space = FactorSpace(Factor(n, u, unit) for n, (u, _), unit in zip(names, columns, units))
+        codes = np.stack([inv.ravel() for _, inv in columns], axis=1).astype(np.int64)
+    else:
+        if len(values) != num:
+            raise ValueError(f"values needs one list per factor ({num}), got {len(values)}")
+        space = FactorSpace(Factor(n, v, unit) for n, v, unit in zip(names, values, units))
+        codes = space.validate_codes(labels, "factors")
+    return ArrayData(imgs, codes, space, name=name)
+
+
+register("toy", ToyData, kind="toy",
+         description="in-memory toy set: one brightness band per factor (tests, examples; no download)")

@@ -1,0 +1,134 @@
+"""The data set registry behind :func:`gtdata.load` and :func:`gtdata.list_datasets`.
+
+Benchmark sets, built-in rendered sets and the toy set register a factory under a name (plus aliases such
+as disentanglement_lib's ``dsprites_full``). Provider modules listed in ``_PROVIDERS`` are imported on first
+use, so ``import gtdata`` stays cheap.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from .core.data import GroundTruthData
+
+KINDS = ("benchmark", "rendered", "toy")
+
+_PROVIDERS = [
+    "gtdata.core.memory",
+]
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """One registry entry: its name, kind, a one-line description, aliases and the factory."""
+
+    name: str
+    kind: str
+    description: str
+    factory: Callable[..., GroundTruthData] = field(repr=False)
+    aliases: tuple[str, ...] = ()
+
+
+_REGISTRY: dict[str, DatasetInfo] = {}
+_ALIASES: dict[str, str] = {}
+_loaded = False
+
+
+def register(name: str, factory: Callable[..., GroundTruthData], kind: str, description: str,
+             aliases: tuple[str, ...] | list[str] = ()) -> DatasetInfo:
+    """Register ``factory(**kwargs) -> GroundTruthData`` under ``name`` (and ``aliases``)."""
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    for key in (name, *aliases):
+        owner = _REGISTRY.get(key) or _REGISTRY.get(_ALIASES.get(key, ""))
+        if owner is not None and owner.name != name:
+            raise ValueError(f"data set name {key!r} is already registered for {owner.name!r}")
+    info = DatasetInfo(name, kind, description, factory, tuple(aliases))
+    _REGISTRY[name] = info
+    for alias in aliases:
+        _ALIASES[alias] = name
+    return info
+
+
+def _ensure_loaded() -> None:
+    global _loaded
+    if not _loaded:
+        _loaded = True
+        for module in _PROVIDERS:
+            importlib.import_module(module)
+
+
+def list_datasets(kind: str | None = None) -> list[DatasetInfo]:
+    """Every registered data set (optionally of one ``kind``), sorted by kind then name."""
+    _ensure_loaded()
+    if kind is not None and kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    infos = [i for i in _REGISTRY.values() if kind is None or i.kind == kind]
+    return sorted(infos, key=lambda i: (KINDS.index(i.kind), i.name))
+
+
+def get_info(name: str) -> DatasetInfo:
+    """The registry entry of ``name`` or an alias; a ValueError suggests the closest names."""
+    _ensure_loaded()
+    key = _ALIASES.get(name, name)
+    if key in _REGISTRY:
+        return _REGISTRY[key]
+    known = sorted([*_REGISTRY, *_ALIASES])
+    hint = difflib.get_close_matches(name, known, n=3)
+    extra = f"; did you mean {' or '.join(map(repr, hint))}?" if hint else ""
+    raise ValueError(f"unknown data set {name!r}{extra} Known: {', '.join(sorted(_REGISTRY))}")
+
+
+def is_path(name_or_path: Any) -> bool:
+    """A ``Path``, a string with a path separator, or a string ending in ``.yaml``/``.yml``/``.h5``/``.hdf5``."""
+    if isinstance(name_or_path, os.PathLike):
+        return True
+    text = str(name_or_path)
+    return os.sep in text or "/" in text or text.endswith((".yaml", ".yml", ".h5", ".hdf5"))
+
+
+def load(name_or_path: str | os.PathLike, **kwargs: Any) -> GroundTruthData:
+    """Open a data set by registry name (``"dsprites"``, ``"dsprites_like"``, ``"toy"``…) or by path.
+
+    Paths: a prepared directory (or its ``dataset.yaml``), a gtdata HDF5 file, or a YAML spec that a
+    provider knows how to open (e.g. a render spec). Keyword arguments go to the data set's factory.
+    """
+    if isinstance(name_or_path, GroundTruthData):
+        return name_or_path
+    if not is_path(name_or_path):
+        return get_info(str(name_or_path)).factory(**kwargs)
+    path = Path(name_or_path).expanduser()
+    if not path.exists():
+        raise FileNotFoundError(f"no data set at {path} (a path: a prepared directory, dataset.yaml, "
+                                f".h5 file or spec .yaml)")
+    from .store.prepared import META, PreparedData
+
+    if path.is_dir():
+        return PreparedData(path, **kwargs)
+    if path.name == META:
+        return PreparedData(path.parent, **kwargs)
+    if path.suffix in (".h5", ".hdf5"):
+        from .store.hdf5 import import_hdf5
+
+        return import_hdf5(path, **kwargs)
+    _ensure_loaded()
+    for opener in _PATH_OPENERS:
+        data = opener(path, **kwargs)
+        if data is not None:
+            return data
+    raise ValueError(f"{path} is neither a prepared data set, a gtdata HDF5 file nor a spec any provider "
+                     f"can open")
+
+
+_PATH_OPENERS: list[Callable[..., GroundTruthData | None]] = []
+
+
+def register_path_opener(opener: Callable[..., GroundTruthData | None]) -> None:
+    """Let a provider open files by path: ``opener(path, **kwargs)`` returns data or None if not its kind."""
+    if opener not in _PATH_OPENERS:
+        _PATH_OPENERS.append(opener)

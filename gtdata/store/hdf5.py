@@ -1,0 +1,159 @@
+"""gtdata's self-describing HDF5 layout, for exchange with other tools.
+
+Layout (``format = "gtdata-hdf5"``, ``format_version = 1``)::
+
+    /images             uint8 (N, H, W, C), chunked by image rows
+    /codes              int64 (N, F): value index of every factor for each image
+    /factors/<name>     the factor's values (float64, int64 or UTF-8 strings); attributes ``position``
+                        (column in /codes), ``unit``, ``nuisance`` (bool), ``low``/``high`` for continuous factors
+    root attributes     format, format_version, name, observation_shape, metadata (JSON: sources, checksums,
+                        spec, provenance)
+
+Any HDF5 reader can use it: ``images[i]`` has factor values ``factors/<name>[codes[i, position]]``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+from tqdm.auto import tqdm
+
+from ..core.data import GroundTruthData
+from ..core.factors import Factor, FactorSpace
+from ..core.memory import from_arrays
+from .atomic import check_free_space, fsync_dir
+from .prepared import PreparedData, PreparedWriter, _plain
+
+FORMAT = "gtdata-hdf5"
+FORMAT_VERSION = 1
+
+
+def export_hdf5(data: GroundTruthData, path: str | os.PathLike, chunk_size: int = 4096, seed: int = 0,
+                progress: bool = True) -> Path:
+    """Write every grid point of ``data`` (its split, if any) to ``path`` in the layout above.
+
+    Prepared sets are written with all stored factors (nuisance factors flagged); other sets render one
+    observation per grid point, with nuisance drawn from ``seed``. Written to a temporary file, then renamed.
+    """
+    path = Path(path)
+    if isinstance(data, PreparedData) and data.grid_mask is None:
+        space, nuisance = data.stored_space, set(data.metadata["nuisance_factors"])
+        points = None
+        total = space.size
+    else:
+        space, nuisance = data.factor_space, set()
+        points = data.grid_points
+        total = len(data)
+    shape = tuple(data.observation_shape)
+    check_free_space(path.parent if path.parent.exists() else Path.cwd(), total * int(np.prod(shape)),
+                     f"exporting {data.name} to HDF5")
+    tmp = path.with_name(f".{path.name}.tmp")
+    rng = np.random.default_rng(seed)
+    try:
+        with h5py.File(tmp, "w") as h5:
+            h5.attrs["format"] = FORMAT
+            h5.attrs["format_version"] = FORMAT_VERSION
+            h5.attrs["name"] = data.name
+            h5.attrs["observation_shape"] = np.asarray(shape, dtype=np.int64)
+            h5.attrs["metadata"] = json.dumps(_plain(data.metadata), default=str)
+            images = h5.create_dataset("images", (total, *shape), dtype=np.uint8,
+                                       chunks=(min(total, 64), *shape))
+            codes_ds = h5.create_dataset("codes", (total, space.num_factors), dtype=np.int64)
+            group = h5.create_group("factors")
+            for pos, factor in enumerate(space):
+                _write_factor(group, factor, pos, factor.name in nuisance)
+            for start in tqdm(range(0, total, chunk_size), desc=f"export {data.name}", unit="chunk",
+                              disable=not progress):
+                stop = min(start + chunk_size, total)
+                if points is None and isinstance(data, PreparedData) and space is data.stored_space:
+                    flat = np.arange(start, stop, dtype=np.int64)
+                    block = np.asarray(data.images[start:stop])
+                else:
+                    flat = np.arange(start, stop, dtype=np.int64) if points is None else points[start:stop]
+                    block = data.observations(space.index_to_codes(flat), rng, dtype=np.uint8)
+                images[start:stop] = block
+                codes_ds[start:stop] = space.index_to_codes(flat)
+        os.replace(tmp, path)
+        fsync_dir(path.parent)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _write_factor(group: h5py.Group, factor: Factor, pos: int, nuisance: bool) -> None:
+    if factor.is_categorical:
+        ds = group.create_dataset(factor.name, data=np.array(factor.values.tolist(), dtype=object),
+                                  dtype=h5py.string_dtype("utf-8"))
+    else:
+        ds = group.create_dataset(factor.name, data=factor.values)
+    ds.attrs["position"] = pos
+    ds.attrs["unit"] = factor.unit or ""
+    ds.attrs["nuisance"] = nuisance
+    if factor.is_continuous:
+        ds.attrs["low"], ds.attrs["high"] = factor.low, factor.high
+
+
+def _read_layout(h5: h5py.File, path: Path) -> tuple[FactorSpace, list[str], dict[str, Any]]:
+    if h5.attrs.get("format") != FORMAT:
+        raise ValueError(f"{path} is not a gtdata HDF5 file (attribute format={h5.attrs.get('format')!r}, "
+                         f"expected {FORMAT!r})")
+    if int(h5.attrs.get("format_version", 0)) > FORMAT_VERSION:
+        raise ValueError(f"{path} has format_version {h5.attrs['format_version']}; upgrade gtdata")
+    for key in ("images", "codes", "factors"):
+        if key not in h5:
+            raise ValueError(f"{path} lacks /{key}")
+    entries = []
+    for name, ds in h5["factors"].items():
+        raw = ds[()]
+        values = [v.decode() if isinstance(v, bytes) else v for v in raw.tolist()]
+        unit = ds.attrs.get("unit") or None
+        if "low" in ds.attrs:
+            factor = Factor.continuous(name, float(ds.attrs["low"]), float(ds.attrs["high"]), len(values), unit)
+        else:
+            factor = Factor(name, values, unit)
+        entries.append((int(ds.attrs["position"]), factor, bool(ds.attrs.get("nuisance", False))))
+    entries.sort(key=lambda e: e[0])
+    space = FactorSpace(f for _, f, _ in entries)
+    nuisance = [f.name for _, f, n in entries if n]
+    return space, nuisance, json.loads(h5.attrs.get("metadata", "{}"))
+
+
+def import_hdf5(path: str | os.PathLike, out: str | os.PathLike | None = None, chunk_size: int = 4096,
+                progress: bool = True) -> GroundTruthData:
+    """Open a gtdata HDF5 file.
+
+    Without ``out`` the images are read into memory (nuisance factors become per-draw picks among the
+    images that share the latent codes). With ``out`` a complete grid is streamed into a prepared directory
+    and opened memory-mapped.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no such HDF5 file: {path}")
+    with h5py.File(path, "r") as h5:
+        space, nuisance, metadata = _read_layout(h5, path)
+        name = str(h5.attrs.get("name", path.stem))
+        codes = h5["codes"][()]
+        space.validate_codes(codes, f"{path}:/codes")
+        if out is None:
+            latent = [i for i, n in enumerate(space.names) if n not in nuisance]
+            return from_arrays(h5["images"][()], codes[:, latent],
+                               names=[space.names[i] for i in latent],
+                               values=[space.factors[i].values.tolist() for i in latent],
+                               units=[space.factors[i].unit for i in latent], name=name)
+        if codes.shape[0] != space.size or not np.array_equal(codes @ space.strides, np.arange(space.size)):
+            raise ValueError(f"{path} does not hold the complete factor grid in index order "
+                             f"({codes.shape[0]} images for a {space.size}-point grid); import it without "
+                             f"out= to use it in memory")
+        with PreparedWriter(out, space, h5["images"].shape[1:], metadata=dict(metadata, imported_from=str(path)),
+                            nuisance=nuisance, name=name) as writer:
+            for start in tqdm(range(writer.position, space.size, chunk_size), desc=f"import {name}",
+                              unit="chunk", disable=not progress):
+                writer.write(h5["images"][start : start + chunk_size])
+            writer.commit()
+    return PreparedData(out)

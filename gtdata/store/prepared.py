@@ -1,0 +1,302 @@
+"""The prepared store: one uint8 ``images.npy`` in factor-index order plus a ``dataset.yaml``.
+
+Layout of a prepared directory::
+
+    images.npy     uint8 (N, H, W, C), N = product of all stored factor sizes, last factor fastest
+    dataset.yaml   format_version, name, num_images, observation_shape, dtype, factors (name, values or
+                   low/high/num, unit, nuisance flag), images (file, bytes, sha256), metadata (sources,
+                   checksums, spec, provenance), created, gtdata_version
+
+The writer streams chunks into ``<dir>.partial/`` and renames the directory into place only after the
+image count and checksum are verified, so an interrupted write never looks complete; it resumes from the
+last recorded position. The reader memory-maps ``images.npy`` read-only: a 12 GB set costs no RAM.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import io
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import yaml
+
+from ..core.data import GroundTruthData
+from ..core.factors import FactorSpace
+from ..core.rng import AnyRNG, randint
+from .atomic import atomic_write_json, atomic_write_yaml, check_free_space, fsync_dir, replace_dir
+
+FORMAT_VERSION = 1
+IMAGES = "images.npy"
+META = "dataset.yaml"
+PROGRESS = "progress.json"
+_SYNC_BYTES = 256 << 20
+
+
+class PreparedWriter:
+    """Write a prepared data set chunk by chunk, atomically and resumably.
+
+    ``factor_space`` lists every stored factor (latent and nuisance) in storage order; ``nuisance`` names the
+    factors that are sampled at random instead of being latent (e.g. SmallNORB's instance). Use as a context
+    manager: write chunks from ``writer.position`` on, then ``commit()``. Leaving the block without a commit
+    keeps the partial directory so the next writer with the same layout resumes.
+    """
+
+    def __init__(self, path: str | os.PathLike, factor_space: FactorSpace, observation_shape: Sequence[int],
+                 metadata: Mapping[str, Any] | None = None, nuisance: Sequence[str] = (), resume: bool = True,
+                 overwrite: bool = False, name: str | None = None):
+        self.path = Path(path)
+        self.partial = self.path.with_name(self.path.name + ".partial")
+        self.space = factor_space
+        self.shape = tuple(int(s) for s in observation_shape)
+        if len(self.shape) != 3 or min(self.shape) < 1:
+            raise ValueError(f"observation_shape must be (H, W, C), got {tuple(observation_shape)}")
+        unknown = [n for n in nuisance if n not in factor_space.names]
+        if unknown:
+            raise ValueError(f"nuisance factors {unknown} are not among the factors {list(factor_space.names)}")
+        self.nuisance = list(nuisance)
+        self.metadata = dict(metadata or {})
+        self.name = name or self.metadata.get("name") or self.path.name
+        self.total = factor_space.size
+        self.image_bytes = int(np.prod(self.shape))
+        if (self.path / META).exists() and not overwrite:
+            raise FileExistsError(f"a prepared data set already exists at {self.path}; pass overwrite=True "
+                                  f"to replace it")
+        self.signature = hashlib.sha256(repr((factor_space.to_dict(), self.shape, self.nuisance)).encode()).hexdigest()
+        self.position = 0
+        self._hash = hashlib.sha256()
+        self._unsynced = 0
+        self._fh = None
+        self._open(resume)
+
+    def _open(self, resume: bool) -> None:
+        header = _npy_header((self.total, *self.shape))
+        progress_file = self.partial / PROGRESS
+        if resume and progress_file.exists():
+            try:
+                progress = json.loads(progress_file.read_text())
+            except (OSError, ValueError):
+                progress = {}
+            if progress.get("signature") == self.signature and (self.partial / IMAGES).exists():
+                self.position = int(progress.get("position", 0))
+                self._fh = open(self.partial / IMAGES, "r+b")
+                end = len(header) + self.position * self.image_bytes
+                if os.fstat(self._fh.fileno()).st_size < end:
+                    self.position = 0
+                    end = len(header)
+                self._fh.truncate(end)
+                self._rehash(end)
+                self._fh.seek(end)
+                return
+        if self.partial.exists():
+            shutil.rmtree(self.partial)
+        check_free_space(self.path.parent, len(header) + self.total * self.image_bytes, f"writing {self.name}")
+        self.partial.mkdir(parents=True)
+        self._fh = open(self.partial / IMAGES, "w+b")
+        self._fh.write(header)
+        self._hash.update(header)
+        self._save_progress()
+
+    def _rehash(self, end: int) -> None:
+        self._fh.seek(0)
+        remaining = end
+        while remaining:
+            block = self._fh.read(min(remaining, 64 << 20))
+            self._hash.update(block)
+            remaining -= len(block)
+
+    def _save_progress(self) -> None:
+        self._fh.flush()
+        os.fsync(self._fh.fileno())
+        atomic_write_json(self.partial / PROGRESS, {"signature": self.signature, "position": self.position,
+                                                   "total": self.total})
+        self._unsynced = 0
+
+    @property
+    def remaining(self) -> int:
+        return self.total - self.position
+
+    def write(self, chunk: np.ndarray) -> None:
+        """Append images (n, H, W, C) uint8 (a (n, H, W) chunk is accepted for one channel)."""
+        chunk = np.asarray(chunk)
+        if chunk.ndim == 3 and self.shape[2] == 1:
+            chunk = chunk[..., None]
+        if chunk.dtype != np.uint8:
+            raise ValueError(f"chunks must be uint8, got {chunk.dtype}")
+        if chunk.shape[1:] != self.shape:
+            raise ValueError(f"chunk images must have shape {self.shape}, got {chunk.shape[1:]}")
+        if chunk.shape[0] > self.remaining:
+            raise ValueError(f"{self.name}: {chunk.shape[0]} images written past the end "
+                             f"({self.position} of {self.total} already written)")
+        data = memoryview(np.ascontiguousarray(chunk)).cast("B")
+        self._fh.write(data)
+        self._hash.update(data)
+        self.position += chunk.shape[0]
+        self._unsynced += data.nbytes
+        if self._unsynced >= _SYNC_BYTES:
+            self._save_progress()
+
+    def commit(self) -> Path:
+        """Verify the count, write ``dataset.yaml`` and move the data set into place. Returns its path."""
+        if self.position != self.total:
+            raise ValueError(f"{self.name}: {self.position} of {self.total} images written; cannot commit")
+        self._save_progress()
+        size = self._fh.tell()
+        self._fh.close()
+        self._fh = None
+        from .. import __version__
+
+        meta = {
+            "format_version": FORMAT_VERSION,
+            "name": self.name,
+            "num_images": self.total,
+            "observation_shape": list(self.shape),
+            "dtype": "uint8",
+            "factors": [dict(f.to_dict(), nuisance=f.name in self.nuisance) for f in self.space],
+            "images": {"file": IMAGES, "bytes": size, "sha256": self._hash.hexdigest()},
+            "metadata": _plain(self.metadata),
+            "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "gtdata_version": __version__,
+        }
+        atomic_write_yaml(self.partial / META, meta)
+        (self.partial / PROGRESS).unlink()
+        fsync_dir(self.partial)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        replace_dir(self.partial, self.path)
+        return self.path
+
+    def close(self) -> None:
+        """Record progress and close; the partial directory stays for a later resume."""
+        if self._fh is not None:
+            self._save_progress()
+            self._fh.close()
+            self._fh = None
+
+    def __enter__(self) -> "PreparedWriter":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _npy_header(shape: tuple[int, ...]) -> bytes:
+    buf = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buf, {"descr": "|u1", "fortran_order": False, "shape": shape})
+    return buf.getvalue()
+
+
+def _plain(obj: Any) -> Any:
+    """Convert numpy scalars/arrays and paths inside metadata into YAML-safe Python objects."""
+    if isinstance(obj, Mapping):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, Path):
+        return str(obj)
+    return obj
+
+
+def read_dataset_yaml(path: str | os.PathLike) -> dict:
+    """The parsed ``dataset.yaml`` of a prepared directory, with a clear error if it is missing or invalid."""
+    meta_file = Path(path) / META
+    if not meta_file.exists():
+        partial = Path(path).with_name(Path(path).name + ".partial")
+        hint = " (an interrupted preparation is in progress or was stopped; run it again to resume)" \
+            if partial.exists() else ""
+        raise FileNotFoundError(f"{path} is not a prepared gtdata set: {META} is missing{hint}")
+    try:
+        meta = yaml.safe_load(meta_file.read_text())
+    except yaml.YAMLError as exc:
+        raise ValueError(f"{meta_file} is not valid YAML: {exc}") from None
+    for key in ("format_version", "num_images", "observation_shape", "factors", "images"):
+        if not isinstance(meta, dict) or key not in meta:
+            raise ValueError(f"{meta_file} lacks the field {key!r}")
+    if meta["format_version"] > FORMAT_VERSION:
+        raise ValueError(f"{meta_file} has format_version {meta['format_version']}; this gtdata reads up to "
+                         f"{FORMAT_VERSION} — upgrade gtdata")
+    return meta
+
+
+class PreparedData(GroundTruthData):
+    """GroundTruthData over a prepared directory (memory-mapped ``images.npy`` + ``dataset.yaml``).
+
+    Factors flagged ``nuisance`` in ``dataset.yaml`` are not latent: each draw picks them uniformly (in
+    storage order, as disentanglement_lib does). Pickles as its path, so workers reopen the memory map.
+    """
+
+    def __init__(self, path: str | os.PathLike, transform=None):
+        self.path = Path(path)
+        self.transform = transform
+        self._open()
+
+    def _open(self) -> None:
+        meta = read_dataset_yaml(self.path)
+        self._meta = meta
+        self.name = meta.get("name") or self.path.name
+        self.stored_space = FactorSpace.from_dict(meta["factors"])
+        self._nuisance_pos = [i for i, f in enumerate(meta["factors"]) if f.get("nuisance")]
+        self._latent_pos = [i for i, f in enumerate(meta["factors"]) if not f.get("nuisance")]
+        self.factor_space = FactorSpace(self.stored_space.factors[i] for i in self._latent_pos)
+        self.observation_shape = tuple(int(s) for s in meta["observation_shape"])
+        images_file = self.path / meta["images"].get("file", IMAGES)
+        try:
+            self.images = np.load(images_file, mmap_mode="r")
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"cannot read {images_file}: {exc}; delete {self.path} and prepare it again") from None
+        expected = (self.stored_space.size, *self.observation_shape)
+        if self.images.shape != expected or self.images.dtype != np.uint8:
+            raise ValueError(f"{images_file} holds {self.images.dtype} {self.images.shape}, dataset.yaml "
+                             f"promises uint8 {expected}; delete {self.path} and prepare it again")
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        out = super().metadata
+        out.update({k: v for k, v in self._meta.get("metadata", {}).items() if k not in out})
+        out["path"] = str(self.path)
+        out["images_sha256"] = self._meta["images"].get("sha256")
+        out["nuisance_factors"] = [self.stored_space.names[i] for i in self._nuisance_pos]
+        return out
+
+    def _draw_nuisance(self, n: int, rng: AnyRNG) -> dict[str, np.ndarray] | None:
+        if not self._nuisance_pos:
+            return None
+        sizes = self.stored_space.sizes
+        return {"stored_codes": np.stack([randint(rng, sizes[i], n) for i in self._nuisance_pos], axis=1)}
+
+    def stored_index(self, codes: np.ndarray, nuisance: dict[str, np.ndarray] | None) -> np.ndarray:
+        """Row numbers in ``images.npy`` of latent codes plus the drawn nuisance codes."""
+        strides = self.stored_space.strides
+        flat = codes @ strides[self._latent_pos]
+        if self._nuisance_pos:
+            flat = flat + nuisance["stored_codes"] @ strides[self._nuisance_pos]
+        return flat
+
+    def _render(self, codes: np.ndarray, nuisance: dict[str, np.ndarray] | None) -> np.ndarray:
+        return np.take(self.images, self.stored_index(codes, nuisance), axis=0)
+
+    def verify(self) -> bool:
+        """Recompute the sha256 of ``images.npy`` and compare it with ``dataset.yaml``."""
+        digest = hashlib.sha256()
+        with open(self.path / self._meta["images"].get("file", IMAGES), "rb") as fh:
+            for block in iter(lambda: fh.read(64 << 20), b""):
+                digest.update(block)
+        return digest.hexdigest() == self._meta["images"].get("sha256")
+
+    def __getstate__(self) -> dict:
+        state = super().__getstate__()
+        for key in ("images", "_meta", "stored_space", "factor_space"):
+            state.pop(key, None)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._open()

@@ -1,0 +1,116 @@
+"""PyTorch adapters: a map-style Dataset over the grid and a batched IterableDataset for training.
+
+Images come out NCHW. For 3-channel data the NCHW tensors are views of NHWC memory (``channels_last``
+memory format), which is what convolutions on CPU and CUDA prefer, so no copy is made.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterator
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset, IterableDataset, get_worker_info
+
+from .core.data import GroundTruthData
+from .core.factors import check_count
+
+_KINDS = ("uniform", "pairs", "triplets")
+
+
+def to_nchw(images: np.ndarray, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """NHWC numpy (uint8 or float in [0, 1]) → NCHW tensor of ``dtype`` (float in [0, 1] or uint8 bytes)."""
+    if dtype == torch.uint8:
+        if images.dtype != np.uint8:
+            images = np.clip(np.rint(images * 255.0), 0, 255).astype(np.uint8)
+    elif images.dtype == np.uint8:
+        out = np.empty(images.shape, dtype=np.float32)
+        np.multiply(images, np.float32(1 / 255), out=out, dtype=np.float32)
+        images = out
+    tensor = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2)
+    return tensor if tensor.dtype == dtype else tensor.to(dtype)
+
+
+class GroundTruthDataset(Dataset):
+    """Map-style Dataset: index → (image tensor (C, H, W) float32 in [0, 1], codes tensor (F,) int64).
+
+    Indices run over the grid (or the split) in flat-index order; ``transform`` is applied to the image
+    tensor, as in torchvision.
+    """
+
+    def __init__(self, data: GroundTruthData, transform: Callable[[torch.Tensor], Any] | None = None):
+        self.data = data
+        self.transform = transform
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __getitem__(self, index: int) -> tuple[Any, torch.Tensor]:
+        image, codes = self.data[index]
+        tensor = torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1)))
+        if self.transform is not None:
+            tensor = self.transform(tensor)
+        return tensor, torch.from_numpy(codes)
+
+
+class BatchStream(IterableDataset):
+    """Whole batches drawn vectorized from a seeded, counter-based stream.
+
+    ``kind="uniform"`` yields ``(images, codes)``; ``kind="pairs"`` yields ``(x1, x2, codes1, codes2,
+    changed)`` with ``k``/``mode`` as in :meth:`GroundTruthData.sample_pairs`; ``kind="triplets"`` yields
+    ``(anchor, positive, negative, codes_a, codes_p, codes_n)``. Use with ``DataLoader(stream,
+    batch_size=None, num_workers=N)``: worker w produces batches w, w+N, … so the sequence of batches is the
+    same for any number of workers. ``num_batches=None`` streams forever. ``dtype=torch.uint8`` yields the
+    stored bytes (4× less to move between processes).
+    """
+
+    def __init__(self, data: GroundTruthData, batch_size: int, kind: str = "uniform", k: Any = 1, seed: int = 0,
+                 num_batches: int | None = None, mode: str = "exact", dtype: torch.dtype = torch.float32,
+                 transform: Callable[[torch.Tensor], torch.Tensor] | None = None, start_batch: int = 0):
+        if kind not in _KINDS:
+            raise ValueError(f"kind must be one of {_KINDS}, got {kind!r}")
+        if dtype not in (torch.float32, torch.uint8):
+            raise ValueError(f"dtype must be torch.float32 or torch.uint8, got {dtype}")
+        self.data = data
+        self.batch_size = check_count(batch_size, "batch_size")
+        self.kind, self.k, self.mode, self.seed = kind, k, mode, int(seed)
+        self.num_batches = None if num_batches is None else check_count(num_batches, "num_batches")
+        if start_batch < 0:
+            raise ValueError(f"start_batch must be >= 0, got {start_batch}")
+        self.start_batch = int(start_batch)
+        self.dtype, self.transform = dtype, transform
+        if kind == "pairs":
+            data._check_k(k, mode)
+
+    def __len__(self) -> int:
+        if self.num_batches is None:
+            raise TypeError("an endless BatchStream has no length; pass num_batches")
+        return self.num_batches
+
+    def batch(self, index: int) -> tuple[torch.Tensor, ...]:
+        """Batch number ``index`` of the stream (a pure function of the seed and the index)."""
+        start = index * self.batch_size
+        n = self.batch_size
+        if self.kind == "uniform":
+            codes, images = self.data.stream(n, self.seed, start, dtype=np.uint8)
+            return self._images(images), torch.from_numpy(codes)
+        if self.kind == "pairs":
+            p = self.data.sample_pairs(n, self.k, self.seed, mode=self.mode, start=start, dtype=np.uint8)
+            return (self._images(p.x1), self._images(p.x2), torch.from_numpy(p.codes1), torch.from_numpy(p.codes2),
+                    torch.from_numpy(p.changed))
+        t = self.data.sample_triplets(n, rng=self.seed, start=start, dtype=np.uint8)
+        return (*(self._images(x) for x in (t.anchor, t.positive, t.negative)),
+                *(torch.from_numpy(c) for c in (t.codes_anchor, t.codes_positive, t.codes_negative)))
+
+    def _images(self, images: np.ndarray) -> torch.Tensor:
+        tensor = to_nchw(images, self.dtype)
+        return tensor if self.transform is None else self.transform(tensor)
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, ...]]:
+        info = get_worker_info()
+        worker, workers = (0, 1) if info is None else (info.id, info.num_workers)
+        index = self.start_batch + worker
+        stop = None if self.num_batches is None else self.start_batch + self.num_batches
+        while stop is None or index < stop:
+            yield self.batch(index)
+            index += workers
