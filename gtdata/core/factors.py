@@ -195,7 +195,8 @@ class FactorSpace:
         try:
             return self.names.index(name)
         except ValueError:
-            hint = difflib.get_close_matches(str(name), self.names, n=1)
+            hint = [n for n in self.names if n.lower() == str(name).lower()]
+            hint = hint or difflib.get_close_matches(str(name), self.names, n=1)
             extra = f" (did you mean {hint[0]!r}?)" if hint else ""
             raise ValueError(f"unknown factor {name!r}{extra}; factors are {list(self.names)}") from None
 
