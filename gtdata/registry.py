@@ -20,6 +20,7 @@ KINDS = ("benchmark", "rendered", "toy")
 
 _PROVIDERS = [
     "gtdata.core.memory",
+    "gtdata.datasets.catalog",
 ]
 
 

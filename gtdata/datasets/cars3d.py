@@ -1,0 +1,83 @@
+"""Cars3D: 183 car models x 24 azimuths x 4 elevations from the Deep Visual Analogy-Making archive.
+
+Preparation checks every archive member, extracts ``data/cars/`` only, reads each MATLAB v5 file's ``im``
+array (128, 128, 3, azimuth, elevation), resizes every view with LANCZOS to 64x64 and places it at
+grid index (elevation, azimuth, object). Object i is the i-th name of ``data/cars/list.txt``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import scipy.io
+from PIL import Image
+
+from gtdata.core.factors import FactorSpace
+from gtdata.datasets.archive import extract_tar
+from gtdata.datasets.base import BenchmarkData
+from gtdata.datasets.manifest import Manifest
+from gtdata.datasets.prepare import Progress, write_chunks
+from gtdata.store.prepared import PreparedWriter
+
+CARS_DIR = "data/cars"
+
+
+def car_order(cars: Path) -> list[str]:
+    """The car file names (``*.mat``) in ``list.txt`` order."""
+    listing = cars / "list.txt"
+    if not listing.exists():
+        raise ValueError(f"{listing} is missing; the archive does not hold the Cars3D list of models")
+    names = [line.strip() for line in listing.read_text().splitlines() if line.strip()]
+    return [n if n.endswith(".mat") else f"{n}.mat" for n in names]
+
+
+def resize_rgb(image: np.ndarray, size: int) -> np.ndarray:
+    """LANCZOS resize of one uint8 (H, W, 3) image to (size, size, 3)."""
+    img = Image.fromarray(np.ascontiguousarray(image))
+    return np.asarray(img.resize((size, size), Image.Resampling.LANCZOS))
+
+
+def load_car(path: Path, n_azimuth: int, n_elevation: int) -> np.ndarray:
+    """The ``im`` array of one car file: uint8 (H, W, 3, azimuth, elevation)."""
+    try:
+        im = scipy.io.loadmat(str(path), variable_names=["im"]).get("im")
+    except (OSError, ValueError, NotImplementedError) as exc:
+        raise ValueError(f"{path} is not a readable MATLAB file ({exc}); delete the archive and download it "
+                         "again") from None
+    if im is None or im.ndim != 5 or im.shape[2] != 3 or im.shape[3:] != (n_azimuth, n_elevation):
+        raise ValueError(f"{path}: 'im' has shape {None if im is None else im.shape}, expected "
+                         f"(H, W, 3, {n_azimuth}, {n_elevation})")
+    return im.astype(np.uint8, copy=False)
+
+
+def prepare_cars3d(manifest: Manifest, files: dict[str, Path], writer: PreparedWriter, chunk: int,
+                   on_chunk: Progress | None) -> None:
+    """Extract the cars, resize every view and write the grid (elevation, azimuth, object) in chunks."""
+    if [f.name for f in manifest.factors] != ["elevation", "azimuth", "object_type"]:
+        raise ValueError(f"{manifest.path}: Cars3D needs the factors elevation, azimuth, object_type in that order")
+    (archive,) = files.values()
+    root = extract_tar(archive, archive.parent / "extracted", prefix=CARS_DIR)
+    cars = root / CARS_DIR
+    order = car_order(cars)
+    n_elev, n_azim, n_obj = manifest.sizes
+    if len(order) != n_obj:
+        raise ValueError(f"{cars / 'list.txt'} names {len(order)} cars, the manifest has {n_obj} object types")
+    size = manifest.observation_shape[0]
+    space = FactorSpace.from_sizes(manifest.sizes)
+    out = np.empty((space.size, size, size, 3), dtype=np.uint8)
+    for obj, name in enumerate(order):
+        if not (cars / name).exists():
+            raise ValueError(f"{cars / name} is listed in list.txt but missing from the archive")
+        im = load_car(cars / name, n_azim, n_elev)
+        for azim in range(n_azim):
+            for elev in range(n_elev):
+                out[(elev * n_azim + azim) * n_obj + obj] = resize_rgb(im[:, :, :, azim, elev], size)
+    chunks = (out[s:s + chunk] for s in range(writer.position, space.size, chunk))
+    write_chunks(writer, chunks, space.size, on_chunk)
+
+
+class Cars3D(BenchmarkData):
+    """Cars3D (17,568 images 64x64x3): elevation (4), azimuth (24), object_type (183, list.txt order)."""
+
+    manifest_name = "cars3d"

@@ -1,0 +1,406 @@
+"""Data set manifests: one YAML file per data set, validated against one schema on load.
+
+A manifest names the files of a data set (every known URL in preference order, size, checksums — either
+valid for the file wherever it comes from, or tied to one URL), its factors with their actual values, the
+observation shape, citation and licence. ``editions`` replace the files and factors for another release of
+the same data (e.g. MPI3D's 2019 grid). Search order for a name: the directories in ``$GTDATA_MANIFESTS``
+(``os.pathsep``-separated), then the manifests shipped with gtdata.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+SCHEMA_VERSION = 1
+
+#: Checksum algorithms a manifest may name, with the length of their hex digest.
+CHECKSUM_ALGORITHMS = {"sha256": 64, "md5": 32, "sha1": 40, "git_sha1": 40}
+
+#: Preparation formats known to gtdata (one streaming preparer each).
+FORMATS = ("dsprites", "smallnorb", "cars3d", "shapes3d", "mpi3d", "image")
+
+_TOP_KEYS = {
+    "schema", "name", "title", "description", "format", "homepage", "license", "citation",
+    "observation_shape", "aliases", "notes", "factors", "files", "editions",
+}
+_REQUIRED_TOP = ("schema", "name", "title", "format", "license", "citation", "observation_shape", "factors", "files")
+_FILE_KEYS = {"name", "size", "checksums", "sources", "manual"}
+_SOURCE_KEYS = {"url", "checksums", "note"}
+_FACTOR_KEYS = {"name", "values", "linspace", "range", "raw", "unit", "nuisance"}
+_EDITION_KEYS = {"description", "aliases", "factors", "files"}
+_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_]*$")
+_FILE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+class ManifestError(ValueError):
+    """A manifest is missing or does not follow the schema; the message names the file and the field."""
+
+
+class UnknownDatasetError(KeyError):
+    """No manifest has this name or alias; the message suggests the closest known name."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+@dataclass(frozen=True)
+class Source:
+    """One URL of a file; ``checksums`` hold only for the bytes served at this URL."""
+
+    url: str
+    checksums: dict[str, str] = field(default_factory=dict)
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    """One raw file: its name in the cache, URLs in preference order, size (bytes) and checksums."""
+
+    name: str
+    sources: tuple[Source, ...]
+    size: int | None = None
+    checksums: dict[str, str] = field(default_factory=dict)
+    manual: str | None = None
+
+    @property
+    def published(self) -> bool:
+        """True when some checksum is published for this file (for any URL)."""
+        return bool(self.checksums) or any(s.checksums for s in self.sources)
+
+
+@dataclass(frozen=True)
+class FactorEntry:
+    """A factor: its actual ``values``, what the raw file stores for each value (``raw``), unit, nuisance flag."""
+
+    name: str
+    values: tuple[Any, ...]
+    raw: tuple[Any, ...]
+    unit: str | None = None
+    nuisance: bool = False
+
+    @property
+    def size(self) -> int:
+        return len(self.values)
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """A validated manifest, resolved to one edition (``edition`` is None for the default one)."""
+
+    name: str
+    title: str
+    description: str
+    format: str
+    homepage: str | None
+    license: str
+    citation: str
+    observation_shape: tuple[int, int, int]
+    aliases: tuple[str, ...]
+    notes: str | None
+    factors: tuple[FactorEntry, ...]
+    files: tuple[FileEntry, ...]
+    editions: dict[str, dict[str, Any]]
+    path: Path
+    edition: str | None = None
+
+    @property
+    def key(self) -> str:
+        """Name of the prepared set: ``name`` or ``name-edition``."""
+        return self.name if self.edition is None else f"{self.name}-{self.edition}"
+
+    @property
+    def sizes(self) -> tuple[int, ...]:
+        return tuple(f.size for f in self.factors)
+
+    @property
+    def num_images(self) -> int:
+        return int(np.prod(self.sizes, dtype=np.int64)) if self.factors else 0
+
+    def file(self, name: str) -> FileEntry:
+        for entry in self.files:
+            if entry.name == name:
+                return entry
+        raise KeyError(f"manifest {self.name!r} has no file {name!r}; files: {[f.name for f in self.files]}")
+
+    def with_edition(self, edition: str | None) -> "Manifest":
+        """This manifest with the files and factors of ``edition`` (None: the default edition)."""
+        if edition is None or edition == self.edition:
+            return self
+        if self.edition is not None:
+            raise ManifestError(f"manifest {self.name!r} is already resolved to edition {self.edition!r}")
+        if edition not in self.editions:
+            allowed = ", ".join(repr(e) for e in self.editions) or "none"
+            raise ValueError(f"data set {self.name!r} has no edition {edition!r}; editions: {allowed} (or None)")
+        spec = self.editions[edition]
+        where = f"editions.{edition}"
+        return replace(
+            self,
+            edition=edition,
+            description=spec.get("description", self.description),
+            factors=_parse_factors(spec["factors"], self.path, f"{where}.factors")
+            if "factors" in spec else self.factors,
+            files=_parse_files(spec["files"], self.path, f"{where}.files") if "files" in spec else self.files,
+        )
+
+    def factor_space_dict(self) -> list[dict[str, Any]]:
+        """Factors as plain dicts (name, values, unit, nuisance) for dataset.yaml and FactorSpace."""
+        return [
+            {"name": f.name, "values": list(f.values), "unit": f.unit, "nuisance": f.nuisance}
+            for f in self.factors
+        ]
+
+
+def _fail(path: Path, where: str, msg: str) -> ManifestError:
+    return ManifestError(f"manifest {path}: field {where!r}: {msg}")
+
+
+def _check_keys(obj: Any, allowed: set[str], path: Path, where: str) -> dict[str, Any]:
+    if not isinstance(obj, dict):
+        raise _fail(path, where, f"must be a mapping, got {type(obj).__name__}")
+    unknown = sorted(set(obj) - allowed)
+    if unknown:
+        raise _fail(path, f"{where}.{unknown[0]}" if where else unknown[0],
+                    f"unknown field; allowed: {', '.join(sorted(allowed))}")
+    return obj
+
+
+def _checksums(obj: Any, path: Path, where: str) -> dict[str, str]:
+    if obj is None:
+        return {}
+    if not isinstance(obj, dict):
+        raise _fail(path, where, "must be a mapping algorithm -> hex digest")
+    out = {}
+    for algo, digest in obj.items():
+        if algo not in CHECKSUM_ALGORITHMS:
+            raise _fail(path, f"{where}.{algo}", f"unknown algorithm; allowed: {', '.join(CHECKSUM_ALGORITHMS)}")
+        n = CHECKSUM_ALGORITHMS[algo]
+        if not isinstance(digest, str) or not re.fullmatch(rf"[0-9a-fA-F]{{{n}}}", digest):
+            raise _fail(path, f"{where}.{algo}", f"must be {n} hex digits, got {digest!r}")
+        out[algo] = digest.lower()
+    return out
+
+
+def _parse_files(obj: Any, path: Path, where: str) -> tuple[FileEntry, ...]:
+    if not isinstance(obj, list) or not obj:
+        raise _fail(path, where, "must be a non-empty list of files")
+    files = []
+    for i, item in enumerate(obj):
+        w = f"{where}[{i}]"
+        _check_keys(item, _FILE_KEYS, path, w)
+        name = item.get("name")
+        if not isinstance(name, str) or not _FILE_NAME_RE.match(name):
+            raise _fail(path, f"{w}.name", f"must be a plain file name (letters, digits, . _ -), got {name!r}")
+        size = item.get("size")
+        if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size <= 0):
+            raise _fail(path, f"{w}.size", f"must be a positive integer number of bytes, got {size!r}")
+        sources_obj = item.get("sources")
+        if not isinstance(sources_obj, list) or not sources_obj:
+            raise _fail(path, f"{w}.sources", "must be a non-empty list of {url: ...}")
+        sources = []
+        for j, src in enumerate(sources_obj):
+            sw = f"{w}.sources[{j}]"
+            _check_keys(src, _SOURCE_KEYS, path, sw)
+            url = src.get("url")
+            if not isinstance(url, str) or not re.match(r"^(https?|file)://\S+$", url):
+                raise _fail(path, f"{sw}.url", f"must be an http(s):// or file:// URL, got {url!r}")
+            sources.append(Source(url, _checksums(src.get("checksums"), path, f"{sw}.checksums"), src.get("note")))
+        manual = item.get("manual")
+        if manual is not None and not isinstance(manual, str):
+            raise _fail(path, f"{w}.manual", "must be a URL string")
+        files.append(FileEntry(name, tuple(sources), size, _checksums(item.get("checksums"), path, f"{w}.checksums"),
+                               manual))
+    names = [f.name for f in files]
+    if len(set(names)) != len(names):
+        raise _fail(path, where, f"file names must be unique, got {names}")
+    return tuple(files)
+
+
+def _parse_factors(obj: Any, path: Path, where: str) -> tuple[FactorEntry, ...]:
+    if not isinstance(obj, list):
+        raise _fail(path, where, "must be a list of factors")
+    factors = []
+    for i, item in enumerate(obj):
+        w = f"{where}[{i}]"
+        _check_keys(item, _FACTOR_KEYS, path, w)
+        name = item.get("name")
+        if not isinstance(name, str) or not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name):
+            raise _fail(path, f"{w}.name", f"must be an identifier, got {name!r}")
+        given = [k for k in ("values", "linspace", "range") if k in item]
+        if len(given) != 1:
+            raise _fail(path, w, "give exactly one of values, linspace {start, stop, num}, range N")
+        if "values" in item:
+            values = item["values"]
+            if not isinstance(values, list) or not values:
+                raise _fail(path, f"{w}.values", "must be a non-empty list")
+            if not (all(isinstance(v, str) for v in values)
+                    or all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)):
+                raise _fail(path, f"{w}.values", "must be all numbers or all strings")
+            if len(set(values)) != len(values):
+                raise _fail(path, f"{w}.values", "values must be distinct")
+        elif "linspace" in item:
+            spec = item["linspace"]
+            if not isinstance(spec, dict) or set(spec) != {"start", "stop", "num"} \
+                    or not isinstance(spec["num"], int) or spec["num"] < 1:
+                raise _fail(path, f"{w}.linspace", "must be {start: number, stop: number, num: positive int}")
+            values = np.linspace(float(spec["start"]), float(spec["stop"]), spec["num"]).tolist()
+        else:
+            n = item["range"]
+            if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+                raise _fail(path, f"{w}.range", f"must be a positive integer, got {n!r}")
+            values = list(range(n))
+        raw = item.get("raw")
+        if raw is None:
+            raw = values if not isinstance(values[0], str) else list(range(len(values)))
+        elif not isinstance(raw, list) or len(raw) != len(values):
+            raise _fail(path, f"{w}.raw", f"must be a list of {len(values)} stored values, one per value")
+        nuisance = item.get("nuisance", False)
+        if not isinstance(nuisance, bool):
+            raise _fail(path, f"{w}.nuisance", "must be true or false")
+        unit = item.get("unit")
+        if unit is not None and not isinstance(unit, str):
+            raise _fail(path, f"{w}.unit", "must be a string")
+        factors.append(FactorEntry(name, tuple(values), tuple(raw), unit, nuisance))
+    names = [f.name for f in factors]
+    if len(set(names)) != len(names):
+        raise _fail(path, where, f"factor names must be unique, got {names}")
+    return tuple(factors)
+
+
+def parse_manifest(data: Any, path: Path) -> Manifest:
+    """Validate the parsed YAML ``data`` of the manifest at ``path``; raises ManifestError naming the field."""
+    _check_keys(data, _TOP_KEYS, path, "")
+    for key in _REQUIRED_TOP:
+        if key not in data:
+            raise _fail(path, key, "required field is missing")
+    if data["schema"] != SCHEMA_VERSION:
+        raise _fail(path, "schema", f"must be {SCHEMA_VERSION}, got {data['schema']!r}")
+    name = data["name"]
+    if not isinstance(name, str) or not _NAME_RE.match(name):
+        raise _fail(path, "name", f"must be lower-case letters, digits and _, got {name!r}")
+    for key in ("title", "license", "citation"):
+        if not isinstance(data[key], str) or not data[key].strip():
+            raise _fail(path, key, "must be a non-empty string")
+    if data["format"] not in FORMATS:
+        raise _fail(path, "format", f"unknown format {data['format']!r}; allowed: {', '.join(FORMATS)}")
+    shape = data["observation_shape"]
+    if not (isinstance(shape, list) and len(shape) == 3 and all(isinstance(s, int) and s > 0 for s in shape)):
+        raise _fail(path, "observation_shape", f"must be [height, width, channels] positive ints, got {shape!r}")
+    aliases = data.get("aliases") or []
+    if not isinstance(aliases, list) or not all(isinstance(a, str) and _NAME_RE.match(a) for a in aliases):
+        raise _fail(path, "aliases", "must be a list of lower-case names")
+    editions = data.get("editions") or {}
+    if not isinstance(editions, dict):
+        raise _fail(path, "editions", "must be a mapping edition name -> {description, factors, files}")
+    editions = {str(k): v for k, v in editions.items()}
+    for ed, spec in editions.items():
+        _check_keys(spec, _EDITION_KEYS, path, f"editions.{ed}")
+        if not isinstance(ed, str) or not re.match(r"^[A-Za-z0-9_]+$", ed):
+            raise _fail(path, f"editions.{ed}", "edition names are letters, digits and _")
+        if "factors" in spec:
+            _parse_factors(spec["factors"], path, f"editions.{ed}.factors")
+        if "files" in spec:
+            _parse_files(spec["files"], path, f"editions.{ed}.files")
+        ed_aliases = spec.get("aliases") or []
+        if not isinstance(ed_aliases, list) or not all(isinstance(a, str) and _NAME_RE.match(a) for a in ed_aliases):
+            raise _fail(path, f"editions.{ed}.aliases", "must be a list of lower-case names")
+    return Manifest(
+        name=name,
+        title=data["title"],
+        description=str(data.get("description", "")).strip(),
+        format=data["format"],
+        homepage=data.get("homepage"),
+        license=data["license"],
+        citation=data["citation"],
+        observation_shape=(shape[0], shape[1], shape[2]),
+        aliases=tuple(aliases),
+        notes=data.get("notes"),
+        factors=_parse_factors(data["factors"], path, "factors"),
+        files=_parse_files(data["files"], path, "files"),
+        editions=editions,
+        path=path,
+    )
+
+
+def read_manifest(path: str | os.PathLike[str]) -> Manifest:
+    """Read and validate one manifest file."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ManifestError(f"cannot read manifest {p}: {exc.strerror or exc}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ManifestError(f"manifest {p} is not valid YAML: {exc}") from None
+    return parse_manifest(data, p)
+
+
+def builtin_manifest_dir() -> Path:
+    """The manifests shipped with gtdata (``gtdata/manifests``, a link to the top-level ``manifests/``)."""
+    return Path(__file__).resolve().parent.parent / "manifests"
+
+
+def manifest_dirs() -> list[Path]:
+    """Directories searched for ``NAME.yaml``: ``$GTDATA_MANIFESTS`` entries first, then the built-in ones."""
+    dirs = [Path(d) for d in os.environ.get("GTDATA_MANIFESTS", "").split(os.pathsep) if d]
+    return dirs + [builtin_manifest_dir()]
+
+
+def _normalize(name: str) -> str:
+    return name.strip().lower().replace("-", "_")
+
+
+def all_manifests() -> dict[str, Manifest]:
+    """Every manifest found, by name; a user directory shadows a built-in manifest of the same name."""
+    found: dict[str, Manifest] = {}
+    for d in reversed(manifest_dirs()):
+        if not d.is_dir():
+            continue
+        for p in sorted(d.glob("*.yaml")):
+            m = read_manifest(p)
+            found[m.name] = m
+    return found
+
+
+def resolve_name(name: str) -> tuple[Manifest, str | None]:
+    """Find the manifest and edition for a data set name or alias; unknown names suggest the closest."""
+    key = _normalize(name)
+    manifests = all_manifests()
+    table: dict[str, tuple[str, str | None]] = {}
+    for m in manifests.values():
+        table[m.name] = (m.name, None)
+        for a in m.aliases:
+            table.setdefault(a, (m.name, None))
+        for ed, spec in m.editions.items():
+            for a in spec.get("aliases") or []:
+                table.setdefault(a, (m.name, ed))
+    if key not in table:
+        close = difflib.get_close_matches(key, list(table), n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise UnknownDatasetError(
+            f"no manifest for data set {name!r}.{hint} Known: {', '.join(sorted(table))}")
+    mname, edition = table[key]
+    return manifests[mname], edition
+
+
+def load_manifest(name_or_path: str | os.PathLike[str], edition: str | None = None) -> Manifest:
+    """The manifest for a name/alias, a ``.yaml`` path, or a directory holding it, resolved to ``edition``."""
+    p = Path(name_or_path)
+    if str(name_or_path).endswith((".yaml", ".yml")) or p.is_file():
+        m, implied = read_manifest(p), None
+    elif p.is_dir():
+        files = sorted(p.glob("*.yaml"))
+        if len(files) != 1:
+            raise ManifestError(f"manifest directory {p} must hold exactly one .yaml file, found {len(files)}")
+        m, implied = read_manifest(files[0]), None
+    else:
+        m, implied = resolve_name(str(name_or_path))
+    return m.with_edition(edition if edition is not None else implied)
