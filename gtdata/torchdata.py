@@ -91,14 +91,15 @@ class BatchStream(IterableDataset):
         """Batch number ``index`` of the stream (a pure function of the seed and the index)."""
         start = index * self.batch_size
         n = self.batch_size
+        np_dtype = np.uint8 if self.dtype == torch.uint8 else np.float32
         if self.kind == "uniform":
-            codes, images = self.data.stream(n, self.seed, start, dtype=np.uint8)
+            codes, images = self.data.stream(n, self.seed, start, dtype=np_dtype)
             return self._images(images), torch.from_numpy(codes)
         if self.kind == "pairs":
-            p = self.data.sample_pairs(n, self.k, self.seed, mode=self.mode, start=start, dtype=np.uint8)
+            p = self.data.sample_pairs(n, self.k, self.seed, mode=self.mode, start=start, dtype=np_dtype)
             return (self._images(p.x1), self._images(p.x2), torch.from_numpy(p.codes1), torch.from_numpy(p.codes2),
                     torch.from_numpy(p.changed))
-        t = self.data.sample_triplets(n, rng=self.seed, start=start, dtype=np.uint8)
+        t = self.data.sample_triplets(n, rng=self.seed, start=start, dtype=np_dtype)
         return (*(self._images(x) for x in (t.anchor, t.positive, t.negative)),
                 *(torch.from_numpy(c) for c in (t.codes_anchor, t.codes_positive, t.codes_negative)))
 
