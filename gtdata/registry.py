@@ -21,6 +21,7 @@ KINDS = ("benchmark", "rendered", "toy")
 _PROVIDERS = [
     "gtdata.core.memory",
     "gtdata.datasets.catalog",
+    "gtdata.render.builtin",
 ]
 
 

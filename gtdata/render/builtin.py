@@ -1,0 +1,54 @@
+"""Built-in render specs, registered next to the benchmark sets (``gtdata.load("dsprites_like")``).
+
+Also lets ``gtdata.load("my_scene.yaml")`` open any render spec file as a RenderedData.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from gtdata.registry import register, register_path_opener
+
+__all__ = ["BUILTIN_SPECS", "builtin_spec_path"]
+
+_SPEC_DIR = Path(__file__).resolve().parent / "specs"
+BUILTIN_SPECS = ("dsprites_like", "multi_sprites", "textured_sprites")
+
+
+def builtin_spec_path(name: str) -> Path:
+    """Path of the YAML file of a built-in spec (one of ``BUILTIN_SPECS``)."""
+    if name not in BUILTIN_SPECS:
+        raise ValueError(f"unknown built-in spec {name!r}; built-in specs: {', '.join(BUILTIN_SPECS)}")
+    return _SPEC_DIR / f"{name}.yaml"
+
+
+def _open_builtin(name: str, **kwargs: Any):
+    from gtdata.render.data import RenderedData
+
+    return RenderedData(builtin_spec_path(name), **kwargs)
+
+
+def _open_spec_file(path: Path, **kwargs: Any):
+    """A RenderedData for a render spec file; None for other YAML files (manifests, study files)."""
+    if path.suffix.lower() not in (".yaml", ".yml") or not path.is_file():
+        return None
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return None
+    if not (isinstance(raw, dict) and "objects" in raw and "factors" in raw):
+        return None
+    from gtdata.render.data import RenderedData
+
+    return RenderedData(path, **kwargs)
+
+
+for _name in BUILTIN_SPECS:
+    _raw = yaml.safe_load(builtin_spec_path(_name).read_text(encoding="utf-8"))
+    register(_name, partial(_open_builtin, _name), kind="rendered",
+             description=f"{_raw.get('description', '')} (rendered on demand, no download)")
+register_path_opener(_open_spec_file)
