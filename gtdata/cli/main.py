@@ -11,6 +11,7 @@ from typing import Sequence
 from .. import __version__
 
 COMMANDS: list[str] = [
+    "render",
 ]
 
 
