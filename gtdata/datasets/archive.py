@@ -16,11 +16,12 @@ class UnsafeArchiveError(ValueError):
 
 
 def _check_name(archive: Path, name: str) -> str:
+    parts = name.replace("\\", "/").split("/")
     norm = posixpath.normpath(name.replace("\\", "/"))
-    if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":") or norm == ".." \
-            or norm.startswith("../") or "/../" in f"/{norm}/":
-        raise UnsafeArchiveError(f"archive {archive} has a member outside the target directory: {name!r}; "
-                                 "refusing to extract it")
+    # Any ".." component is refused, even one that would resolve inside the target.
+    if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":") or ".." in parts:
+        raise UnsafeArchiveError(f"archive {archive} has an unsafe member {name!r} (absolute path or '..' "
+                                 "component); refusing to extract it")
     return norm
 
 

@@ -27,7 +27,8 @@ from tqdm.auto import tqdm
 from gtdata.datasets.checksums import ChecksumError, check_file, write_record
 from gtdata.datasets.manifest import FileEntry, Source
 
-_CHUNK = 1 << 20
+# Small reads: bytes of a chunk cut short by a dropped connection are lost and fetched again on resume.
+_CHUNK = 64 << 10
 _HTML_PREFIXES = (b"<!doctype html", b"<html", b"<head", b"<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<!doctype html")
 _USER_AGENT = "gtdata (https://github.com/gtdata; data set downloader)"
 
@@ -161,7 +162,7 @@ def _copy_local(url: str, part: Path) -> None:
 
 
 def _fetch_source(source: Source, entry: FileEntry, part: Path, session: requests.Session, progress: bool,
-                  timeout: float) -> None:
+                  timeout: float, report: Callable[[str], None]) -> None:
     """Download ``source`` into ``part`` with retries; a partial file from another URL is discarded."""
     meta = part.with_name(part.name + ".json")
     previous = json.loads(meta.read_text()).get("url") if meta.exists() else None
@@ -176,12 +177,15 @@ def _fetch_source(source: Source, entry: FileEntry, part: Path, session: request
         try:
             _stream(source.url, entry, part, session, progress, timeout)
             return
+        except _NextSource:
+            _discard(part)  # what this URL served is not the file (HTML page, wrong size, 404)
+            raise
         except _Retry as exc:
             attempt += 1
             if attempt > _retries():
                 raise _NextSource(f"{exc} (gave up after {attempt} attempts)") from None
             wait = _backoff() * 2 ** (attempt - 1)
-            say(f"{entry.name}: {exc}; retry {attempt}/{_retries()} in {wait:g} s")
+            report(f"{entry.name}: {exc}; retry {attempt}/{_retries()} in {wait:g} s")
             time.sleep(wait)
 
 
@@ -209,7 +213,7 @@ def download_file(entry: FileEntry, raw_dir: Path, dataset: str, progress: bool 
             for source in mirror_sources(entry, dataset) + list(entry.sources):
                 report(f"downloading {entry.name} from {source.url}")
                 try:
-                    _fetch_source(source, entry, part, session, progress, timeout)
+                    _fetch_source(source, entry, part, session, progress, timeout, report)
                 except _NextSource as exc:
                     failures.append(f"  {source.url}: {exc}")
                     continue
