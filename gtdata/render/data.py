@@ -73,7 +73,7 @@ class RenderedData(GroundTruthData):
             if factor.is_categorical or factor.name in grid_only:
                 uniq, inverse = np.unique(column.astype(str if factor.is_categorical else np.float64),
                                           return_inverse=True)
-                codes[factor.name] = np.array([factor.code_of(u) for u in uniq], dtype=np.int64)[inverse]
+                codes[factor.name] = np.array([factor.code_of(u) for u in uniq.tolist()], dtype=np.int64)[inverse]
                 continue
             try:
                 col = column.astype(np.float64)
@@ -82,7 +82,7 @@ class RenderedData(GroundTruthData):
             lo, hi = float(factor.values.min()), float(factor.values.max())
             bad = ~np.isfinite(col) | (col < lo - 1e-9 * max(1.0, abs(lo))) | (col > hi + 1e-9 * max(1.0, abs(hi)))
             if bad.any():
-                raise ValueError(f"values[{factor.name!r}]: {col[bad][0]!r} is outside the factor's range "
+                raise ValueError(f"values[{factor.name!r}]: {float(col[bad][0])!r} is outside the factor's range "
                                  f"[{lo}, {hi}]")
             numeric[factor.name] = col
         if len(lengths) != 1:
