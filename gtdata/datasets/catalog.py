@@ -11,14 +11,23 @@ import yaml
 
 from gtdata.datasets.cars3d import Cars3D
 from gtdata.datasets.dsprites import ColorDSprites, DSprites, NoisyDSprites, ScreamDSprites
-from gtdata.datasets.manifest import read_manifest
+from gtdata.datasets.manifest import Manifest, load_manifest, read_manifest
 from gtdata.datasets.mpi3d import MPI3D
 from gtdata.datasets.shapes3d import Shapes3D
 from gtdata.datasets.smallnorb import SmallNORB
-from gtdata.registry import register, register_path_opener
+from gtdata.registry import get_info, is_path, register, register_path_opener
 
 #: The class that opens a manifest of each format.
 CLASSES = {"dsprites": DSprites, "smallnorb": SmallNORB, "cars3d": Cars3D, "shapes3d": Shapes3D, "mpi3d": MPI3D}
+
+#: The manifests (name, edition) each registered set reads; the first one is the set's own.
+NEEDS: dict[str, list[tuple[str, str | None]]] = {
+    "dsprites": [("dsprites", None)], "color_dsprites": [("dsprites", None)],
+    "noisy_dsprites": [("dsprites", None)], "scream_dsprites": [("dsprites", None), ("scream", None)],
+    "smallnorb": [("smallnorb", None)], "cars3d": [("cars3d", None)], "shapes3d": [("shapes3d", None)],
+    **{f"mpi3d_{v}": [(f"mpi3d_{v}", None)] for v in ("toy", "realistic", "real", "complex")},
+    **{f"mpi3d_{v}_2019": [(f"mpi3d_{v}", "2019")] for v in ("toy", "realistic")},
+}
 
 register("dsprites", DSprites, "benchmark", "dSprites: 737,280 2D shapes, 5 factors (64x64x1)",
          aliases=("dsprites_full",))
@@ -37,6 +46,23 @@ for _variant in ("toy", "realistic", "real", "complex"):
 for _variant in ("toy", "realistic"):
     register(f"mpi3d_{_variant}_2019", functools.partial(MPI3D, variant=_variant, edition="2019"), "benchmark",
              f"MPI3D-{_variant}, 2019 file: 460,800 images, the 4x4 grid disentanglement_lib expects (64x64x3)")
+
+
+def manifests_for(name_or_path: str, edition: str | None = None) -> list[Manifest]:
+    """The manifests behind a registered set, a manifest name or alias, or a manifest path.
+
+    ``edition`` applies to the set's own manifest. Raises ValueError naming the closest known names.
+    """
+    if is_path(name_or_path):
+        return [load_manifest(name_or_path, edition)]
+    try:
+        key = get_info(name_or_path).name
+    except ValueError:
+        return [load_manifest(name_or_path, edition)]
+    if key not in NEEDS:
+        raise ValueError(f"{name_or_path!r} is not a downloadable benchmark set (it is computed, not fetched)")
+    return [load_manifest(m, edition if i == 0 and edition is not None else ed)
+            for i, (m, ed) in enumerate(NEEDS[key])]
 
 
 def open_manifest(path: Path, **kwargs: Any):

@@ -44,7 +44,7 @@ class ManifestError(ValueError):
     """A manifest is missing or does not follow the schema; the message names the file and the field."""
 
 
-class UnknownDatasetError(KeyError):
+class UnknownDatasetError(KeyError, ValueError):
     """No manifest has this name or alias; the message suggests the closest known name."""
 
     def __str__(self) -> str:

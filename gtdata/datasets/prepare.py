@@ -47,6 +47,21 @@ def is_prepared(manifest: Manifest, root: str | os.PathLike[str] | None = None) 
     return (prepared_path(manifest, root) / META).exists()
 
 
+def file_states(manifest: Manifest, root: str | os.PathLike[str] | None = None) -> list[tuple[str, str, int]]:
+    """(file name, "present" | "partial" | "missing", bytes on disk) for each raw file of ``manifest``."""
+    rd = raw_dir(manifest, root)
+    out = []
+    for entry in manifest.files:
+        path, part = rd / entry.name, rd / f"{entry.name}.part"
+        if path.exists():
+            out.append((entry.name, "present", path.stat().st_size))
+        elif part.exists():
+            out.append((entry.name, "partial", part.stat().st_size))
+        else:
+            out.append((entry.name, "missing", 0))
+    return out
+
+
 def stored_factor_space(manifest: Manifest) -> FactorSpace:
     """Every stored factor (latent and nuisance) of ``manifest`` in storage order."""
     return FactorSpace(Factor(f.name, list(f.values), f.unit) for f in manifest.factors)

@@ -1,0 +1,40 @@
+"""``gtdata prepare NAME``: download if needed, verify, and build the memory-mappable prepared set."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("prepare", help="prepare a benchmark set (download, verify, convert once)",
+                              description="Convert a benchmark set's raw files into the prepared store (uint8 "
+                                          "images.npy in factor order + dataset.yaml), streaming with bounded "
+                                          "memory. An interrupted preparation resumes.")
+    p.add_argument("name", help="data set name, alias or manifest path")
+    p.add_argument("--edition", default=None, help="another release listed in the manifest (e.g. 2019)")
+    p.add_argument("--no-download", action="store_true", help="fail instead of downloading missing files")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from tqdm.auto import tqdm
+
+    from gtdata.datasets.catalog import manifests_for
+    from gtdata.datasets.prepare import fetch_all, prepare
+
+    manifests = manifests_for(args.name, args.edition)
+    for extra in manifests[1:]:  # e.g. the Scream image of scream_dsprites
+        fetch_all(extra, download=not args.no_download, progress=not args.quiet)
+    main = manifests[0]
+    bar = tqdm(total=main.num_images, unit="img", desc=f"preparing {main.key}", disable=args.quiet, leave=False)
+
+    def on_chunk(done: int, total: int) -> None:
+        bar.update(done - bar.n)
+
+    try:
+        path = prepare(main, download=not args.no_download, progress=not args.quiet, on_chunk=on_chunk)
+    finally:
+        bar.close()
+    print(f"{main.key}: prepared at {path}")
+    return 0
