@@ -10,6 +10,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterable
 
 from gtdata.datasets.manifest import FileEntry, Source
 
@@ -23,30 +24,38 @@ class ChecksumError(ValueError):
 
 @dataclass(frozen=True)
 class Digests:
-    """Size (bytes) and hex digests of one file."""
+    """Size (bytes) and hex digests of one file, by algorithm (sha256 always)."""
 
     size: int
-    sha256: str
-    md5: str
-    sha1: str
-    git_sha1: str
+    hexdigests: dict[str, str]
+
+    @property
+    def sha256(self) -> str:
+        return self.hexdigests["sha256"]
 
     def get(self, algo: str) -> str:
-        return getattr(self, algo)
+        return self.hexdigests[algo]
 
 
-def file_digests(path: Path) -> Digests:
-    """sha256, md5, sha1 and git blob sha1 of ``path`` in one streaming pass (memory: one 4 MiB block)."""
+def file_digests(path: Path, algorithms: Iterable[str] = ()) -> Digests:
+    """sha256 plus the other ``algorithms`` (md5, sha1, git_sha1) of ``path`` in one streaming pass
+    (memory: one 4 MiB block); only the algorithms asked for are computed, as hashing dominates for 12 GB."""
     size = path.stat().st_size
-    sha256, md5, sha1, git = hashlib.sha256(), hashlib.md5(), hashlib.sha1(), hashlib.sha1()
-    git.update(b"blob %d\0" % size)
+    hashes = {}
+    for algo in {"sha256", *algorithms}:
+        if algo == "git_sha1":
+            hashes[algo] = hashlib.sha1(b"blob %d\0" % size)
+        else:
+            hashes[algo] = hashlib.new(algo)
     with open(path, "rb") as fh:
         while block := fh.read(_BLOCK):
-            sha256.update(block)
-            md5.update(block)
-            sha1.update(block)
-            git.update(block)
-    return Digests(size, sha256.hexdigest(), md5.hexdigest(), sha1.hexdigest(), git.hexdigest())
+            for h in hashes.values():
+                h.update(block)
+    return Digests(size, {a: h.hexdigest() for a, h in hashes.items()})
+
+
+def _algorithms(entry: FileEntry) -> set[str]:
+    return set(entry.checksums).union(*(s.checksums for s in entry.sources))
 
 
 def mismatches(entry: FileEntry, digests: Digests, source: Source | None) -> list[str]:
@@ -137,7 +146,7 @@ def check_file(entry: FileEntry, path: Path, raw_dir: Path, source: Source | Non
     match with any URL's specific checksums counts). With nothing published and nothing recorded, the
     file's sha256 and size are recorded when ``record`` is true.
     """
-    digests = file_digests(path)
+    digests = file_digests(path, _algorithms(entry))
     if source is None and not entry.checksums and entry.size is None:
         src = matching_source(entry, digests)
         if src is not None:

@@ -137,8 +137,8 @@ def prepare(manifest: Manifest, root: str | os.PathLike[str] | None = None, down
         fetch_all(manifest, root, download, progress)
         checked = verify_all(manifest, root, report=say if progress else (lambda _m: None))
         paths = {name: path for name, (path, _d) in checked.items()}
-        sources = [{"file": name, "bytes": d.size, "sha256": d.sha256, "md5": d.md5,
-                    "urls": [s.url for s in manifest.file(name).sources]} for name, (_p, d) in checked.items()]
+        sources = [{"file": name, "bytes": d.size, **d.hexdigests, "urls": [s.url for s in manifest.file(name).sources]}
+                   for name, (_p, d) in checked.items()]
         metadata = {
             "name": manifest.key, "title": manifest.title, "edition": manifest.edition,
             "license": manifest.license, "citation": manifest.citation, "homepage": manifest.homepage,

@@ -196,3 +196,18 @@ def test_concurrent_downloads_of_one_file_do_not_collide(env, fixtures):
         t.join()
     assert errors == []
     assert file_digests(raw / "3dshapes.h5").sha256 == entry.checksums["sha256"]
+
+
+def test_digests_match_hashlib_and_git_blob_ids(tmp_path):
+    import hashlib
+    import subprocess
+
+    p = tmp_path / "f.bin"
+    p.write_bytes(b"gtdata" * 1000)
+    d = file_digests(p, ["md5", "git_sha1", "sha1"])
+    data = p.read_bytes()
+    assert d.sha256 == hashlib.sha256(data).hexdigest() and d.get("md5") == hashlib.md5(data).hexdigest()
+    assert d.get("git_sha1") == hashlib.sha1(b"blob 6000\0" + data).hexdigest()
+    git = subprocess.run(["git", "hash-object", str(p)], capture_output=True, text=True)
+    if git.returncode == 0:
+        assert d.get("git_sha1") == git.stdout.strip()
