@@ -27,12 +27,30 @@ from gtdata.render.spec import ObjectSpec, RenderSpec
 __all__ = ["Rasterizer", "SUBPIXEL"]
 
 SUBPIXEL = 4096  # object centres are snapped to 1/SUBPIXEL of a pixel
-_CHUNK = 1024  # images per work item; keeps the window arrays cache-sized
+_CHUNK = 256  # images per work item: small enough that the allocator reuses canvas memory (no page faults)
 
 
-def _quantize(x: np.ndarray) -> np.ndarray:
-    """float in [0, 1] -> uint8, round half up (values are clipped first)."""
-    return (np.clip(x, 0.0, 1.0) * np.float32(255.0) + np.float32(0.5)).astype(np.uint8)
+def _quantize(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """float32 in [0, 1] -> uint8, round half up; ``x`` (a scratch canvas) is overwritten."""
+    # every value is a convex blend of colours in [0, 1], so x * 255 + 0.5 lies in [0.5, 255.5]
+    np.multiply(x, np.float32(255.0), out=x)
+    np.add(x, np.float32(0.5), out=x)
+    if out is None:
+        return x.astype(np.uint8)
+    np.copyto(out, x, casting="unsafe")
+    return out
+
+
+def _windows(canvas: np.ndarray, size: int) -> np.ndarray:
+    """Writable view (N, Hp-S+1, Wp-S+1, S, S, C) of every S x S window of a (N, Hp, Wp, C) canvas.
+
+    ``view[rows, oy, ox]`` gathers one window per image and assigning to it scatters them back; an image
+    receives one window per assignment, so the overlapping views never write the same pixel twice.
+    """
+    n, hp, wp, c = canvas.shape
+    s0, s1, s2, s3 = canvas.strides
+    return np.lib.stride_tricks.as_strided(canvas, (n, hp - size + 1, wp - size + 1, size, size, c),
+                                           (s0, s1, s2, s1, s2, s3), writeable=True)
 
 
 def _cos_sin(angle: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -77,6 +95,9 @@ class Rasterizer:
         h, w, c = spec.shape
         self.padded_shape = (h + self.pad[0] + self.pad[1], w + self.pad[2] + self.pad[3], c)
         self._background = self._static_background()
+        if spec.background.kind == "color":
+            # a whole padded canvas to copy from: filling by broadcasting a (C,) colour is several times slower
+            self._background_canvas = np.broadcast_to(self._background, self.padded_shape).copy()
         self._atlas = _Atlas(self, atlas_bytes) if self._atlas_applies() else None
 
     # ------------------------------------------------------------------ public entry points
@@ -159,24 +180,24 @@ class Rasterizer:
         def work(lo: int, hi: int) -> None:
             sub = [{key: val[lo:hi] for key, val in p.items()} for p in params]
             nui = None if nuisance is None else {key: val[lo:hi] for key, val in nuisance.items()}
-            out[lo:hi] = self._composite(sub, hi - lo, nui)
+            self._composite(sub, hi - lo, nui, out[lo:hi])
 
         _parallel(work, n, self.threads)
         return out
 
-    def _composite(self, params: list[dict[str, np.ndarray]], n: int, nuisance: dict | None) -> np.ndarray:
+    def _composite(self, params: list[dict[str, np.ndarray]], n: int, nuisance: dict | None,
+                   out: np.ndarray) -> None:
         h, w, c = self.spec.shape
         hp, wp, _ = self.padded_shape
         top, _, left, _ = self.pad
         canvas = np.empty((n, hp, wp, c), dtype=np.float32)
         background = self._random_background(n, nuisance)
         if background is None:
-            canvas[...] = self._background
+            canvas[...] = self._background_canvas
         else:
             if hp != h or wp != w:
                 canvas[...] = 0
             canvas[:, top:top + h, left:left + w] = background
-        flat = canvas.reshape(-1)
         z = np.stack([p["z"] for p in params], axis=1)
         order = np.argsort(z, axis=1, kind="stable")
         for rank in range(len(params)):
@@ -185,23 +206,20 @@ class Rasterizer:
                 sub = params[k] if sel.all() else {key: val[sel] for key, val in params[k].items()}
                 rows = np.flatnonzero(sel)
                 alpha, fill = self.window(int(k), sub)
-                idx = self._window_index(k, sub, rows)
-                win = flat[idx].reshape(fill.shape)
-                flat[idx] = (win + alpha[..., None] * (fill - win)).reshape(len(rows), -1)
+                oy, ox = self._window_origin(int(k), sub)
+                view = _windows(canvas, self.geometry[k].size)
+                win = view[rows, oy, ox]
+                view[rows, oy, ox] = win + alpha[..., None] * (fill - win)
         if canvas.shape[1:] != (h, w, c):
             canvas = canvas[:, top:top + h, left:left + w]
-        return _quantize(canvas)
+        _quantize(canvas, out)
 
-    def _window_index(self, k: int, params: dict[str, np.ndarray], rows: np.ndarray) -> np.ndarray:
-        """Flat indices (n, S*S*C) of object k's window in the padded (N, Hp, Wp, C) canvas."""
-        geo = self.geometry[k]
-        hp, wp, c = self.padded_shape
-        oy = np.floor(params["py"]).astype(np.int64) - geo.half + self.pad[0]
-        ox = np.floor(params["px"]).astype(np.int64) - geo.half + self.pad[2]
-        rel = ((np.arange(geo.size)[:, None, None] * wp + np.arange(geo.size)[None, :, None]) * c
-               + np.arange(c)[None, None, :]).reshape(-1)
-        base = rows.astype(np.int64) * (hp * wp * c) + (oy * wp + ox) * c
-        return base[:, None] + rel[None, :]
+    def _window_origin(self, k: int, params: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """Top-left corner (rows, cols) of object k's window in the padded canvas."""
+        half = self.geometry[k].half
+        oy = np.floor(params["py"]).astype(np.int64) - half + self.pad[0]
+        ox = np.floor(params["px"]).astype(np.int64) - half + self.pad[2]
+        return oy, ox
 
     # ------------------------------------------------------------------ backgrounds
     def _static_background(self) -> np.ndarray | None:
@@ -317,7 +335,7 @@ class _Atlas:
         self.slots = np.empty(0, dtype=np.int64)
         self.count = 0
         self.lock = threading.Lock()
-        self.background = _quantize(spec.background.color.astype(np.float32))
+        self.background = _quantize(raster._background_canvas.copy())
 
     def _keys_of(self, codes: np.ndarray, params: dict[str, np.ndarray]) -> np.ndarray:
         app = np.zeros(len(codes), dtype=np.int64)
@@ -385,8 +403,9 @@ class _Atlas:
             sub = {k: v[lo:hi] for k, v in params.items()}
             canvas = np.empty((hi - lo, hp, wp, c), dtype=np.uint8)
             canvas[...] = self.background
-            idx = raster._window_index(0, sub, np.arange(hi - lo))
-            canvas.reshape(-1)[idx] = table[slots[lo:hi]]
+            oy, ox = raster._window_origin(0, sub)
+            size = raster.geometry[0].size
+            _windows(canvas, size)[np.arange(hi - lo), oy, ox] = table[slots[lo:hi]].reshape(-1, size, size, c)
             top, _, left, _ = raster.pad
             out[lo:hi] = canvas[:, top:top + h, left:left + w]
 

@@ -1,0 +1,201 @@
+"""Throughput of the procedural renderer, against a PIL ImageDraw renderer of the same spec.
+
+Measures (best of ``--repeats``; batches of 4,096 random codes or values):
+- ``dsprites_like`` on demand, anti-aliased, 64x64x1: ``observations(codes)`` as float32 (the default) and
+  uint8, the sprite atlas warm; plus the first (cold) batch of a fresh data set, which fills the atlas;
+- export of the full 737,280-image grid to the prepared store (3 GB in a scratch directory, ``--dir``);
+- ``multi_sprites`` (3 objects, RGB, continuous x, y, hue) through ``render_values`` at uniformly random
+  values anywhere in range, and through ``observations(codes)``;
+- for both specs a PIL ImageDraw renderer written here: the same scene parameters, drawn one image at a time
+  at 4x resolution and box-filtered down (4x supersampling). The ratio column is ours / PIL. The mean
+  absolute difference to our images (grey levels) shows that both draw the same scenes.
+
+Targets (issue 4): dsprites_like >= 50,000 images/s on 2 cores, full grid export < 60 s, 3-object RGB
+continuous >= 5,000 images/s. Timings on a shared machine are noisy.
+
+    python scripts/bench_render.py [--dir DIR] [--repeats 3] [--skip-export] [--threads N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from gtdata.render import RenderedData, export_rendered
+from gtdata.render.shapes import Box, Ellipse, Polygon, Union
+
+BATCH = 4096
+SS = 4
+
+
+def best_rate(fn, n: int, repeats: int) -> tuple[float, float]:
+    """(seconds, images/s) of the fastest of ``repeats`` calls of fn() producing n images."""
+    best = math.inf
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t)
+    return best, n / best
+
+
+# ------------------------------------------------------------------------------------------ PIL reference
+def outline(shape) -> list[tuple[str, object]]:
+    """Drawable parts of a shape in its unit frame: ("poly", (k, 2) vertices) or ("circle", (cx, cy, r))."""
+    if isinstance(shape, Box):
+        hx, hy = shape.hx, shape.hy
+        return [("poly", np.array([[-hx, -hy], [hx, -hy], [hx, hy], [-hx, hy]]))]
+    if isinstance(shape, Ellipse):
+        if shape.a == shape.b:
+            return [("circle", (0.0, 0.0, shape.a))]
+        t = np.linspace(0, 2 * np.pi, 72, endpoint=False)
+        return [("poly", np.stack([shape.a * np.cos(t), shape.b * np.sin(t)], axis=1))]
+    if isinstance(shape, Polygon):
+        return [("poly", shape.vertices)]
+    if isinstance(shape, Union):
+        parts = []
+        for part, ox, oy, rot in shape.parts:
+            c, s = math.cos(rot), math.sin(rot)
+            for kind, data in outline(part):
+                if kind == "circle":
+                    cx, cy, r = data
+                    parts.append(("circle", (ox + c * cx + s * cy, oy - s * cx + c * cy, r)))
+                else:
+                    q = np.asarray(data)
+                    parts.append(("poly", np.stack([ox + c * q[:, 0] + s * q[:, 1],
+                                                    oy - s * q[:, 0] + c * q[:, 1]], axis=1)))
+        return parts
+    raise TypeError(f"no PIL outline for {type(shape).__name__}")
+
+
+def pil_render(data: RenderedData, params: list[dict[str, np.ndarray]], n: int) -> np.ndarray:
+    """Draw n images one at a time with ImageDraw at SS x resolution, then box-filter to the canvas size."""
+    spec = data.spec
+    h, w, c = spec.shape
+    mode = "L" if c == 1 else "RGB"
+    bg = tuple(int(round(v * 255)) for v in spec.background.color)
+    bg = bg[0] if c == 1 else bg
+    outlines = [outline(s) for s in spec.shapes]
+    out = np.empty((n, h, w, c), dtype=np.uint8)
+    z = np.stack([p["z"] for p in params], axis=1)
+    for i in range(n):
+        img = Image.new(mode, (w * SS, h * SS), bg)
+        draw = ImageDraw.Draw(img)
+        for k in np.argsort(z[i], kind="stable"):
+            p = params[k]
+            size, rot = p["size"][i], p["rotation"][i]
+            cx, cy = p["px"][i] * SS, p["py"][i] * SS
+            cos, sin = math.cos(rot) * size * SS, math.sin(rot) * size * SS
+            fill = tuple(int(round(v * 255)) for v in p["fill"][i])
+            fill = fill[0] if c == 1 else fill
+            for kind, d in outlines[p["shape"][i]]:
+                if kind == "circle":
+                    u, v, r = d
+                    x = cx + u * cos + v * sin - 0.5
+                    y = cy - u * sin + v * cos - 0.5
+                    rr = r * size * SS
+                    draw.ellipse([x - rr, y - rr, x + rr, y + rr], fill=fill)
+                else:
+                    q = np.asarray(d)
+                    xs = cx + q[:, 0] * cos + q[:, 1] * sin - 0.5
+                    ys = cy - q[:, 0] * sin + q[:, 1] * cos - 0.5
+                    draw.polygon(list(zip(xs.tolist(), ys.tolist())), fill=fill)
+        small = img.reduce(SS)  # box filter over SS x SS blocks
+        arr = np.asarray(small)
+        out[i] = arr[..., None] if c == 1 else arr
+    return out
+
+
+def pil_rate(data: RenderedData, codes: np.ndarray, ours: np.ndarray, repeats: int) -> tuple[float, float]:
+    """PIL images/s on these codes, and mean |ours - PIL| in grey levels."""
+    raster = data._raster
+    params = [raster._object_params(o, lambda b: b.at_codes(codes)) for o in data.spec.objects]
+    _, rate = best_rate(lambda: pil_render(data, params, len(codes)), len(codes), repeats)
+    diff = np.abs(pil_render(data, params, len(codes)).astype(np.int16) - ours.astype(np.int16)).mean()
+    return rate, float(diff)
+
+
+# ------------------------------------------------------------------------------------------ main
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dir", type=Path, default=None, help="scratch directory for the 3 GB export")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=None, help="render threads (default: min(4, cores))")
+    parser.add_argument("--skip-export", action="store_true")
+    parser.add_argument("--pil-images", type=int, default=1000, help="images drawn by the PIL reference")
+    args = parser.parse_args()
+    rows = []
+    rng = np.random.default_rng(0)
+
+    # dsprites_like on demand
+    cold = RenderedData("dsprites_like", threads=args.threads)
+    codes = cold.sample_codes(BATCH, rng)
+    t = time.perf_counter()
+    cold.observations(codes)
+    cold_s = time.perf_counter() - t
+    data = RenderedData("dsprites_like", threads=args.threads)
+    data.observations(data.factor_space.index_to_codes(np.arange(0, data.factor_space.size, 1024)))
+    batches = [data.sample_codes(BATCH, rng) for _ in range(8)]
+    it = iter(range(10**9))
+    pil_codes = batches[0][: args.pil_images]
+    pil, diff = pil_rate(data, pil_codes, data.observations(pil_codes, dtype=np.uint8), args.repeats)
+    for dtype in (np.float32, np.uint8):
+        s, rate = best_rate(lambda: data.observations(batches[next(it) % 8], dtype=dtype), BATCH, args.repeats * 3)
+        rows.append((f"dsprites_like observations {np.dtype(dtype).name}", BATCH, s, rate, ">= 50,000/s", pil, diff))
+    rows.append(("dsprites_like first batch (fills atlas)", BATCH, cold_s, BATCH / cold_s, "", None, None))
+
+    # full grid export
+    if not args.skip_export:
+        scratch = Path(tempfile.mkdtemp(dir=args.dir))
+        try:
+            t = time.perf_counter()
+            export_rendered(RenderedData("dsprites_like", threads=args.threads), scratch / "dsprites_like",
+                            chunk_size=8192, progress=False)
+            s = time.perf_counter() - t
+            rows.append(("dsprites_like full grid export", 737_280, s, 737_280 / s, "< 60 s", None, None))
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+    # 3-object RGB with continuous factors
+    multi = RenderedData("multi_sprites", threads=args.threads)
+    space = multi.factor_space
+
+    def random_values(n: int) -> dict[str, np.ndarray]:
+        out = {}
+        for f in space:
+            out[f.name] = (f.values[rng.integers(0, f.size, n)] if f.is_categorical
+                           else rng.uniform(f.low, f.high, n))
+        return out
+
+    value_batches = [random_values(BATCH) for _ in range(3)]
+    it2 = iter(range(10**9))
+    mcodes = multi.sample_codes(BATCH, rng)
+    pil_codes = mcodes[: args.pil_images]
+    pil, diff = pil_rate(multi, pil_codes, multi.observations(pil_codes, dtype=np.uint8), args.repeats)
+    s, rate = best_rate(lambda: multi.render_values(value_batches[next(it2) % 3]), BATCH, args.repeats)
+    rows.append(("multi_sprites render_values (continuous) float32", BATCH, s, rate, ">= 5,000/s", pil, diff))
+    s, rate = best_rate(lambda: multi.observations(mcodes), BATCH, args.repeats)
+    rows.append(("multi_sprites observations(codes) float32", BATCH, s, rate, ">= 5,000/s", pil, diff))
+
+    threads = data._raster.threads
+    print(f"bench_render: {os.cpu_count()} CPUs, {threads} render threads, batches of {BATCH}, "
+          f"best of {args.repeats}; PIL = ImageDraw at {SS}x, box-filtered, one image at a time "
+          f"({args.pil_images} images)\n")
+    print("| benchmark | images | seconds | images/s | target | PIL 4x SS images/s | ratio | mean abs diff vs PIL |")
+    print("|---|---:|---:|---:|---|---:|---:|---:|")
+    for name, n, s, rate, target, pil_r, d in rows:
+        pil_col = f"{pil_r:,.0f}" if pil_r else ""
+        ratio = f"{rate / pil_r:.1f}x" if pil_r else ""
+        dcol = f"{d:.2f}" if d is not None else ""
+        print(f"| {name} | {n:,} | {s:.3f} | {rate:,.0f} | {target} | {pil_col} | {ratio} | {dcol} |")
+
+
+if __name__ == "__main__":
+    main()
