@@ -16,6 +16,7 @@ import h5py
 import numpy as np
 from PIL import Image
 
+from gtdata.core.data import GroundTruthData
 from gtdata.core.rng import AnyRNG, randint, uniform
 from gtdata.datasets.base import BenchmarkData
 from gtdata.datasets.manifest import Manifest, load_manifest
@@ -100,17 +101,47 @@ class DSprites(BenchmarkData):
     manifest_name = "dsprites"
 
 
-class _ThreeChannel(DSprites):
-    """A dSprites variant: the grey sprite repeated to three channels, then transformed per draw."""
+class _ThreeChannel(GroundTruthData):
+    """A dSprites variant: the grey sprite of the prepared dSprites set repeated to three channels, then
+    transformed per draw. Wraps DSprites (same factors) rather than being a prepared set itself, so that
+    exports and copies always go through the variant's transform."""
 
-    def _open(self) -> None:
-        super()._open()
-        self.observation_shape = (*self.observation_shape[:2], 3)
+    def __init__(self, root: str | os.PathLike[str] | None = None, download: bool = True,
+                 transform: Callable[[Any], Any] | None = None, *, edition: str | None = None,
+                 manifest: str | os.PathLike[str] | None = None, progress: bool = True) -> None:
+        self._init_args = {"root": root, "download": False, "transform": transform, "edition": edition,
+                           "manifest": manifest, "progress": progress}
+        self.base = DSprites(root, download, edition=edition, manifest=manifest, progress=progress)
+        self.factor_space = self.base.factor_space
+        self.observation_shape = (*self.base.observation_shape[:2], 3)
+        self.transform = transform
+        self.name = _VARIANT_NAMES[type(self).__name__]
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        out = self.base.metadata
+        out.update(super().metadata)
+        out["variant_of"] = self.base.name
+        return out
 
     def _sprite(self, codes: np.ndarray) -> np.ndarray:
         """(n, H, W, 3) float32 0/1 sprite masks."""
-        gray = super()._render(codes, None)
+        gray = self.base._render(codes, None)
         return np.repeat(gray, 3, axis=3).astype(np.float32) / np.float32(255)
+
+    def __reduce__(self):
+        # Pickle as constructor arguments (the prepared set exists by then), never as pixels.
+        return (_rebuild, (type(self), self._init_args, {"_splits": self._splits}))
+
+
+def _rebuild(cls: type, kwargs: dict[str, Any], extra: dict[str, Any]) -> GroundTruthData:
+    obj = cls(**kwargs)
+    obj.__dict__.update(extra)
+    return obj
+
+
+_VARIANT_NAMES = {"ColorDSprites": "color_dsprites", "NoisyDSprites": "noisy_dsprites",
+                  "ScreamDSprites": "scream_dsprites"}
 
 
 class ColorDSprites(_ThreeChannel):

@@ -304,3 +304,19 @@ def test_two_processes_loading_at_once_both_succeed(env, fixtures):
     want = int(fixtures.raw["mpi3d_toy"][0].sum())
     assert [o[0].split()[-1] for o in outs] == [str(want)] * 2
     assert len({o[0].split()[0] for o in outs}) == 1
+
+
+def test_variant_export_goes_through_the_transform(env, fixtures, tmp_path):
+    import h5py
+
+    from gtdata.store.hdf5 import export_hdf5
+
+    data = ColorDSprites(progress=False)
+    out = export_hdf5(data, tmp_path / "color.h5", progress=False, seed=1)
+    with h5py.File(out) as h5:
+        images = h5["images"][:]
+    gray = fixtures.raw["dsprites"][:len(images)]
+    assert images.shape == (int(np.prod(DSPRITES_SIZES)), 64, 64, 3)
+    assert np.all(images[gray == 0] == 0)
+    lit = images[gray == 1]
+    assert lit.min() >= 126 and len(np.unique(lit)) > 10  # coloured in [0.5, 1), not white
