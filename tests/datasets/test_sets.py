@@ -320,3 +320,16 @@ def test_variant_export_goes_through_the_transform(env, fixtures, tmp_path):
     assert np.all(images[gray == 0] == 0)
     lit = images[gray == 1]
     assert lit.min() >= 126 and len(np.unique(lit)) > 10  # coloured in [0.5, 1), not white
+
+
+def test_load_accepts_a_manifest_path(env, fixtures):
+    data = registry.load(fixtures.manifests / "shapes3d.yaml", progress=False)
+    assert isinstance(data, Shapes3D) and len(data) == int(np.prod(SHAPES_SIZES))
+
+
+def test_corrupt_raw_file_is_a_clear_error(env):
+    raw = env / "raw" / "mpi3d_real"
+    raw.mkdir(parents=True)
+    (raw / "mpi3d_real.npz").write_bytes(b"PK\x03\x04 this is not a zip file at all")
+    with pytest.raises(ValueError, match=r"mpi3d_real\.npz is not a readable npz file .*download it again"):
+        MPI3D(variant="real", download=False, progress=False)
