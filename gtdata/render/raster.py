@@ -41,6 +41,24 @@ def _quantize(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     return out
 
 
+def _blend(win: np.ndarray, alpha: np.ndarray, fill: np.ndarray) -> np.ndarray:
+    """Composite an object over uint8 canvas windows (n, S, S, C): coverage alpha (n, S, S), fill colours."""
+    # work on (n, S, S*C) rows: numpy is slow when the innermost broadcast axis has only C elements
+    n, s, _, c = win.shape
+    under = win.reshape(n, s, s * c).astype(np.float32)
+    under *= np.float32(1.0 / 255.0)
+    if c > 1:
+        alpha = np.repeat(alpha, c, axis=2)
+    if fill.strides[1] == 0 and fill.strides[2] == 0:  # one colour per image
+        top = np.tile(fill[:, 0, 0, :], (1, s))[:, None, :]
+    else:
+        top = fill.reshape(n, s, s * c)
+    new = top - under
+    new *= alpha
+    new += under
+    return _quantize(new).reshape(n, s, s, c)
+
+
 def _windows(canvas: np.ndarray, size: int) -> np.ndarray:
     """Writable view (N, Hp-S+1, Wp-S+1, S, S, C) of every S x S window of a (N, Hp, Wp, C) canvas.
 
@@ -94,10 +112,9 @@ class Rasterizer:
         self.pad = tuple(int(p) for p in pads.max(axis=0))  # top, bottom, left, right
         h, w, c = spec.shape
         self.padded_shape = (h + self.pad[0] + self.pad[1], w + self.pad[2] + self.pad[3], c)
-        self._background = self._static_background()
-        if spec.background.kind == "color":
-            # a whole padded canvas to copy from: filling by broadcasting a (C,) colour is several times slower
-            self._background_canvas = np.broadcast_to(self._background, self.padded_shape).copy()
+        # the static background as a whole padded uint8 canvas to copy from (broadcasting a (C,) colour
+        # into every image is several times slower than copying)
+        self._background_canvas = self._static_background()
         self._atlas = _Atlas(self, atlas_bytes) if self._atlas_applies() else None
 
     # ------------------------------------------------------------------ public entry points
@@ -190,14 +207,14 @@ class Rasterizer:
         h, w, c = self.spec.shape
         hp, wp, _ = self.padded_shape
         top, _, left, _ = self.pad
-        canvas = np.empty((n, hp, wp, c), dtype=np.float32)
+        canvas = np.empty((n, hp, wp, c), dtype=np.uint8)
         background = self._random_background(n, nuisance)
         if background is None:
             canvas[...] = self._background_canvas
         else:
             if hp != h or wp != w:
                 canvas[...] = 0
-            canvas[:, top:top + h, left:left + w] = background
+            _quantize(np.array(background, dtype=np.float32), canvas[:, top:top + h, left:left + w])
         z = np.stack([p["z"] for p in params], axis=1)
         order = np.argsort(z, axis=1, kind="stable")
         for rank in range(len(params)):
@@ -208,11 +225,8 @@ class Rasterizer:
                 alpha, fill = self.window(int(k), sub)
                 oy, ox = self._window_origin(int(k), sub)
                 view = _windows(canvas, self.geometry[k].size)
-                win = view[rows, oy, ox]
-                view[rows, oy, ox] = win + alpha[..., None] * (fill - win)
-        if canvas.shape[1:] != (h, w, c):
-            canvas = canvas[:, top:top + h, left:left + w]
-        _quantize(canvas, out)
+                view[rows, oy, ox] = _blend(view[rows, oy, ox], alpha, fill)
+        out[...] = canvas[:, top:top + h, left:left + w]
 
     def _window_origin(self, k: int, params: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """Top-left corner (rows, cols) of object k's window in the padded canvas."""
@@ -223,10 +237,12 @@ class Rasterizer:
 
     # ------------------------------------------------------------------ backgrounds
     def _static_background(self) -> np.ndarray | None:
+        """Padded (Hp, Wp, C) uint8 canvas of a colour or gradient background; None for random ones."""
         bg = self.spec.background
         h, w, c = self.spec.shape
+        top, _, left, _ = self.pad
         if bg.kind == "color":
-            return bg.color.astype(np.float32)
+            return _quantize(np.broadcast_to(bg.color.astype(np.float32), self.padded_shape).copy())
         if bg.kind == "gradient":
             ang = math.radians(bg.angle)
             ys, xs = np.mgrid[0:h, 0:w].astype(np.float64) + 0.5
@@ -234,13 +250,13 @@ class Rasterizer:
             span = proj.max() - proj.min()
             t = (proj - proj.min()) / span if span > 0 else np.zeros_like(proj)
             grad = bg.color[None, None, :] + t[..., None] * (bg.color2 - bg.color)[None, None, :]
-            return grad.astype(np.float32)
+            canvas = np.zeros(self.padded_shape, dtype=np.uint8)
+            _quantize(grad.astype(np.float32), canvas[top:top + h, left:left + w])
+            return canvas
         return None
 
     def _random_background(self, n: int, nuisance: dict | None) -> np.ndarray | None:
         bg = self.spec.background
-        if bg.kind == "gradient":
-            return np.broadcast_to(self._background, (n,) + self._background.shape)
         if not bg.is_random:
             return None
         if nuisance is None:
@@ -335,7 +351,8 @@ class _Atlas:
         self.slots = np.empty(0, dtype=np.int64)
         self.count = 0
         self.lock = threading.Lock()
-        self.background = _quantize(raster._background_canvas.copy())
+        size = raster.geometry[0].size
+        self.background = raster._background_canvas[:size, :size]  # a constant colour: any window will do
 
     def _keys_of(self, codes: np.ndarray, params: dict[str, np.ndarray]) -> np.ndarray:
         app = np.zeros(len(codes), dtype=np.int64)
@@ -361,8 +378,8 @@ class _Atlas:
                 rep = first[missing]
                 sub = {k: v[rep] for k, v in params.items()}
                 alpha, fill = self.raster.window(0, sub)
-                bg = self.raster._background
-                windows = _quantize(bg + alpha[..., None] * (fill - bg)).reshape(len(missing), -1)
+                under = np.broadcast_to(self.background, fill.shape)
+                windows = _blend(under, alpha, fill).reshape(len(missing), -1)
                 if self.count + len(missing) > self.max_entries:
                     # atlas full: serve this batch from a temporary table, keep the atlas as it is
                     slot_u = np.empty(len(uniq), dtype=np.int64)
@@ -402,7 +419,7 @@ class _Atlas:
         def work(lo: int, hi: int) -> None:
             sub = {k: v[lo:hi] for k, v in params.items()}
             canvas = np.empty((hi - lo, hp, wp, c), dtype=np.uint8)
-            canvas[...] = self.background
+            canvas[...] = raster._background_canvas
             oy, ox = raster._window_origin(0, sub)
             size = raster.geometry[0].size
             _windows(canvas, size)[np.arange(hi - lo), oy, ox] = table[slots[lo:hi]].reshape(-1, size, size, c)

@@ -46,7 +46,7 @@ def _length(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 class Box(Shape):
-    """Axis-aligned rectangle with half-extents (hx, hy)."""
+    """Axis-aligned rectangle with half-extents (hx, hy); mitred distance (see Polygon)."""
 
     def __init__(self, hx: float, hy: float, kind: str = "rectangle") -> None:
         self.kind = kind
@@ -54,10 +54,7 @@ class Box(Shape):
         self.radius = math.hypot(self.hx, self.hy)
 
     def sdf(self, u: np.ndarray, v: np.ndarray) -> np.ndarray:
-        qx = np.abs(u) - np.float32(self.hx)
-        qy = np.abs(v) - np.float32(self.hy)
-        outside = _length(np.maximum(qx, 0), np.maximum(qy, 0))
-        return outside + np.minimum(np.maximum(qx, qy), 0)
+        return np.maximum(np.abs(u) - np.float32(self.hx), np.abs(v) - np.float32(self.hy))
 
     def describe(self) -> dict:
         return {"kind": self.kind, "aspect": self.hx / self.hy}
@@ -104,14 +101,35 @@ class Capsule(Shape):
 
 
 class Polygon(Shape):
-    """A simple polygon (convex or not) given by its vertices; exact signed distance (even-odd sign)."""
+    """A simple polygon given by its vertices.
+
+    Convex polygons use the mitred distance, the largest signed distance to the edges' lines: exact inside
+    and along the edges, with sharp instead of rounded offsets at the corners. That keeps corners sharp,
+    makes the one-pixel coverage ramp symmetric about the outline (so covered area matches the geometric
+    area) and costs three operations per edge. Other polygons use the exact distance, signed by even-odd.
+    """
 
     def __init__(self, vertices: np.ndarray, kind: str = "polygon") -> None:
         self.kind = kind
         self.vertices = np.asarray(vertices, dtype=np.float64)
         self.radius = float(np.max(np.hypot(self.vertices[:, 0], self.vertices[:, 1])))
+        edges = np.roll(self.vertices, -1, axis=0) - self.vertices
+        turns = edges[:, 0] * np.roll(edges, -1, axis=0)[:, 1] - edges[:, 1] * np.roll(edges, -1, axis=0)[:, 0]
+        self.convex = bool(np.all(turns > 0) or np.all(turns < 0))
+        # outward unit normals and offsets of the edge lines: distance = n . p - c
+        orient = -1.0 if turns.sum() > 0 else 1.0  # turns > 0: clockwise on screen (y down)
+        normals = orient * np.stack([-edges[:, 1], edges[:, 0]], axis=1)
+        normals /= np.hypot(normals[:, 0], normals[:, 1])[:, None]
+        self.lines = [(float(nx), float(ny), float(nx * x + ny * y))
+                      for (nx, ny), (x, y) in zip(normals, self.vertices)]
 
     def sdf(self, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+        if self.convex:
+            out = None
+            for nx, ny, c in self.lines:
+                d = u * np.float32(nx) + v * np.float32(ny) - np.float32(c)
+                out = d if out is None else np.maximum(out, d, out=out)
+            return out
         verts = self.vertices.astype(np.float32)
         best = None
         inside = np.zeros(u.shape, dtype=bool)
