@@ -1,0 +1,68 @@
+"""What a study spec may name: data sets, methods with their hyper-parameters, metrics.
+
+The names come from the packages that implement them (registry, trainer, metric suite), looked up
+lazily so that importing ``gtdata.study`` stays cheap. A :class:`Catalog` can also be built by hand,
+which is how the spec is validated against a fixed vocabulary in tests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+# The hyper-parameter each method's strength is swept over in the studies; the report plots metrics
+# against it ("regularization strength").
+REGULARIZATION_PARAM: dict[str, str] = {
+    "beta_vae": "beta",
+    "annealed_vae": "c_max",
+    "factor_vae": "gamma",
+    "dip_vae_i": "lambda_od",
+    "dip_vae_ii": "lambda_od",
+    "beta_tc_vae": "beta",
+    "ada_gvae": "beta",
+    "ada_ml_vae": "beta",
+    "group_vae": "beta",
+    "ml_vae": "beta",
+}
+
+WEAK_METHODS = frozenset({"ada_gvae", "ada_ml_vae", "group_vae", "ml_vae"})
+
+REPRESENTATIONS = ("mean", "sampled")
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """The vocabulary a spec is validated against.
+
+    ``methods`` maps each method name to the hyper-parameters it accepts; ``metric_options`` are the
+    keyword arguments of ``gtdata.metrics.evaluate`` that override sample sizes.
+    """
+
+    datasets: frozenset[str]
+    methods: Mapping[str, frozenset[str]]
+    metrics: frozenset[str]
+    metric_options: frozenset[str] = field(default_factory=frozenset)
+
+    def is_dataset(self, name: str) -> bool:
+        """A registered name or alias, or a path to a prepared data set on disk."""
+        return name in self.datasets or Path(name).expanduser().exists()
+
+
+def default_catalog() -> Catalog:
+    """The catalog of this installation: registry names, trainer methods and metric names."""
+    from gtdata import registry
+    from gtdata import training
+    from gtdata import metrics
+
+    names: set[str] = set()
+    for info in registry.list_datasets():
+        names.add(info.name)
+        names.update(getattr(info, "aliases", ()) or ())
+    methods = {name: frozenset(params) for name, params in training.method_hparams().items()}
+    return Catalog(
+        datasets=frozenset(names),
+        methods=methods,
+        metrics=frozenset(metrics.metric_names()),
+        metric_options=frozenset(metrics.size_options()),
+    )

@@ -1,0 +1,190 @@
+"""The results of a study on disk, and the tidy table built from them.
+
+Layout of a study directory::
+
+    DIR/study.yaml                 resolved spec + fingerprint (a different spec is refused)
+    DIR/runs/<run_id>/result.json  one run's outcome (status, error, rows); the source of truth
+    DIR/runs/<run_id>/train/       the trainer's run directory (checkpoints, log, model)
+    DIR/results.csv, results.jsonl one row per (run, representation), rebuilt from the result files
+
+Every file is written to a temporary name, read back, and renamed into place, so a killed study never
+leaves a truncated result; a finished run is never trained again.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+import pandas as pd
+import yaml
+
+from gtdata.study.runs import RunConfig
+from gtdata.study.spec import StudySpec
+
+STUDY_FILE = "study.yaml"
+CSV_FILE = "results.csv"
+JSONL_FILE = "results.jsonl"
+FIRST_COLUMNS = (
+    "study", "run_id", "model_num", "dataset", "method", "seed", "steps", "batch_size",
+    "representation", "regularization_param", "regularization", "status", "error",
+)
+
+
+class StudyDirError(ValueError):
+    """The results directory cannot hold this study (it belongs to a different spec)."""
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` via a temp file in the same folder, verified, then renamed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = text.encode()
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if Path(tmp).read_bytes() != data:
+            raise OSError(f"verification of {tmp} failed: the bytes read back differ from those written")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _json_safe(value: Any) -> Any:
+    """NaN and infinities become null so every line is valid JSON."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, Mapping):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        return _json_safe(value.item())
+    return value
+
+
+def build_rows(spec: StudySpec, run: RunConfig, outcome: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The table rows of one run: config columns, status, and each representation's columns."""
+    per_rep = outcome.get("rows") or {}
+    info = outcome.get("info") or {}
+    rows = []
+    for rep in spec.representations:
+        row: dict[str, Any] = {"study": spec.name, **run.columns(), "representation": rep,
+                               "status": outcome["status"], "error": outcome.get("error")}
+        row.update(info)
+        row.update(per_rep.get(rep, {}))
+        row["elapsed_s"] = outcome.get("elapsed_s")
+        rows.append(_json_safe(row))
+    return rows
+
+
+def order_columns(columns: Iterable[str]) -> list[str]:
+    """Config and status first, then metric columns sorted, then timing and provenance."""
+    columns = list(dict.fromkeys(columns))
+    first = [c for c in FIRST_COLUMNS if c in columns]
+    hparams = sorted(c for c in columns if c.startswith("hparam."))
+    rest = [c for c in columns if c not in first and c not in hparams]
+    metric_like = sorted(c for c in rest if "." in c and not c.startswith("provenance."))
+    other = [c for c in rest if c not in metric_like]
+    return first + hparams + metric_like + other
+
+
+class ResultStore:
+    """Result files of one study directory; the single writer of the table."""
+
+    def __init__(self, out: str | Path, spec: StudySpec) -> None:
+        self.out = Path(out)
+        self.spec = spec
+        self._check_or_create()
+        self._outcomes: dict[str, dict[str, Any]] = {}
+        for path in sorted((self.out / "runs").glob("*/result.json")):
+            try:
+                outcome = json.loads(path.read_text())
+            except (OSError, json.JSONDecodeError):
+                continue  # unreadable => not finished; the run is done again
+            self._outcomes[outcome["run_id"]] = outcome
+        self._last_flush = 0.0
+
+    def _check_or_create(self) -> None:
+        study_file = self.out / STUDY_FILE
+        fingerprint = self.spec.fingerprint()
+        if study_file.exists():
+            stored = yaml.safe_load(study_file.read_text()) or {}
+            if stored.get("fingerprint") != fingerprint:
+                old = stored.get("spec") or {}
+                new = self.spec.to_dict()
+                diff = [k for k in new if k not in ("name", "description") and old.get(k) != new[k]]
+                raise StudyDirError(
+                    f"results directory {self.out} holds a different study ({old.get('name')!r}, "
+                    f"fingerprint {stored.get('fingerprint')}; this spec is {fingerprint}); differing: "
+                    f"{', '.join(diff) or 'spec details'}. Use another --out directory."
+                )
+            return
+        if self.out.exists() and any(p.name not in (".", "..") for p in self.out.iterdir()):
+            raise StudyDirError(
+                f"results directory {self.out} exists, is not empty and has no {STUDY_FILE}: "
+                f"choose an empty or new directory"
+            )
+        from gtdata import __version__
+
+        atomic_write_text(study_file, yaml.safe_dump(
+            {"fingerprint": fingerprint, "gtdata_version": __version__,
+             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+             "spec": self.spec.to_dict()}, sort_keys=False))
+
+    def run_dir(self, run_id: str) -> Path:
+        return self.out / "runs" / run_id
+
+    def finished(self) -> set[str]:
+        """Ids of runs that finished successfully (they are skipped on re-run)."""
+        return {rid for rid, o in self._outcomes.items() if o.get("status") == "ok"}
+
+    def record(self, run: RunConfig, outcome: Mapping[str, Any], flush_every_s: float = 5.0) -> None:
+        """Save one run's outcome atomically, and rebuild the table at most every ``flush_every_s``."""
+        outcome = dict(outcome)
+        outcome["run_id"] = run.run_id
+        outcome["rows_table"] = build_rows(self.spec, run, outcome)
+        atomic_write_text(self.run_dir(run.run_id) / "result.json",
+                          json.dumps(_json_safe(outcome), indent=1, sort_keys=True))
+        self._outcomes[run.run_id] = outcome
+        if time.monotonic() - self._last_flush >= flush_every_s:
+            self.write_table()
+
+    def rows(self) -> list[dict[str, Any]]:
+        rows = [row for o in self._outcomes.values() for row in o.get("rows_table", [])]
+        return sorted(rows, key=lambda r: (r.get("model_num", 0), str(r.get("representation"))))
+
+    def write_table(self) -> pd.DataFrame:
+        """Rewrite results.csv and results.jsonl atomically from the result files; return the table."""
+        rows = self.rows()
+        columns = order_columns(c for row in rows for c in row)
+        frame = pd.DataFrame(rows, columns=columns)
+        atomic_write_text(self.out / JSONL_FILE,
+                          "".join(json.dumps({c: r.get(c) for c in columns}) + "\n" for r in rows))
+        atomic_write_text(self.out / CSV_FILE, frame.to_csv(index=False))
+        self._last_flush = time.monotonic()
+        return frame
+
+
+def load_results(out: str | Path) -> pd.DataFrame:
+    """The results table of a study directory as a DataFrame (one row per run and representation)."""
+    out = Path(out)
+    path = out / JSONL_FILE
+    if not path.exists():
+        if not (out / STUDY_FILE).exists():
+            raise FileNotFoundError(f"{out} is not a study directory (no {STUDY_FILE}, no {JSONL_FILE})")
+        rows = []
+        for result in sorted((out / "runs").glob("*/result.json")):
+            rows.extend(json.loads(result.read_text()).get("rows_table", []))
+        return pd.DataFrame(rows, columns=order_columns(c for r in rows for c in r))
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    columns = list(rows[0]) if rows else []
+    return pd.DataFrame(rows, columns=columns)

@@ -1,0 +1,311 @@
+"""Study spec: the schema of a sweep (YAML or dict), its validation, and its fingerprint.
+
+A spec names data sets, methods with hyper-parameter grids, seeds, training steps, metrics and the
+representations to evaluate. In YAML::
+
+    name: my_study
+    datasets: [dsprites_like]
+    methods:
+      - method: beta_vae
+        beta: [1, 4]          # a list is swept ...
+      - method: annealed_vae
+        c_max: [5, 10]
+        gamma: 1000           # ... a scalar is fixed
+    seeds: 3                  # or an explicit list [0, 1, 2]
+    steps: 300
+    representation: [mean, sampled]
+    metrics: [mig, dci]
+    metric_options: {num_train: 1000}
+
+Everything is checked before any run starts; errors name the offending entry and list what is allowed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+
+from gtdata.study.catalog import REPRESENTATIONS, Catalog
+
+SPEC_KEYS = (
+    "name", "description", "datasets", "methods", "seeds", "steps", "batch_size",
+    "representation", "metrics", "metric_options", "threads", "device",
+)
+DEVICES = ("auto", "cpu", "cuda")
+
+
+class StudySpecError(ValueError):
+    """A study spec that cannot be run; the message names the entry and what is allowed."""
+
+
+@dataclass(frozen=True)
+class MethodSweep:
+    """One method and its grid: each hyper-parameter maps to the tuple of values to sweep.
+
+    A fixed hyper-parameter is a one-value tuple. Order is kept: the first hyper-parameter varies
+    slowest when the grid is expanded.
+    """
+
+    method: str
+    grid: tuple[tuple[str, tuple[Any, ...]], ...]
+
+    @property
+    def size(self) -> int:
+        return math.prod(len(values) for _, values in self.grid)
+
+
+@dataclass(frozen=True)
+class StudySpec:
+    """A resolved, validated study (see the module docstring for the YAML form)."""
+
+    name: str
+    datasets: tuple[str, ...]
+    methods: tuple[MethodSweep, ...]
+    seeds: tuple[int, ...]
+    steps: int
+    metrics: tuple[str, ...]
+    batch_size: int = 64
+    representations: tuple[str, ...] = ("mean",)
+    metric_options: Mapping[str, Any] = field(default_factory=dict)
+    threads: int = 1
+    device: str = "auto"
+    description: str = ""
+
+    @property
+    def num_runs(self) -> int:
+        """Number of trained models: data sets x grid points x seeds."""
+        return len(self.datasets) * sum(m.size for m in self.methods) * len(self.seeds)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The YAML/JSON form; ``from_dict(spec.to_dict())`` gives back an equal spec."""
+        return {
+            "name": self.name,
+            "description": self.description,
+            "datasets": list(self.datasets),
+            "methods": [
+                {"method": m.method, **{k: list(v) if len(v) > 1 else v[0] for k, v in m.grid}}
+                for m in self.methods
+            ],
+            "seeds": list(self.seeds),
+            "steps": self.steps,
+            "batch_size": self.batch_size,
+            "representation": list(self.representations),
+            "metrics": list(self.metrics),
+            "metric_options": dict(self.metric_options),
+            "threads": self.threads,
+            "device": self.device,
+        }
+
+    def fingerprint(self) -> str:
+        """Hash of everything that changes results (not the name or description)."""
+        content = self.to_dict()
+        content.pop("name")
+        content.pop("description")
+        # A one-value list and its scalar mean the same grid; normalise so both hash alike.
+        content["methods"] = [
+            {"method": m.method, **{k: list(v) for k, v in m.grid}} for m in self.methods
+        ]
+        return stable_hash(content)
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any], catalog: Catalog | None = None) -> "StudySpec":
+        """Parse and validate; ``catalog`` defaults to this installation's names."""
+        spec = _parse(raw)
+        validate(spec, catalog)
+        return spec
+
+
+def canonical(value: Any) -> Any:
+    """JSON-ready form with integral floats as ints, so 1 and 1.0 hash alike."""
+    if isinstance(value, Mapping):
+        return {str(k): canonical(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [canonical(v) for v in value]
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else float(value)
+    if hasattr(value, "item"):  # numpy scalar
+        return canonical(value.item())
+    raise StudySpecError(f"value {value!r} of type {type(value).__name__} cannot appear in a study spec")
+
+
+def stable_hash(content: Any, length: int = 16) -> str:
+    """Hex digest of the canonical JSON of ``content`` (key order does not matter)."""
+    text = json.dumps(canonical(content), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:length]
+
+
+def load_spec(source: str | Path | Mapping[str, Any], catalog: Catalog | None = None) -> StudySpec:
+    """A spec from a preset name, a YAML path, or a dict; validated."""
+    if isinstance(source, Mapping):
+        return StudySpec.from_dict(source, catalog)
+    from gtdata.study.presets import PRESETS, preset
+
+    text = str(source)
+    if text in PRESETS:
+        return preset(text, catalog=catalog)
+    path = Path(text).expanduser()
+    if not path.is_file():
+        raise StudySpecError(
+            f"study spec {text!r} is neither a preset ({', '.join(sorted(PRESETS))}) nor a YAML file"
+        )
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise StudySpecError(f"study spec {path} is not valid YAML: {exc}") from None
+    if not isinstance(raw, Mapping):
+        raise StudySpecError(f"study spec {path} must be a YAML mapping, got {type(raw).__name__}")
+    raw = dict(raw)
+    raw.setdefault("name", path.stem)
+    return StudySpec.from_dict(raw, catalog)
+
+
+def _as_list(raw: Mapping[str, Any], key: str, default: Any = None) -> list[Any]:
+    value = raw.get(key, default)
+    if value is None:
+        raise StudySpecError(f"study spec is missing {key!r}")
+    if isinstance(value, (str, int, float)):
+        return [value]
+    if not isinstance(value, (list, tuple)):
+        raise StudySpecError(f"{key!r} must be a list, got {type(value).__name__}")
+    return list(value)
+
+
+def _positive_int(raw: Mapping[str, Any], key: str, default: int | None = None) -> int:
+    value = raw.get(key, default)
+    if value is None:
+        raise StudySpecError(f"study spec is missing {key!r}")
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise StudySpecError(f"{key!r} must be a positive integer, got {value!r}")
+    return value
+
+
+def _parse_methods(raw_methods: Any) -> tuple[MethodSweep, ...]:
+    if isinstance(raw_methods, Mapping):
+        entries = [{"method": name, **(params or {})} for name, params in raw_methods.items()]
+    elif isinstance(raw_methods, (list, tuple)):
+        entries = [{"method": e} if isinstance(e, str) else e for e in raw_methods]
+    else:
+        raise StudySpecError("'methods' must be a list of {method: NAME, <hparam>: value|[values]}")
+    sweeps = []
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, Mapping) or "method" not in entry:
+            raise StudySpecError(f"methods[{i}] must be a mapping with a 'method' key, got {entry!r}")
+        name = str(entry["method"])
+        grid = []
+        for key, values in entry.items():
+            if key == "method":
+                continue
+            values = tuple(values) if isinstance(values, (list, tuple)) else (values,)
+            if not values:
+                raise StudySpecError(
+                    f"empty grid: hyper-parameter {key!r} of method {name!r} has no values"
+                )
+            grid.append((str(key), tuple(canonical(v) for v in values)))
+        sweeps.append(MethodSweep(name, tuple(grid)))
+    return tuple(sweeps)
+
+
+def _parse(raw: Mapping[str, Any]) -> StudySpec:
+    if not isinstance(raw, Mapping):
+        raise StudySpecError(f"a study spec must be a mapping, got {type(raw).__name__}")
+    unknown = sorted(set(raw) - set(SPEC_KEYS))
+    if unknown:
+        raise StudySpecError(
+            f"unknown study spec key(s) {', '.join(map(repr, unknown))}; valid keys: {', '.join(SPEC_KEYS)}"
+        )
+    seeds_raw = raw.get("seeds")
+    if seeds_raw is None:
+        raise StudySpecError("study spec is missing 'seeds' (a count or a list of integers)")
+    if isinstance(seeds_raw, int) and not isinstance(seeds_raw, bool):
+        if seeds_raw < 0:
+            raise StudySpecError(f"'seeds' as a count must be >= 0, got {seeds_raw}")
+        seeds = tuple(range(seeds_raw))
+    else:
+        seeds_list = _as_list(raw, "seeds")
+        if any(isinstance(s, bool) or not isinstance(s, int) or s < 0 for s in seeds_list):
+            raise StudySpecError(f"'seeds' must be non-negative integers, got {seeds_list!r}")
+        if len(set(seeds_list)) != len(seeds_list):
+            raise StudySpecError(f"'seeds' has duplicates: {seeds_list!r}")
+        seeds = tuple(seeds_list)
+    options = raw.get("metric_options") or {}
+    if not isinstance(options, Mapping):
+        raise StudySpecError(f"'metric_options' must be a mapping, got {type(options).__name__}")
+    device = str(raw.get("device", "auto"))
+    if device not in DEVICES and not device.startswith("cuda:"):
+        raise StudySpecError(f"'device' must be one of {', '.join(DEVICES)} or cuda:N, got {device!r}")
+    return StudySpec(
+        name=str(raw.get("name", "study")),
+        description=str(raw.get("description", "") or ""),
+        datasets=tuple(str(d) for d in _as_list(raw, "datasets")),
+        methods=_parse_methods(raw.get("methods", [])),
+        seeds=seeds,
+        steps=_positive_int(raw, "steps"),
+        batch_size=_positive_int(raw, "batch_size", 64),
+        representations=tuple(str(r) for r in _as_list(raw, "representation", ["mean"])),
+        metrics=tuple(str(m) for m in _as_list(raw, "metrics", [])),
+        metric_options=canonical(dict(options)),
+        threads=_positive_int(raw, "threads", 1),
+        device=device,
+    )
+
+
+def _check_names(kind: str, names: tuple[str, ...], valid: set[str] | frozenset[str]) -> None:
+    unknown = [n for n in names if n not in valid]
+    if unknown:
+        raise StudySpecError(
+            f"unknown {kind} {', '.join(map(repr, unknown))}; valid {kind}s: {', '.join(sorted(valid))}"
+        )
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise StudySpecError(f"{kind} listed more than once: {', '.join(duplicates)}")
+
+
+def validate(spec: StudySpec, catalog: Catalog | None = None) -> None:
+    """Raise :class:`StudySpecError` if the spec names anything unknown or has an empty grid."""
+    if catalog is None:
+        from gtdata.study.catalog import default_catalog
+
+        catalog = default_catalog()
+    for key, values in (("datasets", spec.datasets), ("methods", spec.methods), ("seeds", spec.seeds),
+                        ("metrics", spec.metrics), ("representation", spec.representations)):
+        if not values:
+            raise StudySpecError(f"empty grid: {key!r} is empty, so the study would have no runs")
+    bad = [d for d in spec.datasets if not catalog.is_dataset(d)]
+    if bad:
+        raise StudySpecError(
+            f"unknown data set {', '.join(map(repr, bad))}; valid data sets: "
+            f"{', '.join(sorted(catalog.datasets))} (or a path to a prepared data set)"
+        )
+    if len(set(spec.datasets)) != len(spec.datasets):
+        raise StudySpecError(f"a data set is listed more than once in {list(spec.datasets)}")
+    for sweep in spec.methods:
+        if sweep.method not in catalog.methods:
+            raise StudySpecError(
+                f"unknown method {sweep.method!r}; valid methods: {', '.join(sorted(catalog.methods))}"
+            )
+        allowed = catalog.methods[sweep.method]
+        for key, _ in sweep.grid:
+            if key not in allowed:
+                raise StudySpecError(
+                    f"unknown hyper-parameter {key!r} for method {sweep.method!r}; valid: "
+                    f"{', '.join(sorted(allowed)) or '(none)'}"
+                )
+    _check_names("metric", spec.metrics, catalog.metrics)
+    _check_names("representation", spec.representations, set(REPRESENTATIONS))
+    if catalog.metric_options:
+        bad = sorted(set(spec.metric_options) - set(catalog.metric_options))
+        if bad:
+            raise StudySpecError(
+                f"unknown metric option {', '.join(map(repr, bad))}; valid metric options: "
+                f"{', '.join(sorted(catalog.metric_options))}"
+            )
