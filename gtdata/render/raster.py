@@ -381,11 +381,12 @@ class _Atlas:
                 under = np.broadcast_to(self.background, fill.shape)
                 windows = _blend(under, alpha, fill).reshape(len(missing), -1)
                 if self.count + len(missing) > self.max_entries:
-                    # atlas full: serve this batch from a temporary table, keep the atlas as it is
+                    # atlas full: serve this batch from a temporary table of the windows it needs
+                    held = self.slots[pos_c[known]]
                     slot_u = np.empty(len(uniq), dtype=np.int64)
-                    slot_u[known] = self.slots[pos_c[known]]
-                    slot_u[missing] = self.count + np.arange(len(missing))
-                    table = np.concatenate([self.table[:self.count], windows])
+                    slot_u[known] = np.arange(len(held))
+                    slot_u[missing] = len(held) + np.arange(len(missing))
+                    table = np.concatenate([self.table[held], windows])
                     return table, slot_u[inverse.ravel()]
                 self._append(uniq[missing], windows)
                 pos = np.searchsorted(self.keys, uniq)

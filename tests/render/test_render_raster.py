@@ -211,3 +211,14 @@ def test_textures_modulate_the_colour(scene):
     for textured in imgs[1:]:
         assert textured.min() >= 0.3 and textured.max() - textured.min() > 0.3
     assert len({img.tobytes() for img in imgs}) == 4
+
+
+def test_a_full_sprite_atlas_still_renders_the_same_bytes():
+    from gtdata.render.raster import Rasterizer
+
+    data = RenderedData("dsprites_like")
+    small = Rasterizer(data.spec, atlas_bytes=50 * 31 * 31)  # room for 50 sprites
+    for seed in (0, 1):
+        codes = data.sample_codes(500, seed)
+        np.testing.assert_array_equal(small.render_codes(codes), data.observations(codes, dtype=np.uint8))
+    assert small._atlas.count <= 50
