@@ -118,3 +118,16 @@ def test_cli_render(tmp_path, tiny_spec, capsys):
     bad.write_text(yaml.safe_dump(dict(tiny_spec, objects=[{"shape": "blob"}])))
     assert main(["render", str(bad), "--out", str(tmp_path / "x"), "--quiet"]) == 2
     assert "objects[0].shape: unknown shape 'blob'" in capsys.readouterr().err
+
+
+def test_torch_adapters(tiny_spec):
+    import torch
+
+    from gtdata.torchdata import BatchStream, GroundTruthDataset
+
+    data = RenderedData(tiny_spec)
+    image, codes = GroundTruthDataset(data)[5]
+    assert image.shape == (3, 32, 32) and image.dtype == torch.float32
+    np.testing.assert_allclose(image.numpy().transpose(1, 2, 0), data.observations(codes[None].numpy())[0])
+    batch = next(iter(BatchStream(data, batch_size=8, seed=0)))
+    assert batch[0].shape == (8, 3, 32, 32)
