@@ -66,7 +66,8 @@ def test_exact_pairs_differ_in_exactly_k(data, k):
         assert not np.array_equal(p.x1[rows], p.x2[rows])
 
 
-def test_random_k_is_uniform_over_1_to_d_minus_1(data):
+def test_random_k_is_uniform_over_1_to_d_minus_1():
+    data = ToyData((3, 4, 5, 6), image_size=8)
     p = data.sample_pairs(30000, k="random", rng=1)
     ks = p.changed.sum(1)
     assert set(np.unique(ks)) == {1, 2, 3}
@@ -76,7 +77,8 @@ def test_random_k_is_uniform_over_1_to_d_minus_1(data):
     assert set(np.unique(data.sample_pairs(3000, k=range(1, 3), rng=1).changed.sum(1))) == {1, 2}
 
 
-def test_changed_factors_are_uniform_and_new_values_differ(data):
+def test_changed_factors_are_uniform_and_new_values_differ():
+    data = ToyData((3, 4, 5, 6), image_size=8)
     p = data.sample_pairs(40000, k=1, rng=2)
     which = p.changed.argmax(1)
     assert np.allclose(np.bincount(which) / which.size, 0.25, atol=0.01)
@@ -86,7 +88,8 @@ def test_changed_factors_are_uniform_and_new_values_differ(data):
     assert np.allclose(np.bincount(diff, minlength=6)[1:] / diff.size, 1 / 5, atol=0.02)
 
 
-def test_reference_mode_statistics(data):
+def test_reference_mode_statistics():
+    data = ToyData((3, 4, 5, 6), image_size=8)
     p = data.sample_pairs(40000, k=3, rng=3, mode="reference")
     resampled = p.changed.sum(1)
     assert set(np.unique(resampled)) == {1, 3}
