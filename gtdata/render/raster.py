@@ -276,8 +276,14 @@ class Rasterizer:
         bg = self.spec.background
         h, w, c = self.spec.shape
         if bg.kind == "noise":
-            noise = uniform(rng, bg.low, bg.high, (n, h, w, c))
-            return {"background_noise": np.asarray(noise, dtype=np.float32)}
+            if isinstance(rng, np.random.Generator):
+                # float32 draws: half the memory of float64 for a per-pixel array
+                noise = rng.random((n, h, w, c), dtype=np.float32)
+                noise *= np.float32(bg.high - bg.low)
+                noise += np.float32(bg.low)
+            else:
+                noise = uniform(rng, bg.low, bg.high, (n, h, w, c)).astype(np.float32)
+            return {"background_noise": noise}
         if bg.kind == "image":
             ih, iw, _ = bg.image.shape
             oy = np.asarray(randint(rng, ih - h + 1, n), dtype=np.int64)
