@@ -3,7 +3,8 @@
 How it stays fast:
 - Each object is rasterized only inside a square window around it (side fixed per object from its largest
   possible size), for the whole batch at once; coverage is ``clip(0.5 - signed distance in pixels, 0, 1)``,
-  i.e. a one-pixel box filter of the exact outline, so edges are anti-aliased without supersampling.
+  a one-pixel ramp across the outline that approximates a one-pixel box filter, so edges are anti-aliased
+  without supersampling. Objects are blended into the uint8 canvas window by window, in z order.
 - Object centres are snapped to a 1/4096-pixel grid, so a window depends only on the object's appearance
   and the sub-pixel phase of its centre. A single-object scene on a constant background (dsprites_like)
   therefore renders each (appearance, phase) window once into an atlas and afterwards only pastes bytes.
@@ -31,7 +32,7 @@ _CHUNK = 256  # images per work item: small enough that the allocator reuses can
 
 
 def _quantize(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """float32 in [0, 1] -> uint8, round half up; ``x`` (a scratch canvas) is overwritten."""
+    """float32 in [0, 1] -> uint8, rounding half up; ``x`` (scratch) is overwritten."""
     # every value is a convex blend of colours in [0, 1], so x * 255 + 0.5 lies in [0.5, 255.5]
     np.multiply(x, np.float32(255.0), out=x)
     np.add(x, np.float32(0.5), out=x)
