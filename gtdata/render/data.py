@@ -8,7 +8,8 @@ from typing import Any, Mapping
 import numpy as np
 
 from gtdata.core.data import GroundTruthData, _check_dtype, _convert
-from gtdata.core.rng import AnyRNG, RNGLike, as_rng
+from gtdata.core.factors import check_count
+from gtdata.core.rng import AnyRNG, RNGLike, as_rng, randint, uniform
 from gtdata.render.raster import Rasterizer
 from gtdata.render.spec import RenderSpec
 
@@ -93,6 +94,19 @@ class RenderedData(GroundTruthData):
         nuisance = self._draw_nuisance(n, as_rng(rng))
         images = self._raster.render_values(numeric, codes, n, nuisance)
         return _convert(images, _check_dtype(dtype))
+
+    def sample_values(self, n: int, rng: RNGLike = None, dtype=np.float32) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """``(values, images)`` of n draws: continuous factors uniform in [low, high] (off the grid), the
+        others uniform over their values; one draw per factor in order, then the background nuisance."""
+        n = check_count(n)
+        gen = as_rng(rng)
+        values: dict[str, np.ndarray] = {}
+        for factor in self.factor_space:
+            if factor.is_continuous:
+                values[factor.name] = uniform(gen, factor.low, factor.high, n)
+            else:
+                values[factor.name] = factor.values[randint(gen, factor.size, n)]
+        return values, self.render_values(values, gen, dtype=dtype)
 
     def __getstate__(self) -> dict:
         state = super().__getstate__()

@@ -222,3 +222,16 @@ def test_a_full_sprite_atlas_still_renders_the_same_bytes():
         codes = data.sample_codes(500, seed)
         np.testing.assert_array_equal(small.render_codes(codes), data.observations(codes, dtype=np.uint8))
     assert small._atlas.count <= 50
+
+
+def test_sample_values_draws_continuous_factors_off_the_grid():
+    data = RenderedData("multi_sprites")
+    values, images = data.sample_values(64, rng=3)
+    assert images.shape == (64, 64, 64, 3)
+    grid = data.factor_space["x_a"].values
+    assert np.all((values["x_a"] >= 0.15) & (values["x_a"] <= 0.85))
+    assert not np.isin(values["x_a"], grid).any()
+    assert set(values["shape_a"].tolist()) <= {"circle", "square", "triangle"}
+    np.testing.assert_array_equal(images, data.render_values(values))
+    again, images2 = data.sample_values(64, rng=3)
+    np.testing.assert_array_equal(images, images2)
