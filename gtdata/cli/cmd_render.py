@@ -13,7 +13,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("spec", help="a spec .yaml file or a built-in spec name (dsprites_like, multi_sprites, "
                                 "textured_sprites)")
     p.add_argument("--out", required=True, help="output directory (prepared) or file (hdf5)")
-    p.add_argument("--split", default=None, help="split expression, e.g. 'shape == \"heart\" and posX > 0.5'")
+    p.add_argument("--split", default=None,
+                   help="split expression, e.g. 'shape == \"heart\" and posX > 0.5' (the prepared format needs a "
+                        "sub-grid: a set of values per factor; hdf5 takes any split)")
     p.add_argument("--format", choices=("prepared", "hdf5"), default="prepared", help="output format")
     p.add_argument("--chunk-size", type=int, default=4096, help="images rendered per chunk (default 4096)")
     p.add_argument("--seed", type=int, default=0, help="seed of random backgrounds (default 0)")

@@ -179,3 +179,11 @@ def test_yaml_file_errors(tmp_path):
         RenderSpec.from_yaml(bad)
     with pytest.raises(SpecError, match="neither a spec file nor a built-in spec; built-in specs: dsprites_like"):
         RenderSpec.load("dsprites_lik")
+
+
+def test_spec_round_trips_through_yaml():
+    import yaml
+
+    spec = RenderSpec.load("textured_sprites")
+    again = RenderSpec.from_dict(yaml.safe_load(spec.to_yaml()))
+    assert again.sha256 == spec.sha256 and again.factor_names == spec.factor_names
