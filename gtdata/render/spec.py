@@ -11,6 +11,14 @@ a fraction of the shorter canvas side; ``rotation`` is in radians, counter-clock
 [0, 1]; ``hue`` is an HSV hue in [0, 1) (with ``saturation`` and ``value``); ``z`` orders objects (higher is
 drawn on top); ``texture`` is one of solid, stripes, checker, dots with ``texture_period`` as a fraction of
 the object size.
+
+Factors: ``{name: shape, values: [square, heart]}`` (names or numbers), ``{name: scale, linspace: [0.5, 1, 6]}``,
+``{name: x, continuous: [0.1, 0.9], num: 16}`` (any value in range on demand; ``num`` grid points for codes).
+A property is a constant or ``{factor: NAME}``, optionally mapped: ``range: [lo, hi]`` (the factor's range
+onto [lo, hi], linear), ``scale: a, offset: b`` (a * value + b), or ``map: {value: output}`` / ``map: [...]``
+(one output per factor value). Shapes: the built-ins (``BUILTIN_SHAPES``) or ``shapes: {NAME: definition}``
+(see :func:`gtdata.render.shapes.make_shape`). Background: a colour, ``{gradient: {from, to, angle}}``,
+``{noise: {low, high}}`` or ``{image: PATH}`` (the last two drawn per image, as nuisance).
 """
 
 from __future__ import annotations
