@@ -41,6 +41,12 @@ class BenchmarkData(PreparedData):
     def prepared_path(self) -> Path:
         return self.path
 
+    def __copy__(self) -> "BenchmarkData":
+        # Views (splits) share the memory map; only pickling goes through the constructor.
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        return new
+
     def __reduce__(self):
         # Pickle as constructor arguments (the prepared set exists by then), never as pixels.
         return (_rebuild, (type(self), self._init_args, self._extra_state()))

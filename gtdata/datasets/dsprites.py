@@ -129,6 +129,12 @@ class _ThreeChannel(GroundTruthData):
         gray = self.base._render(codes, None)
         return np.repeat(gray, 3, axis=3).astype(np.float32) / np.float32(255)
 
+    def __copy__(self) -> "_ThreeChannel":
+        # Views (splits) share the base set; only pickling goes through the constructor.
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        return new
+
     def __reduce__(self):
         # Pickle as constructor arguments (the prepared set exists by then), never as pixels.
         return (_rebuild, (type(self), self._init_args, {"_splits": self._splits}))

@@ -333,3 +333,15 @@ def test_corrupt_raw_file_is_a_clear_error(env):
     (raw / "mpi3d_real.npz").write_bytes(b"PK\x03\x04 this is not a zip file at all")
     with pytest.raises(ValueError, match=r"mpi3d_real\.npz is not a readable npz file .*download it again"):
         MPI3D(variant="real", download=False, progress=False)
+
+
+def test_splits_of_benchmark_sets_and_variants(env):
+    data = DSprites(progress=False)
+    hearts = data.split('shape == "heart" and posX > 0.4')
+    assert hearts.images is data.images  # a view, not a reloaded copy
+    codes = hearts.sample_codes(50, 0)
+    assert np.all(codes[:, 0] == 2) and np.all(codes[:, 3] >= 1)
+    noisy = NoisyDSprites(progress=False).split("scale == 0.5")
+    assert np.all(noisy.sample(20, 1)[0][:, 1] == 0)
+    back = pickle.loads(pickle.dumps(noisy))
+    assert len(back) == len(noisy) == 3 * 2 * 3 * 4
