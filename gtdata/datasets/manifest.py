@@ -329,10 +329,17 @@ def parse_manifest(data: Any, path: Path) -> Manifest:
     )
 
 
+_PARSED: dict[tuple[str, int, int], Manifest] = {}
+
+
 def read_manifest(path: str | os.PathLike[str]) -> Manifest:
-    """Read and validate one manifest file."""
+    """Read and validate one manifest file (parsed once per file version)."""
     p = Path(path)
     try:
+        st = p.stat()
+        key = (str(p.resolve()), st.st_mtime_ns, st.st_size)
+        if key in _PARSED:
+            return _PARSED[key]
         text = p.read_text(encoding="utf-8")
     except OSError as exc:
         raise ManifestError(f"cannot read manifest {p}: {exc.strerror or exc}") from None
@@ -340,7 +347,9 @@ def read_manifest(path: str | os.PathLike[str]) -> Manifest:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise ManifestError(f"manifest {p} is not valid YAML: {exc}") from None
-    return parse_manifest(data, p)
+    manifest = parse_manifest(data, p)
+    _PARSED[key] = manifest
+    return manifest
 
 
 def builtin_manifest_dir() -> Path:
