@@ -1,0 +1,43 @@
+"""Array-level metrics: `codes` (N, L) float and integer factor indices `factors` (N, F), rows are points.
+
+Train/test metrics take `(codes_train, factors_train, codes_test, factors_test, random_state=...)`. Every function
+returns a dict with disentanglement_lib's keys (or, for the helpers, the documented array).
+"""
+
+from gtdata.metrics.beta_vae import beta_vae
+from gtdata.metrics.dci import dci, dci_fast, dci_scores, importance_matrix
+from gtdata.metrics.downstream import downstream
+from gtdata.metrics.factor_vae import factor_vae
+from gtdata.metrics.fairness import aggregate_fairness, inter_group_fairness
+from gtdata.metrics.information import discrete_entropy, discrete_mutual_info, histogram_discretize
+from gtdata.metrics.irs import irs, irs_matrix
+from gtdata.metrics.mig import mig
+from gtdata.metrics.modularity import modularity, modularity_explicitness
+from gtdata.metrics.reduced_downstream import reduced_downstream
+from gtdata.metrics.sap import sap
+from gtdata.metrics.unsupervised import gaussian_total_correlation, gaussian_wasserstein_correlation, unsupervised
+
+__all__ = [
+    "aggregate_fairness",
+    "beta_vae",
+    "dci",
+    "dci_fast",
+    "dci_scores",
+    "discrete_entropy",
+    "discrete_mutual_info",
+    "downstream",
+    "factor_vae",
+    "gaussian_total_correlation",
+    "gaussian_wasserstein_correlation",
+    "histogram_discretize",
+    "importance_matrix",
+    "inter_group_fairness",
+    "irs",
+    "irs_matrix",
+    "mig",
+    "modularity",
+    "modularity_explicitness",
+    "reduced_downstream",
+    "sap",
+    "unsupervised",
+]

@@ -1,0 +1,115 @@
+"""Downstream task: how well each factor can be predicted from the whole code, as disentanglement_lib's
+`downstream_task` with its two predictors: `LogisticRegressionCV(Cs=10, cv=KFold(5))` and
+`GradientBoostingClassifier()`, at 10, 100, 1,000 and 10,000 training points and 5,000 test points."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from gtdata.metrics._checks import check_codes, check_factors, check_positive_int
+from gtdata.metrics._fitting import fit_per_factor
+from gtdata.metrics._random import RandomLike, draw_seeds, rng_from
+from gtdata.metrics.sampling import DEFAULT_ENCODE_BATCH_SIZE, prepare, sample_train_test
+
+PREDICTORS = {"logistic_regression": "logistic_regression_cv", "boosted_trees": "gbt"}
+DEFAULT_NUM_TRAIN = (10, 100, 1000, 10000)
+
+
+def check_predictor(predictor: str) -> str:
+    """The classifier kind of a downstream predictor name, or a ValueError listing the allowed names."""
+    if predictor not in PREDICTORS:
+        raise ValueError(f"predictor must be one of {sorted(PREDICTORS)}; got {predictor!r}")
+    return PREDICTORS[predictor]
+
+
+def check_train_test(codes_train, factors_train, codes_test, factors_test):
+    """Validate a downstream split; a factor may be constant in a small training set (constant predictor)."""
+    ctr = check_codes(codes_train, "codes_train", min_rows=1)
+    ftr = check_factors(factors_train, ctr.shape[0], "factors_train", require_varying=False)
+    cte = check_codes(codes_test, "codes_test", min_rows=1)
+    fte = check_factors(factors_test, cte.shape[0], "factors_test", require_varying=False)
+    if cte.shape[1] != ctr.shape[1] or fte.shape[1] != ftr.shape[1]:
+        raise ValueError(
+            f"train and test disagree: codes {ctr.shape[1]} vs {cte.shape[1]} dims, factors {ftr.shape[1]} vs {fte.shape[1]}"
+        )
+    return ctr, ftr, cte, fte
+
+
+def factor_accuracies(
+    kind: str, codes_train, factors_train, codes_test, factors_test, random_state: RandomLike, n_jobs: int | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Train and test accuracy (F,) each of one classifier `kind` per factor on the whole code."""
+    ctr, ftr, cte, fte = check_train_test(codes_train, factors_train, codes_test, factors_test)
+    seeds = draw_seeds(rng_from(random_state), ftr.shape[1])
+    results = fit_per_factor(kind, ctr, ftr, cte, fte, seeds, n_jobs=n_jobs)
+    return np.array([r.train_accuracy for r in results]), np.array([r.test_accuracy for r in results])
+
+
+def downstream(
+    codes_train: np.ndarray,
+    factors_train: np.ndarray,
+    codes_test: np.ndarray,
+    factors_test: np.ndarray,
+    predictor: str = "logistic_regression",
+    random_state: RandomLike = None,
+    n_jobs: int | None = None,
+) -> dict[str, float]:
+    """Per-factor accuracy of `predictor` ("logistic_regression" or "boosted_trees") trained on the whole code.
+
+    Keys are prefixed with the number n of training points: "n:mean_train_accuracy", "n:mean_test_accuracy",
+    "n:min_train_accuracy", "n:min_test_accuracy", "n:train_accuracy_factor_i", "n:test_accuracy_factor_i".
+    """
+    kind = check_predictor(predictor)
+    train, test = factor_accuracies(kind, codes_train, factors_train, codes_test, factors_test, random_state, n_jobs)
+    n = np.asarray(codes_train).shape[0]
+    out = {
+        f"{n}:mean_train_accuracy": float(np.mean(train)),
+        f"{n}:mean_test_accuracy": float(np.mean(test)),
+        f"{n}:min_train_accuracy": float(np.min(train)),
+        f"{n}:min_test_accuracy": float(np.min(test)),
+    }
+    for i in range(train.size):
+        out[f"{n}:train_accuracy_factor_{i}"] = float(train[i])
+        out[f"{n}:test_accuracy_factor_{i}"] = float(test[i])
+    return out
+
+
+def check_sizes(num_train: Sequence[int] | int) -> list[int]:
+    """Training sizes as a non-empty list of positive ints."""
+    sizes = [num_train] if isinstance(num_train, (int, np.integer)) else list(num_train)
+    if not sizes:
+        raise ValueError("num_train must list at least one training size")
+    return [check_positive_int(s, "num_train entries") for s in sizes]
+
+
+def compute_downstream(
+    data: object,
+    representation: object,
+    random_state: RandomLike = None,
+    predictor: str = "logistic_regression",
+    num_train: Sequence[int] | int = DEFAULT_NUM_TRAIN,
+    num_test: int = 5000,
+    encode_batch_size: int = DEFAULT_ENCODE_BATCH_SIZE,
+    n_jobs: int | None = None,
+) -> dict[str, float]:
+    """Downstream task at every training size in `num_train`, each with a fresh training and test draw."""
+    check_predictor(predictor)
+    sizes = check_sizes(num_train)
+    rep, rng = prepare(data, representation, random_state)
+    out: dict[str, float] = {}
+    for n in sizes:
+        ctr, ftr, cte, fte = sample_train_test(data, rep, rng, n, num_test, encode_batch_size)
+        out.update(downstream(ctr, ftr, cte, fte, predictor, rng, n_jobs))
+    return out
+
+
+def compute_downstream_logistic_regression(data: object, representation: object, random_state: RandomLike = None, **kwargs: object) -> dict[str, float]:
+    """`compute_downstream` with `LogisticRegressionCV(Cs=10, cv=KFold(5))` (the study's `downstream_task_logistic_regression`)."""
+    return compute_downstream(data, representation, random_state, "logistic_regression", **kwargs)
+
+
+def compute_downstream_boosted_trees(data: object, representation: object, random_state: RandomLike = None, **kwargs: object) -> dict[str, float]:
+    """`compute_downstream` with `GradientBoostingClassifier()` (the study's `downstream_task_boosted_trees`)."""
+    return compute_downstream(data, representation, random_state, "boosted_trees", **kwargs)

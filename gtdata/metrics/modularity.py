@@ -1,0 +1,92 @@
+"""Modularity and explicitness (Ridgeway & Mozer), as disentanglement_lib's `modularity_explicitness`."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.metrics import roc_auc_score
+
+from gtdata.metrics._checks import check_pair
+from gtdata.metrics._fitting import make_classifier, quiet_fit
+from gtdata.metrics._random import RandomLike, draw_seeds, rng_from
+from gtdata.metrics.information import discrete_mutual_info, discretize
+from gtdata.metrics.sampling import DEFAULT_ENCODE_BATCH_SIZE, prepare, sample_train_test
+
+
+def modularity(mutual_information: np.ndarray) -> float:
+    """Modularity of an MI matrix (L codes x F factors): mean over codes of 1 - (sum_j m_ij^2 - max_j m_ij^2) /
+    (max_j m_ij^2 (F - 1)); a code with no information scores 0."""
+    m2 = np.square(np.asarray(mutual_information, dtype=np.float64))
+    if m2.ndim != 2 or min(m2.shape) == 0:
+        raise ValueError(f"mutual_information must have shape (num_codes, num_factors); got {m2.shape}")
+    theta = m2.max(axis=1)
+    informative = theta > 0
+    score = np.zeros(m2.shape[0])
+    if m2.shape[1] == 1:
+        score[informative] = 1.0  # one factor: an informative code is trivially modular
+    else:
+        delta = (m2[informative].sum(axis=1) - theta[informative]) / (theta[informative] * (m2.shape[1] - 1))
+        score[informative] = 1.0 - delta
+    return float(np.mean(score))
+
+
+def _macro_auc(y: np.ndarray, proba: np.ndarray, classes: np.ndarray) -> float:
+    """Macro ROC-AUC of class probabilities against one-hot labels (reference: MultiLabelBinarizer + roc_auc_score),
+    over the classes that have both positives and negatives in `y`."""
+    onehot = (y[:, None] == classes[None, :]).astype(np.int64)
+    valid = (onehot.sum(axis=0) > 0) & (onehot.sum(axis=0) < y.shape[0])
+    return float(roc_auc_score(onehot[:, valid], proba[:, valid], average="macro"))
+
+
+def explicitness(
+    codes_train: np.ndarray, factors_train: np.ndarray, codes_test: np.ndarray, factors_test: np.ndarray, seeds: list[int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per factor, macro ROC-AUC of `LogisticRegression()` on standardised codes; (train (F,), test (F,))."""
+    mean = codes_train.mean(axis=0)
+    std = codes_train.std(axis=0)
+    std = np.where(std > 0, std, 1.0)  # a constant code stays 0 instead of dividing by zero
+    xtr = (codes_train - mean) / std
+    xte = (codes_test - mean) / std
+    train, test = np.zeros(factors_train.shape[1]), np.zeros(factors_train.shape[1])
+    for j in range(factors_train.shape[1]):
+        clf = make_classifier("logistic_regression", seeds[j])
+        with quiet_fit():
+            clf.fit(xtr, factors_train[:, j])
+        train[j] = _macro_auc(factors_train[:, j], clf.predict_proba(xtr), clf.classes_)
+        test[j] = _macro_auc(factors_test[:, j], clf.predict_proba(xte), clf.classes_)
+    return train, test
+
+
+def modularity_explicitness(
+    codes_train: np.ndarray,
+    factors_train: np.ndarray,
+    codes_test: np.ndarray,
+    factors_test: np.ndarray,
+    random_state: RandomLike = None,
+    num_bins: int | None = 20,
+) -> dict[str, float]:
+    """Modularity of the discretised training codes' MI with the factors, and explicitness (train/test).
+
+    Keys `modularity_score`, `explicitness_score_train`, `explicitness_score_test`."""
+    ctr, ftr, cte, fte = check_pair(codes_train, factors_train, codes_test, factors_test)
+    m = discrete_mutual_info(discretize(ctr, num_bins), ftr)
+    train, test = explicitness(ctr, ftr, cte, fte, draw_seeds(rng_from(random_state), ftr.shape[1]))
+    return {
+        "modularity_score": modularity(m),
+        "explicitness_score_train": float(np.mean(train)),
+        "explicitness_score_test": float(np.mean(test)),
+    }
+
+
+def compute_modularity_explicitness(
+    data: object,
+    representation: object,
+    random_state: RandomLike = None,
+    num_train: int = 10000,
+    num_test: int = 5000,
+    num_bins: int = 20,
+    encode_batch_size: int = DEFAULT_ENCODE_BATCH_SIZE,
+) -> dict[str, float]:
+    """Modularity and explicitness on `num_train` / `num_test` fresh draws (study defaults 10,000 / 5,000, 20 bins)."""
+    rep, rng = prepare(data, representation, random_state)
+    ctr, ftr, cte, fte = sample_train_test(data, rep, rng, num_train, num_test, encode_batch_size)
+    return modularity_explicitness(ctr, ftr, cte, fte, rng, num_bins)

@@ -1,0 +1,82 @@
+"""Reduced downstream task, as disentanglement_lib's `reduced_downstream_task`: for each factor, delete the code
+dimension(s) most important for it (GBT importances, recomputed after every deletion) and measure how well all
+factors can still be predicted by boosted trees from the rest."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from gtdata.metrics._checks import check_pair, check_positive_int
+from gtdata.metrics._fitting import fit_per_factor
+from gtdata.metrics._random import RandomLike, draw_seeds, rng_from
+from gtdata.metrics.downstream import check_sizes, factor_accuracies
+from gtdata.metrics.sampling import DEFAULT_ENCODE_BATCH_SIZE, prepare, sample_train_test
+
+
+def reduced_downstream(
+    codes_train: np.ndarray,
+    factors_train: np.ndarray,
+    codes_test: np.ndarray,
+    factors_test: np.ndarray,
+    num_factors_to_remove: int = 1,
+    random_state: RandomLike = None,
+    n_jobs: int | None = None,
+) -> dict[str, float]:
+    """Reduced downstream scores; keys prefixed with the number n of training points:
+    "n:reduced_factor_f:{train,test}_accuracy_factor_i", "n:reduced_factor_f:mean_{train,test}_accuracy_reduced_factor",
+    "n:reduced_factor_f:mean_{train,test}_accuracy_non_reduced_factor", and the means over f
+    "n:mean_{train,test}_accuracy_reduced_factor", "n:mean_{train,test}_accuracy_other_factors"."""
+    ctr, ftr, cte, fte = check_pair(codes_train, factors_train, codes_test, factors_test)
+    num_remove = check_positive_int(num_factors_to_remove, "num_factors_to_remove")
+    num_codes, num_factors = ctr.shape[1], ftr.shape[1]
+    if num_factors < 2:
+        raise ValueError("reduced_downstream compares the reduced factor with the others; it needs at least 2 factors")
+    if num_remove >= num_codes:
+        raise ValueError(f"num_factors_to_remove={num_remove} must leave at least one of the {num_codes} code dimensions")
+    rng = rng_from(random_state)
+    n = ctr.shape[0]
+    out: dict[str, float] = {}
+    reduced = {"train": [], "test": []}
+    others = {"train": [], "test": []}
+    for f in range(num_factors):
+        keep = np.arange(num_codes)
+        for _ in range(num_remove):
+            seeds = draw_seeds(rng, num_factors)
+            fits = fit_per_factor("gbt", ctr[:, keep], ftr, cte[:, keep], fte, seeds, want_importances=True, n_jobs=n_jobs)
+            keep = np.delete(keep, int(np.argmax(fits[f].importances)))
+        train, test = factor_accuracies("gbt", ctr[:, keep], ftr, cte[:, keep], fte, rng, n_jobs)
+        prefix = f"{n}:reduced_factor_{f}:"
+        for split, acc in (("train", train), ("test", test)):
+            out[f"{prefix}mean_{split}_accuracy_reduced_factor"] = float(acc[f])
+            out[f"{prefix}mean_{split}_accuracy_non_reduced_factor"] = float(np.mean(np.delete(acc, f)))
+            reduced[split].append(acc[f])
+            others[split].append(out[f"{prefix}mean_{split}_accuracy_non_reduced_factor"])
+            for i in range(num_factors):
+                out[f"{prefix}{split}_accuracy_factor_{i}"] = float(acc[i])
+    for split in ("train", "test"):
+        out[f"{n}:mean_{split}_accuracy_reduced_factor"] = float(np.mean(reduced[split]))
+        out[f"{n}:mean_{split}_accuracy_other_factors"] = float(np.mean(others[split]))
+    return out
+
+
+def compute_reduced_downstream(
+    data: object,
+    representation: object,
+    random_state: RandomLike = None,
+    num_train: Sequence[int] | int = (100,),
+    num_test: int = 100,
+    num_factors_to_remove: int = 1,
+    encode_batch_size: int = DEFAULT_ENCODE_BATCH_SIZE,
+    n_jobs: int | None = None,
+) -> dict[str, float]:
+    """Reduced downstream task at every size in `num_train` (defaults: the reference's test configuration, as the
+    study sets no values: 100 training and 100 test points, one dimension removed)."""
+    sizes = check_sizes(num_train)
+    rep, rng = prepare(data, representation, random_state)
+    out: dict[str, float] = {}
+    for n in sizes:
+        ctr, ftr, cte, fte = sample_train_test(data, rep, rng, n, num_test, encode_batch_size)
+        out.update(reduced_downstream(ctr, ftr, cte, fte, num_factors_to_remove, rng, n_jobs))
+    return out

@@ -1,0 +1,180 @@
+"""Sampling side of the metrics: representation functions, batched encoding, and draws from GroundTruthData.
+
+Only disentanglement_lib's interface of the data object is used (`num_factors`, `factors_num_values`,
+`sample_factors`, `sample_observations_from_factors`, `sample`), so any object with it works. Protocols that
+pin factors (BetaVAE, FactorVAE, fairness, strong downstream) additionally consult a gtdata set's `grid_mask`
+so that pinned draws stay inside a split or an incomplete grid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from gtdata.metrics._checks import check_positive_int
+from gtdata.metrics._random import rng_from
+
+Representation = Callable[[np.ndarray], np.ndarray]
+
+DEFAULT_ENCODE_BATCH_SIZE = 512
+
+
+def as_representation(representation: object) -> Representation:
+    """Return a numpy (N, H, W, C) float32 -> (N, L) function for a callable or a torch `nn.Module`.
+
+    A module gets NCHW float32 tensors on its own device, runs under `torch.no_grad()` in eval mode (its
+    training flag is restored afterwards); when it returns a tuple or list (a Gaussian encoder's
+    `(mean, logvar)`), the first element, the mean, is the representation.
+    """
+    try:
+        import torch
+    except ImportError:  # torch is optional for users who only pass numpy callables
+        torch = None
+    if torch is not None and isinstance(representation, torch.nn.Module):
+        return _TorchRepresentation(representation)
+    if callable(representation):
+        return representation
+    raise TypeError(
+        "representation must be a callable (numpy (N, H, W, C) float32 -> (N, L)) or a torch nn.Module; "
+        f"got {type(representation).__name__}"
+    )
+
+
+class _TorchRepresentation:
+    """numpy-in, numpy-out wrapper of a torch module (see `as_representation`)."""
+
+    def __init__(self, module: object):
+        self.module = module
+
+    def __call__(self, observations: np.ndarray) -> np.ndarray:
+        import torch
+
+        params = list(self.module.parameters())
+        device = params[0].device if params else torch.device("cpu")
+        x = torch.from_numpy(np.ascontiguousarray(np.asarray(observations, dtype=np.float32).transpose(0, 3, 1, 2)))
+        was_training = self.module.training
+        self.module.eval()
+        try:
+            with torch.no_grad():
+                out = self.module(x.to(device))
+        finally:
+            self.module.train(was_training)
+        if isinstance(out, (tuple, list)):
+            out = out[0]
+        return out.detach().cpu().numpy()
+
+
+def encode(representation: Representation, observations: np.ndarray, batch_size: int = DEFAULT_ENCODE_BATCH_SIZE) -> np.ndarray:
+    """Apply `representation` to (N, H, W, C) observations in chunks of `batch_size`; float64 (N, L)."""
+    batch_size = check_positive_int(batch_size, "batch_size")
+    n = observations.shape[0]
+    parts = [check_output(representation(observations[i : i + batch_size]), min(batch_size, n - i)) for i in range(0, n, batch_size)]
+    return np.concatenate(parts, axis=0)
+
+
+def check_output(out: object, num_rows: int) -> np.ndarray:
+    """Validate one batch of representation output: (num_rows, L) finite numbers; float64."""
+    try:
+        arr = np.asarray(out, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"the representation must return a numeric array of shape (N, L); got {type(out).__name__}") from exc
+    if arr.ndim != 2:
+        raise ValueError(f"the representation must return shape (N, L) = ({num_rows}, L); got shape {arr.shape}")
+    if arr.shape[0] != num_rows:
+        raise ValueError(f"the representation returned {arr.shape[0]} rows for a batch of {num_rows} observations")
+    if arr.shape[1] == 0:
+        raise ValueError("the representation returned zero latent dimensions")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(
+            f"the representation returned {int(np.sum(~np.isfinite(arr)))} NaN or infinite values "
+            f"in a batch of {num_rows} observations"
+        )
+    return arr
+
+
+def check_data(data: object) -> list[int]:
+    """Check that `data` has the disentanglement_lib interface and no single-valued factor; factor sizes."""
+    missing = [a for a in ("num_factors", "factors_num_values", "sample_factors", "sample_observations_from_factors", "sample") if not hasattr(data, a)]
+    if missing:
+        raise TypeError(f"data must be a GroundTruthData (or have disentanglement_lib's interface); missing {missing}")
+    sizes = [int(s) for s in data.factors_num_values]
+    single = [i for i, s in enumerate(sizes) if s < 2]
+    if single:
+        names = getattr(data, "factor_names", None)
+        label = [names[i] for i in single] if names is not None else single
+        raise ValueError(
+            f"factor(s) {label} of the data set take a single value; the metrics need every factor to vary "
+            "(use a data set without constant factors)"
+        )
+    return sizes
+
+
+def sample_codes(
+    data: object, representation: Representation, num: int, rng: np.random.Generator | np.random.RandomState, batch_size: int = DEFAULT_ENCODE_BATCH_SIZE
+) -> tuple[np.ndarray, np.ndarray]:
+    """Draw `num` points, encode them chunk by chunk; (codes float64 (num, L), factors int64 (num, F)).
+
+    The counterpart of disentanglement_lib's `generate_batch_factor_code` (rows are points here). Memory is
+    bounded by `batch_size` images.
+    """
+    num = check_positive_int(num, "num")
+    batch_size = check_positive_int(batch_size, "batch_size")
+    codes, factors = [], []
+    for start in range(0, num, batch_size):
+        n = min(batch_size, num - start)
+        f, x = data.sample(n, rng)
+        codes.append(check_output(representation(x), n))
+        factors.append(np.asarray(f, dtype=np.int64))
+    return np.concatenate(codes, axis=0), np.concatenate(factors, axis=0)
+
+
+def resample_outside(data: object, factors: np.ndarray, pinned: np.ndarray, rng: np.random.Generator | np.random.RandomState) -> np.ndarray:
+    """Redraw rows of `factors` that fall outside the data's split, keeping the entries where `pinned` is True.
+
+    `pinned` is a bool array like `factors`. The redrawn rows are uniform among the split's grid points that agree
+    with the pinned entries (rejection sampling). Data without a split (or without `grid_mask`) is returned as is.
+    """
+    mask = getattr(data, "grid_mask", None)
+    if mask is None:
+        return factors
+    strides = data.factor_space.strides
+    for _ in range(1000):
+        bad = np.nonzero(~mask[factors @ strides])[0]
+        if bad.size == 0:
+            return factors
+        redraw = np.asarray(data.sample_factors(bad.size, rng), dtype=np.int64)
+        keep = pinned[bad]
+        redraw[keep] = factors[bad][keep]
+        factors[bad] = redraw
+    raise ValueError(
+        "could not draw factor combinations inside the data set's split that keep the pinned factor values "
+        f"({int(bad.size)} rows left); the split {getattr(data, 'split_description', '')} excludes them"
+    )
+
+
+def prepare(data: object, representation: object, random_state: object) -> tuple[Representation, np.random.Generator | np.random.RandomState]:
+    """Validate `data`, wrap `representation` and normalise the seed: the first step of every sampling-level metric."""
+    check_data(data)
+    return as_representation(representation), rng_from(random_state)
+
+
+def sample_train_test(
+    data: object, representation: Representation, rng: np.random.Generator | np.random.RandomState, num_train: int, num_test: int, batch_size: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A training draw of `num_train` points, then a test draw of `num_test`: (codes_train, factors_train, codes_test, factors_test)."""
+    ctr, ftr = sample_codes(data, representation, num_train, rng, batch_size)
+    cte, fte = sample_codes(data, representation, num_test, rng, batch_size)
+    return ctr, ftr, cte, fte
+
+
+def encode_factors(
+    data: object, representation: Representation, factors: np.ndarray, rng: np.random.Generator | np.random.RandomState, batch_size: int = DEFAULT_ENCODE_BATCH_SIZE
+) -> np.ndarray:
+    """Render observations of the given factor codes (N, F) chunk by chunk and encode them; float64 (N, L)."""
+    batch_size = check_positive_int(batch_size, "batch_size")
+    parts = []
+    for start in range(0, factors.shape[0], batch_size):
+        chunk = factors[start : start + batch_size]
+        parts.append(check_output(representation(data.sample_observations_from_factors(chunk, rng)), chunk.shape[0]))
+    return np.concatenate(parts, axis=0)
