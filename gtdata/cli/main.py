@@ -13,6 +13,7 @@ from .. import __version__
 COMMANDS: list[str] = [
     "render",
     "list", "info", "download", "verify", "prepare", "export", "preview",
+    "evaluate",
 ]
 
 
