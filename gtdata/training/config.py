@@ -1,0 +1,154 @@
+"""Training configuration: one dataclass, read from and written to YAML.
+
+A config names the data set (registry name, path, or a mapping: ``{"name": ..., **factory kwargs}`` or a
+render spec), the method and its hyper-parameters, and the study's training protocol (batch 64, Adam 1e-4,
+10 latents, conv architecture, Bernoulli reconstruction). ``identity()`` is the part that defines a run's
+results; the rest (device, threads, logging cadence, speed options) may change when a run is resumed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from numbers import Real
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+
+from gtdata.models.architectures import ARCHITECTURES
+from gtdata.models.losses import RECONSTRUCTIONS
+from gtdata.models.methods import METHODS, make_method
+
+__all__ = ["TrainConfig", "IDENTITY_FIELDS", "PAIR_MODES"]
+
+PAIR_MODES = ("exact", "reference")
+DEVICES_HELP = "'auto', 'cpu', 'cuda' or 'cuda:N'"
+IDENTITY_FIELDS = (
+    "data", "method", "hparams", "steps", "batch_size", "lr", "seed",
+    "num_latent", "architecture", "reconstruction", "pair_mode",
+)
+
+
+@dataclass
+class TrainConfig:
+    """Everything a training run needs. ``hparams`` holds the method's hyper-parameters (reference names)."""
+
+    data: Any
+    method: str = "beta_vae"
+    hparams: dict[str, Any] = field(default_factory=dict)
+    steps: int = 300_000
+    batch_size: int = 64
+    lr: float = 1e-4
+    seed: int = 0
+    num_latent: int = 10
+    architecture: str = "conv"
+    reconstruction: str = "bernoulli"
+    pair_mode: str = "exact"
+    device: str = "auto"
+    threads: int | None = None
+    log_every: int = 100
+    checkpoint_every: int = 1000
+    channels_last: bool = False
+    compile: bool = False
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        """Check every field; raise ValueError naming the field and what is allowed. Fills hparam defaults."""
+        if isinstance(self.data, (str, Path)):
+            if not str(self.data):
+                raise ValueError("data must name a data set, a path, or be a mapping (name + options, or a render spec)")
+            self.data = str(self.data)
+        elif not isinstance(self.data, Mapping):
+            raise ValueError(
+                f"data must be a data set name, a path or a mapping (name + options, or a render spec); "
+                f"got {type(self.data).__name__} (pass GroundTruthData objects to gtdata.train directly)"
+            )
+        if self.method not in METHODS:
+            raise ValueError(f"unknown method {self.method!r}; valid: {', '.join(METHODS)}")
+        if not isinstance(self.hparams, Mapping):
+            raise ValueError(f"hparams must be a mapping of hyper-parameter names to values, got {self.hparams!r}")
+        resolved = make_method(self.method, self.reconstruction, **dict(self.hparams)).hparams
+        self.hparams = {k: list(v) if isinstance(v, tuple) else v for k, v in resolved.items()}
+        for name in ("steps", "batch_size", "num_latent", "log_every", "checkpoint_every"):
+            _positive_int(name, getattr(self, name))
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}")
+        if isinstance(self.lr, bool) or not isinstance(self.lr, Real) or not (math.isfinite(self.lr) and self.lr > 0):
+            raise ValueError(f"lr must be a positive number, got {self.lr!r}")
+        self.lr = float(self.lr)
+        if self.architecture not in ARCHITECTURES:
+            raise ValueError(f"unknown architecture {self.architecture!r}; valid: {', '.join(ARCHITECTURES)}")
+        if self.reconstruction not in RECONSTRUCTIONS:
+            raise ValueError(
+                f"unknown reconstruction loss {self.reconstruction!r}; valid: {', '.join(RECONSTRUCTIONS)}"
+            )
+        if self.pair_mode not in PAIR_MODES:
+            raise ValueError(f"unknown pair_mode {self.pair_mode!r}; valid: {', '.join(PAIR_MODES)}")
+        if not isinstance(self.device, str) or not (
+            self.device in ("auto", "cpu", "cuda") or (self.device.startswith("cuda:") and self.device[5:].isdigit())
+        ):
+            raise ValueError(f"device must be {DEVICES_HELP}, got {self.device!r}")
+        if self.threads is not None:
+            _positive_int("threads", self.threads)
+        for name in ("channels_last", "compile"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be true or false, got {getattr(self, name)!r}")
+
+    @property
+    def weak(self) -> bool:
+        """Whether the method trains on intervention pairs."""
+        return METHODS[self.method].weak
+
+    def identity(self) -> dict[str, Any]:
+        """The fields that define the run's results (compared when a run directory is reused)."""
+        return {name: getattr(self, name) for name in IDENTITY_FIELDS}
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain YAML/JSON-friendly dict of every field."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> "TrainConfig":
+        """Config from a mapping; unknown keys raise and list the valid ones."""
+        if not isinstance(values, Mapping):
+            raise ValueError(f"a training config must be a mapping, got {type(values).__name__}")
+        valid = [f.name for f in dataclasses.fields(cls)]
+        unknown = sorted(set(values) - set(valid))
+        if unknown:
+            raise ValueError(f"unknown config key(s) {', '.join(unknown)}; valid: {', '.join(valid)}")
+        if "data" not in values:
+            raise ValueError("a training config needs 'data' (a data set name, a path, or a mapping)")
+        return cls(**dict(values))
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> "TrainConfig":
+        """Config from a YAML file (keys as the dataclass fields; ``out`` is allowed and ignored here)."""
+        values = read_yaml_mapping(path)
+        values.pop("out", None)
+        return cls.from_dict(values)
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.to_dict(), sort_keys=False)
+
+
+def read_yaml_mapping(path: str | Path) -> dict[str, Any]:
+    """A YAML file's top-level mapping, with clear errors for a missing or malformed file."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no config file at {path}")
+    try:
+        values = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise ValueError(f"{path} is not valid YAML: {exc}") from None
+    if not isinstance(values, dict):
+        raise ValueError(f"{path} must hold a mapping of config keys, got {type(values).__name__}")
+    return values
+
+
+def _positive_int(name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")

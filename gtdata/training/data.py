@@ -1,0 +1,126 @@
+"""Data for training: resolve a config's data spec to GroundTruthData and cut it into device batches.
+
+Batches come from gtdata's counter-based streams (:class:`gtdata.torchdata.BatchStream`): batch ``s`` is a
+pure function of the run's seed and ``s``, so a resumed run sees exactly the batches it would have seen.
+"""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+import torch
+
+from gtdata.core.data import GroundTruthData
+from gtdata.registry import load
+from gtdata.torchdata import BatchStream
+
+__all__ = ["resolve_data", "instance_spec", "save_instance", "BatchSource", "observations_to_tensor", "DATA_PICKLE"]
+
+DATA_PICKLE = "data.pkl"
+
+
+def instance_spec(data: GroundTruthData) -> dict[str, Any]:
+    """Config entry for a data object passed directly: stored next to the run as a pickle (constructor args)."""
+    return {
+        "pickled": DATA_PICKLE,
+        "name": data.name,
+        "observation_shape": [int(s) for s in data.observation_shape],
+        "factors": {n: int(s) for n, s in zip(data.factor_space.names, data.factor_space.sizes)},
+        "splits": list(data.split_description),
+    }
+
+
+def save_instance(data: GroundTruthData, run_dir: Path) -> None:
+    """Pickle ``data`` into the run directory (temp file, then rename)."""
+    tmp = run_dir / (DATA_PICKLE + ".tmp")
+    with open(tmp, "wb") as fh:
+        pickle.dump(data, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    tmp.replace(run_dir / DATA_PICKLE)
+
+
+def resolve_data(spec: Any, run_dir: Path | None = None) -> GroundTruthData:
+    """GroundTruthData for a config's ``data``: a name or path (``gtdata.load``), ``{"name": ..., **kwargs}``,
+    or ``{"pickled": "data.pkl"}`` (an object given to :func:`gtdata.train`, read from ``run_dir``)."""
+    if isinstance(spec, GroundTruthData):
+        return spec
+    if isinstance(spec, (str, Path)):
+        return load(spec)
+    if isinstance(spec, Mapping):
+        if "pickled" in spec:
+            if run_dir is None:
+                raise ValueError("this config's data set was passed as an object; open it through its run directory")
+            path = Path(run_dir) / spec["pickled"]
+            if not path.is_file():
+                raise FileNotFoundError(f"the run's data set object {path} is missing")
+            with open(path, "rb") as fh:
+                return pickle.load(fh)
+        if "name" in spec:
+            kwargs = {k: v for k, v in spec.items() if k != "name"}
+            return load(spec["name"], **kwargs)
+    raise ValueError(
+        f"cannot open data {spec!r}: give a data set name, a path, or a mapping with 'name' (and the data set's "
+        f"options)"
+    )
+
+
+class BatchSource:
+    """Training batches for one method: ``batch(step)`` → dict of device tensors (NCHW float32 in [0, 1]).
+
+    Unsupervised methods get ``{"x"}`` from the uniform stream; weak ones ``{"x1", "x2", "changed"}`` from
+    ``sample_pairs`` with the method's ``k`` and the config's ``pair_mode``.
+    """
+
+    def __init__(
+        self,
+        data: GroundTruthData,
+        batch_size: int,
+        seed: int,
+        device: torch.device,
+        weak: bool = False,
+        k: Any = 1,
+        pair_mode: str = "exact",
+        channels_last: bool = False,
+    ) -> None:
+        self.weak = weak
+        self.device = device
+        self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
+        self.stream = BatchStream(
+            data, batch_size, kind="pairs" if weak else "uniform", k=tuple(k) if isinstance(k, list) else k,
+            seed=seed, mode=pair_mode,
+        )
+
+    def _to_device(self, images: torch.Tensor) -> torch.Tensor:
+        return images.to(self.device, non_blocking=True).contiguous(memory_format=self.memory_format)
+
+    def batch(self, step: int) -> dict[str, torch.Tensor]:
+        """The batch of training step ``step`` (0-based)."""
+        parts = self.stream.batch(step)
+        if self.weak:
+            x1, x2, _, _, changed = parts
+            return {"x1": self._to_device(x1), "x2": self._to_device(x2), "changed": changed.to(self.device)}
+        return {"x": self._to_device(parts[0])}
+
+
+def observations_to_tensor(x: Any, shape_hwc: tuple[int, int, int], device: torch.device) -> torch.Tensor:
+    """Validate numpy observations (N, H, W, C) (uint8, or float in [0, 1]) → NCHW float32 tensor on ``device``."""
+    arr = np.asarray(x)
+    if arr.ndim == 3 and tuple(arr.shape) == tuple(shape_hwc):
+        raise ValueError(
+            f"observations must be a batch (N, {', '.join(map(str, shape_hwc))}); got one image of shape "
+            f"{arr.shape} — add a leading axis (x[None])"
+        )
+    if arr.ndim != 4 or tuple(arr.shape[1:]) != tuple(shape_hwc):
+        raise ValueError(
+            f"observations must have shape (N, {', '.join(map(str, shape_hwc))}) (NHWC, as the data sets return "
+            f"them), got {arr.shape}"
+        )
+    if arr.dtype == np.uint8:
+        tensor = torch.from_numpy(arr).to(device).float().div_(255.0)
+    elif arr.dtype.kind == "f":
+        tensor = torch.from_numpy(np.ascontiguousarray(arr, dtype=np.float32)).to(device)
+    else:
+        raise ValueError(f"observations must be uint8 or float in [0, 1], got dtype {arr.dtype}")
+    return tensor.permute(0, 3, 1, 2)

@@ -1,0 +1,100 @@
+"""Figures of a trained VAE, as disentanglement_lib's ``visualize_model`` draws them.
+
+``reconstructions.png`` (odd rows: inputs, even rows: reconstructions), ``samples.png`` (decoded draws from
+the prior N(0, I)), ``traversals.png`` (one row per latent, each row moving that latent from −2 to 2 around
+the posterior mean of one input) and ``traversals.gif`` (all latents at once, sweeping −2 → 2 → −2).
+Decoder logits are turned into pixels with a sigmoid.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from gtdata.core.data import GroundTruthData
+from gtdata.models.methods import VAE
+
+__all__ = ["image_grid", "write_figures", "FIGURE_FILES"]
+
+FIGURE_FILES = ("reconstructions.png", "samples.png", "traversals.png", "traversals.gif")
+_PAD = 2
+_TRAVERSAL_STEPS = 10
+_TRAVERSAL_RANGE = 2.0
+_GIF_FRAMES = 24
+
+
+def image_grid(images: np.ndarray, rows: int, cols: int) -> Image.Image:
+    """Tile (rows·cols, H, W, C) images in [0, 1] row-major into one PIL image with a white 2-pixel gap."""
+    n, h, w, c = images.shape
+    if n != rows * cols:
+        raise ValueError(f"image_grid needs rows·cols = {rows * cols} images, got {n}")
+    grid = np.ones((rows * (h + _PAD) + _PAD, cols * (w + _PAD) + _PAD, c), dtype=np.float32)
+    for i in range(n):
+        r, q = divmod(i, cols)
+        y, x = _PAD + r * (h + _PAD), _PAD + q * (w + _PAD)
+        grid[y : y + h, x : x + w] = images[i]
+    pixels = np.clip(np.rint(grid * 255.0), 0, 255).astype(np.uint8)
+    return Image.fromarray(pixels[..., 0] if c == 1 else pixels, mode="L" if c == 1 else "RGB")
+
+
+@torch.no_grad()
+def _decode(vae: VAE, z: torch.Tensor) -> np.ndarray:
+    return torch.sigmoid(vae.decode(z)).permute(0, 2, 3, 1).float().cpu().numpy()
+
+
+def _save_png(image: Image.Image, path: Path) -> None:
+    tmp = path.with_name(path.name + ".tmp.png")
+    image.save(tmp)
+    tmp.replace(path)
+
+
+@torch.no_grad()
+def write_figures(vae: VAE, data: GroundTruthData, out_dir: Path, seed: int = 0, num_images: int = 10) -> dict[str, Path]:
+    """Write the four figures into ``out_dir`` (created); returns name → path. Deterministic for a seed."""
+    from gtdata.training.data import observations_to_tensor
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    was_training = vae.training
+    vae.eval()
+    device = next(vae.parameters()).device
+    gen = torch.Generator().manual_seed(seed)
+    _, obs = data.sample(num_images, np.random.default_rng(seed))
+    x = observations_to_tensor(obs, tuple(data.observation_shape), device)
+    mean, _ = vae.encode(x)
+    paths = {name: out_dir / name for name in FIGURE_FILES}
+
+    recon = _decode(vae, mean)
+    pairs = np.stack([obs.astype(np.float32), recon], axis=0).reshape(-1, *recon.shape[1:])
+    _save_png(image_grid(pairs, 2, num_images), paths["reconstructions.png"])
+
+    prior = torch.randn(64, vae.num_latent, generator=gen).to(device)
+    _save_png(image_grid(_decode(vae, prior), 8, 8), paths["samples.png"])
+
+    base = mean[:1]
+    values = torch.linspace(-_TRAVERSAL_RANGE, _TRAVERSAL_RANGE, _TRAVERSAL_STEPS, device=device)
+    codes = base.repeat(vae.num_latent * _TRAVERSAL_STEPS, 1)
+    dims = torch.arange(vae.num_latent, device=device).repeat_interleave(_TRAVERSAL_STEPS)
+    codes[torch.arange(codes.shape[0], device=device), dims] = values.repeat(vae.num_latent)
+    _save_png(image_grid(_decode(vae, codes), vae.num_latent, _TRAVERSAL_STEPS), paths["traversals.png"])
+
+    # GIF: frame t sets every latent (one panel each) to the same point of a −2 → 2 → −2 sweep.
+    phase = np.sin(np.linspace(0.0, 2.0 * np.pi, _GIF_FRAMES, endpoint=False) - np.pi / 2.0)
+    sweep = torch.tensor(-_TRAVERSAL_RANGE * phase, dtype=base.dtype, device=device)
+    cols = min(vae.num_latent, 5)
+    rows = -(-vae.num_latent // cols)
+    frames = []
+    eye = torch.eye(vae.num_latent, device=device, dtype=base.dtype)
+    for value in sweep:
+        frame_codes = base * (1 - eye) + eye * value
+        images = _decode(vae, frame_codes)
+        filler = np.ones((rows * cols - vae.num_latent, *images.shape[1:]), dtype=np.float32)
+        frames.append(image_grid(np.concatenate([images, filler]), rows, cols))
+    tmp = paths["traversals.gif"].with_name("traversals.tmp.gif")
+    frames[0].save(tmp, save_all=True, append_images=frames[1:], duration=80, loop=0)
+    tmp.replace(paths["traversals.gif"])
+    vae.train(was_training)
+    return paths

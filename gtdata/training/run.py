@@ -1,0 +1,125 @@
+"""A trained run on disk: its config, data, model, log, figures and representation functions."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import torch
+
+from gtdata.core.data import GroundTruthData
+from gtdata.models.methods import VAE
+from gtdata.training import rundir
+from gtdata.training.config import TrainConfig
+from gtdata.training.data import observations_to_tensor, resolve_data
+from gtdata.training.figures import write_figures
+from gtdata.training.trainer import MODEL_FORMAT, resolve_device
+
+__all__ = ["Run", "load_run", "REPRESENTATIONS"]
+
+REPRESENTATIONS = ("mean", "sampled")
+
+
+class Run:
+    """A run directory written by :func:`gtdata.train`. Use :func:`load_run` to open one."""
+
+    def __init__(self, path: str | Path, device: str = "auto") -> None:
+        self.path = Path(path).expanduser()
+        if not (self.path / rundir.CONFIG).is_file():
+            raise FileNotFoundError(f"{self.path} is not a gtdata run directory ({rundir.CONFIG} missing)")
+        self.config: TrainConfig = rundir.read_config(self.path)
+        self.device = resolve_device(device)
+        self._data: GroundTruthData | None = None
+        self._model: VAE | None = None
+
+    def __repr__(self) -> str:
+        state = "finished" if self.finished else "unfinished"
+        return f"Run({str(self.path)!r}, method={self.config.method!r}, steps={self.config.steps}, {state})"
+
+    @property
+    def finished(self) -> bool:
+        """Whether training reached ``config.steps`` (the final model is written)."""
+        return (self.path / rundir.MODEL).is_file()
+
+    @property
+    def data(self) -> GroundTruthData:
+        """The GroundTruthData the run was trained on (opened on first use)."""
+        if self._data is None:
+            self._data = resolve_data(self.config.data, self.path)
+        return self._data
+
+    @property
+    def model(self) -> VAE:
+        """The trained VAE (eval mode, on this run's device), loaded with ``weights_only=True``."""
+        if self._model is None:
+            if not self.finished:
+                raise ValueError(
+                    f"run {self.path} is not finished ({rundir.MODEL} missing); resume it with "
+                    f"gtdata.train(..., out={str(self.path)!r}) or `gtdata train --resume`"
+                )
+            state = rundir.load_torch(self.path / rundir.MODEL, "model", "cpu")
+            if state["format"] != MODEL_FORMAT:
+                raise ValueError(f"{self.path / rundir.MODEL} has format {state['format']!r}, expected {MODEL_FORMAT!r}")
+            vae = VAE(state["architecture"], tuple(state["observation_shape"]), int(state["num_latent"]))
+            try:
+                vae.load_state_dict(state["model"])
+            except RuntimeError as exc:
+                raise ValueError(f"{self.path / rundir.MODEL} does not match its architecture ({exc})") from None
+            self._model = vae.to(self.device).eval()
+        return self._model
+
+    def log(self) -> list[dict[str, Any]]:
+        """The training log: one dict per logged step (step, every loss term, images_per_s)."""
+        path = self.path / rundir.LOG
+        if not path.is_file():
+            return []
+        return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+    @property
+    def provenance(self) -> dict[str, Any]:
+        """Versions, device, threads, data set metadata and seed recorded at training time."""
+        return json.loads((self.path / rundir.PROVENANCE).read_text())
+
+    def representation(
+        self, kind: str = "mean", batch_size: int = 256, seed: int | None = None
+    ) -> Callable[[np.ndarray], np.ndarray]:
+        """A function from observations (N, H, W, C) (numpy, as the data sets return them) to codes (N, L).
+
+        ``"mean"``: the posterior mean μ(x). ``"sampled"``: μ + exp(logvar/2)·ε with fresh ε ~ N(0, I) per call,
+        drawn from a numpy Generator seeded with ``seed``. Works on any N; encodes in chunks of ``batch_size``.
+        Returns float32.
+        """
+        if kind not in REPRESENTATIONS:
+            raise ValueError(f"unknown representation {kind!r}; valid: {', '.join(REPRESENTATIONS)}")
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        model = self.model
+        shape = tuple(model.observation_shape)
+        rng = np.random.default_rng(seed)
+
+        @torch.no_grad()
+        def represent(observations: np.ndarray) -> np.ndarray:
+            x = observations_to_tensor(observations, shape, torch.device("cpu"))
+            out = np.empty((x.shape[0], model.num_latent), dtype=np.float32)
+            for lo in range(0, x.shape[0], batch_size):
+                mean, logvar = model.encode(x[lo : lo + batch_size].to(self.device))
+                codes = mean.float().cpu().numpy()
+                if kind == "sampled":
+                    std = torch.exp(0.5 * logvar).float().cpu().numpy()
+                    codes = codes + std * rng.standard_normal(codes.shape, dtype=np.float32)
+                out[lo : lo + codes.shape[0]] = codes
+            return out
+
+        return represent
+
+    def figures(self, out_dir: str | Path | None = None) -> dict[str, Path]:
+        """(Re)draw the figures into ``out_dir`` (default: the run's ``figures/``); returns name → path."""
+        target = Path(out_dir) if out_dir is not None else self.path / rundir.FIGURES
+        return write_figures(self.model, self.data, target, seed=self.config.seed)
+
+
+def load_run(path: str | Path, device: str = "auto") -> Run:
+    """Open a run directory written by :func:`gtdata.train` (``device``: where the model runs)."""
+    return Run(path, device=device)

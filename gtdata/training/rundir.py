@@ -1,0 +1,122 @@
+"""The run directory: file names, atomic writes, and whether a directory may hold a given config.
+
+Layout: ``config.yaml`` (resolved config), ``provenance.json``, ``checkpoint.pt`` (last good state, with the
+optimisers), ``log.jsonl`` (one line per logged step), ``model.pt`` (final weights; its presence marks a
+finished run), ``figures/`` (PNG grids and the traversal GIF), ``data.pkl`` (only for data passed as an object).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import yaml
+
+from gtdata.training.config import TrainConfig, read_yaml_mapping
+
+__all__ = [
+    "CONFIG", "CHECKPOINT", "LOG", "MODEL", "PROVENANCE", "FIGURES",
+    "atomic_write_text", "atomic_torch_save", "load_torch", "to_jsonable", "claim_run_dir", "read_config",
+]
+
+CONFIG = "config.yaml"
+CHECKPOINT = "checkpoint.pt"
+LOG = "log.jsonl"
+MODEL = "model.pt"
+PROVENANCE = "provenance.json"
+FIGURES = "figures"
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to a temp file beside ``path``, flush it to disk, then rename over ``path``."""
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    tmp.replace(path)
+
+
+def atomic_torch_save(obj: dict[str, Any], path: Path) -> None:
+    """torch.save to a temp file, check it loads back (weights_only) with the same keys, then rename."""
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(obj, tmp)
+    back = torch.load(tmp, map_location="cpu", weights_only=True)
+    if set(back) != set(obj):
+        raise OSError(f"writing {path} failed: the temp file read back with keys {sorted(back)}")
+    tmp.replace(path)
+
+
+def load_torch(path: Path, what: str, device: torch.device | str = "cpu") -> dict[str, Any]:
+    """``torch.load(weights_only=True)`` with a clear error for a missing or corrupt file."""
+    if not path.is_file():
+        raise FileNotFoundError(f"no {what} at {path}")
+    try:
+        obj = torch.load(path, map_location=device, weights_only=True)
+    except Exception as exc:  # torch raises many types for a damaged archive
+        raise ValueError(
+            f"the {what} {path} is corrupt or not a gtdata file ({type(exc).__name__}: {exc}); "
+            f"delete it to start over"
+        ) from None
+    if not isinstance(obj, dict) or "format" not in obj:
+        raise ValueError(f"the {what} {path} is not a gtdata file (no 'format' entry)")
+    return obj
+
+
+def to_jsonable(value: Any) -> Any:
+    """numpy scalars/arrays, tuples and paths → plain JSON types (recursively)."""
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
+
+
+def read_config(run_dir: Path) -> TrainConfig:
+    """The resolved config stored in a run directory."""
+    return TrainConfig.from_dict(read_yaml_mapping(run_dir / CONFIG))
+
+
+def claim_run_dir(run_dir: Path, config: TrainConfig, resume: bool) -> str:
+    """Make ``run_dir`` hold ``config``; return ``"new"``, ``"resume"`` or ``"finished"``.
+
+    An existing run with a different config (in the fields of ``IDENTITY_FIELDS``) is refused, and so is any
+    existing run when ``resume`` is False; a non-empty directory that is not a run is never written into.
+    Nothing is written before these checks pass.
+    """
+    config_path = run_dir / CONFIG
+    if config_path.is_file():
+        try:
+            old = read_config(run_dir)
+        except ValueError as exc:
+            raise ValueError(f"{run_dir} holds a run whose {CONFIG} cannot be read ({exc}); choose another out") from None
+        new_id = json.loads(json.dumps(to_jsonable(config.identity())))
+        old_id = json.loads(json.dumps(to_jsonable(old.identity())))
+        if new_id != old_id:
+            diff = "; ".join(
+                f"{key}: {old_id[key]!r} in the run, {new_id[key]!r} now"
+                for key in new_id if new_id[key] != old_id[key]
+            )
+            raise ValueError(f"{run_dir} holds a run with another config ({diff}); choose another out directory")
+        if not resume:
+            raise FileExistsError(f"{run_dir} already holds this run; pass resume=True (--resume) to continue it")
+        return "finished" if (run_dir / MODEL).is_file() else "resume"
+    if run_dir.exists():
+        if not run_dir.is_dir():
+            raise FileExistsError(f"out {run_dir} exists and is not a directory")
+        if any(run_dir.iterdir()):
+            raise FileExistsError(f"out {run_dir} is not empty and holds no gtdata run ({CONFIG} missing); "
+                                  f"choose an empty or new directory")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(config_path, yaml.safe_dump(to_jsonable(config.to_dict()), sort_keys=False))
+    return "new"

@@ -1,0 +1,274 @@
+"""The training loop: config in, run directory out; resumable, NaN-guarded, deterministic on CPU.
+
+One step = one batch from the counter-based stream, the method's loss, and one update of each of the
+method's optimisers (FactorVAE: VAE and discriminator, both from the same parameters). Checkpoints carry the
+models, the optimisers and torch's RNG state; together with the counter-based data stream this makes a
+resumed run on CPU repeat the uninterrupted run's loss sequence exactly.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+import gtdata
+from gtdata.core.data import GroundTruthData
+from gtdata.models.architectures import check_observation_shape
+from gtdata.models.methods import VAE, Method, make_method
+from gtdata.training import rundir
+from gtdata.training.config import TrainConfig
+from gtdata.training.data import BatchSource, resolve_data, save_instance
+from gtdata.training.figures import write_figures
+
+__all__ = ["TrainingDiverged", "resolve_device", "build_model", "Trainer", "CHECKPOINT_FORMAT", "MODEL_FORMAT"]
+
+CHECKPOINT_FORMAT = "gtdata-checkpoint-1"
+MODEL_FORMAT = "gtdata-vae-1"
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite; the run directory keeps its last good checkpoint."""
+
+
+def resolve_device(name: str) -> torch.device:
+    """``"auto"`` → CUDA when available, else CPU; ``"cuda"``/``"cuda:N"`` must exist."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = torch.device(name)
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"device {name!r} asked for, but torch sees no CUDA device; use 'auto' or 'cpu'")
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise ValueError(f"device {name!r}: only {torch.cuda.device_count()} CUDA device(s) present")
+    return device
+
+
+def build_model(config: TrainConfig, observation_shape: tuple[int, int, int]) -> tuple[VAE, Method]:
+    """The VAE and the method (with any extra modules) for ``config`` on observations of (H, W, C)."""
+    check_observation_shape(config.architecture, tuple(observation_shape))
+    vae = VAE(config.architecture, tuple(observation_shape), config.num_latent)
+    method = make_method(config.method, config.reconstruction, **config.hparams)
+    method.build(vae)
+    return vae, method
+
+
+class Trainer:
+    """Runs ``config`` in ``run_dir`` from its last checkpoint (or from scratch) to ``config.steps``."""
+
+    def __init__(self, config: TrainConfig, run_dir: Path, data: GroundTruthData, progress: bool = True,
+                 figures: bool = True) -> None:
+        self.config = config
+        self.run_dir = Path(run_dir)
+        self.data = data
+        self.progress = progress
+        self.figures = figures
+        if config.threads is not None:
+            torch.set_num_threads(config.threads)
+        self.device = resolve_device(config.device)
+        torch.manual_seed(config.seed)
+        self.vae, self.method = build_model(config, data.observation_shape)
+        memory_format = torch.channels_last if config.channels_last else torch.contiguous_format
+        self.vae.to(self.device, memory_format=memory_format)
+        self.method.to(self.device)
+        self.groups = self.method.optim_groups(self.vae)
+        self.optimizers = [
+            torch.optim.Adam(g.params, lr=config.lr, betas=g.betas, eps=1e-8) for g in self.groups
+        ]
+        self.source = BatchSource(
+            data, config.batch_size, config.seed, self.device, weak=config.weak,
+            k=config.hparams.get("k", 1), pair_mode=config.pair_mode, channels_last=config.channels_last,
+        )
+        self.images_per_step = config.batch_size * (2 if config.weak else 1)
+
+    # -- checkpoints -------------------------------------------------------------------------------------
+    def save_checkpoint(self, step: int) -> None:
+        state = {
+            "format": CHECKPOINT_FORMAT,
+            "step": step,
+            "model": self.vae.state_dict(),
+            "method": self.method.state_dict(),
+            "optimizers": [opt.state_dict() for opt in self.optimizers],
+            "torch_rng": torch.get_rng_state(),
+            "cuda_rng": torch.cuda.get_rng_state(self.device) if self.device.type == "cuda" else torch.empty(0),
+        }
+        rundir.atomic_torch_save(state, self.run_dir / rundir.CHECKPOINT)
+
+    def load_checkpoint(self) -> int:
+        """Restore the last checkpoint; returns its step (0 when there is none yet)."""
+        path = self.run_dir / rundir.CHECKPOINT
+        if not path.exists():
+            return 0
+        state = rundir.load_torch(path, "checkpoint", self.device)
+        if state["format"] != CHECKPOINT_FORMAT:
+            raise ValueError(f"checkpoint {path} has format {state['format']!r}, expected {CHECKPOINT_FORMAT!r}")
+        try:
+            self.vae.load_state_dict(state["model"])
+            self.method.load_state_dict(state["method"])
+            for opt, opt_state in zip(self.optimizers, state["optimizers"], strict=True):
+                opt.load_state_dict(opt_state)
+        except (RuntimeError, KeyError, ValueError) as exc:
+            raise ValueError(f"checkpoint {path} does not fit this run's model ({exc}); delete it to start over") from None
+        torch.set_rng_state(state["torch_rng"].cpu())
+        if self.device.type == "cuda" and state["cuda_rng"].numel():
+            torch.cuda.set_rng_state(state["cuda_rng"].cpu(), self.device)
+        return int(state["step"])
+
+    # -- one step ----------------------------------------------------------------------------------------
+    def step(self, step: int) -> dict[str, torch.Tensor]:
+        """One training step (0-based index ``step``); returns the loss terms (detached)."""
+        batch = self.source.batch(step)
+        terms = self.method.loss(self.vae, batch, step)
+        for opt in self.optimizers:
+            opt.zero_grad(set_to_none=True)
+        if len(self.groups) == 1:
+            terms["loss"].backward()
+        else:
+            # Each optimiser gets the gradient of its own loss w.r.t. its own parameters only.
+            for i, group in enumerate(self.groups):
+                terms[group.loss_key].backward(inputs=group.params, retain_graph=i < len(self.groups) - 1)
+        for opt in self.optimizers:
+            opt.step()
+        return {k: v.detach() for k, v in terms.items()}
+
+    # -- the loop ----------------------------------------------------------------------------------------
+    def run(self) -> None:
+        config = self.config
+        start = self.load_checkpoint()
+        self._write_provenance(start)
+        if start == 0:
+            self.save_checkpoint(0)
+        log_path = self.run_dir / rundir.LOG
+        _truncate_log(log_path, start)
+        nonfinite = torch.zeros((), dtype=torch.bool, device=self.device)
+        checked_losses = [g.loss_key for g in self.groups]
+        bar = tqdm(total=config.steps, initial=start, desc=config.method, unit="step", disable=not self.progress,
+                   dynamic_ncols=True)
+        window_start, window_steps = time.perf_counter(), 0
+        last_logged = start
+        try:
+            with open(log_path, "a") as log:
+                for step in range(start, config.steps):
+                    terms = self.step(step)
+                    for key in checked_losses:
+                        nonfinite |= ~torch.isfinite(terms[key])
+                    window_steps += 1
+                    done = step + 1
+                    is_last = done == config.steps
+                    if done % config.log_every == 0 or is_last:
+                        values = {k: float(v) for k, v in terms.items()}
+                        if bool(nonfinite):
+                            self._diverged(last_logged, done, values)
+                        elapsed = time.perf_counter() - window_start
+                        entry = {"step": done, **values,
+                                 "images_per_s": window_steps * self.images_per_step / max(elapsed, 1e-9)}
+                        log.write(json.dumps(entry) + "\n")
+                        log.flush()
+                        bar.update(done - bar.n)
+                        bar.set_postfix(loss=f"{values['loss']:.4g}")
+                        window_start, window_steps, last_logged = time.perf_counter(), 0, done
+                    if done % config.checkpoint_every == 0 or is_last:
+                        if bool(nonfinite):
+                            self._diverged(last_logged, done, {k: float(v) for k, v in terms.items()})
+                        self.save_checkpoint(done)
+        finally:
+            bar.close()
+        self._finish()
+
+    def _diverged(self, good_step: int, step: int, values: dict[str, float]) -> None:
+        ckpt = rundir.load_torch(self.run_dir / rundir.CHECKPOINT, "checkpoint")["step"]
+        shown = ", ".join(f"{k}={v:.4g}" for k, v in values.items())
+        raise TrainingDiverged(
+            f"{self.config.method} training diverged: the loss became NaN or infinite between steps {good_step} "
+            f"and {step} (at step {step}: {shown}). The last good checkpoint (step {ckpt}) is kept in "
+            f"{self.run_dir / rundir.CHECKPOINT}. Lower lr or the regularisation strength and train in a new "
+            f"out directory."
+        )
+
+    def _finish(self) -> None:
+        # Figures first: model.pt marks the run finished, so it is written last.
+        if self.figures:
+            write_figures(self.vae, self.data, self.run_dir / rundir.FIGURES, seed=self.config.seed)
+        model = {
+            "format": MODEL_FORMAT,
+            "architecture": self.config.architecture,
+            "observation_shape": list(self.vae.observation_shape),
+            "num_latent": self.config.num_latent,
+            "model": {k: v.cpu() for k, v in self.vae.state_dict().items()},
+        }
+        rundir.atomic_torch_save(model, self.run_dir / rundir.MODEL)
+        prov_path = self.run_dir / rundir.PROVENANCE
+        prov = json.loads(prov_path.read_text())
+        prov["finished"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        rundir.atomic_write_text(prov_path, json.dumps(prov, indent=2))
+
+    def _write_provenance(self, start: int) -> None:
+        path = self.run_dir / rundir.PROVENANCE
+        prov = json.loads(path.read_text()) if path.is_file() else {
+            "gtdata": gtdata.__version__,
+            "seed": self.config.seed,
+            "data": rundir.to_jsonable(self.data.metadata),
+            "sessions": [],
+        }
+        session = {
+            "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "from_step": start,
+            "gtdata": gtdata.__version__,
+            "torch": torch.__version__,
+            "numpy": np.__version__,
+            "python": sys.version.split()[0],
+            "platform": platform.platform(),
+            "device": str(self.device),
+            "device_name": torch.cuda.get_device_name(self.device) if self.device.type == "cuda"
+            else (platform.processor() or platform.machine()),
+            "threads": torch.get_num_threads(),
+        }
+        prov["sessions"].append(session)
+        prov.update({k: session[k] for k in ("torch", "numpy", "device", "threads")})
+        rundir.atomic_write_text(path, json.dumps(prov, indent=2))
+
+
+def pair_k(k: Any) -> Any:
+    """The config's ``k`` as ``sample_pairs`` takes it (YAML stores a (lo, hi) range as a list)."""
+    return tuple(k) if isinstance(k, list) else k
+
+
+def _truncate_log(path: Path, step: int) -> None:
+    """Drop log lines past ``step`` (written after the checkpoint a resumed run restarts from)."""
+    if not path.is_file():
+        path.touch()
+        return
+    lines = path.read_text().splitlines()
+    kept = [ln for ln in lines if ln.strip() and json.loads(ln)["step"] <= step]
+    if len(kept) != len(lines):
+        rundir.atomic_write_text(path, "".join(ln + "\n" for ln in kept))
+
+
+def train_config(
+    config: TrainConfig, out: str | Path, data: GroundTruthData | None = None, resume: bool = True,
+    progress: bool = True, figures: bool = True,
+) -> Path:
+    """Train ``config`` into ``out`` (see :func:`gtdata.training.train`); returns the run directory."""
+    run_dir = Path(out).expanduser()
+    data = data if data is not None else resolve_data(config.data, run_dir if (run_dir / rundir.CONFIG).exists() else None)
+    check_observation_shape(config.architecture, tuple(data.observation_shape))
+    if config.weak:
+        # Pairs need a k the data set allows; checked before the run directory is touched.
+        data._check_k(pair_k(config.hparams["k"]), config.pair_mode)
+    state = rundir.claim_run_dir(run_dir, config, resume)
+    if state == "finished":
+        return run_dir
+    if state == "new" and isinstance(config.data, dict) and "pickled" in config.data:
+        save_instance(data, run_dir)
+    if state == "resume":
+        rundir.atomic_write_text(run_dir / rundir.CONFIG, config.to_yaml())
+    Trainer(config, run_dir, data, progress=progress, figures=figures).run()
+    return run_dir
