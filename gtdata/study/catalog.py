@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
+from typing import Any, Callable, Mapping
 
 # The hyper-parameter each method's strength is swept over in the studies; the report plots metrics
 # against it ("regularization strength").
@@ -35,34 +35,42 @@ REPRESENTATIONS = ("mean", "sampled")
 class Catalog:
     """The vocabulary a spec is validated against.
 
-    ``methods`` maps each method name to the hyper-parameters it accepts; ``metric_options`` are the
-    keyword arguments of ``gtdata.metrics.evaluate`` that override sample sizes.
+    ``methods`` maps each method name to the hyper-parameters it accepts; ``metric_options`` maps a metric
+    to the options ``gtdata.metrics.evaluate`` accepts for it (sample sizes, bins); ``check_hparams``, when
+    given, validates one grid point's values (``check_hparams(method, hparams)`` raises ValueError).
     """
 
     datasets: frozenset[str]
     methods: Mapping[str, frozenset[str]]
     metrics: frozenset[str]
-    metric_options: frozenset[str] = field(default_factory=frozenset)
+    metric_options: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    check_hparams: Callable[[str, Mapping[str, Any]], None] | None = None
 
     def is_dataset(self, name: str) -> bool:
         """A registered name or alias, or a path to a prepared data set on disk."""
         return name in self.datasets or Path(name).expanduser().exists()
 
 
+def _check_hparams(method: str, hparams: Mapping[str, Any]) -> None:
+    from gtdata.models.methods import make_method
+
+    make_method(method, **dict(hparams))
+
+
 def default_catalog() -> Catalog:
-    """The catalog of this installation: registry names, trainer methods and metric names."""
+    """The catalog of this installation: registry names, the trainer's methods, the metric suite."""
     from gtdata import registry
-    from gtdata import training
-    from gtdata import metrics
+    from gtdata.metrics.evaluate import METRICS
+    from gtdata.models.methods import METHODS
 
     names: set[str] = set()
     for info in registry.list_datasets():
         names.add(info.name)
-        names.update(getattr(info, "aliases", ()) or ())
-    methods = {name: frozenset(params) for name, params in training.method_hparams().items()}
+        names.update(info.aliases)
     return Catalog(
         datasets=frozenset(names),
-        methods=methods,
-        metrics=frozenset(metrics.metric_names()),
-        metric_options=frozenset(metrics.size_options()),
+        methods={name: frozenset(cls.defaults) for name, cls in METHODS.items()},
+        metrics=frozenset(METRICS),
+        metric_options={name: frozenset(spec.defaults) for name, spec in METRICS.items()},
+        check_hparams=_check_hparams,
     )

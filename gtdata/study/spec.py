@@ -15,7 +15,7 @@ representations to evaluate. In YAML::
     steps: 300
     representation: [mean, sampled]
     metrics: [mig, dci]
-    metric_options: {num_train: 1000}
+    metric_options: {dci: {num_train: 1000}}   # per metric, overrides the study's sizes
 
 Everything is checked before any run starts; errors name the offending entry and list what is allowed.
 """
@@ -23,6 +23,7 @@ Everything is checked before any run starts; errors name the offending entry and
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import math
 from dataclasses import dataclass, field
@@ -302,10 +303,30 @@ def validate(spec: StudySpec, catalog: Catalog | None = None) -> None:
                 )
     _check_names("metric", spec.metrics, catalog.metrics)
     _check_names("representation", spec.representations, set(REPRESENTATIONS))
-    if catalog.metric_options:
-        bad = sorted(set(spec.metric_options) - set(catalog.metric_options))
-        if bad:
+    for metric, options in spec.metric_options.items():
+        if metric not in spec.metrics:
             raise StudySpecError(
-                f"unknown metric option {', '.join(map(repr, bad))}; valid metric options: "
-                f"{', '.join(sorted(catalog.metric_options))}"
+                f"metric_options names metric {metric!r}, which is not in the study's metrics "
+                f"({', '.join(spec.metrics)})"
             )
+        if not isinstance(options, Mapping):
+            raise StudySpecError(
+                f"metric_options[{metric!r}] must map option names to values, e.g. {{num_train: 1000}}; "
+                f"got {options!r}"
+            )
+        allowed = catalog.metric_options.get(metric)
+        if allowed is not None:
+            bad = sorted(set(options) - allowed)
+            if bad:
+                raise StudySpecError(
+                    f"unknown option {', '.join(map(repr, bad))} for metric {metric!r}; valid: "
+                    f"{', '.join(sorted(allowed))}"
+                )
+    if catalog.check_hparams is not None:
+        for sweep in spec.methods:
+            keys = [k for k, _ in sweep.grid]
+            for values in itertools.product(*(v for _, v in sweep.grid)):
+                try:
+                    catalog.check_hparams(sweep.method, dict(zip(keys, values)))
+                except ValueError as exc:
+                    raise StudySpecError(f"invalid hyper-parameters for method {sweep.method!r}: {exc}") from None
