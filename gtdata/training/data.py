@@ -43,7 +43,8 @@ def save_instance(data: GroundTruthData, run_dir: Path) -> None:
 
 def resolve_data(spec: Any, run_dir: Path | None = None) -> GroundTruthData:
     """GroundTruthData for a config's ``data``: a name or path (``gtdata.load``), ``{"name": ..., **kwargs}``,
-    or ``{"pickled": "data.pkl"}`` (an object given to :func:`gtdata.train`, read from ``run_dir``)."""
+    a render spec mapping (``objects`` and ``factors``, see :mod:`gtdata.render`), or ``{"pickled": "data.pkl"}``
+    (an object given to :func:`gtdata.train`, read from ``run_dir``)."""
     if isinstance(spec, GroundTruthData):
         return spec
     if isinstance(spec, (str, Path)):
@@ -57,12 +58,16 @@ def resolve_data(spec: Any, run_dir: Path | None = None) -> GroundTruthData:
                 raise FileNotFoundError(f"the run's data set object {path} is missing")
             with open(path, "rb") as fh:
                 return pickle.load(fh)
+        if "objects" in spec and "factors" in spec:
+            from gtdata.render import RenderedData
+
+            return RenderedData(dict(spec))
         if "name" in spec:
             kwargs = {k: v for k, v in spec.items() if k != "name"}
             return load(spec["name"], **kwargs)
     raise ValueError(
-        f"cannot open data {spec!r}: give a data set name, a path, or a mapping with 'name' (and the data set's "
-        f"options)"
+        f"cannot open data {spec!r}: give a data set name, a path, a mapping with 'name' (and the data set's "
+        f"options), or a render spec (a mapping with 'objects' and 'factors')"
     )
 
 
