@@ -18,23 +18,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tqdm.auto import tqdm
-
     from gtdata.datasets.catalog import manifests_for
     from gtdata.datasets.prepare import fetch_all, prepare
 
     manifests = manifests_for(args.name, args.edition)
     for extra in manifests[1:]:  # e.g. the Scream image of scream_dsprites
         fetch_all(extra, download=not args.no_download, progress=not args.quiet)
-    main = manifests[0]
-    bar = tqdm(total=main.num_images, unit="img", desc=f"preparing {main.key}", disable=args.quiet, leave=False)
-
-    def on_chunk(done: int, total: int) -> None:
-        bar.update(done - bar.n)
-
-    try:
-        path = prepare(main, download=not args.no_download, progress=not args.quiet, on_chunk=on_chunk)
-    finally:
-        bar.close()
-    print(f"{main.key}: prepared at {path}")
+    path = prepare(manifests[0], download=not args.no_download, progress=not args.quiet)
+    print(f"{manifests[0].key}: prepared at {path}")
     return 0

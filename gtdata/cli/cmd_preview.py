@@ -54,6 +54,8 @@ def run(args: argparse.Namespace) -> int:
 
     import gtdata.registry as registry
 
+    if args.samples < 1 or args.max_values < 2:
+        raise ValueError(f"--samples must be >= 1 and --max-values >= 2, got {args.samples} and {args.max_values}")
     data = registry.load(args.name)
     out = Path(args.out) if args.out else Path(f"{Path(str(args.name)).stem}_preview.png")
     image = preview_image(data, args.samples, args.max_values, args.seed)

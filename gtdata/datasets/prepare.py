@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Callable
 
 from filelock import FileLock
+from tqdm.auto import tqdm
 
 from gtdata.core.factors import Factor, FactorSpace
 from gtdata.datasets.checksums import ChecksumError, Digests, check_file
@@ -145,10 +146,24 @@ def prepare(manifest: Manifest, root: str | os.PathLike[str] | None = None, down
             "sources": sources,
         }
         nuisance = [f.name for f in manifest.factors if f.nuisance]
-        with PreparedWriter(target, stored_factor_space(manifest), manifest.observation_shape, metadata=metadata,
-                            nuisance=nuisance, name=manifest.key) as writer:
-            preparer(manifest, paths, writer, chunk_images, on_chunk)
-            writer.commit()
+        bar = tqdm(total=manifest.num_images, unit="img", unit_scale=True, desc=f"preparing {manifest.key}",
+                   disable=not progress, leave=False)
+
+        def report(done: int, total: int) -> None:
+            bar.update(done - bar.n)
+            if on_chunk is not None:
+                on_chunk(done, total)
+
+        try:
+            with PreparedWriter(target, stored_factor_space(manifest), manifest.observation_shape,
+                                metadata=metadata, nuisance=nuisance, name=manifest.key) as writer:
+                bar.update(writer.position)
+                preparer(manifest, paths, writer, chunk_images, report)
+                writer.commit()
+        finally:
+            bar.close()
+    if progress:
+        say(f"{manifest.key}: prepared at {target}")
     return target
 
 

@@ -71,3 +71,13 @@ def test_prepare_without_download_says_what_to_do(env, capsys):
 def test_download_needs_names_or_all(env, capsys):
     assert main(["download"]) == 2
     assert "names or --all" in capsys.readouterr().err
+
+
+def test_preview_accepts_anything_gtdata_load_opens(env, tmp_path, capsys):
+    png = tmp_path / "r.png"
+    assert main(["preview", "dsprites_like", "--out", str(png), "--samples", "3", "--max-values", "4"]) == 0
+    with Image.open(png) as img:
+        assert img.height == 6 * 66 and img.width == 150 + 4 * 66
+    assert main(["preview", "dsprites", "--out", str(png), "--samples", "0"]) == 2
+    assert "--samples must be >= 1" in capsys.readouterr().err
+    assert not (env / "raw" / "dsprites").exists()  # refused before downloading anything
