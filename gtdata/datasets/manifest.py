@@ -353,8 +353,14 @@ def read_manifest(path: str | os.PathLike[str]) -> Manifest:
 
 
 def builtin_manifest_dir() -> Path:
-    """The manifests shipped with gtdata (``gtdata/manifests``, a link to the top-level ``manifests/``)."""
-    return Path(__file__).resolve().parent.parent / "manifests"
+    """The manifests shipped with gtdata (``gtdata/manifests``, a link to the top-level ``manifests/``).
+
+    Falls back to the checkout's ``manifests/`` where the link was not materialized (e.g. a Windows clone
+    without symlink support).
+    """
+    package = Path(__file__).resolve().parent.parent
+    linked = package / "manifests"
+    return linked if linked.is_dir() else package.parent / "manifests"
 
 
 def manifest_dirs() -> list[Path]:
