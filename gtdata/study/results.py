@@ -87,14 +87,15 @@ def build_rows(spec: StudySpec, run: RunConfig, outcome: Mapping[str, Any]) -> l
 
 
 def order_columns(columns: Iterable[str]) -> list[str]:
-    """Config and status first, then metric columns sorted, then timing and provenance."""
+    """A fixed order: config and status, hyper-parameters, metrics, timing, provenance (each sorted)."""
     columns = list(dict.fromkeys(columns))
     first = [c for c in FIRST_COLUMNS if c in columns]
     hparams = sorted(c for c in columns if c.startswith("hparam."))
     rest = [c for c in columns if c not in first and c not in hparams]
     metric_like = sorted(c for c in rest if "." in c and not c.startswith("provenance."))
-    other = [c for c in rest if c not in metric_like]
-    return first + hparams + metric_like + other
+    provenance = sorted(c for c in rest if c.startswith("provenance."))
+    other = sorted(c for c in rest if c not in metric_like and c not in provenance)
+    return first + hparams + metric_like + other + provenance
 
 
 class ResultStore:

@@ -1,0 +1,112 @@
+"""The ``--dry-run`` plan: what a study would run, and how long its training would take here.
+
+The time estimate multiplies each run's steps by a step rate measured on this machine: a short training
+of each method of the spec on the rendered ``dsprites_like`` set (64x64x1) with the spec's thread count and
+device. It covers training only (evaluation time depends on the metrics' sample sizes and is not
+estimated) and ignores differences in channel count between data sets.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass
+from typing import Mapping
+
+from gtdata.study.catalog import WEAK_METHODS
+from gtdata.study.runs import expand
+from gtdata.study.spec import StudySpec
+
+MEASURE_DATA = "dsprites_like"
+
+
+def measure_step_rate(method: str, threads: int = 1, device: str = "cpu", batch_size: int = 64,
+                      steps: int = 40, window: int = 10) -> float:
+    """Training steps per second of ``method`` on ``dsprites_like`` here, after one warm-up window."""
+    import torch
+
+    from gtdata.training import train
+
+    previous = torch.get_num_threads()
+    try:
+        with tempfile.TemporaryDirectory(prefix="gtdata-rate-") as tmp:
+            run = train(data=MEASURE_DATA, method=method, steps=steps, seed=0, out=tmp, batch_size=batch_size,
+                        device=device, threads=threads, log_every=window, checkpoint_every=steps,
+                        progress=False, figures=False)
+            per_step = batch_size * (2 if method in WEAK_METHODS else 1)
+            rates = [entry["images_per_s"] / per_step for entry in run.log()[1:]]
+    finally:
+        torch.set_num_threads(previous)
+    return sorted(rates)[len(rates) // 2]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Counts and the training-time estimate of a study."""
+
+    spec: StudySpec
+    num_runs: int
+    num_rows: int
+    counts: Mapping[tuple[str, str], int]
+    total_steps: int
+    step_rates: Mapping[str, float]
+    training_s: float
+    workers: int
+    measured_s: float
+    measured: bool
+
+    def render(self) -> str:
+        """The plan as text (what ``gtdata study run --dry-run`` prints)."""
+        spec = self.spec
+        lines = [
+            f"study {spec.name!r} (fingerprint {spec.fingerprint()})" + (f": {spec.description}" if spec.description else ""),
+            f"  runs (trained models): {self.num_runs:,} = {len(spec.datasets)} data sets x "
+            f"{sum(m.size for m in spec.methods)} method/hyper-parameter points x {len(spec.seeds)} seeds",
+            f"  result rows: {self.num_rows:,} ({', '.join(spec.representations)} representation)",
+            f"  steps per run: {spec.steps:,} (batch {spec.batch_size}); total training steps: {self.total_steps:,}",
+            f"  metrics: {', '.join(spec.metrics)}",
+            "",
+            "  runs per data set and method:",
+        ]
+        methods = list(dict.fromkeys(m.method for m in spec.methods))
+        width = max(len(d) for d in spec.datasets)
+        lines.append("    " + " " * width + "".join(f"{m:>14}" for m in methods))
+        for dataset in spec.datasets:
+            lines.append("    " + dataset.ljust(width) + "".join(f"{self.counts.get((dataset, m), 0):>14,}" for m in methods))
+        source = (f"measured here ({spec.threads} thread(s), device {spec.device}, {MEASURE_DATA}, "
+                  f"{self.measured_s:.0f} s to measure)" if self.measured else "as given")
+        lines += ["", f"  step rates, {source}:"]
+        for method, rate in self.step_rates.items():
+            lines.append(f"    {method:<14} {rate:8.1f} steps/s")
+        lines.append(f"  estimated training time: {_duration(self.training_s)} sequential"
+                     + (f", {_duration(self.training_s / self.workers)} with {self.workers} workers"
+                        if self.workers > 1 else "")
+                     + " (evaluation not included)")
+        return "\n".join(lines)
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 3600:
+        return f"{seconds / 60:,.1f} min"
+    if seconds < 3 * 86400:
+        return f"{seconds / 3600:,.1f} h"
+    return f"{seconds / 86400:,.1f} days ({seconds / 3600:,.0f} h)"
+
+
+def make_plan(spec: StudySpec, workers: int = 1, step_rates: Mapping[str, float] | None = None) -> Plan:
+    """Count the runs of ``spec`` and estimate its training time (measuring step rates unless given)."""
+    runs = expand(spec)
+    counts = Counter((r.dataset, r.method) for r in runs)
+    methods = list(dict.fromkeys(r.method for r in runs))
+    start = time.perf_counter()
+    rates = dict(step_rates or {})
+    for method in methods:
+        if method not in rates:
+            rates[method] = measure_step_rate(method, threads=spec.threads, device=spec.device,
+                                              batch_size=spec.batch_size)
+    measured_s = time.perf_counter() - start
+    measured = any(m not in (step_rates or {}) for m in methods)
+    training_s = sum(r.steps / rates[r.method] for r in runs)
+    return Plan(spec, len(runs), len(runs) * len(spec.representations), dict(counts),
+                sum(r.steps for r in runs), {m: rates[m] for m in methods}, training_s, workers, measured_s, measured)
