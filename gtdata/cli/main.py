@@ -14,6 +14,7 @@ COMMANDS: list[str] = [
     "render",
     "list", "info", "download", "verify", "prepare", "export", "preview",
     "evaluate",
+    "study",
     "train",
 ]
 
