@@ -10,7 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import scipy.io
 from PIL import Image
 
 from gtdata.core.factors import FactorSpace
@@ -40,6 +39,8 @@ def resize_rgb(image: np.ndarray, size: int) -> np.ndarray:
 
 def load_car(path: Path, n_azimuth: int, n_elevation: int) -> np.ndarray:
     """The ``im`` array of one car file: uint8 (H, W, 3, azimuth, elevation)."""
+    import scipy.io  # only needed while preparing; keeps `import gtdata.datasets` light
+
     try:
         im = scipy.io.loadmat(str(path), variable_names=["im"]).get("im")
     except (OSError, ValueError, NotImplementedError) as exc:

@@ -18,14 +18,16 @@ import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-import requests
 from filelock import FileLock
 from tqdm.auto import tqdm
 
 from gtdata.datasets.checksums import ChecksumError, check_file, write_record
 from gtdata.datasets.manifest import FileEntry, Source
+
+if TYPE_CHECKING:
+    import requests
 
 # Small reads: bytes of a chunk cut short by a dropped connection are lost and fetched again on resume.
 _CHUNK = 64 << 10
@@ -96,6 +98,8 @@ def _disk_full(exc: OSError, path: Path) -> DownloadError:
 def _stream(url: str, entry: FileEntry, part: Path, session: requests.Session, progress: bool,
             timeout: float) -> None:
     """Append the rest of ``url`` to ``part`` (resuming with Range); raises _Retry or _NextSource."""
+    import requests
+
     have = part.stat().st_size if part.exists() else 0
     headers = {"User-Agent": _USER_AGENT, "Accept-Encoding": "identity"}
     if have:
@@ -201,6 +205,8 @@ def download_file(entry: FileEntry, raw_dir: Path, dataset: str, progress: bool 
     Tries ``$GTDATA_MIRROR`` then every manifest URL in order. Raises ChecksumError when every URL served
     bytes with a wrong checksum (nothing is left in the cache), DownloadError when no URL worked.
     """
+    import requests  # imported on first download; keeps `import gtdata` light
+
     final = raw_dir / entry.name
     ensure_writable_dir(raw_dir, "raw data")
     with lock_for(raw_dir):
