@@ -15,6 +15,7 @@ COMMANDS: list[str] = [
     "list", "info", "download", "verify", "prepare", "export", "preview",
     "evaluate",
     "study",
+    "quickstart",
     "train",
 ]
 
