@@ -89,6 +89,10 @@ def _backoff() -> float:
     return float(os.environ.get("GTDATA_BACKOFF", "1.0"))
 
 
+#: errno values meaning "no room to write": disk full, quota exceeded, file-size limit.
+NO_SPACE = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+
+
 def _disk_full(exc: OSError, path: Path) -> DownloadError:
     return DownloadError(
         f"disk full while writing {path} ({exc.strerror}); free space there or set $GTDATA_HOME to a larger "
@@ -142,7 +146,7 @@ def _stream(url: str, entry: FileEntry, part: Path, session: requests.Session, p
                         fh.write(chunk)
                         bar.update(len(chunk))
             except OSError as exc:
-                if exc.errno == errno.ENOSPC:
+                if exc.errno in NO_SPACE:
                     raise _disk_full(exc, part) from None
                 raise
             finally:
@@ -160,7 +164,7 @@ def _copy_local(url: str, part: Path) -> None:
     try:
         shutil.copyfile(src, part)
     except OSError as exc:
-        if exc.errno == errno.ENOSPC:
+        if exc.errno in NO_SPACE:
             raise _disk_full(exc, part) from None
         raise _NextSource(f"cannot copy {src}: {exc.strerror}") from None
 

@@ -14,7 +14,7 @@ from tqdm.auto import tqdm
 
 from gtdata.core.factors import Factor, FactorSpace
 from gtdata.datasets.checksums import ChecksumError, Digests, check_file
-from gtdata.datasets.fetch import download_file, ensure_writable_dir, say
+from gtdata.datasets.fetch import NO_SPACE, download_file, ensure_writable_dir, say
 from gtdata.datasets.manifest import Manifest
 from gtdata.store import cache
 from gtdata.store.prepared import META, PreparedWriter
@@ -160,6 +160,12 @@ def prepare(manifest: Manifest, root: str | os.PathLike[str] | None = None, down
                 bar.update(writer.position)
                 preparer(manifest, paths, writer, chunk_images, report)
                 writer.commit()
+        except OSError as exc:
+            if exc.errno not in NO_SPACE:
+                raise
+            raise OSError(exc.errno, f"no space left while preparing {manifest.key} in {target.parent} "
+                                     f"({exc.strerror}); free space there or set $GTDATA_HOME to a larger disk, "
+                                     "then run it again (it resumes)") from None
         finally:
             bar.close()
     if progress:

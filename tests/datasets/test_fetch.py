@@ -211,3 +211,30 @@ def test_digests_match_hashlib_and_git_blob_ids(tmp_path):
     git = subprocess.run(["git", "hash-object", str(p)], capture_output=True, text=True)
     if git.returncode == 0:
         assert d.get("git_sha1") == git.stdout.strip()
+
+
+_FULL_DISK_CHILD = """
+import resource, signal, sys
+from pathlib import Path
+from gtdata.datasets.fetch import DownloadError, download_file
+from gtdata.datasets.manifest import load_manifest
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, (200_000, 200_000))  # the file system accepts 200 kB per file
+try:
+    download_file(load_manifest("shapes3d").file("3dshapes.h5"), Path(sys.argv[1]), "shapes3d", progress=False,
+                  report=lambda m: None)
+except DownloadError as exc:
+    print(exc)
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs RLIMIT_FSIZE (POSIX)")
+def test_disk_filling_up_is_a_clear_error(env, fixtures, tmp_path):
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-c", _FULL_DISK_CHILD, str(tmp_path / "raw")], capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "disk full while writing" in proc.stdout and "GTDATA_HOME" in proc.stdout
+    assert not (tmp_path / "raw" / "3dshapes.h5").exists()

@@ -345,3 +345,26 @@ def test_splits_of_benchmark_sets_and_variants(env):
     assert np.all(noisy.sample(20, 1)[0][:, 1] == 0)
     back = pickle.loads(pickle.dumps(noisy))
     assert len(back) == len(noisy) == 3 * 2 * 3 * 4
+
+
+_FULL_DISK_PREPARE = """
+import resource, signal
+from gtdata.datasets.manifest import load_manifest
+from gtdata.datasets.prepare import fetch_all, prepare
+m = load_manifest("mpi3d_toy")
+fetch_all(m, progress=False)
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, (300_000, 300_000))  # room for the raw file, not for the output
+try:
+    prepare(m, progress=False, chunk_images=8)
+except OSError as exc:
+    print(exc)
+"""
+
+
+def test_disk_filling_up_during_preparation_is_a_clear_error(env, fixtures):
+    proc = subprocess.run([sys.executable, "-c", _FULL_DISK_PREPARE], env=_child_env(env), capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "no space left while preparing mpi3d_toy" in proc.stdout and "it resumes" in proc.stdout
+    assert not (prepared_path(load_manifest("mpi3d_toy")) / "dataset.yaml").exists()
