@@ -37,11 +37,14 @@ def export_hdf5(data: GroundTruthData, path: str | os.PathLike, chunk_size: int 
                 progress: bool = True) -> Path:
     """Write every grid point of ``data`` (its split, if any) to ``path`` in the layout above.
 
-    Prepared sets are written with all stored factors (nuisance factors flagged); other sets render one
-    observation per grid point, with nuisance drawn from ``seed``. Written to a temporary file, then renamed.
+    Prepared sets that serve their stored bytes are written with all stored factors (nuisance factors
+    flagged); other sets (variants with per-draw transforms, rendered sets) get one observation per grid
+    point, with nuisance drawn from ``seed``. Written to a temporary file, then renamed.
     """
     path = Path(path)
-    if isinstance(data, PreparedData) and data.grid_mask is None:
+    stored_bytes = (isinstance(data, PreparedData) and data.grid_mask is None
+                    and type(data)._render is PreparedData._render)
+    if stored_bytes:
         space, nuisance = data.stored_space, set(data.metadata["nuisance_factors"])
         points = None
         total = space.size
@@ -70,7 +73,7 @@ def export_hdf5(data: GroundTruthData, path: str | os.PathLike, chunk_size: int 
             for start in tqdm(range(0, total, chunk_size), desc=f"export {data.name}", unit="chunk",
                               disable=not progress):
                 stop = min(start + chunk_size, total)
-                if points is None and isinstance(data, PreparedData) and space is data.stored_space:
+                if stored_bytes:
                     flat = np.arange(start, stop, dtype=np.int64)
                     block = np.asarray(data.images[start:stop])
                 else:

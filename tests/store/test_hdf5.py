@@ -50,3 +50,18 @@ def test_not_gtdata_hdf5(tmp_path):
         h5["x"] = np.zeros(3)
     with pytest.raises(ValueError, match="not a gtdata HDF5 file"):
         import_hdf5(tmp_path / "other.h5")
+
+
+def test_subclass_that_transforms_is_exported_through_its_render(tmp_path):
+    space = FactorSpace([Factor("a", [0, 1]), Factor("b", [0, 1, 2])])
+    with PreparedWriter(tmp_path / "p", space, (2, 2, 1)) as w:
+        w.write(np.full((6, 2, 2, 1), 100, np.uint8))
+        w.commit()
+
+    class Inverted(PreparedData):
+        def _render(self, codes, nuisance):
+            return 255 - super()._render(codes, nuisance)
+
+    export_hdf5(Inverted(tmp_path / "p"), tmp_path / "inv.h5", progress=False)
+    with h5py.File(tmp_path / "inv.h5") as h5:
+        assert (h5["images"][()] == 155).all()
