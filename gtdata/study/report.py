@@ -123,10 +123,10 @@ def _grid(n: int, max_cols: int = 4) -> tuple[int, int]:
     return math.ceil(n / cols), cols
 
 
-def _legend_right(fig: Figure, ax: Any) -> None:
+def _legend_below(fig: Figure, ax: Any) -> None:
     handles, labels = ax.get_legend_handles_labels()
     if handles:
-        fig.legend(handles, labels, loc="outside right upper", fontsize=8)
+        fig.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 6), fontsize=8)
 
 
 def _plot_rank_correlation(corrs: dict[str, pd.DataFrame], path: Path) -> Path:
@@ -167,7 +167,7 @@ def _plot_distributions(group: pd.DataFrame, columns: dict[str, str], dataset: s
     labels = list(order["_label"])
     colors = {m: f"C{i % 10}" for i, m in enumerate(methods)}
     rows, cols = _grid(len(columns), 2)
-    fig = Figure(figsize=(cols * max(5.0, 0.45 * len(labels) + 1.5), rows * 3.6))
+    fig = Figure(figsize=(cols * max(5.0, 0.45 * len(labels) + 1.5), rows * 3.6), layout="constrained")
     for i, (column, name) in enumerate(columns.items()):
         ax = fig.add_subplot(rows, cols, i + 1)
         data, positions, box_colors = [], [], []
@@ -183,12 +183,16 @@ def _plot_distributions(group: pd.DataFrame, columns: dict[str, str], dataset: s
             for patch, color in zip(boxes["boxes"], box_colors):
                 patch.set_facecolor(color)
                 patch.set_alpha(0.6)
+            # Each model as a dot on its box: with few seeds the points say more than the box.
+            jitter = np.random.default_rng(0)
+            for pos, values, color in zip(positions, data, box_colors):
+                ax.scatter(pos + jitter.uniform(-0.15, 0.15, len(values)), values, s=9, color=color,
+                           edgecolors="black", linewidths=0.3, zorder=3)
         ax.set_xticks(range(len(labels)), labels, rotation=70, ha="right", fontsize=7)
         ax.set_xlim(-0.7, len(labels) - 0.3)
         ax.set_title(name, fontsize=10)
         ax.grid(axis="y", alpha=0.3)
-    fig.suptitle(f"{dataset}: metric distributions per method and hyper-parameter (over seeds)")
-    fig.tight_layout()
+    fig.suptitle(f"{dataset}: metric distributions per method and hyper-parameter (dots: models)")
     return _save(fig, path)
 
 
@@ -196,7 +200,7 @@ def _plot_regularization(ok: pd.DataFrame, columns: dict[str, str], path: Path) 
     swept = ok[pd.to_numeric(ok.get("regularization"), errors="coerce").notna()]
     methods = list(dict.fromkeys(swept["method"]))
     datasets = list(dict.fromkeys(swept["dataset"]))
-    fig = Figure(figsize=(3.2 * len(methods) + 1.0, 2.5 * len(columns) + 0.8), layout="constrained")
+    fig = Figure(figsize=(max(6.5, 3.2 * len(methods) + 1.0), 2.5 * len(columns) + 1.0), layout="constrained")
     axes = fig.subplots(len(columns), len(methods), squeeze=False)
     for j, method in enumerate(methods):
         mgroup = swept[swept["method"] == method]
@@ -225,8 +229,8 @@ def _plot_regularization(ok: pd.DataFrame, columns: dict[str, str], path: Path) 
             if j == 0:
                 ax.set_ylabel(name, fontsize=9)
             ax.grid(alpha=0.3)
-    _legend_right(fig, axes[0, 0])
-    fig.suptitle("Metrics against regularization strength (median and inter-quartile range over seeds)")
+    _legend_below(fig, axes[0, 0])
+    fig.suptitle("Metrics against regularization strength\n(median and inter-quartile range over seeds)")
     return _save(fig, path)
 
 
@@ -235,7 +239,7 @@ def _plot_downstream(ok: pd.DataFrame, path: Path) -> Path | None:
     panels = [p for p in panels if p[2]]
     datasets = list(dict.fromkeys(ok["dataset"]))
     methods = list(dict.fromkeys(ok["method"]))
-    fig = Figure(figsize=(3.6 * len(datasets) + 1.2, 3.0 * len(panels) + 0.6), layout="constrained")
+    fig = Figure(figsize=(max(6.5, 3.6 * len(datasets) + 1.2), 3.0 * len(panels) + 0.8), layout="constrained")
     axes = fig.subplots(len(panels), len(datasets), squeeze=False)
     for i, (metric, label, sizes) in enumerate(panels):
         for j, dataset in enumerate(datasets):
@@ -259,8 +263,8 @@ def _plot_downstream(ok: pd.DataFrame, path: Path) -> Path | None:
             if i == 0:
                 ax.set_title(dataset, fontsize=10)
             ax.grid(alpha=0.3)
-    _legend_right(fig, axes[0, 0])
-    fig.suptitle("Downstream accuracy against number of samples (median and IQR over models)")
+    _legend_below(fig, axes[0, 0])
+    fig.suptitle("Downstream accuracy against number of training samples\n(median and inter-quartile range over models)")
     return _save(fig, path)
 
 
@@ -290,7 +294,7 @@ def _plot_weak_vs_unsupervised(ok: pd.DataFrame, columns: dict[str, str], path: 
         ax.set_xticks(range(len(datasets)), datasets, rotation=30, ha="right", fontsize=8)
         ax.set_title(name, fontsize=10)
         ax.grid(axis="y", alpha=0.3)
-    _legend_right(fig, fig.axes[0])
+    _legend_below(fig, fig.axes[0])
     fig.suptitle("Weakly-supervised against unsupervised methods (over seeds and hyper-parameters)")
     return _save(fig, path)
 
