@@ -54,7 +54,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
     p.add_argument("--log-every", type=int, help="log every N steps (default 100)")
     p.add_argument("--checkpoint-every", type=int, help="checkpoint every N steps (default 1000)")
-    p.add_argument("--channels-last", action="store_true", default=None, help="channels-last memory format")
+    p.add_argument("--no-channels-last", action="store_true", help="keep NCHW convolutions (default: channels-last)")
+    p.add_argument("--compile", action="store_true", help="torch.compile the encoder and decoder")
     hp = p.add_argument_group("hyper-parameters (reference names)")
     for name, kind in _HPARAMS.items():
         flags = [f"--{name.replace('_', '-')}"] + ([f"--{name}"] if "_" in name else [])
@@ -77,8 +78,10 @@ def run(args: argparse.Namespace) -> int:
     for name in _FIELDS:
         if getattr(args, name) is not None:
             values[name] = getattr(args, name)
-    if args.channels_last:
-        values["channels_last"] = True
+    if args.no_channels_last:
+        values["channels_last"] = False
+    if args.compile:
+        values["compile"] = True
     hparams = dict(values.get("hparams") or {})
     hparams.update({n: getattr(args, f"hp_{n}") for n in _HPARAMS if getattr(args, f"hp_{n}") is not None})
     values["hparams"] = hparams

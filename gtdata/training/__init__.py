@@ -31,7 +31,7 @@ def train(
     threads: int | None = None,
     log_every: int = 100,
     checkpoint_every: int = 1000,
-    channels_last: bool = False,
+    channels_last: bool = True,
     compile: bool = False,
     resume: bool = True,
     progress: bool = True,
@@ -44,6 +44,8 @@ def train(
     GroundTruthData object (pickled into the run). Hyper-parameters are keywords with the reference's names
     (``beta``, ``c_max``, ``gamma``, ``iteration_threshold``, ``lambda_od``, ``lambda_d_factor``, ``k``);
     defaults follow the study (batch 64, Adam 1e-4, 10 latents, conv encoder/decoder, Bernoulli loss).
+    Speed options: ``channels_last`` (default on: NHWC convolutions, measured ~10 % faster on CPU) and
+    ``compile`` (``torch.compile`` of encoder and decoder: ~30 s of compilation for a few % per step).
     If ``out`` already holds this run, it continues from its last checkpoint (``resume=True``) or returns
     the finished run; a run with another config is refused.
     """

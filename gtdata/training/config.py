@@ -50,7 +50,7 @@ class TrainConfig:
     threads: int | None = None
     log_every: int = 100
     checkpoint_every: int = 1000
-    channels_last: bool = False
+    channels_last: bool = True
     compile: bool = False
 
     def __post_init__(self) -> None:

@@ -173,3 +173,53 @@ def test_device_auto(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     with pytest.raises(ValueError, match="torch sees no CUDA device"):
         resolve_device("cuda")
+
+
+@pytest.mark.slow
+def test_compiled_run_writes_plain_weights(tmp_path, toy):
+    plain = train(toy, "beta_vae", steps=2, out=tmp_path / "plain", figures=False, **SMALL)
+    compiled = train(toy, "beta_vae", steps=2, out=tmp_path / "compiled", compile=True, figures=False, **SMALL)
+    keys = torch.load(plain.path / "model.pt", weights_only=True)["model"].keys()
+    assert torch.load(compiled.path / "model.pt", weights_only=True)["model"].keys() == keys
+    _, obs = toy.sample(3, 0)
+    assert compiled.representation()(obs).shape == (3, 10)
+
+
+def test_channels_last_does_not_change_the_math(tmp_path, toy):
+    a = train(toy, "beta_vae", steps=3, out=tmp_path / "a", log_every=1, channels_last=True, figures=False, **SMALL)
+    b = train(toy, "beta_vae", steps=3, out=tmp_path / "b", log_every=1, channels_last=False, figures=False, **SMALL)
+    np.testing.assert_allclose([v for _, v in losses(a)], [v for _, v in losses(b)], rtol=1e-4)
+
+
+@pytest.mark.slow
+def test_resume_after_sigkill_matches_uninterrupted_run(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    kwargs = dict(steps=30, seed=4, log_every=1, checkpoint_every=5, figures=False, batch_size=8, threads=1)
+    cut = tmp_path / "cut"
+    script = (
+        "import gtdata\nfrom gtdata.training import train\n"
+        f"train(gtdata.ToyData(factor_sizes=(3, 4, 5)), 'beta_vae', out={str(cut)!r}, "
+        f"progress=False, **{kwargs!r})\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script])
+    log = cut / "log.jsonl"
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None:
+        if log.is_file() and len(log.read_text().splitlines()) >= 12:
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, "training finished before it could be killed"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not (cut / "model.pt").exists()
+
+    toy = gtdata.ToyData(factor_sizes=(3, 4, 5))
+    resumed = train(toy, "beta_vae", out=cut, progress=False, **kwargs)
+    full = train(toy, "beta_vae", out=tmp_path / "full", progress=False, **kwargs)
+    assert resumed.provenance["sessions"][1]["from_step"] >= 10
+    assert losses(resumed) == losses(full)
