@@ -99,7 +99,8 @@ class LocalExecutor:
                 return
             # spawn, not fork: a forked child of a process that already ran torch can deadlock in OpenMP.
             context = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(max_workers=self.workers, mp_context=context) as pool:
+            pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+            try:
                 pending = {pool.submit(execute, run_fn, task): task for task in tasks}
                 while pending:
                     done, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -116,6 +117,9 @@ class LocalExecutor:
                         on_outcome(task.run, outcome)
                         bar.update(1)
                         bar.set_postfix(failed=failed)
+            finally:
+                # On an interrupt, do not wait for the queued runs: drop them, finished results are saved.
+                pool.shutdown(wait=True, cancel_futures=True)
         finally:
             bar.close()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 
+from gtdata.study.catalog import Catalog
 from gtdata.study.executors import RunTask
 
 
@@ -36,3 +37,32 @@ def record_prepare(marker: str, datasets: list[str]) -> None:
 
     with open(marker, "a") as fh:
         fh.write(f"{os.getpid()} {','.join(datasets)}\n")
+
+
+def slow_run(task: RunTask) -> dict:
+    """Like fake_run, but takes a while, so a test can kill the study in the middle."""
+    import time
+
+    time.sleep(0.4)
+    return fake_run(task)
+
+
+def fixed_catalog() -> Catalog:
+    """A fixed vocabulary so spec tests do not depend on which data sets are registered."""
+    return Catalog(
+        datasets=frozenset({"dsprites_like", "dsprites_full", "color_dsprites", "noisy_dsprites",
+                            "scream_dsprites", "smallnorb", "cars3d", "shapes3d", "mpi3d_real"}),
+        methods={
+            "beta_vae": frozenset({"beta"}),
+            "annealed_vae": frozenset({"c_max", "gamma", "iteration_threshold"}),
+            "factor_vae": frozenset({"gamma"}),
+            "dip_vae_i": frozenset({"lambda_od", "lambda_d_factor"}),
+            "dip_vae_ii": frozenset({"lambda_od", "lambda_d_factor"}),
+            "beta_tc_vae": frozenset({"beta"}),
+            "ada_gvae": frozenset({"beta", "k"}),
+            "ada_ml_vae": frozenset({"beta", "k"}),
+        },
+        metrics=frozenset({"beta_vae", "factor_vae", "mig", "dci", "dci_fast", "sap",
+                           "modularity_explicitness", "unsupervised", "downstream_logistic_regression",
+                           "downstream_boosted_trees", "fake"}),
+    )
