@@ -24,9 +24,8 @@ import scipy.stats
 import gtdata
 from gtdata.core.data import GroundTruthData
 from gtdata.core.factors import Factor, FactorSpace
-from gtdata.metrics import STUDY_METRICS, arrays, compute_dci_fast, compute_irs, run_suite
-from gtdata.metrics._random import draw_seeds
-from gtdata.metrics.sampling import sample_codes, sample_train_test
+from gtdata.metrics import STUDY_METRICS, arrays, compute_irs, run_suite
+from gtdata.metrics.sampling import sample_train_test
 
 SIZES = (3, 6, 40, 32, 32)
 REFERENCE_S = {"dci": "160-260", "beta_vae": "1.3", "factor_vae": "0.75", "modularity_explicitness": "2.7"}
@@ -62,6 +61,23 @@ class LinearMap:
         return out
 
 
+def scaled_options(fraction: float) -> dict[str, dict]:
+    """Study defaults of the suite with every sample size multiplied by `fraction` (1.0: the study's sizes)."""
+    from gtdata.metrics.evaluate import METRICS
+
+    if fraction >= 1.0:
+        return {}
+    out = {}
+    for name in STUDY_METRICS:
+        opts = {}
+        for key, value in METRICS[name].defaults.items():
+            if key.startswith("num_") and key != "num_bins":
+                scale = lambda v: max(20, int(v * fraction))  # noqa: E731
+                opts[key] = [scale(v) for v in value] if isinstance(value, (list, tuple)) else scale(value)
+        out[name] = opts
+    return out
+
+
 def timed(fn, *args, **kwargs):
     t0 = time.perf_counter()
     out = fn(*args, **kwargs)
@@ -80,10 +96,11 @@ def suite_rows(result, label: str, ref: bool) -> list[str]:
 def cheap_setting(args) -> tuple[list[str], dict[str, float]]:
     data = CodesData()
     rep = LinearMap(np.random.default_rng(0).normal(size=(5, 10)))
-    result = run_suite(data, rep, STUDY_METRICS, seed=0)
+    result = run_suite(data, rep, STUDY_METRICS, seed=0, options=scaled_options(args.scale))
     rows = suite_rows(result, "cheap", True)
     extra = {}
-    ctr, ftr, cte, fte = sample_train_test(data, rep, np.random.RandomState(1), 10000, 5000, 512)
+    n = max(100, int(10000 * args.scale))
+    ctr, ftr, cte, fte = sample_train_test(data, rep, np.random.RandomState(1), n, n // 2, 512)
     ref, t_ref = timed(arrays.dci, ctr, ftr, cte, fte, random_state=np.random.RandomState(2), n_jobs=1)
     par, t_par = timed(arrays.dci, ctr, ftr, cte, fte, random_state=np.random.RandomState(2))
     fast, t_fast = timed(arrays.dci_fast, ctr, ftr, cte, fte, random_state=np.random.RandomState(2))
@@ -91,7 +108,7 @@ def cheap_setting(args) -> tuple[list[str], dict[str, float]]:
     rows.append(f"| cheap | dci, reference definition (sequential, same inputs) | {t_ref:.1f} | 160-260 |")
     rows.append(f"| cheap | dci default (balanced over cores, same inputs) | {t_par:.1f} | ratio {t_par / t_ref:.2f} (target <= 0.6) |")
     rows.append(f"| cheap | dci_fast (same inputs) | {t_fast:.1f} | ratio 1/{t_ref / t_fast:.0f} (target <= 1/20) |")
-    _, t_irs = timed(compute_irs, data, rep, 0)
+    _, t_irs = timed(compute_irs, data, rep, 0, num_train=n)
     rows.append(f"| cheap | irs (not in the study suite) | {t_irs:.2f} | |")
     extra.update({f"default {k}": v for k, v in par.items()})
     extra.update({f"fast {k}": v for k, v in fast.items()})
@@ -145,14 +162,13 @@ def agreement(args) -> list[str]:
 def conv_setting(args) -> list[str]:
     import torch
 
+    from gtdata.metrics import as_representation
     from gtdata.models.architectures import ConvEncoder
 
     torch.manual_seed(0)
     data = gtdata.load("dsprites_like")
     encoder = ConvEncoder(1, 10).eval()
     x = data.sample_observations(512, 0)
-    from gtdata.metrics import as_representation
-
     rep = as_representation(encoder)
     rep(x)  # warm-up
     _, t_enc = timed(lambda: [rep(x) for _ in range(4)])
@@ -160,12 +176,10 @@ def conv_setting(args) -> list[str]:
     _, t_render = timed(data.sample_observations, 2048, 1)
     render_rate = 2048 / t_render
     f = args.conv_fraction
-    opts = {}
+    opts = scaled_options(args.scale)
     if f < 1.0:
-        opts = {
-            "beta_vae": {"num_train": max(10, int(10000 * f)), "num_eval": max(10, int(5000 * f))},
-            "factor_vae": {"num_train": max(10, int(10000 * f)), "num_eval": max(10, int(5000 * f)), "num_variance_estimate": 10000},
-        }
+        opts["beta_vae"] = {"num_train": max(10, int(10000 * f)), "num_eval": max(10, int(5000 * f))}
+        opts["factor_vae"] = {"num_train": max(10, int(10000 * f)), "num_eval": max(10, int(5000 * f)), "num_variance_estimate": 10000}
     result = run_suite(data, rep, STUDY_METRICS, seed=0, options=opts)
     rows = suite_rows(result, "conv", False)
     head = [
@@ -189,6 +203,7 @@ def main() -> None:
     parser.add_argument("--conv-fraction", type=float, default=1.0, help="fraction of BetaVAE/FactorVAE sizes for the conv setting")
     parser.add_argument("--agreement-size", type=int, default=10000, help="training points per representation for the agreement")
     parser.add_argument("--agreement-reps", type=int, default=4, help="entanglement levels (x2 noise levels)")
+    parser.add_argument("--scale", type=float, default=1.0, help="multiply every sample size by this (smoke runs; 1.0 = study sizes)")
     parser.add_argument("--skip", nargs="*", default=[], choices=["cheap", "agreement", "conv"])
     args = parser.parse_args()
     print(f"gtdata {gtdata.__version__}; numpy {np.__version__}; scikit-learn {__import__('sklearn').__version__}")

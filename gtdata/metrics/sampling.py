@@ -65,14 +65,6 @@ class _TorchRepresentation:
         return out.detach().cpu().numpy()
 
 
-def encode(representation: Representation, observations: np.ndarray, batch_size: int = DEFAULT_ENCODE_BATCH_SIZE) -> np.ndarray:
-    """Apply `representation` to (N, H, W, C) observations in chunks of `batch_size`; float64 (N, L)."""
-    batch_size = check_positive_int(batch_size, "batch_size")
-    n = observations.shape[0]
-    parts = [check_output(representation(observations[i : i + batch_size]), min(batch_size, n - i)) for i in range(0, n, batch_size)]
-    return np.concatenate(parts, axis=0)
-
-
 def check_output(out: object, num_rows: int) -> np.ndarray:
     """Validate one batch of representation output: (num_rows, L) finite numbers; float64."""
     try:

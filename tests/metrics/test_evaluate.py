@@ -92,3 +92,16 @@ def test_bad_names_and_options():
         evaluate(data, identity_rep, ["mig"], options={"dci": {"num_train": 3}})
     with pytest.raises(ValueError, match="seed"):
         evaluate(data, identity_rep, ["mig"], seed=-1)
+
+
+@pytest.mark.slow
+def test_evaluate_trained_model_on_rendered_set(tmp_path):
+    from gtdata.training import train
+
+    run = train("dsprites_like", "beta_vae", steps=2, out=tmp_path / "run", batch_size=8, device="cpu",
+                progress=False, figures=False, log_every=1, checkpoint_every=2)
+    opts = {"mig": {"num_train": 300}, "factor_vae": {"num_train": 50, "num_eval": 20, "num_variance_estimate": 200, "threshold": 0.0}}
+    scores = evaluate(run.data, run.representation("mean"), ["mig", "factor_vae"], seed=0, options=opts, path=tmp_path / "m.json")
+    assert 0.0 <= scores["mig.discrete_mig"] <= 1.0 and 0.0 <= scores["factor_vae.eval_accuracy"] <= 1.0
+    prov = json.loads((tmp_path / "m.json").read_text())["provenance"]
+    assert prov["data"]["name"] == "dsprites_like" and prov["data"]["factors_num_values"] == [3, 6, 40, 32, 32]
