@@ -98,4 +98,6 @@ def run(args: argparse.Namespace) -> int:
     final = f"; final loss {log[-1]['loss']:.4g}" if log else ""
     print(f"trained {config.method} on {values['data'] if isinstance(values['data'], str) else 'the given data'} "
           f"for {config.steps} steps into {run_dir}{final}")
+    if not args.no_figures:
+        print(f"figures: {run_dir / 'figures'}")
     return 0

@@ -1,10 +1,7 @@
-import json
-
 import numpy as np
 import pytest
 import torch
 import yaml
-from PIL import Image
 
 import gtdata
 from gtdata.training import TrainingDiverged, load_run, train
