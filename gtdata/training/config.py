@@ -105,11 +105,11 @@ class TrainConfig:
 
     def identity(self) -> dict[str, Any]:
         """The fields that define the run's results (compared when a run directory is reused)."""
-        return {name: getattr(self, name) for name in IDENTITY_FIELDS}
+        return _plain({name: getattr(self, name) for name in IDENTITY_FIELDS})
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain YAML/JSON-friendly dict of every field."""
-        return dataclasses.asdict(self)
+        """Plain YAML/JSON-friendly dict of every field (tuples become lists, paths strings)."""
+        return _plain(dataclasses.asdict(self))
 
     @classmethod
     def from_dict(cls, values: Mapping[str, Any]) -> "TrainConfig":
@@ -147,6 +147,16 @@ def read_yaml_mapping(path: str | Path) -> dict[str, Any]:
     if not isinstance(values, dict):
         raise ValueError(f"{path} must hold a mapping of config keys, got {type(values).__name__}")
     return values
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    return value
 
 
 def _positive_int(name: str, value: Any) -> None:

@@ -7,14 +7,12 @@ finished run), ``figures/`` (PNG grids and the traversal GIF), ``data.pkl`` (onl
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-import yaml
 
 from gtdata.training.config import TrainConfig, read_yaml_mapping
 
@@ -100,8 +98,7 @@ def claim_run_dir(run_dir: Path, config: TrainConfig, resume: bool) -> str:
             old = read_config(run_dir)
         except ValueError as exc:
             raise ValueError(f"{run_dir} holds a run whose {CONFIG} cannot be read ({exc}); choose another out") from None
-        new_id = json.loads(json.dumps(to_jsonable(config.identity())))
-        old_id = json.loads(json.dumps(to_jsonable(old.identity())))
+        new_id, old_id = config.identity(), old.identity()
         if new_id != old_id:
             diff = "; ".join(
                 f"{key}: {old_id[key]!r} in the run, {new_id[key]!r} now"
@@ -118,5 +115,5 @@ def claim_run_dir(run_dir: Path, config: TrainConfig, resume: bool) -> str:
             raise FileExistsError(f"out {run_dir} is not empty and holds no gtdata run ({CONFIG} missing); "
                                   f"choose an empty or new directory")
     run_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(config_path, yaml.safe_dump(to_jsonable(config.to_dict()), sort_keys=False))
+    atomic_write_text(config_path, config.to_yaml())
     return "new"

@@ -220,3 +220,10 @@ def test_resume_after_sigkill_matches_uninterrupted_run(tmp_path):
     full = train(toy, "beta_vae", out=tmp_path / "full", progress=False, **kwargs)
     assert resumed.provenance["sessions"][1]["from_step"] >= 10
     assert losses(resumed) == losses(full)
+
+
+def test_tuple_options_in_data_mapping_survive_resume(tmp_path):
+    kwargs = dict(steps=2, out=tmp_path / "r", figures=False, **SMALL)
+    first = train({"name": "toy", "factor_sizes": (2, 3)}, "beta_vae", **kwargs)
+    again = train({"name": "toy", "factor_sizes": [2, 3]}, "beta_vae", **kwargs)
+    assert first.path == again.path and again.config.data == {"name": "toy", "factor_sizes": [2, 3]}
