@@ -270,6 +270,7 @@ def train_config(
     run_dir = Path(out).expanduser()
     data = data if data is not None else resolve_data(config.data, run_dir if (run_dir / rundir.CONFIG).exists() else None)
     check_observation_shape(config.architecture, tuple(data.observation_shape))
+    resolve_device(config.device)
     if config.weak:
         # Pairs need a k the data set allows; checked before the run directory is touched.
         data._check_k(pair_k(config.hparams["k"]), config.pair_mode)

@@ -144,6 +144,9 @@ def test_bad_inputs_touch_nothing(tmp_path, toy):
         train(gtdata.ToyData(factor_sizes=(5,)), "ada_gvae", steps=3, out=out, **SMALL)
     with pytest.raises(ValueError, match=r"k must lie in 1..2"):
         train(toy, "group_vae", steps=3, out=out, k=3, **SMALL)
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="torch sees no CUDA device"):
+            train(toy, "beta_vae", steps=3, out=out, device="cuda", **SMALL)
     with pytest.raises(ValueError, match="out is required"):
         train(toy, "beta_vae", steps=3, **SMALL)
     assert not out.exists()
