@@ -193,11 +193,10 @@ class FactorVAE(_Unsupervised):
 
     def regularizer(self, mean, logvar, z, kl, step):
         z_shuffled = losses.shuffle_codes(z.detach())
-        logits = self.discriminator(torch.cat([z, z_shuffled]))
-        n = z.shape[0]
         # One graph for both losses: the trainer differentiates "loss" w.r.t. the VAE's parameters only and
         # "discriminator_loss" w.r.t. the discriminator's only, as the reference's two minimize calls do.
-        tc, d_loss = losses.discriminator_terms(logits[:n], logits[n:])
+        # Two passes rather than one on the concatenation, so the VAE's backward skips the shuffled half.
+        tc, d_loss = losses.discriminator_terms(self.discriminator(z), self.discriminator(z_shuffled))
         return {"regularizer": kl + self.hparams["gamma"] * tc, "tc": tc.detach(), "discriminator_loss": d_loss}
 
 
