@@ -23,12 +23,21 @@ def noop_run(task: RunTask) -> dict:
     return {"rows": {rep: {"noop.value": float(task.run.seed)} for rep in task.representations}}
 
 
-def timed_study(spec, out: Path, executor) -> tuple[float, int, int]:
+def timed_study(spec, out: Path, executor, tables: dict) -> tuple[float, int, int]:
     start = time.perf_counter()
     table = run_study(spec, out, executor=executor, progress=False)
     wall = time.perf_counter() - start
+    tables[str(out)] = table
     runs = table.drop_duplicates("run_id")
     return wall, len(runs), int((runs["status"] != "ok").sum())
+
+
+def metric_columns(table) -> list[str]:
+    """Columns that must not depend on the executor (scores, training losses), not timings or paths."""
+    return ["run_id", "representation"] + [
+        c for c in table.columns
+        if "." in c and not c.startswith("provenance.") and not c.startswith("hparam.")
+    ]
 
 
 def main() -> None:
@@ -46,16 +55,17 @@ def main() -> None:
     print(f"machine: {os.cpu_count()} cores; quick preset: {quick.num_runs} runs x {quick.steps} steps, "
           f"{len(quick.metrics)} metrics (reduced sizes), {quick.threads} thread(s) per run")
     rows = []
+    tables: dict = {}
     with tempfile.TemporaryDirectory(prefix="gtdata-bench-study-") as tmp:
         tmp = Path(tmp)
         for name, executor in (("local", LocalExecutor(1)), ("local", LocalExecutor(2))):
-            wall, n, failed = timed_study(quick, tmp / f"{name}{executor.workers}", executor)
+            wall, n, failed = timed_study(quick, tmp / f"{name}{executor.workers}", executor, tables)
             rows.append((name, executor.workers, n, failed, wall))
         start = time.perf_counter()
         ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
         ray_start_s = time.perf_counter() - start
         try:
-            wall, n, failed = timed_study(quick, tmp / "ray", RayExecutor())
+            wall, n, failed = timed_study(quick, tmp / "ray", RayExecutor(), tables)
             rows.append(("ray (local, 2 CPUs)", 2, n, failed, wall))
             noop = preset("quick", seeds=max(1, args.noop_runs // 3))
             start = time.perf_counter()
@@ -72,7 +82,12 @@ def main() -> None:
     print("|---|---|---|---|---|---|")
     for name, workers, n, failed, wall in rows:
         print(f"| {name} | {workers} | {n} | {failed} | {wall:.1f} | {3600 * n / wall:.1f} |")
-    print(f"\nRay: ray.init of a local 2-CPU instance {ray_start_s:.1f} s (not in the wall times above).")
+    first, *others = tables.values()
+    cols = metric_columns(first)
+    same = all(first[cols].equals(t[cols]) for t in others)
+    print(f"\nscores and training losses ({len(cols) - 2} columns) identical across the three executors: "
+          f"{'yes' if same else 'NO'}")
+    print(f"Ray: ray.init of a local 2-CPU instance {ray_start_s:.1f} s (not in the wall times above).")
     print(f"Ray overhead per run (no-op run function, {n_noop} runs, results written as usual): "
           f"local {1000 * noop_local / n_noop:.1f} ms/run, ray {1000 * noop_ray / n_noop:.1f} ms/run, "
           f"overhead {1000 * (noop_ray - noop_local) / n_noop:.1f} ms/run")

@@ -9,6 +9,7 @@ from gtdata.study.catalog import Catalog
 from gtdata.study.driver import run_study
 from gtdata.study.executors import LocalExecutor, RayExecutor, RunTask, StudyExecutionError
 from gtdata.study.presets import PRESETS, preset
+from gtdata.study.report import write_report
 from gtdata.study.results import StudyDirError, load_results
 from gtdata.study.runs import RunConfig, expand
 from gtdata.study.spec import StudySpec, StudySpecError, load_spec
@@ -16,5 +17,5 @@ from gtdata.study.spec import StudySpec, StudySpecError, load_spec
 __all__ = [
     "Catalog", "LocalExecutor", "PRESETS", "RayExecutor", "RunConfig", "RunTask", "StudyDirError",
     "StudyExecutionError", "StudySpec", "StudySpecError", "expand", "load_results", "load_spec",
-    "preset", "run_study",
+    "preset", "run_study", "write_report",
 ]

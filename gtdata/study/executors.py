@@ -45,14 +45,18 @@ class RunTask:
 
 
 def execute(run_fn: RunFunction, task: RunTask) -> dict[str, Any]:
-    """Run one task with torch pinned to ``task.threads``; an exception becomes a failed outcome."""
+    """Run one task with torch, BLAS and OpenMP pinned to ``task.threads``; an exception becomes a failed
+    outcome. Pinning every pool makes a run's numbers independent of the process that runs it (Ray sets
+    ``OMP_NUM_THREADS=1``, a plain process uses all cores)."""
     import torch
+    from threadpoolctl import threadpool_limits
 
     previous = torch.get_num_threads()
     torch.set_num_threads(task.threads)
     start = time.perf_counter()
     try:
-        result = dict(run_fn(task))
+        with threadpool_limits(limits=task.threads):
+            result = dict(run_fn(task))
         outcome = {"status": "ok", "error": None, "rows": result.get("rows", {}),
                    "info": result.get("info", {})}
     except Exception as exc:  # the sweep goes on; the error is recorded with the run
