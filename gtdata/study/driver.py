@@ -38,10 +38,10 @@ def run_study(
     if not isinstance(spec, StudySpec):
         spec = load_spec(spec, catalog)
     runs = expand(spec)
-    store = ResultStore(out, spec)
     if isinstance(executor, str):
         executor = make_executor(executor, workers=workers, address=address)
     executor.check()
+    store = ResultStore(out, spec)
     if run_fn is None:
         from gtdata.study.runner import prepare_datasets, train_and_evaluate
 

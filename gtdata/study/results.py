@@ -176,16 +176,23 @@ class ResultStore:
 
 
 def load_results(out: str | Path) -> pd.DataFrame:
-    """The results table of a study directory as a DataFrame (one row per run and representation)."""
+    """The results table of a study directory as a DataFrame (one row per run and representation).
+
+    Read from ``results.jsonl`` unless a run finished after it was written (a killed study), in which
+    case the table is rebuilt from the per-run result files, which are the source of truth.
+    """
     out = Path(out)
-    path = out / JSONL_FILE
-    if not path.exists():
-        if not (out / STUDY_FILE).exists():
-            raise FileNotFoundError(f"{out} is not a study directory (no {STUDY_FILE}, no {JSONL_FILE})")
-        rows = []
-        for result in sorted((out / "runs").glob("*/result.json")):
-            rows.extend(json.loads(result.read_text()).get("rows_table", []))
-        return pd.DataFrame(rows, columns=order_columns(c for r in rows for c in r))
-    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    columns = list(rows[0]) if rows else []
-    return pd.DataFrame(rows, columns=columns)
+    table = out / JSONL_FILE
+    if not (out / STUDY_FILE).exists() and not table.exists():
+        raise FileNotFoundError(f"{out} is not a study directory (no {STUDY_FILE}, no {JSONL_FILE})")
+    results = sorted((out / "runs").glob("*/result.json"))
+    if table.exists():
+        written = table.stat().st_mtime_ns
+        if all(r.stat().st_mtime_ns <= written for r in results):
+            rows = [json.loads(line) for line in table.read_text().splitlines() if line.strip()]
+            return pd.DataFrame(rows, columns=list(rows[0]) if rows else [])
+    rows = []
+    for result in results:
+        rows.extend(json.loads(result.read_text()).get("rows_table", []))
+    rows.sort(key=lambda r: (r.get("model_num", 0), str(r.get("representation"))))
+    return pd.DataFrame(rows, columns=order_columns(c for r in rows for c in r))

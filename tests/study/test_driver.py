@@ -147,4 +147,4 @@ def test_ray_missing_is_a_clear_error(tmp_path, catalog, small_spec, monkeypatch
     calls = []
     with pytest.raises(StudyExecutionError, match=r"needs Ray, which is not installed: pip install 'gtdata\[ray\]'"):
         run_study(small_spec, tmp_path / "s", executor="ray", run_fn=calls.append, catalog=catalog)
-    assert calls == []
+    assert calls == [] and not (tmp_path / "s").exists()

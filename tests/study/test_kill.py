@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from gtdata.study.driver import run_study
+from gtdata.study.results import load_results
 
 from fakes import fake_run
 
@@ -16,6 +17,7 @@ import sys
 sys.path.insert(0, {tests!r})
 from fakes import fixed_catalog, slow_run
 from gtdata.study.driver import run_study
+from gtdata.study.results import load_results
 spec = {spec!r}
 run_study(spec, {out!r}, run_fn=slow_run, catalog=fixed_catalog(), progress=False)
 """
@@ -34,6 +36,8 @@ def test_sigkill_mid_study_loses_no_finished_run(tmp_path, small_spec, catalog):
     proc.wait()
     saved = {p.parent.name for p in out.glob("runs/*/result.json")}
     assert 3 <= len(saved) < 16
+    # The table API sees every saved run even if the kill came before the table was rewritten.
+    assert set(load_results(out).run_id) == saved
     seen = []
 
     def resumed(task):
