@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import contextlib
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import joblib
 import numpy as np
@@ -20,6 +21,8 @@ from threadpoolctl import threadpool_limits
 from sklearn.ensemble import GradientBoostingClassifier, HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
 from sklearn.model_selection import KFold
+
+T = TypeVar("T")
 
 # Below this many (points x classes) summed over the tasks, process start-up costs more than it saves.
 _PARALLEL_MIN_WORK = 200_000
@@ -117,8 +120,29 @@ def fit_one(
     return FitResult(imp, train_acc, test_acc, False)
 
 
-def _available_cores() -> int:
-    return max(1, joblib.cpu_count())
+def class_cost(labels: np.ndarray) -> int:
+    """Relative cost of a classifier on these labels: one model per class, one for a binary problem."""
+    k = np.unique(labels).size
+    return 1 if k <= 2 else k
+
+
+def parallel_map(func: Callable[..., T], args: Sequence[tuple], costs: Sequence[float], n_jobs: int | None = None) -> list[T]:
+    """[func(*a) for a in args], run longest-first on `n_jobs` worker processes (None = all cores).
+
+    Results come back in the order of `args`. Small total work (sum of `costs` below _PARALLEL_MIN_WORK) or one
+    worker runs in this process.
+    """
+    if n_jobs is not None and (isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs < 1):
+        raise ValueError(f"n_jobs must be None or an integer >= 1; got {n_jobs!r}")
+    workers = min(max(1, joblib.cpu_count()) if n_jobs is None else n_jobs, len(args))
+    if workers <= 1 or sum(costs) < _PARALLEL_MIN_WORK:
+        return [func(*a) for a in args]
+    order = sorted(range(len(args)), key=lambda i: -costs[i])
+    done = joblib.Parallel(n_jobs=workers, backend="loky", pre_dispatch="all", batch_size=1)(
+        joblib.delayed(func)(*args[i]) for i in order
+    )
+    by_index = dict(zip(order, done))
+    return [by_index[i] for i in range(len(args))]
 
 
 def fit_per_factor(
@@ -137,23 +161,9 @@ def fit_per_factor(
     in-process.
     """
     num_factors = factors_train.shape[1]
-    classes = [np.unique(factors_train[:, j]).size for j in range(num_factors)]
-    # A binary problem fits one tree per stage, a K-class problem K trees.
-    costs = [(1 if k <= 2 else k) * x_train.shape[0] for k in classes]
-    workers = _available_cores() if n_jobs is None else n_jobs
-    if workers < 1:
-        raise ValueError(f"n_jobs must be None or an integer >= 1; got {n_jobs!r}")
-    workers = min(workers, num_factors)
+    costs = [class_cost(factors_train[:, j]) * x_train.shape[0] for j in range(num_factors)]
     args = [(kind, x_train, factors_train[:, j], x_test, factors_test[:, j], seeds[j], want_importances) for j in range(num_factors)]
-    if workers == 1 or sum(costs) < _PARALLEL_MIN_WORK:
-        results = [fit_one(*a) for a in args]
-    else:
-        order = sorted(range(num_factors), key=lambda j: -costs[j])
-        done = joblib.Parallel(n_jobs=workers, backend="loky", pre_dispatch="all", batch_size=1)(
-            joblib.delayed(fit_one)(*args[j]) for j in order
-        )
-        by_factor = dict(zip(order, done))
-        results = [by_factor[j] for j in range(num_factors)]
+    results = parallel_map(fit_one, args, costs, n_jobs)
     single = [j for j, r in enumerate(results) if r.single_class]
     if single:
         warnings.warn(

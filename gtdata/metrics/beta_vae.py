@@ -8,7 +8,7 @@ import numpy as np
 from gtdata.metrics._checks import check_codes, check_factors, check_positive_int
 from gtdata.metrics._fitting import make_classifier, quiet_fit
 from gtdata.metrics._random import RandomLike, draw_ints, draw_seeds, rng_from
-from gtdata.metrics.sampling import DEFAULT_ENCODE_BATCH_SIZE, Representation, encode_factors, prepare, resample_outside
+from gtdata.metrics.sampling import DEFAULT_ENCODE_BATCH_SIZE, SAMPLING_ROWS, Representation, encode_factors, prepare, resample_outside
 
 
 def beta_vae(
@@ -35,26 +35,28 @@ def beta_vae_points(
     """`num_points` BetaVAE training points: (features (num_points, L), shared factor (num_points,)).
 
     Each point draws a factor k and two batches of `batch_size` codes that agree on factor k; several points are
-    rendered and encoded together, up to `encode_batch_size` images per representation call.
+    drawn together and encoded in chunks of `encode_batch_size` images per representation call.
     """
     num_points = check_positive_int(num_points, "num_points")
     batch_size = check_positive_int(batch_size, "batch_size")
+    encode_batch_size = check_positive_int(encode_batch_size, "encode_batch_size")
     num_factors = int(data.num_factors)
-    per_chunk = max(1, check_positive_int(encode_batch_size, "encode_batch_size") // batch_size)
+    # factor codes are drawn for SAMPLING_ROWS rows at a time (cheap integers); images never exceed encode_batch_size
+    per_chunk = max(1, SAMPLING_ROWS // (2 * batch_size))
     features, labels = [], []
     for start in range(0, num_points, per_chunk):
         p = min(per_chunk, num_points - start)
         index = draw_ints(rng, num_factors, p)
-        f1 = np.asarray(data.sample_factors(p * batch_size, rng), dtype=np.int64)
-        f2 = np.asarray(data.sample_factors(p * batch_size, rng), dtype=np.int64)
+        f = np.asarray(data.sample_factors(2 * p * batch_size, rng), dtype=np.int64)
+        f1, f2 = f[: p * batch_size], f[p * batch_size :]
         rows = np.arange(p * batch_size)
         cols = np.repeat(index, batch_size)
         f2[rows, cols] = f1[rows, cols]
         pinned = np.zeros_like(f2, dtype=bool)
         pinned[rows, cols] = True
         f2 = resample_outside(data, f2, pinned, rng)
-        z1 = encode_factors(data, rep, f1, rng, encode_batch_size)
-        z2 = encode_factors(data, rep, f2, rng, encode_batch_size)
+        z = encode_factors(data, rep, np.concatenate([f1, f2]), rng, encode_batch_size)
+        z1, z2 = z[: p * batch_size], z[p * batch_size :]
         features.append(np.mean(np.abs(z1 - z2).reshape(p, batch_size, -1), axis=1))
         labels.append(index)
     return np.concatenate(features, axis=0), np.concatenate(labels)

@@ -105,15 +105,15 @@ METRICS: dict[str, MetricSpec] = {
         ),
         MetricSpec(
             "sap", sap.compute_sap, dict(_TRAIN_TEST),
-            lambda ctr, ftr, cte, fte, rng, o, j: sap.sap(ctr[: o["num_train"]], ftr[: o["num_train"]], cte[: o["num_test"]], fte[: o["num_test"]], rng),
-            lambda o: (o["num_train"], o["num_test"]),
+            lambda ctr, ftr, cte, fte, rng, o, j: sap.sap(ctr[: o["num_train"]], ftr[: o["num_train"]], cte[: o["num_test"]], fte[: o["num_test"]], rng, n_jobs=j),
+            lambda o: (o["num_train"], o["num_test"]), True,
         ),
         MetricSpec(
             "modularity_explicitness", modularity.compute_modularity_explicitness, {**_TRAIN_TEST, "num_bins": 20},
             lambda ctr, ftr, cte, fte, rng, o, j: modularity.modularity_explicitness(
-                ctr[: o["num_train"]], ftr[: o["num_train"]], cte[: o["num_test"]], fte[: o["num_test"]], rng, o["num_bins"]
+                ctr[: o["num_train"]], ftr[: o["num_train"]], cte[: o["num_test"]], fte[: o["num_test"]], rng, o["num_bins"], j
             ),
-            lambda o: (o["num_train"], o["num_test"]),
+            lambda o: (o["num_train"], o["num_test"]), True,
         ),
         MetricSpec(
             "irs", irs.compute_irs, {"num_train": 10000, "diff_quantile": 0.99, "num_bins": 20},

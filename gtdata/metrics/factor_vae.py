@@ -9,7 +9,7 @@ import numpy as np
 
 from gtdata.metrics._checks import check_positive_int
 from gtdata.metrics._random import RandomLike, draw_ints
-from gtdata.metrics.sampling import DEFAULT_ENCODE_BATCH_SIZE, Representation, encode_factors, prepare, resample_outside, sample_codes
+from gtdata.metrics.sampling import DEFAULT_ENCODE_BATCH_SIZE, SAMPLING_ROWS, Representation, encode_factors, prepare, resample_outside, sample_codes
 
 
 def factor_vae(votes_train: np.ndarray, votes_eval: np.ndarray) -> dict[str, float]:
@@ -40,7 +40,8 @@ def factor_vae_votes(
     batch_size = check_positive_int(batch_size, "batch_size", minimum=2)
     num_factors = int(data.num_factors)
     votes = np.zeros((num_factors, global_variances.shape[0]), dtype=np.int64)
-    per_chunk = max(1, check_positive_int(encode_batch_size, "encode_batch_size") // batch_size)
+    check_positive_int(encode_batch_size, "encode_batch_size")
+    per_chunk = max(1, SAMPLING_ROWS // batch_size)  # votes drawn together; images still encoded in small chunks
     for start in range(0, num_votes, per_chunk):
         p = min(per_chunk, num_votes - start)
         index = draw_ints(rng, num_factors, p)

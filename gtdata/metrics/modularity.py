@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.metrics import roc_auc_score
 
 from gtdata.metrics._checks import check_pair
-from gtdata.metrics._fitting import make_classifier, quiet_fit
+from gtdata.metrics._fitting import class_cost, make_classifier, parallel_map, quiet_fit
 from gtdata.metrics._random import RandomLike, draw_seeds, rng_from
 from gtdata.metrics.information import discrete_mutual_info, discretize
 from gtdata.metrics.sampling import DEFAULT_ENCODE_BATCH_SIZE, prepare, sample_train_test
@@ -37,23 +37,28 @@ def _macro_auc(y: np.ndarray, proba: np.ndarray, classes: np.ndarray) -> float:
     return float(roc_auc_score(onehot[:, valid], proba[:, valid], average="macro"))
 
 
+def _explicitness_one(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, y_test: np.ndarray, seed: int) -> tuple[float, float]:
+    clf = make_classifier("logistic_regression", seed)
+    with quiet_fit():
+        clf.fit(x_train, y_train)
+        return _macro_auc(y_train, clf.predict_proba(x_train), clf.classes_), _macro_auc(y_test, clf.predict_proba(x_test), clf.classes_)
+
+
 def explicitness(
-    codes_train: np.ndarray, factors_train: np.ndarray, codes_test: np.ndarray, factors_test: np.ndarray, seeds: list[int]
+    codes_train: np.ndarray, factors_train: np.ndarray, codes_test: np.ndarray, factors_test: np.ndarray, seeds: list[int], n_jobs: int | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per factor, macro ROC-AUC of `LogisticRegression()` on standardised codes; (train (F,), test (F,))."""
+    """Per factor, macro ROC-AUC of `LogisticRegression()` on standardised codes; (train (F,), test (F,)).
+    The per-factor fits run on `n_jobs` processes (None = all cores)."""
     mean = codes_train.mean(axis=0)
     std = codes_train.std(axis=0)
     std = np.where(std > 0, std, 1.0)  # a constant code stays 0 instead of dividing by zero
     xtr = (codes_train - mean) / std
     xte = (codes_test - mean) / std
-    train, test = np.zeros(factors_train.shape[1]), np.zeros(factors_train.shape[1])
-    for j in range(factors_train.shape[1]):
-        clf = make_classifier("logistic_regression", seeds[j])
-        with quiet_fit():
-            clf.fit(xtr, factors_train[:, j])
-        train[j] = _macro_auc(factors_train[:, j], clf.predict_proba(xtr), clf.classes_)
-        test[j] = _macro_auc(factors_test[:, j], clf.predict_proba(xte), clf.classes_)
-    return train, test
+    num_factors = factors_train.shape[1]
+    args = [(xtr, factors_train[:, j], xte, factors_test[:, j], seeds[j]) for j in range(num_factors)]
+    costs = [class_cost(factors_train[:, j]) * xtr.shape[0] for j in range(num_factors)]
+    aucs = parallel_map(_explicitness_one, args, costs, n_jobs)
+    return np.array([a[0] for a in aucs]), np.array([a[1] for a in aucs])
 
 
 def modularity_explicitness(
@@ -63,13 +68,14 @@ def modularity_explicitness(
     factors_test: np.ndarray,
     random_state: RandomLike = None,
     num_bins: int | None = 20,
+    n_jobs: int | None = None,
 ) -> dict[str, float]:
     """Modularity of the discretised training codes' MI with the factors, and explicitness (train/test).
 
     Keys `modularity_score`, `explicitness_score_train`, `explicitness_score_test`."""
     ctr, ftr, cte, fte = check_pair(codes_train, factors_train, codes_test, factors_test)
     m = discrete_mutual_info(discretize(ctr, num_bins), ftr)
-    train, test = explicitness(ctr, ftr, cte, fte, draw_seeds(rng_from(random_state), ftr.shape[1]))
+    train, test = explicitness(ctr, ftr, cte, fte, draw_seeds(rng_from(random_state), ftr.shape[1]), n_jobs)
     return {
         "modularity_score": modularity(m),
         "explicitness_score_train": float(np.mean(train)),
@@ -85,8 +91,9 @@ def compute_modularity_explicitness(
     num_test: int = 5000,
     num_bins: int = 20,
     encode_batch_size: int = DEFAULT_ENCODE_BATCH_SIZE,
+    n_jobs: int | None = None,
 ) -> dict[str, float]:
     """Modularity and explicitness on `num_train` / `num_test` fresh draws (study defaults 10,000 / 5,000, 20 bins)."""
     rep, rng = prepare(data, representation, random_state)
     ctr, ftr, cte, fte = sample_train_test(data, rep, rng, num_train, num_test, encode_batch_size)
-    return modularity_explicitness(ctr, ftr, cte, fte, rng, num_bins)
+    return modularity_explicitness(ctr, ftr, cte, fte, rng, num_bins, n_jobs)

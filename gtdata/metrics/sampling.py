@@ -8,6 +8,7 @@ so that pinned draws stay inside a split or an incomplete grid.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 
 import numpy as np
@@ -18,6 +19,9 @@ from gtdata.metrics._random import rng_from
 Representation = Callable[[np.ndarray], np.ndarray]
 
 DEFAULT_ENCODE_BATCH_SIZE = 512
+# Protocols that pin factors draw the integer codes of this many rows at once (a few hundred kB), then render and
+# encode them in chunks of the encode batch size.
+SAMPLING_ROWS = 8192
 
 
 def as_representation(representation: object) -> Representation:
@@ -27,10 +31,8 @@ def as_representation(representation: object) -> Representation:
     training flag is restored afterwards); when it returns a tuple or list (a Gaussian encoder's
     `(mean, logvar)`), the first element, the mean, is the representation.
     """
-    try:
-        import torch
-    except ImportError:  # torch is optional for users who only pass numpy callables
-        torch = None
+    # A torch module can only exist if torch is already imported: importing it here would cost seconds.
+    torch = sys.modules.get("torch")
     if torch is not None and isinstance(representation, torch.nn.Module):
         return _TorchRepresentation(representation)
     if callable(representation):

@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.svm import LinearSVC
 
 from gtdata.metrics._checks import check_codes, check_factors, check_pair
-from gtdata.metrics._fitting import quiet_fit
+from gtdata.metrics._fitting import class_cost, parallel_map, quiet_fit
 from gtdata.metrics._random import RandomLike, draw_seeds, rng_from
 from gtdata.metrics.mig import top_two_gap
 from gtdata.metrics.sampling import DEFAULT_ENCODE_BATCH_SIZE, prepare, sample_train_test
@@ -26,19 +26,28 @@ def sap_matrix_continuous(codes: np.ndarray, factors: np.ndarray) -> np.ndarray:
     return s
 
 
-def sap_matrix_discrete(
-    codes_train: np.ndarray, factors_train: np.ndarray, codes_test: np.ndarray, factors_test: np.ndarray, seeds: list[int]
-) -> np.ndarray:
-    """S_ij = test accuracy of LinearSVC(C=0.01, class_weight="balanced") predicting factor j from code i alone."""
-    num_codes, num_factors = codes_train.shape[1], factors_train.shape[1]
-    s = np.zeros((num_codes, num_factors))
+def _sap_column(codes_train: np.ndarray, y_train: np.ndarray, codes_test: np.ndarray, y_test: np.ndarray, seeds: list[int]) -> np.ndarray:
+    column = np.zeros(codes_train.shape[1])
     with quiet_fit():
-        for i in range(num_codes):
-            for j in range(num_factors):
-                clf = LinearSVC(C=0.01, class_weight="balanced", random_state=seeds[i * num_factors + j])
-                clf.fit(codes_train[:, i : i + 1], factors_train[:, j])
-                s[i, j] = np.mean(clf.predict(codes_test[:, i : i + 1]) == factors_test[:, j])
-    return s
+        for i in range(codes_train.shape[1]):
+            clf = LinearSVC(C=0.01, class_weight="balanced", random_state=seeds[i])
+            clf.fit(codes_train[:, i : i + 1], y_train)
+            column[i] = np.mean(clf.predict(codes_test[:, i : i + 1]) == y_test)
+    return column
+
+
+def sap_matrix_discrete(
+    codes_train: np.ndarray, factors_train: np.ndarray, codes_test: np.ndarray, factors_test: np.ndarray, seeds: list[int], n_jobs: int | None = None
+) -> np.ndarray:
+    """S_ij = test accuracy of LinearSVC(C=0.01, class_weight="balanced") predicting factor j from code i alone.
+    `seeds`: one per (i, j), row-major; the factors' columns run on `n_jobs` processes (None = all cores)."""
+    num_codes, num_factors = codes_train.shape[1], factors_train.shape[1]
+    args = [
+        (codes_train, factors_train[:, j], codes_test, factors_test[:, j], [seeds[i * num_factors + j] for i in range(num_codes)])
+        for j in range(num_factors)
+    ]
+    costs = [class_cost(factors_train[:, j]) * codes_train.shape[0] * num_codes for j in range(num_factors)]
+    return np.stack(parallel_map(_sap_column, args, costs, n_jobs), axis=1)
 
 
 def sap(
@@ -48,6 +57,7 @@ def sap(
     factors_test: np.ndarray | None = None,
     random_state: RandomLike = None,
     continuous_factors: bool = False,
+    n_jobs: int | None = None,
 ) -> dict[str, float]:
     """SAP: mean over factors of the gap between the two most predictive single codes. Discrete factors (the
     study) score codes by held-out LinearSVC accuracy and need the test arrays; `continuous_factors=True` uses the
@@ -61,7 +71,7 @@ def sap(
             raise ValueError("sap with discrete factors needs codes_test and factors_test")
         ctr, ftr, cte, fte = check_pair(codes_train, factors_train, codes_test, factors_test)
         seeds = draw_seeds(rng_from(random_state), ctr.shape[1] * ftr.shape[1])
-        s = sap_matrix_discrete(ctr, ftr, cte, fte, seeds)
+        s = sap_matrix_discrete(ctr, ftr, cte, fte, seeds, n_jobs)
     return {"SAP_score": float(np.mean(top_two_gap(s)))}
 
 
@@ -72,8 +82,9 @@ def compute_sap(
     num_train: int = 10000,
     num_test: int = 5000,
     encode_batch_size: int = DEFAULT_ENCODE_BATCH_SIZE,
+    n_jobs: int | None = None,
 ) -> dict[str, float]:
     """SAP on `num_train` / `num_test` fresh draws from `data` (study defaults 10,000 / 5,000, discrete factors)."""
     rep, rng = prepare(data, representation, random_state)
     ctr, ftr, cte, fte = sample_train_test(data, rep, rng, num_train, num_test, encode_batch_size)
-    return sap(ctr, ftr, cte, fte, rng)
+    return sap(ctr, ftr, cte, fte, rng, n_jobs=n_jobs)
