@@ -223,12 +223,18 @@ def main() -> None:
     parser.add_argument("--agreement-reps", type=int, default=4, help="entanglement levels (x2 noise levels)")
     parser.add_argument("--conv-all", action="store_true", help="conv setting: also the classifier-bound metrics (DCI, downstream)")
     parser.add_argument("--scale", type=float, default=1.0, help="multiply every sample size by this (smoke runs; 1.0 = study sizes)")
-    parser.add_argument("--skip", nargs="*", default=[], choices=["cheap", "agreement", "conv"])
-    parser.add_argument("--only", nargs="*", default=None, choices=["cheap", "agreement", "conv"], help="run only these parts")
+    parts = ["quick", "cheap", "agreement", "conv"]
+    parser.add_argument("--skip", nargs="*", default=["quick"], choices=parts, help="parts to skip (default: quick)")
+    parser.add_argument("--only", nargs="*", default=None, choices=parts,
+                        help="run only these parts; 'quick' = the cheap setting without DCI and the downstream tasks")
     args = parser.parse_args()
     if args.only is not None:
-        args.skip = [p for p in ("cheap", "agreement", "conv") if p not in args.only]
+        args.skip = [p for p in parts if p not in args.only]
     print(f"gtdata {gtdata.__version__}; numpy {np.__version__}; scikit-learn {__import__('sklearn').__version__}")
+    if "quick" not in args.skip:
+        print("\n| setting | metric | seconds | reference (issue) |\n|---|---|---|---|", flush=True)
+        data = CodesData()
+        time_metrics("cheap", data, LinearMap(np.random.default_rng(0).normal(size=(5, 10))), QUICK, scaled_options(args.scale), REFERENCE_S)
     if "cheap" not in args.skip:
         print("\n| setting | metric | seconds | reference (issue) |\n|---|---|---|---|", flush=True)
         cheap_setting(args)
