@@ -74,6 +74,9 @@ def hist_gbt_gain_importances(model: HistGradientBoostingClassifier, num_feature
 
     This is the boosting analogue of the impurity-decrease importances of `GradientBoostingClassifier`: each split's
     gain is the loss reduction it buys, summed over all points it splits. All zeros if no tree split.
+    Permutation importance was rejected: it needs extra predictions per code, is noisy, and gives ~0 to both copies
+    of a duplicated code (each stands in for the other), which breaks DCI's completeness; split gains share the
+    credit between copies as the default's importances do.
     """
     try:
         predictors = model._predictors

@@ -70,3 +70,14 @@ def test_irs_drops_constant_dims(ten_by_ten):
     out = arrays.irs(with_const, factors, num_bins=None)
     assert out["num_active_dims"] == 10
     assert out["IRS"] == pytest.approx(arrays.irs(codes, factors, num_bins=None)["IRS"])
+
+
+def test_sap_and_explicitness_do_not_depend_on_worker_count(monkeypatch):
+    from gtdata.metrics import _fitting
+
+    monkeypatch.setattr(_fitting, "_PARALLEL_MIN_WORK", 0)  # force the process pool even on this small problem
+    codes, factors = synthetic_codes(300, sizes=(3, 4))
+    codes = codes + np.random.default_rng(0).normal(scale=0.5, size=codes.shape)
+    split = (codes[:200], factors[:200], codes[200:], factors[200:])
+    assert arrays.sap(*split, random_state=1, n_jobs=2) == arrays.sap(*split, random_state=1, n_jobs=1)
+    assert arrays.modularity_explicitness(*split, random_state=1, n_jobs=2) == arrays.modularity_explicitness(*split, random_state=1, n_jobs=1)
