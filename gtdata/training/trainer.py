@@ -281,5 +281,10 @@ def train_config(
         save_instance(data, run_dir)
     if state == "resume":
         rundir.atomic_write_text(run_dir / rundir.CONFIG, config.to_yaml())
-    Trainer(config, run_dir, data, progress=progress, figures=figures).run()
+    threads = torch.get_num_threads()
+    try:
+        Trainer(config, run_dir, data, progress=progress, figures=figures).run()
+    finally:
+        # config.threads applies to this run only, not to the caller's process afterwards.
+        torch.set_num_threads(threads)
     return run_dir

@@ -37,6 +37,13 @@ def test_run_directory_contents(tmp_path, toy):
     assert run.data.factor_space.sizes.tolist() == [3, 4, 5]
 
 
+def test_threads_apply_to_the_run_only(tmp_path, toy):
+    torch.set_num_threads(2)
+    run = train(toy, "beta_vae", steps=2, out=tmp_path / "r", batch_size=4, threads=1, progress=False, figures=False)
+    assert run.provenance["threads"] == 1
+    assert torch.get_num_threads() == 2
+
+
 def test_same_seed_same_losses_other_seed_differs(tmp_path, toy):
     a = train(toy, "beta_vae", steps=6, seed=0, out=tmp_path / "a", log_every=1, figures=False, **SMALL)
     b = train(toy, "beta_vae", steps=6, seed=0, out=tmp_path / "b", log_every=1, figures=False, **SMALL)
