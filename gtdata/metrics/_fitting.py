@@ -10,6 +10,7 @@ depend on the number of workers.
 from __future__ import annotations
 
 import contextlib
+import time
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -47,12 +48,14 @@ def quiet_fit():
 
 @dataclass
 class FitResult:
-    """Outcome of one per-factor fit: feature importances (L,) or None, train/test accuracy, class count."""
+    """Outcome of one per-factor fit: feature importances (L,) or None, train/test accuracy, whether the training
+    labels had a single class, and the CPU seconds the fit took in its process (for load balancing diagnostics)."""
 
     importances: np.ndarray | None
     train_accuracy: float
     test_accuracy: float
     single_class: bool
+    cpu_seconds: float = 0.0
 
 
 def make_classifier(kind: str, seed: int) -> object:
@@ -105,6 +108,7 @@ def fit_one(
 
     A training set with a single class gets the constant predictor (the classifiers reject it) and zero importances.
     """
+    start = time.process_time()
     classes = np.unique(y_train)
     if classes.size < 2:
         imp = np.zeros(x_train.shape[1]) if want_importances else None
@@ -120,7 +124,7 @@ def fit_one(
             imp = np.abs(model.feature_importances_)
     train_acc = float(np.mean(model.predict(x_train) == y_train))
     test_acc = float(np.mean(model.predict(x_test) == y_test))
-    return FitResult(imp, train_acc, test_acc, False)
+    return FitResult(imp, train_acc, test_acc, False, time.process_time() - start)
 
 
 def class_cost(labels: np.ndarray) -> int:
