@@ -14,10 +14,41 @@ from .registry import DatasetInfo, list_datasets, load, register
 from .store.cache import cache_root
 from .store.hdf5 import export_hdf5, import_hdf5
 from .store.prepared import PreparedData, PreparedWriter
+from .datasets import (Cars3D, ColorDSprites, DSprites, MPI3D, NoisyDSprites, ScreamDSprites, Shapes3D,
+                       SmallNORB)
+from .render import RenderedData, RenderSpec, SpecError, export_rendered
+
+# torch and scikit-learn load only when the trainer or the metrics are first used, so `import gtdata`
+# (and every DataLoader or Ray worker that unpickles a data set) stays fast.
+_LAZY = {"train": "gtdata.training", "load_run": "gtdata.training", "Run": "gtdata.training",
+         "evaluate": "gtdata.metrics", "metrics": None}
+
+
+def __getattr__(name: str):
+    if name not in _LAZY:
+        raise AttributeError(f"module 'gtdata' has no attribute {name!r}")
+    import importlib
+
+    module = importlib.import_module(_LAZY[name] or f"gtdata.{name}")
+    value = module if _LAZY[name] is None else getattr(module, name)
+    globals()[name] = value
+    return value
 
 __all__ = [
     "__version__",
     "ArrayData",
+    "Cars3D",
+    "ColorDSprites",
+    "DSprites",
+    "MPI3D",
+    "NoisyDSprites",
+    "RenderSpec",
+    "RenderedData",
+    "Run",
+    "ScreamDSprites",
+    "Shapes3D",
+    "SmallNORB",
+    "SpecError",
     "Code",
     "DatasetInfo",
     "Factor",
@@ -30,6 +61,11 @@ __all__ = [
     "ToyData",
     "TripletBatch",
     "cache_root",
+    "evaluate",
+    "export_rendered",
+    "load_run",
+    "metrics",
+    "train",
     "export_hdf5",
     "from_arrays",
     "import_hdf5",
