@@ -84,9 +84,9 @@ def main() -> None:
         print(f"| {name} | {workers} | {n} | {failed} | {wall:.1f} | {3600 * n / wall:.1f} |")
     first, *others = tables.values()
     cols = metric_columns(first)
-    same = all(first[cols].equals(t[cols]) for t in others)
+    differing = sorted({c for t in others for c in cols if not first[c].equals(t[c])})
     print(f"\nscores and training losses ({len(cols) - 2} columns) identical across the three executors: "
-          f"{'yes' if same else 'NO'}")
+          + ("yes" if not differing else f"NO, differing: {', '.join(differing)}"))
     print(f"Ray: ray.init of a local 2-CPU instance {ray_start_s:.1f} s (not in the wall times above).")
     print(f"Ray overhead per run (no-op run function, {n_noop} runs, results written as usual): "
           f"local {1000 * noop_local / n_noop:.1f} ms/run, ray {1000 * noop_ray / n_noop:.1f} ms/run, "
