@@ -21,6 +21,7 @@ from .render import RenderedData, RenderSpec, SpecError, export_rendered
 # torch and scikit-learn load only when the trainer or the metrics are first used, so `import gtdata`
 # (and every DataLoader or Ray worker that unpickles a data set) stays fast.
 _LAZY = {"train": "gtdata.training", "load_run": "gtdata.training", "Run": "gtdata.training",
+         "TrainConfig": "gtdata.training", "TrainingDiverged": "gtdata.training",
          "evaluate": "gtdata.metrics", "metrics": None}
 
 
@@ -47,6 +48,8 @@ __all__ = [
     "Run",
     "ScreamDSprites",
     "Shapes3D",
+    "TrainConfig",
+    "TrainingDiverged",
     "SmallNORB",
     "SpecError",
     "Code",

@@ -80,7 +80,7 @@ class BatchStream(IterableDataset):
         self.start_batch = int(start_batch)
         self.dtype, self.transform = dtype, transform
         if kind == "pairs":
-            data._check_k(k, mode)
+            data.check_k(k, mode)
 
     def __len__(self) -> int:
         if self.num_batches is None:

@@ -271,7 +271,7 @@ class GroundTruthData:
         n = check_count(n)
         if mode not in ("exact", "reference"):
             raise ValueError(f"mode must be 'exact' or 'reference', got {mode!r}")
-        k_low, k_high = self._check_k(k, mode)
+        k_low, k_high = self.check_k(k, mode)
         share = (mode == "exact") if share_nuisance is None else bool(share_nuisance)
         key = rngmod.stream_key(rng)
         dtype = _check_dtype(dtype)
@@ -338,7 +338,8 @@ class GroundTruthData:
         images = [_convert(self._render(codes, nu), dtype) for codes in (anchor, pos, neg)]
         return TripletBatch(*images, anchor, pos, neg)
 
-    def _check_k(self, k: Any, mode: str) -> tuple[int, int]:
+    def check_k(self, k: Any, mode: str = "exact") -> tuple[int, int]:
+        """Validate a pair-count spec (see :meth:`sample_pairs`); returns the inclusive (low, high) range."""
         d = self.num_factors
         if d < 2:
             raise ValueError(f"intervention pairs need at least 2 factors; {self.name} has {d}")

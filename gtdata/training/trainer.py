@@ -273,7 +273,7 @@ def train_config(
     resolve_device(config.device)
     if config.weak:
         # Pairs need a k the data set allows; checked before the run directory is touched.
-        data._check_k(pair_k(config.hparams["k"]), config.pair_mode)
+        data.check_k(pair_k(config.hparams["k"]), config.pair_mode)
     state = rundir.claim_run_dir(run_dir, config, resume)
     if state == "finished":
         return run_dir
