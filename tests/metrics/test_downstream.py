@@ -37,6 +37,7 @@ def test_compute_downstream_sizes_fresh_draws():
     assert out["50:mean_test_accuracy"] > 0.8
 
 
+@pytest.mark.slow
 def test_reduced_downstream_removes_the_factors_own_code():
     codes, factors = synthetic_codes(160, sizes=(4, 4))
     out = arrays.reduced_downstream(codes[:100], factors[:100], codes[100:], factors[100:], 1, random_state=0)

@@ -30,6 +30,7 @@ def test_names():
     }
 
 
+@pytest.mark.slow
 def test_study_suite_keys_values_and_determinism(tmp_path):
     data = identity_data(3, 4)
     path = tmp_path / "metrics.json"
