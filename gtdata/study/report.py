@@ -196,8 +196,17 @@ def _plot_distributions(group: pd.DataFrame, columns: dict[str, str], dataset: s
     return _save(fig, path)
 
 
+def _swept(ok: pd.DataFrame) -> pd.DataFrame:
+    """Rows of methods whose regularization strength takes at least two values (a curve to draw)."""
+    if "regularization" not in ok.columns:
+        return ok.iloc[:0]
+    rows = ok[pd.to_numeric(ok["regularization"], errors="coerce").notna()]
+    values = rows.groupby("method")["regularization"].nunique()
+    return rows[rows["method"].isin(values[values >= 2].index)]
+
+
 def _plot_regularization(ok: pd.DataFrame, columns: dict[str, str], path: Path) -> Path:
-    swept = ok[pd.to_numeric(ok.get("regularization"), errors="coerce").notna()]
+    swept = _swept(ok)
     methods = list(dict.fromkeys(swept["method"]))
     datasets = list(dict.fromkeys(swept["dataset"]))
     fig = Figure(figsize=(max(6.5, 3.2 * len(methods) + 1.0), 2.5 * len(columns) + 1.0), layout="constrained")
@@ -349,7 +358,7 @@ def write_report(source: str | Path | pd.DataFrame, out: str | Path | None = Non
             name = f"distributions_{_slug(dataset)}.png"
             jobs.append((f"Metric distributions per method and hyper-parameter: {dataset}",
                          lambda g=group, d=dataset, n=name: _plot_distributions(g, columns, d, out / n)))
-    if columns and pd.to_numeric(ok.get("regularization"), errors="coerce").notna().any():
+    if columns and not _swept(ok).empty:
         jobs.append(("Metrics against regularization strength",
                      lambda: _plot_regularization(ok, columns, out / "regularization.png")))
     if any(downstream_sizes(ok, m) for m in DOWNSTREAM):

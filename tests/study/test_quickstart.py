@@ -35,3 +35,5 @@ def test_quickstart_end_to_end_with_fewer_steps(tmp_path, monkeypatch, capsys):
     assert "### ada_gvae: latent traversals (one row per latent, -2 to 2)" in report
     assert "](../runs/" in report and "/train/figures/traversals.png)" in report
     assert (out / "report" / "downstream_samples.png").is_file()
+    # One strength per method: no curve to draw, so no regularization figure.
+    assert not (out / "report" / "regularization.png").exists()
