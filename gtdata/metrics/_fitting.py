@@ -25,8 +25,19 @@ from sklearn.model_selection import KFold
 
 T = TypeVar("T")
 
-# Below this many (points x classes) summed over the tasks, process start-up costs more than it saves.
-_PARALLEL_MIN_WORK = 200_000
+# Estimated seconds below which process start-up (a couple of seconds: each worker imports scikit-learn) costs
+# more than the second core saves.
+_PARALLEL_MIN_WORK = 5.0
+
+# Rough CPU seconds per (training point x class) of one fit, measured on this project's 2-core machine at the study's
+# sizes: they only decide whether a batch of fits is worth a process pool and in which order to dispatch it.
+SECONDS_PER_POINT_CLASS = {
+    "gbt": 2.7e-4,
+    "hist_gbt": 1.2e-5,
+    "logistic_regression_cv": 2.3e-4,
+    "logistic_regression": 2.7e-6,
+    "linear_svc": 3.5e-7,
+}
 
 
 def quiet_fit():
@@ -136,8 +147,8 @@ def class_cost(labels: np.ndarray) -> int:
 def parallel_map(func: Callable[..., T], args: Sequence[tuple], costs: Sequence[float], n_jobs: int | None = None) -> list[T]:
     """[func(*a) for a in args], run longest-first on `n_jobs` worker processes (None = all cores).
 
-    Results come back in the order of `args`. Small total work (sum of `costs` below _PARALLEL_MIN_WORK) or one
-    worker runs in this process.
+    `costs` are estimated seconds per call. Results come back in the order of `args`. Small total work (below
+    _PARALLEL_MIN_WORK seconds) or one worker runs in this process.
     """
     if n_jobs is not None and (isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs < 1):
         raise ValueError(f"n_jobs must be None or an integer >= 1; got {n_jobs!r}")
@@ -168,7 +179,7 @@ def fit_per_factor(
     in-process.
     """
     num_factors = factors_train.shape[1]
-    costs = [class_cost(factors_train[:, j]) * x_train.shape[0] for j in range(num_factors)]
+    costs = [SECONDS_PER_POINT_CLASS[kind] * class_cost(factors_train[:, j]) * x_train.shape[0] for j in range(num_factors)]
     args = [(kind, x_train, factors_train[:, j], x_test, factors_test[:, j], seeds[j], want_importances) for j in range(num_factors)]
     results = parallel_map(fit_one, args, costs, n_jobs)
     single = [j for j, r in enumerate(results) if r.single_class]

@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.metrics import roc_auc_score
 
 from gtdata.metrics._checks import check_pair
-from gtdata.metrics._fitting import class_cost, make_classifier, parallel_map, quiet_fit
+from gtdata.metrics._fitting import SECONDS_PER_POINT_CLASS, class_cost, make_classifier, parallel_map, quiet_fit
 from gtdata.metrics._random import RandomLike, draw_seeds, rng_from
 from gtdata.metrics.information import discrete_mutual_info, discretize
 from gtdata.metrics.sampling import DEFAULT_ENCODE_BATCH_SIZE, prepare, sample_train_test
@@ -56,7 +56,7 @@ def explicitness(
     xte = (codes_test - mean) / std
     num_factors = factors_train.shape[1]
     args = [(xtr, factors_train[:, j], xte, factors_test[:, j], seeds[j]) for j in range(num_factors)]
-    costs = [class_cost(factors_train[:, j]) * xtr.shape[0] for j in range(num_factors)]
+    costs = [SECONDS_PER_POINT_CLASS["logistic_regression"] * class_cost(factors_train[:, j]) * xtr.shape[0] for j in range(num_factors)]
     aucs = parallel_map(_explicitness_one, args, costs, n_jobs)
     return np.array([a[0] for a in aucs]), np.array([a[1] for a in aucs])
 

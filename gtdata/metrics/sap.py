@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.svm import LinearSVC
 
 from gtdata.metrics._checks import check_codes, check_factors, check_pair
-from gtdata.metrics._fitting import class_cost, parallel_map, quiet_fit
+from gtdata.metrics._fitting import SECONDS_PER_POINT_CLASS, class_cost, parallel_map, quiet_fit
 from gtdata.metrics._random import RandomLike, draw_seeds, rng_from
 from gtdata.metrics.mig import top_two_gap
 from gtdata.metrics.sampling import DEFAULT_ENCODE_BATCH_SIZE, prepare, sample_train_test
@@ -46,7 +46,8 @@ def sap_matrix_discrete(
         (codes_train, factors_train[:, j], codes_test, factors_test[:, j], [seeds[i * num_factors + j] for i in range(num_codes)])
         for j in range(num_factors)
     ]
-    costs = [class_cost(factors_train[:, j]) * codes_train.shape[0] * num_codes for j in range(num_factors)]
+    per_fit = SECONDS_PER_POINT_CLASS["linear_svc"] * codes_train.shape[0]
+    costs = [per_fit * class_cost(factors_train[:, j]) * num_codes for j in range(num_factors)]
     return np.stack(parallel_map(_sap_column, args, costs, n_jobs), axis=1)
 
 
