@@ -22,7 +22,9 @@ from .render import RenderedData, RenderSpec, SpecError, export_rendered
 # (and every DataLoader or Ray worker that unpickles a data set) stays fast.
 _LAZY = {"train": "gtdata.training", "load_run": "gtdata.training", "Run": "gtdata.training",
          "TrainConfig": "gtdata.training", "TrainingDiverged": "gtdata.training",
-         "evaluate": "gtdata.metrics", "metrics": None}
+         "evaluate": "gtdata.metrics", "metrics": None,
+         "run_study": "gtdata.study", "load_results": "gtdata.study", "write_report": "gtdata.study",
+         "StudySpec": "gtdata.study", "load_spec": "gtdata.study"}
 
 
 def __getattr__(name: str):
@@ -61,12 +63,15 @@ __all__ = [
     "PreparedData",
     "PreparedWriter",
     "SplitError",
+    "StudySpec",
     "ToyData",
     "TripletBatch",
     "cache_root",
     "evaluate",
     "export_rendered",
+    "load_results",
     "load_run",
+    "load_spec",
     "metrics",
     "train",
     "export_hdf5",
@@ -75,4 +80,10 @@ __all__ = [
     "list_datasets",
     "load",
     "register",
+    "run_study",
+    "write_report",
 ]
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
