@@ -1,0 +1,32 @@
+"""The README's commands and first example must stay true."""
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text()
+
+
+def _block_after(heading: str, lang: str) -> str:
+    section = README[README.index(heading):]
+    return re.search(rf"```{lang}\n(.*?)```", section, re.S).group(1)
+
+
+def test_ci_runs_exactly_the_readme_test_command():
+    command = _block_after("## Running the tests", "bash").strip()
+    ci_lines = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()]
+    assert command in ci_lines
+
+
+def test_quick_start_installs_the_cpu_torch_first_then_runs_quickstart():
+    command = _block_after("## Quick start", "bash").strip()
+    assert command.startswith("pip install torch==2.13.0") and "gtdata quickstart" in command
+
+
+def test_using_the_data_example_runs():
+    namespace: dict = {}
+    exec(compile(_block_after("## Using the data", "python"), "README.md", "exec"), namespace)
+    assert namespace["images"].shape == (64, 64, 64, 1)
+    assert (namespace["pairs"].changed.sum(1) >= 1).all()
+    assert len(namespace["held_out"]) + len(namespace["train_part"]) == len(namespace["data"])
+    assert namespace["observations"].shape[0] == 10
