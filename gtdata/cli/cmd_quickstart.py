@@ -9,7 +9,7 @@ import time
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "quickstart", help="the whole pipeline in a few minutes on a CPU (no download)",
-        description="Render the built-in dsprites_like set, train a beta-VAE and an Ada-GVAE for 300 steps each, "
+        description="Render the built-in dsprites_like set, train a beta-VAE and an Ada-GVAE for 1,200 steps each, "
                     "evaluate the metric suite with reduced sample sizes and write the study report. "
                     "Running it again resumes where it stopped.")
     p.add_argument("--out", default="gtdata-quickstart", metavar="DIR",

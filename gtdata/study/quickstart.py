@@ -1,7 +1,7 @@
 """``gtdata quickstart``: the whole pipeline on the built-in rendered set, on a laptop CPU, no download.
 
 Renders ``dsprites_like`` on the fly, trains a beta-VAE (beta = 4) and an Ada-GVAE (beta = 1, k = 1) for
-300 steps each, evaluates the metric suite with the reduced sample sizes of the ``quick`` preset, and writes
+1,200 steps each, evaluates the metric suite with the reduced sample sizes of the ``quick`` preset, and writes
 the study report with each model's reconstructions and latent traversals. The models are far from
 converged (the study trains 300,000 steps): the numbers show the pipeline works, not how good the methods are.
 """
@@ -18,14 +18,14 @@ from gtdata.study.presets import QUICK_METRIC_OPTIONS, QUICK_METRICS
 
 QUICKSTART_SPEC: dict[str, Any] = {
     "name": "quickstart",
-    "description": "beta-VAE and Ada-GVAE on the rendered dsprites_like set, 300 steps, reduced metric sizes",
+    "description": "beta-VAE and Ada-GVAE on the rendered dsprites_like set, 1,200 steps, reduced metric sizes",
     "datasets": ["dsprites_like"],
     "methods": [
         {"method": "beta_vae", "beta": 4},
         {"method": "ada_gvae", "beta": 1, "k": 1},
     ],
     "seeds": [0],
-    "steps": 300,
+    "steps": 1200,
     "batch_size": 64,
     "representation": ["mean"],
     "metrics": QUICK_METRICS,
