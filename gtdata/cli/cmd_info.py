@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -26,11 +27,34 @@ def _bytes(n: int | None) -> str:
     return f"{n:,} B ({n / 2**20:.1f} MiB)"
 
 
+def _is_manifest(path: Path) -> bool:
+    """A YAML file with a ``files`` list is a manifest; specs, prepared sets and HDF5 files are data."""
+    if path.suffix not in (".yaml", ".yml") or path.name == "dataset.yaml" or not path.is_file():
+        return False
+    import yaml
+
+    try:
+        content = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError):
+        return True
+    return isinstance(content, dict) and "files" in content
+
+
+def _describe(title: str, data) -> None:
+    print(title)
+    print(f"  observation shape {tuple(data.observation_shape)}, {len(data):,} grid points")
+    for f in data.factor_space:
+        unit = f" [{f.unit}]" if f.unit else ""
+        print(f"  {f.name:<18} {f.size:>5}  {_values(f.values.tolist())}{unit}")
+
+
 def run(args: argparse.Namespace) -> int:
     from gtdata.datasets.catalog import NEEDS, manifests_for
     from gtdata.datasets.checksums import read_records
     from gtdata.datasets.prepare import file_states, is_prepared, prepared_path, raw_dir
     from gtdata.registry import get_info, is_path
+
+    import gtdata.registry as registry
 
     if not is_path(args.name):
         try:
@@ -38,14 +62,12 @@ def run(args: argparse.Namespace) -> int:
         except ValueError:
             info = None
         if info is not None and info.name not in NEEDS:
-            import gtdata.registry as registry
-
-            data = registry.load(args.name)
-            print(f"{info.name} ({info.kind}): {info.description}")
-            print(f"  observation shape {tuple(data.observation_shape)}, {len(data):,} grid points")
-            for f in data.factor_space:
-                print(f"  {f.name:<18} {f.size:>5}  {_values(f.values.tolist())}")
+            _describe(f"{info.name} ({info.kind}): {info.description}", registry.load(args.name))
             return 0
+    elif not _is_manifest(Path(args.name)):
+        data = registry.load(args.name)
+        _describe(f"{args.name}: {type(data).__name__} {data.name!r}", data)
+        return 0
     manifests = manifests_for(args.name, args.edition)
     main = manifests[0]
     print(f"{main.key}: {main.title}")

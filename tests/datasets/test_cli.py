@@ -28,6 +28,16 @@ def test_info_factors_files_and_state(env, capsys):
     assert "mpi3d_toy-2019" in out and "checksum: none published" in out
 
 
+def test_info_describes_spec_files_and_prepared_paths(env, capsys, tmp_path):
+    spec = tmp_path / "scene.yaml"
+    spec.write_text("name: one_disc\ncanvas: {height: 32, width: 32, channels: 1}\nbackground: 0.0\n"
+                    "factors:\n  - {name: size, linspace: [0.5, 1.0, 3], unit: px}\n"
+                    "objects:\n  - {shape: circle, scale: {factor: size, scale: 0.3}}\n")
+    assert main(["info", str(spec)]) == 0
+    out = capsys.readouterr().out
+    assert "RenderedData 'one_disc'" in out and "size                   3  0.5, 0.75, 1 [px]" in out
+
+
 def test_info_unknown_name_suggests(env, capsys):
     assert main(["info", "smalnorb"]) == 2
     assert "Did you mean 'smallnorb'" in capsys.readouterr().err
