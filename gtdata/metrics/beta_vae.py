@@ -7,12 +7,13 @@ import numpy as np
 
 from gtdata.metrics._checks import check_codes, check_factors, check_positive_int
 from gtdata.metrics._fitting import make_classifier, quiet_fit
-from gtdata.metrics._random import RandomLike, draw_ints, draw_seeds, rng_from
+from gtdata.core.rng import RNGLike, as_rng, randint
+from gtdata.metrics._random import draw_seeds
 from gtdata.metrics.sampling import DEFAULT_ENCODE_BATCH_SIZE, SAMPLING_ROWS, Representation, encode_factors, prepare, resample_outside
 
 
 def beta_vae(
-    features_train: np.ndarray, labels_train: np.ndarray, features_eval: np.ndarray, labels_eval: np.ndarray, random_state: RandomLike = None
+    features_train: np.ndarray, labels_train: np.ndarray, features_eval: np.ndarray, labels_eval: np.ndarray, random_state: RNGLike = None
 ) -> dict[str, float]:
     """Accuracy of `LogisticRegression()` predicting the shared factor (labels (N,)) from features (N, L).
 
@@ -23,7 +24,7 @@ def beta_vae(
     yev = check_factors(np.reshape(labels_eval, (-1, 1)), xev.shape[0], "labels_eval", require_varying=False)[:, 0]
     if xev.shape[1] != xtr.shape[1]:
         raise ValueError(f"features_eval has {xev.shape[1]} columns but features_train has {xtr.shape[1]}")
-    model = make_classifier("logistic_regression", draw_seeds(rng_from(random_state), 1)[0])
+    model = make_classifier("logistic_regression", draw_seeds(as_rng(random_state), 1)[0])
     with quiet_fit():
         model.fit(xtr, ytr)
     return {"train_accuracy": float(np.mean(model.predict(xtr) == ytr)), "eval_accuracy": float(np.mean(model.predict(xev) == yev))}
@@ -46,7 +47,7 @@ def beta_vae_points(
     features, labels = [], []
     for start in range(0, num_points, per_chunk):
         p = min(per_chunk, num_points - start)
-        index = draw_ints(rng, num_factors, p)
+        index = randint(rng, num_factors, p)
         f = np.asarray(data.sample_factors(2 * p * batch_size, rng), dtype=np.int64)
         f1, f2 = f[: p * batch_size], f[p * batch_size :]
         rows = np.arange(p * batch_size)
@@ -65,7 +66,7 @@ def beta_vae_points(
 def compute_beta_vae(
     data: object,
     representation: object,
-    random_state: RandomLike = None,
+    random_state: RNGLike = None,
     batch_size: int = 64,
     num_train: int = 10000,
     num_eval: int = 5000,

@@ -13,7 +13,8 @@ import scipy.stats
 
 from gtdata.metrics._checks import check_pair
 from gtdata.metrics._fitting import fit_per_factor
-from gtdata.metrics._random import RandomLike, draw_seeds, rng_from
+from gtdata.core.rng import RNGLike, as_rng
+from gtdata.metrics._random import draw_seeds
 from gtdata.metrics.sampling import DEFAULT_ENCODE_BATCH_SIZE, prepare, sample_train_test
 
 
@@ -47,13 +48,13 @@ def importance_matrix(
     factors_train: np.ndarray,
     codes_test: np.ndarray,
     factors_test: np.ndarray,
-    random_state: RandomLike = None,
+    random_state: RNGLike = None,
     fast: bool = False,
     n_jobs: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """R (L, F) of per-factor boosted classifiers, with their train and test accuracy (F,) each."""
     ctr, ftr, cte, fte = check_pair(codes_train, factors_train, codes_test, factors_test)
-    seeds = draw_seeds(rng_from(random_state), ftr.shape[1])
+    seeds = draw_seeds(as_rng(random_state), ftr.shape[1])
     results = fit_per_factor("hist_gbt" if fast else "gbt", ctr, ftr, cte, fte, seeds, want_importances=True, n_jobs=n_jobs)
     r = np.stack([res.importances for res in results], axis=1)
     return r, np.array([res.train_accuracy for res in results]), np.array([res.test_accuracy for res in results])
@@ -64,7 +65,7 @@ def dci(
     factors_train: np.ndarray,
     codes_test: np.ndarray,
     factors_test: np.ndarray,
-    random_state: RandomLike = None,
+    random_state: RNGLike = None,
     n_jobs: int | None = None,
 ) -> dict[str, float]:
     """DCI with the reference's per-factor `GradientBoostingClassifier()`: keys `disentanglement`, `completeness`,
@@ -78,7 +79,7 @@ def dci_fast(
     factors_train: np.ndarray,
     codes_test: np.ndarray,
     factors_test: np.ndarray,
-    random_state: RandomLike = None,
+    random_state: RNGLike = None,
     n_jobs: int | None = None,
 ) -> dict[str, float]:
     """DCI with histogram gradient boosting (depth 3, 100 stages, learning rate 0.1) and split-gain importances.
@@ -99,7 +100,7 @@ def _dci(codes_train, factors_train, codes_test, factors_test, random_state, fas
 def compute_dci(
     data: object,
     representation: object,
-    random_state: RandomLike = None,
+    random_state: RNGLike = None,
     num_train: int = 10000,
     num_test: int = 5000,
     encode_batch_size: int = DEFAULT_ENCODE_BATCH_SIZE,
@@ -114,7 +115,7 @@ def compute_dci(
 def compute_dci_fast(
     data: object,
     representation: object,
-    random_state: RandomLike = None,
+    random_state: RNGLike = None,
     num_train: int = 10000,
     num_test: int = 5000,
     encode_batch_size: int = DEFAULT_ENCODE_BATCH_SIZE,

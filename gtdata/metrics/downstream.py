@@ -10,7 +10,8 @@ import numpy as np
 
 from gtdata.metrics._checks import check_codes, check_factors, check_positive_int
 from gtdata.metrics._fitting import fit_per_factor
-from gtdata.metrics._random import RandomLike, draw_seeds, rng_from
+from gtdata.core.rng import RNGLike, as_rng
+from gtdata.metrics._random import draw_seeds
 from gtdata.metrics.sampling import DEFAULT_ENCODE_BATCH_SIZE, prepare, sample_train_test
 
 PREDICTORS = {"logistic_regression": "logistic_regression_cv", "boosted_trees": "gbt"}
@@ -38,11 +39,11 @@ def check_train_test(codes_train, factors_train, codes_test, factors_test):
 
 
 def factor_accuracies(
-    kind: str, codes_train, factors_train, codes_test, factors_test, random_state: RandomLike, n_jobs: int | None
+    kind: str, codes_train, factors_train, codes_test, factors_test, random_state: RNGLike, n_jobs: int | None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Train and test accuracy (F,) each of one classifier `kind` per factor on the whole code."""
     ctr, ftr, cte, fte = check_train_test(codes_train, factors_train, codes_test, factors_test)
-    seeds = draw_seeds(rng_from(random_state), ftr.shape[1])
+    seeds = draw_seeds(as_rng(random_state), ftr.shape[1])
     results = fit_per_factor(kind, ctr, ftr, cte, fte, seeds, n_jobs=n_jobs)
     return np.array([r.train_accuracy for r in results]), np.array([r.test_accuracy for r in results])
 
@@ -53,7 +54,7 @@ def downstream(
     codes_test: np.ndarray,
     factors_test: np.ndarray,
     predictor: str = "logistic_regression",
-    random_state: RandomLike = None,
+    random_state: RNGLike = None,
     n_jobs: int | None = None,
 ) -> dict[str, float]:
     """Per-factor accuracy of `predictor` ("logistic_regression" or "boosted_trees") trained on the whole code.
@@ -87,7 +88,7 @@ def check_sizes(num_train: Sequence[int] | int) -> list[int]:
 def compute_downstream(
     data: object,
     representation: object,
-    random_state: RandomLike = None,
+    random_state: RNGLike = None,
     predictor: str = "logistic_regression",
     num_train: Sequence[int] | int = DEFAULT_NUM_TRAIN,
     num_test: int = 5000,
@@ -105,11 +106,11 @@ def compute_downstream(
     return out
 
 
-def compute_downstream_logistic_regression(data: object, representation: object, random_state: RandomLike = None, **kwargs: object) -> dict[str, float]:
+def compute_downstream_logistic_regression(data: object, representation: object, random_state: RNGLike = None, **kwargs: object) -> dict[str, float]:
     """`compute_downstream` with `LogisticRegressionCV(Cs=10, cv=KFold(5))` (the study's `downstream_task_logistic_regression`)."""
     return compute_downstream(data, representation, random_state, "logistic_regression", **kwargs)
 
 
-def compute_downstream_boosted_trees(data: object, representation: object, random_state: RandomLike = None, **kwargs: object) -> dict[str, float]:
+def compute_downstream_boosted_trees(data: object, representation: object, random_state: RNGLike = None, **kwargs: object) -> dict[str, float]:
     """`compute_downstream` with `GradientBoostingClassifier()` (the study's `downstream_task_boosted_trees`)."""
     return compute_downstream(data, representation, random_state, "boosted_trees", **kwargs)

@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 
 from gtdata.metrics._checks import check_positive_int
-from gtdata.metrics._random import RandomLike, draw_ints
+from gtdata.core.rng import RNGLike, randint
 from gtdata.metrics.sampling import DEFAULT_ENCODE_BATCH_SIZE, SAMPLING_ROWS, Representation, encode_factors, prepare, resample_outside, sample_codes
 
 
@@ -44,7 +44,7 @@ def factor_vae_votes(
     per_chunk = max(1, SAMPLING_ROWS // batch_size)  # votes drawn together; images still encoded in small chunks
     for start in range(0, num_votes, per_chunk):
         p = min(per_chunk, num_votes - start)
-        index = draw_ints(rng, num_factors, p)
+        index = randint(rng, num_factors, p)
         f = np.asarray(data.sample_factors(p * batch_size, rng), dtype=np.int64).reshape(p, batch_size, num_factors)
         groups = np.arange(p)
         f[groups, :, index] = f[groups, 0, index][:, None]
@@ -61,7 +61,7 @@ def factor_vae_votes(
 def compute_factor_vae(
     data: object,
     representation: object,
-    random_state: RandomLike = None,
+    random_state: RNGLike = None,
     batch_size: int = 64,
     num_train: int = 10000,
     num_eval: int = 5000,

@@ -8,7 +8,8 @@ import numpy as np
 
 from gtdata.metrics._checks import check_positive_int
 from gtdata.metrics._fitting import make_classifier, quiet_fit
-from gtdata.metrics._random import RandomLike, draw_seeds
+from gtdata.core.rng import RNGLike
+from gtdata.metrics._random import draw_seeds
 from gtdata.metrics.sampling import DEFAULT_ENCODE_BATCH_SIZE, encode_factors, prepare, resample_outside, sample_codes
 
 
@@ -59,7 +60,7 @@ def aggregate_fairness(matrix: np.ndarray, prefix: str) -> dict[str, float]:
 def compute_fairness(
     data: object,
     representation: object,
-    random_state: RandomLike = None,
+    random_state: RNGLike = None,
     num_train: int = 10000,
     num_test_points_per_class: int = 100,
     encode_batch_size: int = DEFAULT_ENCODE_BATCH_SIZE,

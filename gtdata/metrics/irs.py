@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 
 from gtdata.metrics._checks import check_codes, check_factors
-from gtdata.metrics._random import RandomLike
+from gtdata.core.rng import RNGLike
 from gtdata.metrics.information import discretize
 from gtdata.metrics.sampling import DEFAULT_ENCODE_BATCH_SIZE, prepare, sample_codes
 
@@ -56,7 +56,7 @@ def irs(codes: np.ndarray, factors: np.ndarray, diff_quantile: float = 0.99, num
 def compute_irs(
     data: object,
     representation: object,
-    random_state: RandomLike = None,
+    random_state: RNGLike = None,
     num_train: int = 10000,
     diff_quantile: float = 0.99,
     num_bins: int = 20,

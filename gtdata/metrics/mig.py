@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from gtdata.metrics._checks import check_codes, check_factors
-from gtdata.metrics._random import RandomLike
+from gtdata.core.rng import RNGLike
 from gtdata.metrics.information import discrete_entropy, discrete_mutual_info, discretize
 from gtdata.metrics.sampling import DEFAULT_ENCODE_BATCH_SIZE, prepare, sample_codes
 
@@ -30,7 +30,7 @@ def mig(codes: np.ndarray, factors: np.ndarray, num_bins: int | None = 20) -> di
 def compute_mig(
     data: object,
     representation: object,
-    random_state: RandomLike = None,
+    random_state: RNGLike = None,
     num_train: int = 10000,
     num_bins: int = 20,
     encode_batch_size: int = DEFAULT_ENCODE_BATCH_SIZE,

@@ -7,7 +7,8 @@ from sklearn.metrics import roc_auc_score
 
 from gtdata.metrics._checks import check_pair
 from gtdata.metrics._fitting import SECONDS_PER_POINT_CLASS, class_cost, make_classifier, parallel_map, quiet_fit
-from gtdata.metrics._random import RandomLike, draw_seeds, rng_from
+from gtdata.core.rng import RNGLike, as_rng
+from gtdata.metrics._random import draw_seeds
 from gtdata.metrics.information import discrete_mutual_info, discretize
 from gtdata.metrics.sampling import DEFAULT_ENCODE_BATCH_SIZE, prepare, sample_train_test
 
@@ -66,7 +67,7 @@ def modularity_explicitness(
     factors_train: np.ndarray,
     codes_test: np.ndarray,
     factors_test: np.ndarray,
-    random_state: RandomLike = None,
+    random_state: RNGLike = None,
     num_bins: int | None = 20,
     n_jobs: int | None = None,
 ) -> dict[str, float]:
@@ -75,7 +76,7 @@ def modularity_explicitness(
     Keys `modularity_score`, `explicitness_score_train`, `explicitness_score_test`."""
     ctr, ftr, cte, fte = check_pair(codes_train, factors_train, codes_test, factors_test)
     m = discrete_mutual_info(discretize(ctr, num_bins), ftr)
-    train, test = explicitness(ctr, ftr, cte, fte, draw_seeds(rng_from(random_state), ftr.shape[1]), n_jobs)
+    train, test = explicitness(ctr, ftr, cte, fte, draw_seeds(as_rng(random_state), ftr.shape[1]), n_jobs)
     return {
         "modularity_score": modularity(m),
         "explicitness_score_train": float(np.mean(train)),
@@ -86,7 +87,7 @@ def modularity_explicitness(
 def compute_modularity_explicitness(
     data: object,
     representation: object,
-    random_state: RandomLike = None,
+    random_state: RNGLike = None,
     num_train: int = 10000,
     num_test: int = 5000,
     num_bins: int = 20,

@@ -10,7 +10,8 @@ import numpy as np
 
 from gtdata.metrics._checks import check_pair, check_positive_int
 from gtdata.metrics._fitting import fit_per_factor
-from gtdata.metrics._random import RandomLike, draw_seeds, rng_from
+from gtdata.core.rng import RNGLike, as_rng
+from gtdata.metrics._random import draw_seeds
 from gtdata.metrics.downstream import check_sizes, factor_accuracies
 from gtdata.metrics.sampling import DEFAULT_ENCODE_BATCH_SIZE, prepare, sample_train_test
 
@@ -21,7 +22,7 @@ def reduced_downstream(
     codes_test: np.ndarray,
     factors_test: np.ndarray,
     num_factors_to_remove: int = 1,
-    random_state: RandomLike = None,
+    random_state: RNGLike = None,
     n_jobs: int | None = None,
 ) -> dict[str, float]:
     """Reduced downstream scores; keys prefixed with the number n of training points:
@@ -35,7 +36,7 @@ def reduced_downstream(
         raise ValueError("reduced_downstream compares the reduced factor with the others; it needs at least 2 factors")
     if num_remove >= num_codes:
         raise ValueError(f"num_factors_to_remove={num_remove} must leave at least one of the {num_codes} code dimensions")
-    rng = rng_from(random_state)
+    rng = as_rng(random_state)
     n = ctr.shape[0]
     out: dict[str, float] = {}
     reduced = {"train": [], "test": []}
@@ -64,7 +65,7 @@ def reduced_downstream(
 def compute_reduced_downstream(
     data: object,
     representation: object,
-    random_state: RandomLike = None,
+    random_state: RNGLike = None,
     num_train: Sequence[int] | int = (100,),
     num_test: int = 100,
     num_factors_to_remove: int = 1,

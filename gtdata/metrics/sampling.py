@@ -13,8 +13,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from gtdata.core.rng import as_rng
 from gtdata.metrics._checks import check_positive_int
-from gtdata.metrics._random import rng_from
 
 Representation = Callable[[np.ndarray], np.ndarray]
 
@@ -150,7 +150,7 @@ def resample_outside(data: object, factors: np.ndarray, pinned: np.ndarray, rng:
 def prepare(data: object, representation: object, random_state: object) -> tuple[Representation, np.random.Generator | np.random.RandomState]:
     """Validate `data`, wrap `representation` and normalise the seed: the first step of every sampling-level metric."""
     check_data(data)
-    return as_representation(representation), rng_from(random_state)
+    return as_representation(representation), as_rng(random_state)
 
 
 def sample_train_test(

@@ -7,7 +7,8 @@ from sklearn.svm import LinearSVC
 
 from gtdata.metrics._checks import check_codes, check_factors, check_pair
 from gtdata.metrics._fitting import SECONDS_PER_POINT_CLASS, class_cost, parallel_map, quiet_fit
-from gtdata.metrics._random import RandomLike, draw_seeds, rng_from
+from gtdata.core.rng import RNGLike, as_rng
+from gtdata.metrics._random import draw_seeds
 from gtdata.metrics.mig import top_two_gap
 from gtdata.metrics.sampling import DEFAULT_ENCODE_BATCH_SIZE, prepare, sample_train_test
 
@@ -56,7 +57,7 @@ def sap(
     factors_train: np.ndarray,
     codes_test: np.ndarray | None = None,
     factors_test: np.ndarray | None = None,
-    random_state: RandomLike = None,
+    random_state: RNGLike = None,
     continuous_factors: bool = False,
     n_jobs: int | None = None,
 ) -> dict[str, float]:
@@ -71,7 +72,7 @@ def sap(
         if codes_test is None or factors_test is None:
             raise ValueError("sap with discrete factors needs codes_test and factors_test")
         ctr, ftr, cte, fte = check_pair(codes_train, factors_train, codes_test, factors_test)
-        seeds = draw_seeds(rng_from(random_state), ctr.shape[1] * ftr.shape[1])
+        seeds = draw_seeds(as_rng(random_state), ctr.shape[1] * ftr.shape[1])
         s = sap_matrix_discrete(ctr, ftr, cte, fte, seeds, n_jobs)
     return {"SAP_score": float(np.mean(top_two_gap(s)))}
 
@@ -79,7 +80,7 @@ def sap(
 def compute_sap(
     data: object,
     representation: object,
-    random_state: RandomLike = None,
+    random_state: RNGLike = None,
     num_train: int = 10000,
     num_test: int = 5000,
     encode_batch_size: int = DEFAULT_ENCODE_BATCH_SIZE,

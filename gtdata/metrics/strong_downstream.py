@@ -9,7 +9,8 @@ import numpy as np
 
 from gtdata.metrics._checks import check_positive_int
 from gtdata.metrics._fitting import fit_per_factor
-from gtdata.metrics._random import RandomLike, draw_ints, draw_seeds
+from gtdata.core.rng import RNGLike, randint
+from gtdata.metrics._random import draw_seeds
 from gtdata.metrics.downstream import check_sizes, factor_accuracies
 from gtdata.metrics.sampling import DEFAULT_ENCODE_BATCH_SIZE, encode_factors, prepare, resample_outside
 
@@ -24,13 +25,13 @@ def intervene(
     k = len(sizes)
     if k < 2:
         raise ValueError("the strong downstream task needs at least 2 factors")
-    f = int(draw_ints(rng, k - 1, 1)[0])
+    f = int(randint(rng, k - 1, 1)[0])
     f += f >= target  # uniform over the factors other than the target
-    v = int(draw_ints(rng, sizes[f], 1)[0])
+    v = int(randint(rng, sizes[f], 1)[0])
     train = factors_train.copy()
     train[:, f] = v
     test = factors_test.copy()
-    other = draw_ints(rng, sizes[f] - 1, factors_test.shape[0])
+    other = randint(rng, sizes[f] - 1, factors_test.shape[0])
     test[:, f] = other + (other >= v)
     return f, train, test
 
@@ -45,7 +46,7 @@ def _observe(data: object, rep, factors: np.ndarray, pinned_col: int, rng, batch
 def compute_strong_downstream(
     data: object,
     representation: object,
-    random_state: RandomLike = None,
+    random_state: RNGLike = None,
     num_train: Sequence[int] | int = (1000,),
     num_test: int = 1000,
     n_experiment: int = 2,

@@ -9,7 +9,7 @@ import numpy as np
 import scipy.linalg
 
 from gtdata.metrics._checks import check_codes
-from gtdata.metrics._random import RandomLike
+from gtdata.core.rng import RNGLike
 from gtdata.metrics.information import discrete_mutual_info, discretize
 from gtdata.metrics.sampling import DEFAULT_ENCODE_BATCH_SIZE, prepare, sample_codes
 
@@ -65,7 +65,7 @@ def unsupervised(codes: np.ndarray, num_bins: int | None = 20) -> dict[str, floa
 def compute_unsupervised(
     data: object,
     representation: object,
-    random_state: RandomLike = None,
+    random_state: RNGLike = None,
     num_train: int = 10000,
     num_bins: int = 20,
     encode_batch_size: int = DEFAULT_ENCODE_BATCH_SIZE,
