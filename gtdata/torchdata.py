@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, IterableDataset, get_worker_info
 
-from .core.data import GroundTruthData
+from .core.data import GroundTruthData, convert_images
 from .core.factors import check_count
 
 _KINDS = ("uniform", "pairs", "triplets")
@@ -20,15 +20,8 @@ _KINDS = ("uniform", "pairs", "triplets")
 
 def to_nchw(images: np.ndarray, dtype: torch.dtype = torch.float32) -> torch.Tensor:
     """NHWC numpy (uint8 or float in [0, 1]) → NCHW tensor of ``dtype`` (float in [0, 1] or uint8 bytes)."""
-    if dtype == torch.uint8:
-        if images.dtype != np.uint8:
-            images = np.clip(np.rint(images * 255.0), 0, 255).astype(np.uint8)
-    elif images.dtype == np.uint8:
-        out = np.empty(images.shape, dtype=np.float32)
-        np.multiply(images, np.float32(1 / 255), out=out, dtype=np.float32)
-        images = out
-    tensor = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2)
-    return tensor if tensor.dtype == dtype else tensor.to(dtype)
+    images = convert_images(images, np.dtype(np.uint8 if dtype == torch.uint8 else np.float32))
+    return torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2)
 
 
 class GroundTruthDataset(Dataset):

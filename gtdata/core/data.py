@@ -118,7 +118,7 @@ class GroundTruthData:
         codes = self.factor_space.validate_codes(codes)
         dtype = _check_dtype(dtype)
         nuisance = self._draw_nuisance(codes.shape[0], as_rng(rng))
-        return _convert(self._render(codes, nuisance), dtype)
+        return convert_images(self._render(codes, nuisance), dtype)
 
     def sample_codes(self, n: int, rng: RNGLike = None, fixed: Mapping[str | int, Any] | None = None) -> np.ndarray:
         """(n, F) int64 uniform grid points, inside the split if one is active."""
@@ -166,7 +166,7 @@ class GroundTruthData:
         if self.grid_mask is not None:
             codes = codes[self.grid_mask[self.factor_space.codes_to_index(codes)]]
         nuisance = _repeat_nuisance(self._draw_nuisance(1, as_rng(rng)), codes.shape[0])
-        return codes, _convert(self._render(codes, nuisance), _check_dtype(dtype))
+        return codes, convert_images(self._render(codes, nuisance), _check_dtype(dtype))
 
     # -- splits -----------------------------------------------------------------------------------------
     def split(self, expr: str) -> "GroundTruthData":
@@ -255,7 +255,7 @@ class GroundTruthData:
         dtype = _check_dtype(dtype)
         codes, nuisance = rngmod.counter_draw(
             key, start, n, lambda g, b: (self.sample_codes(b, g), self._draw_nuisance(b, g)), salt=1)
-        return codes, _convert(self._render(codes, nuisance), dtype)
+        return codes, convert_images(self._render(codes, nuisance), dtype)
 
     def sample_pairs(self, n: int, k: Any = 1, rng: RNGLike = None, mode: str = "exact", start: int = 0,
                      dtype=np.float32, share_nuisance: bool | None = None) -> PairBatch:
@@ -287,8 +287,8 @@ class GroundTruthData:
             return codes1, codes2, changed, nu1, nu2
 
         codes1, codes2, changed, nu1, nu2 = rngmod.counter_draw(key, start, n, block, salt=2)
-        x1 = _convert(self._render(codes1, nu1), dtype)
-        x2 = _convert(self._render(codes2, nu2), dtype)
+        x1 = convert_images(self._render(codes1, nu1), dtype)
+        x2 = convert_images(self._render(codes2, nu2), dtype)
         return PairBatch(x1, x2, codes1, codes2, changed)
 
     def sample_shared_pairs(self, n: int, factor: str | int, rng: RNGLike = None, dtype=np.float32) -> PairBatch:
@@ -335,7 +335,7 @@ class GroundTruthData:
             return anchor, pos, neg, self._draw_nuisance(size, gen)
 
         anchor, pos, neg, nu = rngmod.counter_draw(key, start, n, block, salt=3)
-        images = [_convert(self._render(codes, nu), dtype) for codes in (anchor, pos, neg)]
+        images = [convert_images(self._render(codes, nu), dtype) for codes in (anchor, pos, neg)]
         return TripletBatch(*images, anchor, pos, neg)
 
     def check_k(self, k: Any, mode: str = "exact") -> tuple[int, int]:
@@ -403,7 +403,8 @@ def _check_dtype(dtype) -> np.dtype:
     return dt
 
 
-def _convert(images: np.ndarray, dtype: np.dtype) -> np.ndarray:
+def convert_images(images: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """Images as ``dtype``: uint8 bytes ↔ floats in [0, 1] (bytes / 255; floats rounded and clipped)."""
     if images.dtype == dtype:
         return images
     if images.dtype == np.uint8:
