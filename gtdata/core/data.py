@@ -7,7 +7,8 @@ intervention pairs and the disentanglement_lib-compatible interface are shared h
 from __future__ import annotations
 
 import copy
-from typing import Any, Mapping, NamedTuple
+import os
+from typing import Any, Mapping, NamedTuple, Protocol
 
 import numpy as np
 
@@ -39,6 +40,27 @@ class TripletBatch(NamedTuple):
     codes_anchor: np.ndarray
     codes_positive: np.ndarray
     codes_negative: np.ndarray
+
+
+class GridSubset(Protocol):
+    """What :meth:`GroundTruthData.split` accepts besides an expression: a named subset of the grid."""
+
+    description: str
+
+    def mask(self, space: FactorSpace) -> np.ndarray:
+        """Boolean (space.size,) mask over the grid in flat-index order."""
+
+
+def _describe(expr: "str | GridSubset") -> str:
+    return expr if isinstance(expr, str) else expr.description
+
+
+def _subset_mask(subset: GridSubset, space: FactorSpace) -> np.ndarray:
+    mask = np.asarray(subset.mask(space))
+    if mask.dtype != bool or mask.shape != (space.size,):
+        raise ValueError(f"split {subset.description!r}: mask(space) must return a boolean array of shape "
+                         f"({space.size},), got {mask.dtype} {mask.shape}")
+    return mask
 
 
 class GroundTruthData:
@@ -73,7 +95,7 @@ class GroundTruthData:
 
     @property
     def split_description(self) -> list[str]:
-        return [f"not ({e})" if neg else e for e, neg in self._splits]
+        return [f"not ({_describe(e)})" if neg else _describe(e) for e, neg in self._splits]
 
     def __repr__(self) -> str:
         split = f", split={' and '.join(self.split_description)!r}" if self._splits else ""
@@ -106,6 +128,7 @@ class GroundTruthData:
                fixed: Mapping[str | int, Any] | None = None) -> tuple[np.ndarray, np.ndarray]:
         """``(codes, observations)`` of ``num`` uniform draws; ``fixed`` pins factors to given values."""
         rng = as_rng(random_state)
+        self.check_batch_size(check_count(num))
         codes = self.sample_codes(num, rng, fixed=fixed)
         return codes, self.observations(codes, rng, dtype=dtype)
 
@@ -116,14 +139,19 @@ class GroundTruthData:
     def observations(self, codes: Any, rng: RNGLike = None, dtype=np.float32) -> np.ndarray:
         """Observations (N, H, W, C) for codes (N, F): float32 in [0, 1], or uint8 with ``dtype=np.uint8``."""
         codes = self.factor_space.validate_codes(codes)
-        dtype = _check_dtype(dtype)
+        dtype = check_dtype(dtype)
+        self.check_batch_size(codes.shape[0])
         nuisance = self._draw_nuisance(codes.shape[0], as_rng(rng))
         return convert_images(self._render(codes, nuisance), dtype)
 
     def sample_codes(self, n: int, rng: RNGLike = None, fixed: Mapping[str | int, Any] | None = None) -> np.ndarray:
-        """(n, F) int64 uniform grid points, inside the split if one is active."""
+        """(n, F) int64 grid points: uniform (inside the split if one is active), or from the view's factor
+        distribution (see :meth:`with_distribution`); ``fixed`` pins factors to given values."""
         n = check_count(n)
+        check_image_bytes(n, (self.num_factors,), 8, "codes")
         rng = as_rng(rng)
+        if self.distribution is not None:
+            return self._sample_distribution(n, rng, fixed)
         points = self.grid_points
         if points is None:
             return self.factor_space.sample_codes(n, rng, fixed=fixed)
@@ -135,6 +163,31 @@ class GroundTruthData:
             if points.size == 0:
                 raise ValueError(f"no grid point of the split {self.split_description} has {dict(fixed)}")
         return self.factor_space.index_to_codes(points[randint(rng, points.size, n)])
+
+    def _sample_distribution(self, n: int, rng: rngmod.AnyRNG, fixed: Mapping[str | int, Any] | None) -> np.ndarray:
+        if not fixed and self.grid_points is None:
+            return self.distribution.sample_codes(n, rng)
+        points = self.grid_points
+        if points is None:
+            points = np.arange(self.factor_space.size, dtype=np.int64)
+            cdf = None
+        else:
+            cdf = self._restricted_cdf()
+        if fixed:
+            pinned = self.factor_space.resolve_fixed(fixed)
+            codes = self.factor_space.index_to_codes(points)
+            keep = np.all([codes[:, pos] == c for pos, c in pinned.items()], axis=0)
+            points = points[keep]
+            logp = self.distribution.log_prob(codes[keep])
+            with np.errstate(under="ignore"):
+                p = np.exp(logp - logp.max()) if logp.size and np.isfinite(logp.max()) else np.zeros(points.size)
+            if not p.sum() > 0:
+                raise ValueError(f"{dict(fixed)} has zero probability under the distribution of {self.name}"
+                                 + (f" inside the split {self.split_description}" if self._splits else ""))
+            cdf = np.cumsum(p) / p.sum()
+            cdf[-1] = 1.0
+        u = rng.random_sample(n) if isinstance(rng, np.random.RandomState) else rng.random(n)
+        return self.factor_space.index_to_codes(points[np.searchsorted(cdf, u, side="right")])
 
     def __len__(self) -> int:
         points = self.grid_points
@@ -169,16 +222,23 @@ class GroundTruthData:
         return codes, convert_images(self._render(codes, nuisance), _check_dtype(dtype))
 
     # -- splits -----------------------------------------------------------------------------------------
-    def split(self, expr: str) -> "GroundTruthData":
+    def split(self, expr: "str | GridSubset") -> "GroundTruthData":
         """A view restricted to the grid points where ``expr`` holds (e.g. ``'shape == "heart" and posX > 0.5'``).
 
-        Sampling, pairs and traversals of the view stay inside it. Splits nest (their conditions are and-ed).
+        ``expr`` is a split expression (see :mod:`gtdata.core.split`) or a :class:`GridSubset` — any object
+        with ``mask(factor_space)`` returning a boolean mask over the grid and a ``description`` (the named
+        out-of-distribution splits are such objects). Sampling, pairs and traversals of the view stay inside
+        it. Splits nest (their conditions are and-ed).
         """
+        if not isinstance(expr, str) and not (callable(getattr(expr, "mask", None))
+                                              and isinstance(getattr(expr, "description", None), str)):
+            raise TypeError(f"split needs an expression string or a grid subset (an object with mask(space) and "
+                            f"description), got {type(expr).__name__}")
         view = copy.copy(self)
         view._splits = self._splits + ((expr, False),)
         view._drop_split_cache()
         if view.grid_points.size == 0:
-            raise ValueError(f"split {expr!r} selects no grid point of {self.name} "
+            raise ValueError(f"split {_describe(expr)!r} selects no grid point of {self.name} "
                              f"(factors: {self._factor_ranges()})")
         return view
 
@@ -191,7 +251,7 @@ class GroundTruthData:
         view._splits = self._splits[:-1] + ((expr, not negated),)
         view._drop_split_cache()
         if view.grid_points.size == 0:
-            raise ValueError(f"the complement of split {expr!r} is empty")
+            raise ValueError(f"the complement of split {_describe(expr)!r} is empty")
         return view
 
     @property
@@ -203,7 +263,7 @@ class GroundTruthData:
         if cached is None:
             cached = self._base_mask()
             for expr, negated in self._splits:
-                mask = split_mask(expr, self.factor_space)
+                mask = split_mask(expr, self.factor_space) if isinstance(expr, str) else _subset_mask(expr, self.factor_space)
                 mask = ~mask if negated else mask
                 cached = mask if cached is None else cached & mask
             self.__dict__["_grid_mask_cache"] = cached
@@ -228,6 +288,7 @@ class GroundTruthData:
     def _drop_split_cache(self) -> None:
         self.__dict__.pop("_grid_mask_cache", None)
         self.__dict__.pop("_grid_points_cache", None)
+        self.__dict__.pop("_restricted_cdf_cache", None)
 
     def _factor_ranges(self) -> str:
         return ", ".join(f"{f.name}: {f.values[0]!r}..{f.values[-1]!r}" for f in self.factor_space)
@@ -242,20 +303,86 @@ class GroundTruthData:
         state = self.__dict__.copy()
         state.pop("_grid_mask_cache", None)
         state.pop("_grid_points_cache", None)
+        state.pop("_restricted_cdf_cache", None)
         return state
 
-    # -- streams, pairs, triplets ---------------------------------------------------------------------
+    # -- the public hooks samplers use ------------------------------------------------------------------
+    def draw_nuisance(self, n: int, rng: RNGLike) -> dict[str, np.ndarray] | None:
+        """Per-draw variation that is not a factor for ``n`` observations (None when the set has none)."""
+        return self._draw_nuisance(n, as_rng(rng))
+
+    def render(self, codes: np.ndarray, nuisance: dict[str, np.ndarray] | None = None,
+               dtype: Any = np.float32) -> np.ndarray:
+        """Observations (N, H, W, C) of *valid* codes (N, F) int64 with the given nuisance, as ``dtype``.
+
+        The fast path for samplers, which draw codes on the grid themselves; use :meth:`observations` for
+        codes from outside (it validates them and draws the nuisance).
+        """
+        return convert_images(self._render(codes, nuisance), check_dtype(dtype))
+
+    def contains(self, codes: np.ndarray) -> np.ndarray:
+        """Boolean (N,): which rows of valid codes lie inside the view's split (all, without a split)."""
+        return self._in_split(codes)
+
+    def check_batch_size(self, n: int) -> None:
+        """Refuse, before any work, a batch of ``n`` observations larger than this machine's memory."""
+        check_image_bytes(n, self.observation_shape)
+
+    # -- factor distributions ----------------------------------------------------------------------------
+    distribution: "FactorDistribution | None" = None
+
+    def with_distribution(self, distribution: "FactorDistribution | None") -> "GroundTruthData":
+        """A view whose codes are drawn from ``distribution`` (e.g. a :class:`gtdata.causal.SCM`).
+
+        Every sampler of the view draws its codes from it: uniform draws (``sample``, ``sample_codes``,
+        ``stream``), the first codes of pairs and triplets, the disentanglement_lib ``sample_factors``. With a
+        split, codes are drawn from the distribution conditioned on the split (exactly, from its probabilities
+        on the split's grid points). ``None`` restores the uniform distribution. The view pickles like any set.
+        """
+        if distribution is not None:
+            for method in ("sample_codes", "log_prob"):
+                if not callable(getattr(distribution, method, None)):
+                    raise TypeError(f"distribution must have sample_codes(n, rng) and log_prob(codes) "
+                                    f"(e.g. a gtdata.causal.SCM), got {type(distribution).__name__}")
+            space = getattr(distribution, "factor_space", None)
+            if space is not None and space != self.factor_space:
+                raise ValueError(f"the distribution is over factors {list(space.names)} with sizes "
+                                 f"{space.sizes.tolist()}, but {self.name} has {list(self.factor_space.names)} "
+                                 f"with sizes {self.factor_space.sizes.tolist()}")
+        view = copy.copy(self)
+        view.distribution = distribution
+        view._drop_split_cache()
+        if distribution is not None and view.grid_points is not None:
+            view._restricted_cdf()  # refuse a split with zero probability now, not at the first draw
+        return view
+
+    def _restricted_cdf(self) -> np.ndarray:
+        """Cumulative probabilities of the distribution over the split's grid points (cached per view)."""
+        cached = self.__dict__.get("_restricted_cdf_cache")
+        if cached is None:
+            points = self.grid_points
+            logp = self.distribution.log_prob(self.factor_space.index_to_codes(points))
+            with np.errstate(under="ignore"):
+                p = np.exp(logp - logp.max()) if np.isfinite(logp.max()) else np.zeros(points.size)
+            total = p.sum()
+            if not total > 0:
+                raise ValueError(f"the split {self.split_description} of {self.name} has zero probability under "
+                                 f"the distribution; choose a split that the distribution can reach")
+            cached = np.cumsum(p) / total
+            cached[-1] = 1.0
+            self.__dict__["_restricted_cdf_cache"] = cached
+        return cached
+
+    # -- samplers (the logic lives in gtdata.sampling; these keep 0.1's calls and results) -------------
     def stream(self, n: int, seed: RNGLike = 0, start: int = 0, dtype=np.float32) -> tuple[np.ndarray, np.ndarray]:
         """Rows ``start … start+n-1`` of the seeded uniform stream: ``(codes, observations)``.
 
         Row i depends only on ``(seed, i)``, so batches can be cut anywhere and spread over workers.
         """
-        n = check_count(n)
-        key = rngmod.stream_key(seed)
-        dtype = _check_dtype(dtype)
-        codes, nuisance = rngmod.counter_draw(
-            key, start, n, lambda g, b: (self.sample_codes(b, g), self._draw_nuisance(b, g)), salt=1)
-        return codes, convert_images(self._render(codes, nuisance), dtype)
+        from gtdata.sampling import UniformSampler
+
+        batch = UniformSampler().sample(self, n, seed, start=start, dtype=dtype)
+        return batch.codes, batch.x
 
     def sample_pairs(self, n: int, k: Any = 1, rng: RNGLike = None, mode: str = "exact", start: int = 0,
                      dtype=np.float32, share_nuisance: bool | None = None) -> PairBatch:
@@ -266,141 +393,85 @@ class GroundTruthData:
         in exactly k factors, and nuisance is shared by both observations. ``mode="reference"``:
         disentanglement_lib's generator (with probability ½ one factor is resampled, else k; new values may
         equal old ones; nuisance redrawn). Pair i depends only on ``(seed, start + i)``; a Generator or
-        RandomState ``rng`` is consumed for one stream key.
+        RandomState ``rng`` is consumed for one stream key. See :class:`gtdata.sampling.PairSampler`.
         """
-        n = check_count(n)
-        if mode not in ("exact", "reference"):
-            raise ValueError(f"mode must be 'exact' or 'reference', got {mode!r}")
-        k_low, k_high = self.check_k(k, mode)
-        share = (mode == "exact") if share_nuisance is None else bool(share_nuisance)
-        key = rngmod.stream_key(rng)
-        dtype = _check_dtype(dtype)
+        from gtdata.sampling import PairSampler
 
-        def block(gen: np.random.Generator, size: int):
-            codes1 = self.sample_codes(size, gen)
-            ks = gen.integers(k_low, k_high + 1, size=size)
-            if mode == "reference":
-                ks = np.where(gen.random(size) < 0.5, 1, ks)
-            codes2, changed = self._intervene(codes1, ks, gen, exact=(mode == "exact"))
-            nu1 = self._draw_nuisance(size, gen)
-            nu2 = nu1 if share else self._draw_nuisance(size, gen)
-            return codes1, codes2, changed, nu1, nu2
-
-        codes1, codes2, changed, nu1, nu2 = rngmod.counter_draw(key, start, n, block, salt=2)
-        x1 = convert_images(self._render(codes1, nu1), dtype)
-        x2 = convert_images(self._render(codes2, nu2), dtype)
-        return PairBatch(x1, x2, codes1, codes2, changed)
+        return PairSampler(k, mode, share_nuisance).sample(self, n, rng, start=start, dtype=dtype)
 
     def sample_shared_pairs(self, n: int, factor: str | int, rng: RNGLike = None, dtype=np.float32) -> PairBatch:
         """Pairs of independent draws that share the value of ``factor`` (the BetaVAE-score protocol)."""
-        n = check_count(n)
-        pos = self.factor_space.index(factor)
-        gen = as_rng(rng)
-        codes1 = self.sample_codes(n, gen)
-        codes2 = self.sample_codes(n, gen)
-        codes2[:, pos] = codes1[:, pos]
-        for _ in range(1000):
-            bad = ~self._in_split(codes2)
-            if not bad.any():
-                break
-            redraw = self.sample_codes(int(bad.sum()), gen)
-            redraw[:, pos] = codes1[bad, pos]
-            codes2[bad] = redraw
-        else:
-            raise ValueError(f"could not find pairs sharing {factor!r} inside split {self.split_description}")
-        x1 = self.observations(codes1, gen, dtype=dtype)
-        x2 = self.observations(codes2, gen, dtype=dtype)
-        return PairBatch(x1, x2, codes1, codes2, codes1 != codes2)
+        from gtdata.sampling import shared_pairs
+
+        return shared_pairs(self, n, factor, rng, dtype)
 
     def sample_triplets(self, n: int, k_positive: int = 1, k_negative: int | None = None, rng: RNGLike = None,
                         start: int = 0, dtype=np.float32) -> TripletBatch:
         """Anchors with a positive that differs in ``k_positive`` factors and a negative that differs in
         ``k_negative`` (default: every factor that can change). Counter-based like :meth:`sample_pairs`."""
-        n = check_count(n)
-        changeable = int((self.factor_space.sizes > 1).sum())
-        k_negative = changeable if k_negative is None else k_negative
-        for argname, value in (("k_positive", k_positive), ("k_negative", k_negative)):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 1 <= value <= changeable:
-                raise ValueError(f"{argname} must be an integer in 1..{changeable} (factors with more than one "
-                                 f"value), got {value!r}")
-        if k_negative <= k_positive:
-            raise ValueError(f"k_negative must be larger than k_positive={k_positive}, got {k_negative}")
-        key = rngmod.stream_key(rng)
-        dtype = _check_dtype(dtype)
+        from gtdata.sampling import TripletSampler
 
-        def block(gen: np.random.Generator, size: int):
-            anchor = self.sample_codes(size, gen)
-            pos, _ = self._intervene(anchor, np.full(size, k_positive), gen, exact=True)
-            neg, _ = self._intervene(anchor, np.full(size, k_negative), gen, exact=True)
-            return anchor, pos, neg, self._draw_nuisance(size, gen)
-
-        anchor, pos, neg, nu = rngmod.counter_draw(key, start, n, block, salt=3)
-        images = [convert_images(self._render(codes, nu), dtype) for codes in (anchor, pos, neg)]
-        return TripletBatch(*images, anchor, pos, neg)
+        return TripletSampler(k_positive, k_negative).sample(self, n, rng, start=start, dtype=dtype)
 
     def check_k(self, k: Any, mode: str = "exact") -> tuple[int, int]:
         """Validate a pair-count spec (see :meth:`sample_pairs`); returns the inclusive (low, high) range."""
-        d = self.num_factors
-        if d < 2:
-            raise ValueError(f"intervention pairs need at least 2 factors; {self.name} has {d}")
-        if isinstance(k, str):
-            if k != "random":
-                raise ValueError(f"k must be an int in 1..{d - 1}, a (low, high) range or 'random', got {k!r}")
-            low, high = 1, d - 1
-        elif isinstance(k, range):
-            if len(k) == 0 or k.step != 1:
-                raise ValueError(f"k as a range must be non-empty with step 1, got {k!r}")
-            low, high = k.start, k.stop - 1
-        elif isinstance(k, (tuple, list)) and len(k) == 2:
-            low, high = k
-        elif isinstance(k, (int, np.integer)) and not isinstance(k, bool):
-            low = high = int(k)
-        else:
-            raise ValueError(f"k must be an int in 1..{d - 1}, a (low, high) range or 'random', got {k!r}")
-        if not (isinstance(low, (int, np.integer)) and isinstance(high, (int, np.integer))) or not 1 <= low <= high <= d - 1:
-            raise ValueError(f"k must lie in 1..{d - 1} (d = {d} factors), got {k!r}")
-        changeable = int((self.factor_space.sizes > 1).sum())
-        if mode == "exact" and high > changeable:
-            raise ValueError(f"k={k!r}: only {changeable} factors of {self.name} have more than one value")
-        return int(low), int(high)
+        from gtdata.sampling.pairs import check_k
 
-    def _intervene(self, codes: np.ndarray, ks: np.ndarray, gen: np.random.Generator, exact: bool,
-                   ) -> tuple[np.ndarray, np.ndarray]:
-        """Change ``ks[i]`` distinct factors of row i; exact: to a different value; else: uniform redraw.
-
-        Rows whose result falls outside the split are redrawn (bounded); returns (codes2, changed).
-        """
-        sizes = self.factor_space.sizes
-        codes2 = codes.copy()
-        changed = np.zeros(codes.shape, dtype=bool)
-        todo = np.arange(codes.shape[0])
-        for _ in range(1000):
-            m = todo.size
-            priority = gen.random((m, sizes.size))
-            if exact:
-                priority[:, sizes <= 1] = 2.0
-            rank = np.argsort(np.argsort(priority, axis=1), axis=1)
-            chosen = rank < ks[todo, None]
-            if exact:
-                offset = 1 + (gen.random((m, sizes.size)) * (sizes - 1)).astype(np.int64)
-                new = (codes[todo] + offset) % sizes
-            else:
-                new = (gen.random((m, sizes.size)) * sizes).astype(np.int64)
-            codes2[todo] = np.where(chosen, new, codes[todo])
-            changed[todo] = chosen
-            ok = self._in_split(codes2[todo])
-            todo = todo[~ok]
-            if todo.size == 0:
-                return codes2, changed
-        raise ValueError(f"could not draw interventions that stay inside split {self.split_description}; "
-                         f"the split is too small for this k")
+        return check_k(self, k, mode)
 
 
-def _check_dtype(dtype) -> np.dtype:
+class FactorDistribution(Protocol):
+    """What :meth:`GroundTruthData.with_distribution` accepts: a distribution over a factor space's grid."""
+
+    factor_space: FactorSpace
+
+    def sample_codes(self, n: int, rng: RNGLike = None) -> np.ndarray:
+        """(n, F) int64 codes."""
+
+    def log_prob(self, codes: np.ndarray) -> np.ndarray:
+        """(N,) natural-log probabilities of grid codes (−inf outside the support)."""
+
+
+# Observations of one call may fill at most this share of the machine's memory: a larger request is a
+# mistake (n = 10**12) that would otherwise allocate until the machine swaps or the process is killed.
+MEMORY_SHARE = 0.75
+
+
+def physical_memory() -> int:
+    """This machine's physical memory in bytes (a generous 1 TiB where the platform does not say)."""
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, ValueError, OSError):
+        return 1 << 40
+
+
+def check_image_bytes(n: int, shape: tuple[int, ...], itemsize: int = 4, what: str = "observations") -> None:
+    """Refuse ``n`` rows of ``shape`` whose bytes exceed ``MEMORY_SHARE`` of physical memory, before any work."""
+    need = int(n) * int(np.prod(shape)) * itemsize
+    limit = int(MEMORY_SHARE * physical_memory())
+    if need > limit:
+        raise ValueError(f"n={n:,} {what} of shape {tuple(shape)} need {_bytes(need)}, more than "
+                         f"{MEMORY_SHARE:.0%} of this machine's memory ({_bytes(limit)}); draw in batches "
+                         f"(stream(n, seed, start=...) or a BatchStream) instead")
+
+
+def _bytes(n: int) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if n < 1024 or unit == "PiB":
+            return f"{n:.1f} {unit}" if unit != "B" else f"{n} B"
+        n /= 1024
+    return f"{n} B"
+
+
+def check_dtype(dtype: Any) -> np.dtype:
+    """The image dtype as a numpy dtype: float32, float64 or uint8, or a ValueError."""
     dt = np.dtype(dtype)
     if dt not in (np.dtype(np.float32), np.dtype(np.uint8), np.dtype(np.float64)):
         raise ValueError(f"dtype must be float32, float64 or uint8, got {dt}")
     return dt
+
+
+_check_dtype = check_dtype  # the 0.1 name, still imported by subclasses
 
 
 def convert_images(images: np.ndarray, dtype: np.dtype) -> np.ndarray:
