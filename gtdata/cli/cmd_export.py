@@ -14,6 +14,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--format", choices=("hdf5",), default="hdf5", help="output format (hdf5)")
     p.add_argument("--out", default=None, help="output file (default: NAME.h5 in the current directory)")
     p.add_argument("--seed", type=int, default=0, help="seed of per-draw nuisance (default 0)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace an existing gtdata HDF5 file at --out (any other file is never replaced)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -26,6 +28,6 @@ def run(args: argparse.Namespace) -> int:
 
     data = registry.load(args.name)
     out = Path(args.out) if args.out else Path(f"{Path(str(args.name)).stem}.h5")
-    path = export_hdf5(data, out, seed=args.seed, progress=not args.quiet)
+    path = export_hdf5(data, out, seed=args.seed, progress=not args.quiet, overwrite=args.overwrite)
     print(f"wrote {len(data):,} grid points of {data.name} to {path}")
     return 0

@@ -36,6 +36,8 @@ def export_rendered(data: Any, out: str | os.PathLike, split: str | None = None,
     ``split``: a split expression (``'shape == "heart" and posX > 0.5'``); for the prepared format it must
     select a sub-grid (a set of values per factor), any split works for HDF5. ``format``: ``"prepared"``
     (a directory) or ``"hdf5"`` (a file). Free disk space is checked before anything is written.
+    ``overwrite``: replace an existing gtdata export at ``out``; anything else there (a file, a directory
+    that is not a gtdata set) is refused with an OutputExistsError whatever ``overwrite`` says.
     Returns the path written.
     """
     if format not in FORMATS:
@@ -50,9 +52,7 @@ def export_rendered(data: Any, out: str | os.PathLike, split: str | None = None,
         data = data.split(split)
     out = Path(out).expanduser()
     if format == "hdf5":
-        if out.exists() and not overwrite:
-            raise FileExistsError(f"{out} already exists; pass overwrite=True to replace it")
-        return export_hdf5(data, out, chunk_size=chunk_size, seed=seed, progress=progress)
+        return export_hdf5(data, out, chunk_size=chunk_size, seed=seed, progress=progress, overwrite=overwrite)
     space, to_codes = _grid_layout(data)
     metadata = {
         "kind": "rendered",

@@ -1,13 +1,15 @@
-"""Crash-safe writes: write to a temporary sibling, flush to disk, then rename into place."""
+"""Crash-safe writes: write to a temporary sibling, flush to disk, then rename into place; and the one check
+every writer runs before it replaces a path, so that gtdata never deletes or moves what it did not write."""
 
 from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import yaml
 
@@ -64,13 +66,72 @@ def _json_default(obj: Any) -> Any:
     raise TypeError(f"{type(obj).__name__} is not JSON serializable")
 
 
+class OutputExistsError(FileExistsError):
+    """An output path holds something gtdata may not replace: user data, or a gtdata set without ``overwrite``."""
+
+
+def check_output(path: str | os.PathLike, *, directory: bool, is_gtdata: Callable[[Path], bool],
+                 overwrite: bool, what: str = "a gtdata data set") -> None:
+    """Raise :class:`OutputExistsError` unless gtdata may write ``path`` (replacing what is there).
+
+    Every writer calls this before anything that could delete or move ``path``. Allowed: a path that does
+    not exist, an empty directory (when ``directory``), and ``what`` recognised by ``is_gtdata(path)``
+    when ``overwrite`` is true. Refused whatever ``overwrite`` says: a file where a directory goes (and the
+    reverse), a symbolic link, and a non-empty directory or a file that ``is_gtdata`` does not recognise.
+
+    Parameters
+    ----------
+    path : path-like
+        The output path.
+    directory : bool
+        True when the output is a directory (a prepared set), False for a file (an HDF5 export).
+    is_gtdata : callable
+        ``is_gtdata(path) -> bool``: whether ``path`` holds output that gtdata wrote (safe to replace).
+    overwrite : bool
+        The caller's explicit permission to replace a gtdata output.
+    what : str
+        The kind of output, for the messages.
+
+    Raises
+    ------
+    OutputExistsError
+        A FileExistsError whose message names the path, what is wrong and what to do.
+    """
+    path = Path(path)
+    if not os.path.lexists(path):
+        return
+    elsewhere = "choose another output path, or move it away yourself; gtdata never deletes files it did not write"
+    if path.is_symlink():
+        raise OutputExistsError(f"{path} is a symbolic link; gtdata does not write through or replace links: "
+                                f"{elsewhere}")
+    if directory and not path.is_dir():
+        raise OutputExistsError(f"{path} is an existing file, not a gtdata data set directory: {elsewhere}")
+    if not directory and path.is_dir():
+        raise OutputExistsError(f"{path} is a directory, where a file ({what}) goes: {elsewhere}")
+    if directory and not any(path.iterdir()):
+        return  # an empty directory holds nothing to lose
+    if not is_gtdata(path):
+        if directory:
+            sample = sorted(p.name for p in path.iterdir())[:3]
+            raise OutputExistsError(f"{path} is a directory that is not a gtdata data set (it holds "
+                                    f"{', '.join(map(repr, sample))}...): {elsewhere}")
+        raise OutputExistsError(f"{path} exists and is not {what}: {elsewhere}")
+    if not overwrite:
+        raise OutputExistsError(f"{path} already holds {what}; pass overwrite=True (command line: --overwrite) "
+                                f"to replace it, or choose another output path")
+
+
 def replace_dir(src: Path, dst: Path) -> None:
-    """Move the finished directory ``src`` to ``dst``, replacing an older ``dst`` only after the move."""
+    """Move the finished directory ``src`` to ``dst``, replacing an older ``dst`` only after the move.
+
+    The caller has checked ``dst`` with :func:`check_output`; the old one is moved to a fresh hidden name
+    (never an existing path) and deleted once ``src`` is in place.
+    """
     old = None
-    if dst.exists():
-        old = dst.with_name(f".{dst.name}.old")
-        if old.exists():
-            shutil.rmtree(old)
+    if os.path.lexists(dst):
+        old = dst.with_name(f".{dst.name}.old-{secrets.token_hex(4)}")
+        while os.path.lexists(old):
+            old = dst.with_name(f".{dst.name}.old-{secrets.token_hex(4)}")
         os.replace(dst, old)
     os.replace(src, dst)
     fsync_dir(dst.parent)

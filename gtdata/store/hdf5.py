@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -26,22 +27,35 @@ from tqdm.auto import tqdm
 from ..core.data import GroundTruthData
 from ..core.factors import Factor, FactorSpace
 from ..core.memory import from_arrays
-from .atomic import check_free_space, fsync_dir
+from .atomic import check_free_space, check_output, fsync_dir
 from .prepared import PreparedData, PreparedWriter, _plain
 
 FORMAT = "gtdata-hdf5"
 FORMAT_VERSION = 1
 
 
+def is_gtdata_hdf5(path: str | os.PathLike) -> bool:
+    """True when ``path`` is an HDF5 file in gtdata's layout (attribute ``format = "gtdata-hdf5"``)."""
+    try:
+        with h5py.File(path, "r") as h5:
+            return h5.attrs.get("format") == FORMAT
+    except (OSError, ValueError):
+        return False
+
+
 def export_hdf5(data: GroundTruthData, path: str | os.PathLike, chunk_size: int = 4096, seed: int = 0,
-                progress: bool = True) -> Path:
+                progress: bool = True, overwrite: bool = False) -> Path:
     """Write every grid point of ``data`` (its split, if any) to ``path`` in the layout above.
 
     Prepared sets that serve their stored bytes are written with all stored factors (nuisance factors
     flagged); other sets (variants with per-draw transforms, rendered sets) get one observation per grid
-    point, with nuisance drawn from ``seed``. Written to a temporary file, then renamed.
+    point, with nuisance drawn from ``seed``. Written to a temporary file, then renamed. An existing
+    ``path`` is replaced only when it is a gtdata HDF5 file and ``overwrite`` is true; any other file is
+    refused with :class:`~gtdata.store.atomic.OutputExistsError`, before any work.
     """
-    path = Path(path)
+    path = Path(path).expanduser()
+    check_output(path, directory=False, is_gtdata=is_gtdata_hdf5, overwrite=overwrite,
+                 what="a gtdata HDF5 file")
     stored_bytes = (isinstance(data, PreparedData) and data.grid_mask is None
                     and type(data)._render is PreparedData._render)
     if stored_bytes:
@@ -53,10 +67,13 @@ def export_hdf5(data: GroundTruthData, path: str | os.PathLike, chunk_size: int 
         points = data.grid_points
         total = len(data)
     shape = tuple(data.observation_shape)
-    check_free_space(path.parent if path.parent.exists() else Path.cwd(), total * int(np.prod(shape)),
-                     f"exporting {data.name} to HDF5")
-    tmp = path.with_name(f".{path.name}.tmp")
+    check_free_space(path.parent, total * int(np.prod(shape)), f"exporting {data.name} to HDF5")
+    path.parent.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
+    # A fresh temporary name: a fixed one could truncate (and then delete) a file that happens to bear it.
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
     try:
         with h5py.File(tmp, "w") as h5:
             h5.attrs["format"] = FORMAT
@@ -81,6 +98,8 @@ def export_hdf5(data: GroundTruthData, path: str | os.PathLike, chunk_size: int 
                     block = data.observations(space.index_to_codes(flat), rng, dtype=np.uint8)
                 images[start:stop] = block
                 codes_ds[start:stop] = space.index_to_codes(flat)
+        check_output(path, directory=False, is_gtdata=is_gtdata_hdf5, overwrite=overwrite,
+                     what="a gtdata HDF5 file")  # again: something may have appeared there meanwhile
         os.replace(tmp, path)
         fsync_dir(path.parent)
     except BaseException:

@@ -19,6 +19,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -29,13 +30,26 @@ import yaml
 from ..core.data import GroundTruthData
 from ..core.factors import FactorSpace
 from ..core.rng import AnyRNG, randint
-from .atomic import atomic_write_json, atomic_write_yaml, check_free_space, fsync_dir, replace_dir
+from .atomic import atomic_write_json, atomic_write_yaml, check_free_space, check_output, fsync_dir, replace_dir
 
 FORMAT_VERSION = 1
 IMAGES = "images.npy"
 META = "dataset.yaml"
 PROGRESS = "progress.json"
 _SYNC_BYTES = 256 << 20
+# Everything a writer puts in a prepared or partial directory: the three files and atomic_write's temporaries.
+_OWN_FILE = re.compile(r"(images\.npy|dataset\.yaml|progress\.json|\.(dataset\.yaml|progress\.json)\..+\.tmp)")
+
+
+def _holds_only_own_files(path: Path) -> bool:
+    return path.is_dir() and all(_OWN_FILE.fullmatch(p.name) and p.is_file() for p in path.iterdir())
+
+
+def is_prepared_dir(path: str | os.PathLike) -> bool:
+    """True when ``path`` is a prepared gtdata set and nothing else: ``dataset.yaml``, ``images.npy`` and no
+    file gtdata did not write (only such a directory may be replaced with ``overwrite=True``)."""
+    path = Path(path)
+    return not path.is_symlink() and (path / META).is_file() and _holds_only_own_files(path)
 
 
 class PreparedWriter:
@@ -64,9 +78,11 @@ class PreparedWriter:
         self.name = name or self.metadata.get("name") or self.path.name
         self.total = factor_space.size
         self.image_bytes = int(np.prod(self.shape))
-        if (self.path / META).exists() and not overwrite:
-            raise FileExistsError(f"a prepared data set already exists at {self.path}; pass overwrite=True "
-                                  f"to replace it")
+        self.overwrite = overwrite
+        check_output(self.path, directory=True, is_gtdata=is_prepared_dir, overwrite=overwrite)
+        # The partial directory is gtdata's own scratch, restarted freely, unless something else has its name.
+        check_output(self.partial, directory=True, is_gtdata=_holds_only_own_files, overwrite=True,
+                     what="a partial gtdata write")
         self.signature = hashlib.sha256(repr((factor_space.to_dict(), self.shape, self.nuisance)).encode()).hexdigest()
         self.position = 0
         self._hash = hashlib.sha256()
@@ -167,6 +183,8 @@ class PreparedWriter:
         (self.partial / PROGRESS).unlink()
         fsync_dir(self.partial)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        # Checked again: another process may have put something at the path since this writer started.
+        check_output(self.path, directory=True, is_gtdata=is_prepared_dir, overwrite=self.overwrite)
         replace_dir(self.partial, self.path)
         return self.path
 
