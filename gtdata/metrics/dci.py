@@ -28,7 +28,7 @@ def _normalised_entropy(p: np.ndarray, base: int) -> np.ndarray:
 def dci_scores(importance_matrix: np.ndarray) -> dict[str, float]:
     """Disentanglement and completeness of an importance matrix R (L codes x F factors), nonnegative.
 
-    D = sum_i rho_i (1 - H_F(P_i.)), C = sum_j w_j (1 - H_L(P_.j)); an all-zero R gives uniform weights (D = C = 0).
+    ``D = sum_i rho_i (1 - H_F(P_i.))``, ``C = sum_j w_j (1 - H_L(P_.j))``; an all-zero R gives uniform weights (D = C = 0).
     """
     r = np.asarray(importance_matrix, dtype=np.float64)
     if r.ndim != 2 or min(r.shape) == 0:

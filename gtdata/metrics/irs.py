@@ -13,9 +13,9 @@ from gtdata.metrics.sampling import DEFAULT_ENCODE_BATCH_SIZE, prepare, sample_c
 
 
 def irs_matrix(factors: np.ndarray, codes: np.ndarray, diff_quantile: float = 0.99) -> tuple[np.ndarray, np.ndarray]:
-    """IRS matrix (L codes x F factors) and the per-code max deviation max_n |z_n - mean z| (L,).
+    """IRS matrix (L codes x F factors) and the per-code max deviation ``max_n |z_n - mean z|`` (L,).
 
-    Entry (l, i) = 1 - mean over values k of factor i of the `diff_quantile` quantile of |z_l - E[z_l | g_i = k]|,
+    Entry (l, i) = 1 - mean over values k of factor i of the `diff_quantile` quantile of ``|z_l - E[z_l | g_i = k]|``,
     divided by the max deviation of code l. `factors` are (discretised) labels (N, F), `codes` (N, L) non-constant.
     """
     max_dev = np.max(np.abs(codes - codes.mean(axis=0)), axis=0)
