@@ -118,6 +118,10 @@ def load(name_or_path: str | os.PathLike, **kwargs: Any) -> GroundTruthData:
         from .store.hdf5 import import_hdf5
 
         return import_hdf5(path, **kwargs)
+    if path.suffix.lower() in (".yaml", ".yml"):
+        from .store.yamlio import read_yaml
+
+        read_yaml(path)  # a syntax error is reported here, with its line and column, for every kind of spec
     _ensure_loaded()
     for opener in _PATH_OPENERS:
         data = opener(path, **kwargs)

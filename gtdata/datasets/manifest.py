@@ -19,6 +19,8 @@ from typing import Any
 import numpy as np
 import yaml
 
+from gtdata.store.yamlio import describe_yaml_error
+
 SCHEMA_VERSION = 1
 
 #: Checksum algorithms a manifest may name, with the length of their hex digest.
@@ -346,7 +348,8 @@ def read_manifest(path: str | os.PathLike[str]) -> Manifest:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ManifestError(f"manifest {p} is not valid YAML: {exc}") from None
+        raise ManifestError(f"manifest {p} is not valid YAML: {describe_yaml_error(exc)}; fix the syntax there") \
+            from None
     manifest = parse_manifest(data, p)
     _PARSED[key] = manifest
     return manifest

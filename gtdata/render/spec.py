@@ -253,7 +253,10 @@ class RenderSpec:
         try:
             raw = yaml.safe_load(text)
         except yaml.YAMLError as exc:
-            raise SpecError(str(path), f"is not valid YAML ({exc})") from None
+            from gtdata.store.yamlio import describe_yaml_error
+
+            raise SpecError(str(path), f"is not valid YAML: {describe_yaml_error(exc)}; fix the syntax there") \
+                from None
         return cls.from_dict(raw, base_dir=path.resolve().parent)
 
     @classmethod

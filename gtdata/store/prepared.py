@@ -25,12 +25,12 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import numpy as np
-import yaml
 
 from ..core.data import GroundTruthData
-from ..core.factors import FactorSpace
+from ..core.factors import Factor, FactorSpace
 from ..core.rng import AnyRNG, randint
 from .atomic import atomic_write_json, atomic_write_yaml, check_free_space, check_output, fsync_dir, replace_dir
+from .yamlio import YAMLFileError, field_error, parse_yaml
 
 FORMAT_VERSION = 1
 IMAGES = "images.npy"
@@ -224,24 +224,79 @@ def _plain(obj: Any) -> Any:
 
 
 def read_dataset_yaml(path: str | os.PathLike) -> dict:
-    """The parsed ``dataset.yaml`` of a prepared directory, with a clear error if it is missing or invalid."""
+    """The parsed and checked ``dataset.yaml`` of the prepared directory ``path``.
+
+    Raises
+    ------
+    FileNotFoundError
+        ``dataset.yaml`` is missing (with a hint when an interrupted preparation is in progress).
+    YAMLFileError
+        A ValueError naming the file, the line and column of a syntax error, or the field (and where it is
+        written) whose type or value is wrong, and the fix.
+    """
     meta_file = Path(path) / META
     if not meta_file.exists():
         partial = Path(path).with_name(Path(path).name + ".partial")
         hint = " (an interrupted preparation is in progress or was stopped; run it again to resume)" \
             if partial.exists() else ""
         raise FileNotFoundError(f"{path} is not a prepared gtdata set: {META} is missing{hint}")
-    try:
-        meta = yaml.safe_load(meta_file.read_text())
-    except yaml.YAMLError as exc:
-        raise ValueError(f"{meta_file} is not valid YAML: {exc}") from None
+    text = meta_file.read_text(encoding="utf-8")
+    meta = parse_yaml(text, meta_file)
+    fix = f"; delete {path} and prepare it again"
+
+    def fail(keys: Sequence[str | int], message: str) -> YAMLFileError:
+        return field_error(meta_file, text, keys, message + fix)
+
+    if not isinstance(meta, dict):
+        raise YAMLFileError(f"{meta_file}: must be a mapping of fields, got {type(meta).__name__}{fix}")
     for key in ("format_version", "num_images", "observation_shape", "factors", "images"):
-        if not isinstance(meta, dict) or key not in meta:
-            raise ValueError(f"{meta_file} lacks the field {key!r}")
-    if meta["format_version"] > FORMAT_VERSION:
-        raise ValueError(f"{meta_file} has format_version {meta['format_version']}; this gtdata reads up to "
-                         f"{FORMAT_VERSION} — upgrade gtdata")
+        if key not in meta:
+            raise YAMLFileError(f"{meta_file}: the field {key!r} is missing{fix}")
+    version = meta["format_version"]
+    if not _is_int(version) or version < 1:
+        raise fail(["format_version"], f"must be a positive integer, got {version!r}")
+    if version > FORMAT_VERSION:
+        raise fail(["format_version"], f"is {version}; this gtdata reads up to {FORMAT_VERSION}: upgrade gtdata")
+    if not _is_int(meta["num_images"]) or meta["num_images"] < 0:
+        raise fail(["num_images"], f"must be a non-negative integer, got {meta['num_images']!r}")
+    shape = meta["observation_shape"]
+    if not (isinstance(shape, list) and len(shape) == 3 and all(_is_int(s) and s > 0 for s in shape)):
+        raise fail(["observation_shape"], f"must be [height, width, channels] (positive integers), got {shape!r}")
+    if meta.get("dtype", "uint8") != "uint8":
+        raise fail(["dtype"], f"must be 'uint8', got {meta['dtype']!r}")
+    factors = meta["factors"]
+    if not isinstance(factors, list):
+        raise fail(["factors"], f"must be a list of factors (name, values or low/high/num), got "
+                                f"{type(factors).__name__}")
+    sizes = []
+    for i, entry in enumerate(factors):
+        if not isinstance(entry, dict):
+            raise fail(["factors", i], f"must be a mapping (name, values or low/high/num), got {entry!r}")
+        try:
+            sizes.append(Factor.from_dict(entry).size)
+        except (ValueError, TypeError, KeyError) as exc:
+            raise fail(["factors", i], f"{exc}") from None
+        if not isinstance(entry.get("nuisance", False), bool):
+            raise fail(["factors", i, "nuisance"], f"must be true or false, got {entry['nuisance']!r}")
+    images = meta["images"]
+    if not isinstance(images, dict):
+        raise fail(["images"], f"must be a mapping (file, bytes, sha256), got {type(images).__name__}")
+    name = images.get("file", IMAGES)
+    # A path here could point the memory map anywhere on the disk; only a file of this directory is read.
+    if not isinstance(name, str) or not name or Path(name).name != name or name in (".", ".."):
+        raise fail(["images", "file"], f"must be a file name inside the directory, got {name!r}")
+    if "bytes" in images and (not _is_int(images["bytes"]) or images["bytes"] < 0):
+        raise fail(["images", "bytes"], f"must be a non-negative integer, got {images['bytes']!r}")
+    if "metadata" in meta and not isinstance(meta["metadata"], dict):
+        raise fail(["metadata"], f"must be a mapping, got {type(meta['metadata']).__name__}")
+    span = int(np.prod(sizes, dtype=np.int64))
+    if meta["num_images"] != span:
+        raise fail(["num_images"], f"is {meta['num_images']}, but the factors span {span} grid points")
     return meta
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 class PreparedData(GroundTruthData):
@@ -266,10 +321,19 @@ class PreparedData(GroundTruthData):
         self.factor_space = FactorSpace(self.stored_space.factors[i] for i in self._latent_pos)
         self.observation_shape = tuple(int(s) for s in meta["observation_shape"])
         images_file = self.path / meta["images"].get("file", IMAGES)
+        fix = f"delete {self.path} and prepare it again"
+        try:
+            size = images_file.stat().st_size
+        except FileNotFoundError:
+            raise FileNotFoundError(f"{images_file} is missing ({META} promises it); {fix}") from None
+        recorded = meta["images"].get("bytes")
+        if recorded is not None and size != recorded:
+            raise ValueError(f"{images_file} has {size} bytes, {META} records {recorded}: the file was truncated "
+                             f"or replaced; {fix}")
         try:
             self.images = np.load(images_file, mmap_mode="r")
-        except (OSError, ValueError) as exc:
-            raise ValueError(f"cannot read {images_file}: {exc}; delete {self.path} and prepare it again") from None
+        except (OSError, ValueError, EOFError) as exc:
+            raise ValueError(f"cannot read {images_file} ({size} bytes): {exc}; {fix}") from None
         expected = (self.stored_space.size, *self.observation_shape)
         if self.images.shape != expected or self.images.dtype != np.uint8:
             raise ValueError(f"{images_file} holds {self.images.dtype} {self.images.shape}, dataset.yaml "
