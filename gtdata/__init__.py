@@ -17,6 +17,7 @@ from .store.prepared import PreparedData, PreparedWriter
 from .datasets import (Cars3D, ColorDSprites, DSprites, MPI3D, NoisyDSprites, ScreamDSprites, Shapes3D,
                        SmallNORB)
 from .render import RenderedData, RenderSpec, SpecError, export_rendered
+from .splits import OODSplit, load_ood_split, ood_split
 
 # torch and scikit-learn load only when the trainer or the metrics are first used, so `import gtdata`
 # (and every DataLoader or Ray worker that unpickles a data set) stays fast.
@@ -45,6 +46,7 @@ __all__ = [
     "DSprites",
     "MPI3D",
     "NoisyDSprites",
+    "OODSplit",
     "RenderSpec",
     "RenderedData",
     "Run",
@@ -79,6 +81,8 @@ __all__ = [
     "import_hdf5",
     "list_datasets",
     "load",
+    "load_ood_split",
+    "ood_split",
     "register",
     "run_study",
     "write_report",
