@@ -14,7 +14,7 @@ _HPARAMS: dict[str, Any] = {
 # Config fields settable by flag, with their types.
 _FIELDS: dict[str, Any] = {
     "data": str, "method": str, "steps": int, "seed": int, "batch_size": int, "lr": float, "num_latent": int,
-    "architecture": str, "reconstruction": str, "pair_mode": str, "device": str, "threads": int,
+    "architecture": str, "reconstruction": str, "pair_mode": str, "label_mode": str, "device": str, "threads": int,
     "log_every": int, "checkpoint_every": int,
 }
 
@@ -50,6 +50,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--architecture", help="conv (default) or fc")
     p.add_argument("--reconstruction", help="bernoulli (default) or l2")
     p.add_argument("--pair-mode", help="pairs for weak methods: exact (default) or reference")
+    p.add_argument("--label-mode", help="labels for group_vae / ml_vae: all changed factors (default) or last")
     p.add_argument("--device", help="auto (default), cpu, cuda or cuda:N")
     p.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
     p.add_argument("--log-every", type=int, help="log every N steps (default 100)")

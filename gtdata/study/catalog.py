@@ -27,6 +27,8 @@ REGULARIZATION_PARAM: dict[str, str] = {
 }
 
 WEAK_METHODS = frozenset({"ada_gvae", "ada_ml_vae", "group_vae", "ml_vae"})
+# The weak methods told which factors changed (the others estimate it); a spec's label_mode applies to these.
+LABEL_METHODS = frozenset({"group_vae", "ml_vae"})
 
 REPRESENTATIONS = ("mean", "sampled")
 

@@ -64,7 +64,8 @@ class Plan:
             f"  runs (trained models): {self.num_runs:,} = {len(spec.datasets)} data sets x "
             f"{sum(m.size for m in spec.methods)} method/hyper-parameter points x {len(spec.seeds)} seeds",
             f"  result rows: {self.num_rows:,} ({', '.join(spec.representations)} representation)",
-            f"  steps per run: {spec.steps:,} (batch {spec.batch_size}); total training steps: {self.total_steps:,}",
+            f"  steps per run: {spec.steps:,}{self._step_overrides()} (batch {spec.batch_size}); "
+            f"total training steps: {self.total_steps:,}",
             f"  metrics: {', '.join(spec.metrics)}",
             "",
             "  runs per data set and method:",
@@ -84,6 +85,12 @@ class Plan:
                         if self.workers > 1 else "")
                      + " (evaluation not included)")
         return "\n".join(lines)
+
+
+    def _step_overrides(self) -> str:
+        """The method entries that train for another number of steps, as ", factor_vae: 150,000"."""
+        other = {m.method: m.steps for m in self.spec.methods if m.steps not in (None, self.spec.steps)}
+        return "".join(f", {method}: {steps:,}" for method, steps in other.items())
 
 
 def _duration(seconds: float) -> str:

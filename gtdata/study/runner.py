@@ -51,9 +51,8 @@ def train_and_evaluate(task: RunTask) -> dict[str, Any]:
     run_dir = Path(task.run_dir)
     start = time.perf_counter()
     trained = train(
-        data=run.dataset, method=run.method, steps=run.steps, seed=run.seed, out=run_dir / "train",
-        batch_size=run.batch_size, device=task.device, threads=task.threads, progress=False,
-        figures=False, **dict(run.hparams),
+        data=run.dataset, method=run.method, out=run_dir / "train", **run.train_options(),
+        device=task.device, threads=task.threads, progress=False, figures=False, **dict(run.hparams),
     )
     train_time = time.perf_counter() - start
     data = trained.data

@@ -11,11 +11,27 @@ representations to evaluate. In YAML::
       - method: annealed_vae
         c_max: [5, 10]
         gamma: 1000           # ... a scalar is fixed
+      - method: factor_vae
+        gamma: [10, 20]
+        steps: 150            # a run option: overrides the study's value for this entry's runs
+      - method: group_vae
+        k: [1, random]
     seeds: 3                  # or an explicit list [0, 1, 2]
     steps: 300
+    pair_mode: reference      # weak methods' pairs: exact (default) or reference
+    label_mode: last          # label methods' labels: all (default) or last
     representation: [mean, sampled]
     metrics: [mig, dci]
     metric_options: {dci: {num_train: 1000}}   # per metric, overrides the study's sizes
+
+**Run options** (``RUN_OPTIONS``) are training settings that are not hyper-parameters of a method and are not
+swept: ``steps`` (training iterations; one iteration updates each of the method's optimisers once, so a
+FactorVAE step is one VAE and one discriminator update), ``pair_mode`` (how the weakly supervised methods'
+pairs are drawn: ``exact`` changes exactly k factors, ``reference`` is disentanglement_lib's
+``simple_dynamics``) and ``label_mode`` (which changed factors the label methods ``group_vae`` / ``ml_vae``
+are told: ``all`` of them, or the ``last`` one resampled, as disentanglement_lib's weak labels). The top-level
+value holds for every method entry; a method entry may override it. ``pair_mode`` applies only to weakly
+supervised methods and ``label_mode`` only to the label methods; naming them for another method is an error.
 
 Everything is checked before any run starts; errors name the offending entry and list what is allowed.
 """
@@ -35,9 +51,13 @@ import yaml
 from gtdata.study.catalog import REPRESENTATIONS, Catalog
 
 SPEC_KEYS = (
-    "name", "description", "datasets", "methods", "seeds", "steps", "batch_size",
+    "name", "description", "datasets", "methods", "seeds", "steps", "pair_mode", "label_mode", "batch_size",
     "representation", "metrics", "metric_options", "threads", "device",
 )
+RUN_OPTIONS = ("steps", "pair_mode", "label_mode")
+"""Keys a method entry may set besides its hyper-parameters (overriding the study's value)."""
+DEFAULT_PAIR_MODE = "exact"
+DEFAULT_LABEL_MODE = "all"
 DEVICES = ("auto", "cpu", "cuda")
 
 
@@ -50,11 +70,19 @@ class MethodSweep:
     """One method and its grid: each hyper-parameter maps to the tuple of values to sweep.
 
     A fixed hyper-parameter is a one-value tuple. Order is kept: the first hyper-parameter varies
-    slowest when the grid is expanded.
+    slowest when the grid is expanded. ``steps``, ``pair_mode`` and ``label_mode`` override the study's
+    run options for this entry (None: the study's value).
     """
 
     method: str
     grid: tuple[tuple[str, tuple[Any, ...]], ...]
+    steps: int | None = None
+    pair_mode: str | None = None
+    label_mode: str | None = None
+
+    def overrides(self) -> dict[str, Any]:
+        """The run options this entry sets, in ``RUN_OPTIONS`` order."""
+        return {key: getattr(self, key) for key in RUN_OPTIONS if getattr(self, key) is not None}
 
     @property
     def size(self) -> int:
@@ -71,6 +99,8 @@ class StudySpec:
     seeds: tuple[int, ...]
     steps: int
     metrics: tuple[str, ...]
+    pair_mode: str = DEFAULT_PAIR_MODE
+    label_mode: str = DEFAULT_LABEL_MODE
     batch_size: int = 64
     representations: tuple[str, ...] = ("mean",)
     metric_options: Mapping[str, Any] = field(default_factory=dict)
@@ -83,18 +113,38 @@ class StudySpec:
         """Number of trained models: data sets x grid points x seeds."""
         return len(self.datasets) * sum(m.size for m in self.methods) * len(self.seeds)
 
+    def run_options(self, sweep: MethodSweep) -> dict[str, Any]:
+        """The resolved run options of ``sweep``'s runs: ``steps`` always; ``pair_mode`` for weakly supervised
+        methods and ``label_mode`` for label methods only (None for the others, which do not use them)."""
+        from gtdata.study.catalog import LABEL_METHODS, WEAK_METHODS
+
+        resolved = {key: getattr(self, key) for key in RUN_OPTIONS} | sweep.overrides()
+        if sweep.method not in WEAK_METHODS:
+            resolved["pair_mode"] = None
+        if sweep.method not in LABEL_METHODS:
+            resolved["label_mode"] = None
+        return resolved
+
     def to_dict(self) -> dict[str, Any]:
-        """The YAML/JSON form; ``from_dict(spec.to_dict())`` gives back an equal spec."""
+        """The YAML/JSON form; ``from_dict(spec.to_dict())`` gives back an equal spec.
+
+        ``pair_mode`` and ``label_mode`` appear only when they differ from their defaults, so specs written
+        before these keys existed keep their fingerprint.
+        """
+        modes = {key: value for key, value, default in (
+            ("pair_mode", self.pair_mode, DEFAULT_PAIR_MODE), ("label_mode", self.label_mode, DEFAULT_LABEL_MODE),
+        ) if value != default}
         return {
             "name": self.name,
             "description": self.description,
             "datasets": list(self.datasets),
             "methods": [
-                {"method": m.method, **{k: list(v) if len(v) > 1 else v[0] for k, v in m.grid}}
+                {"method": m.method, **{k: list(v) if len(v) > 1 else v[0] for k, v in m.grid}, **m.overrides()}
                 for m in self.methods
             ],
             "seeds": list(self.seeds),
             "steps": self.steps,
+            **modes,
             "batch_size": self.batch_size,
             "representation": list(self.representations),
             "metrics": list(self.metrics),
@@ -110,7 +160,7 @@ class StudySpec:
         content.pop("description")
         # A one-value list and its scalar mean the same grid; normalise so both hash alike.
         content["methods"] = [
-            {"method": m.method, **{k: list(v) for k, v in m.grid}} for m in self.methods
+            {"method": m.method, **{k: list(v) for k, v in m.grid}, **m.overrides()} for m in self.methods
         ]
         return stable_hash(content)
 
@@ -181,12 +231,20 @@ def _as_list(raw: Mapping[str, Any], key: str, default: Any = None) -> list[Any]
     return list(value)
 
 
-def _positive_int(raw: Mapping[str, Any], key: str, default: int | None = None) -> int:
+def _positive_int(raw: Mapping[str, Any], key: str, default: int | None = None, where: str = "") -> int:
     value = raw.get(key, default)
     if value is None:
         raise StudySpecError(f"study spec is missing {key!r}")
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise StudySpecError(f"{key!r} must be a positive integer, got {value!r}")
+        raise StudySpecError(f"{where + ': ' if where else ''}{key!r} must be a positive integer, got {value!r}")
+    return value
+
+
+def _mode(raw: Mapping[str, Any], key: str, default: str | None = None, where: str = "") -> str:
+    """``pair_mode`` or ``label_mode``: a string, checked against the trainer's names in :func:`validate`."""
+    value = raw.get(key, default)
+    if not isinstance(value, str):
+        raise StudySpecError(f"{where + ': ' if where else ''}{key!r} must be a string, got {value!r}")
     return value
 
 
@@ -203,8 +261,14 @@ def _parse_methods(raw_methods: Any) -> tuple[MethodSweep, ...]:
             raise StudySpecError(f"methods[{i}] must be a mapping with a 'method' key, got {entry!r}")
         name = str(entry["method"])
         grid = []
+        options: dict[str, Any] = {}
         for key, values in entry.items():
             if key == "method":
+                continue
+            if key in RUN_OPTIONS:
+                where = f"methods[{i}] ({name})"
+                options[key] = (_positive_int(entry, key, where=where) if key == "steps"
+                                else _mode(entry, key, where=where))
                 continue
             values = tuple(values) if isinstance(values, (list, tuple)) else (values,)
             if not values:
@@ -212,7 +276,7 @@ def _parse_methods(raw_methods: Any) -> tuple[MethodSweep, ...]:
                     f"empty grid: hyper-parameter {key!r} of method {name!r} has no values"
                 )
             grid.append((str(key), tuple(canonical(v) for v in values)))
-        sweeps.append(MethodSweep(name, tuple(grid)))
+        sweeps.append(MethodSweep(name, tuple(grid), **options))
     return tuple(sweeps)
 
 
@@ -251,6 +315,8 @@ def _parse(raw: Mapping[str, Any]) -> StudySpec:
         methods=_parse_methods(raw.get("methods", [])),
         seeds=seeds,
         steps=_positive_int(raw, "steps"),
+        pair_mode=_mode(raw, "pair_mode", DEFAULT_PAIR_MODE),
+        label_mode=_mode(raw, "label_mode", DEFAULT_LABEL_MODE),
         batch_size=_positive_int(raw, "batch_size", 64),
         representations=tuple(str(r) for r in _as_list(raw, "representation", ["mean"])),
         metrics=tuple(str(m) for m in _as_list(raw, "metrics", [])),
@@ -269,6 +335,36 @@ def _check_names(kind: str, names: tuple[str, ...], valid: set[str] | frozenset[
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise StudySpecError(f"{kind} listed more than once: {', '.join(duplicates)}")
+
+
+def _check_run_options(spec: StudySpec) -> None:
+    """Mode names as the trainer knows them, and each mode only where a method uses it."""
+    from gtdata.study.catalog import LABEL_METHODS, WEAK_METHODS
+    from gtdata.training.config import LABEL_MODES, PAIR_MODES
+
+    users = {"pair_mode": (WEAK_METHODS, PAIR_MODES, "weakly supervised"),
+             "label_mode": (LABEL_METHODS, LABEL_MODES, "label")}
+    for key, (methods, valid, kind) in users.items():
+        using = sorted(methods)
+        entries = [("study", getattr(spec, key))] + [
+            (f"methods[{i}] ({s.method})", getattr(s, key)) for i, s in enumerate(spec.methods)
+            if getattr(s, key) is not None
+        ]
+        for where, value in entries:
+            if value not in valid:
+                raise StudySpecError(f"{where}: unknown {key} {value!r}; valid: {', '.join(valid)}")
+        for i, sweep in enumerate(spec.methods):
+            if getattr(sweep, key) is not None and sweep.method not in methods:
+                raise StudySpecError(
+                    f"methods[{i}] ({sweep.method}): {key!r} applies only to {kind} methods "
+                    f"({', '.join(using)}); remove it from this entry"
+                )
+        default = DEFAULT_PAIR_MODE if key == "pair_mode" else DEFAULT_LABEL_MODE
+        if getattr(spec, key) != default and not any(s.method in methods for s in spec.methods):
+            raise StudySpecError(
+                f"{key}={getattr(spec, key)!r} would change nothing: the study has no {kind} method "
+                f"({', '.join(using)}); remove it"
+            )
 
 
 def validate(spec: StudySpec, catalog: Catalog | None = None) -> None:
@@ -301,6 +397,7 @@ def validate(spec: StudySpec, catalog: Catalog | None = None) -> None:
                     f"unknown hyper-parameter {key!r} for method {sweep.method!r}; valid: "
                     f"{', '.join(sorted(allowed)) or '(none)'}"
                 )
+    _check_run_options(spec)
     _check_names("metric", spec.metrics, catalog.metrics)
     _check_names("representation", spec.representations, set(REPRESENTATIONS))
     for metric, options in spec.metric_options.items():

@@ -27,6 +27,7 @@ def train(
     architecture: str = "conv",
     reconstruction: str = "bernoulli",
     pair_mode: str = "exact",
+    label_mode: str = "all",
     device: str = "auto",
     threads: int | None = None,
     log_every: int = 100,
@@ -44,6 +45,9 @@ def train(
     GroundTruthData object (pickled into the run). Hyper-parameters are keywords with the reference's names
     (``beta``, ``c_max``, ``gamma``, ``iteration_threshold``, ``lambda_od``, ``lambda_d_factor``, ``k``);
     defaults follow the study (batch 64, Adam 1e-4, 10 latents, conv encoder/decoder, Bernoulli loss).
+    Weak methods: ``pair_mode`` ``"exact"`` (exactly k factors change) or ``"reference"`` (disentanglement_lib's
+    pairs); ``label_mode`` ``"all"`` (GroupVAE / ML-VAE are told every resampled factor) or ``"last"`` (only the
+    last one resampled, disentanglement_lib's label).
     Speed options: ``channels_last`` (default on: NHWC convolutions, measured ~10 % faster on CPU) and
     ``compile`` (``torch.compile`` of encoder and decoder: ~30 s of compilation for a few % per step).
     If ``out`` already holds this run, it continues from its last checkpoint (``resume=True``) or returns
@@ -56,7 +60,7 @@ def train(
         data=instance_spec(data) if data_obj is not None else data,
         method=method, hparams=hparams, steps=steps, batch_size=batch_size, lr=lr, seed=seed,
         num_latent=num_latent, architecture=architecture, reconstruction=reconstruction, pair_mode=pair_mode,
-        device=device, threads=threads, log_every=log_every, checkpoint_every=checkpoint_every,
+        label_mode=label_mode, device=device, threads=threads, log_every=log_every, checkpoint_every=checkpoint_every,
         channels_last=channels_last, compile=compile,
     )
     run_dir = train_config(config, out, data=data_obj, resume=resume, progress=progress, figures=figures)

@@ -21,13 +21,16 @@ from gtdata.models.architectures import ARCHITECTURES
 from gtdata.models.losses import RECONSTRUCTIONS
 from gtdata.models.methods import METHODS, make_method
 
-__all__ = ["TrainConfig", "IDENTITY_FIELDS", "PAIR_MODES"]
+__all__ = ["TrainConfig", "IDENTITY_FIELDS", "PAIR_MODES", "LABEL_MODES"]
 
 PAIR_MODES = ("exact", "reference")
+"""Weak methods' pairs: exactly k factors change, or disentanglement_lib's ``simple_dynamics``."""
+LABEL_MODES = ("all", "last")
+"""Label methods' labels: every resampled factor, or only the last one (disentanglement_lib's weak label)."""
 DEVICES_HELP = "'auto', 'cpu', 'cuda' or 'cuda:N'"
 IDENTITY_FIELDS = (
     "data", "method", "hparams", "steps", "batch_size", "lr", "seed",
-    "num_latent", "architecture", "reconstruction", "pair_mode",
+    "num_latent", "architecture", "reconstruction", "pair_mode", "label_mode",
 )
 
 
@@ -46,6 +49,7 @@ class TrainConfig:
     architecture: str = "conv"
     reconstruction: str = "bernoulli"
     pair_mode: str = "exact"
+    label_mode: str = "all"
     device: str = "auto"
     threads: int | None = None
     log_every: int = 100
@@ -88,6 +92,8 @@ class TrainConfig:
             )
         if self.pair_mode not in PAIR_MODES:
             raise ValueError(f"unknown pair_mode {self.pair_mode!r}; valid: {', '.join(PAIR_MODES)}")
+        if self.label_mode not in LABEL_MODES:
+            raise ValueError(f"unknown label_mode {self.label_mode!r}; valid: {', '.join(LABEL_MODES)}")
         if not isinstance(self.device, str) or not (
             self.device in ("auto", "cpu", "cuda") or (self.device.startswith("cuda:") and self.device[5:].isdigit())
         ):

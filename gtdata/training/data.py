@@ -14,10 +14,12 @@ import numpy as np
 import torch
 
 from gtdata.core.data import GroundTruthData
+from gtdata.core.rng import counter_draw
 from gtdata.registry import load
 from gtdata.torchdata import BatchStream
 
-__all__ = ["resolve_data", "instance_spec", "save_instance", "BatchSource", "observations_to_tensor", "DATA_PICKLE"]
+__all__ = ["resolve_data", "instance_spec", "save_instance", "BatchSource", "last_resampled", "observations_to_tensor",
+           "DATA_PICKLE"]
 
 DATA_PICKLE = "data.pkl"
 
@@ -75,7 +77,9 @@ class BatchSource:
     """Training batches for one method: ``batch(step)`` → dict of device tensors (NCHW float32 in [0, 1]).
 
     Unsupervised methods get ``{"x"}`` from the uniform stream; weak ones ``{"x1", "x2", "changed"}`` from
-    ``sample_pairs`` with the method's ``k`` and the config's ``pair_mode``.
+    ``sample_pairs`` with the method's ``k`` and the config's ``pair_mode``. ``"changed"`` (N, F) bool is the
+    weak label the label methods use: every resampled factor (``label_mode="all"``) or only the last one
+    resampled (``"last"``, see :func:`last_resampled`).
     """
 
     def __init__(
@@ -87,9 +91,13 @@ class BatchSource:
         weak: bool = False,
         k: Any = 1,
         pair_mode: str = "exact",
+        label_mode: str = "all",
         channels_last: bool = False,
     ) -> None:
+        if label_mode not in ("all", "last"):
+            raise ValueError(f"unknown label_mode {label_mode!r}; valid: all, last")
         self.weak = weak
+        self.seed, self.batch_size, self.label_mode = int(seed), int(batch_size), label_mode
         self.device = device
         self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
         self.stream = BatchStream(
@@ -105,8 +113,54 @@ class BatchSource:
         parts = self.stream.batch(step)
         if self.weak:
             x1, x2, _, _, changed = parts
+            if self.label_mode == "last":
+                changed = torch.from_numpy(last_resampled(changed.numpy(), self.seed, step * self.batch_size))
             return {"x1": self._to_device(x1), "x2": self._to_device(x2), "changed": changed.to(self.device)}
         return {"x": self._to_device(parts[0])}
+
+
+# Counter-based stream of the "last resampled" choice; salts 1-4 are the samplers' and the renderer's.
+LABEL_SALT = 5
+
+
+def last_resampled(changed: np.ndarray, seed: int, start: int = 0) -> np.ndarray:
+    """disentanglement_lib's weak label as a mask: of each row's resampled factors, only the last one.
+
+    ``simple_dynamics`` resamples the factors of ``random_state.choice(d, n, replace=False)`` in that order and
+    labels the pair with the last; the last of a uniformly ordered set is uniform over the set. So row i keeps
+    one of its ``changed`` factors, drawn uniformly from a counter-based stream: it depends only on
+    ``(seed, start + i)``, not on the batch size.
+
+    Parameters
+    ----------
+    changed : (N, F) bool
+        The resampled factors of rows ``start .. start+N-1`` (``PairBatch.changed``).
+    seed : int
+        The run's seed (the pair stream's key).
+    start : int
+        Index of the first row in the stream.
+
+    Returns
+    -------
+    (N, F) bool
+        One True per row that has a changed factor (rows without one stay all False).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> changed = np.array([[True, False, True], [False, True, False]])
+    >>> label = last_resampled(changed, seed=0)
+    >>> label.sum(axis=1).tolist(), bool((label <= changed).all())
+    ([1, 1], True)
+    """
+    changed = np.asarray(changed, dtype=bool)
+    n, num_factors = changed.shape
+    (priority,) = counter_draw(int(seed), int(start), n, lambda gen, size: (gen.random((size, num_factors)),),
+                               salt=LABEL_SALT)
+    last = np.argmax(np.where(changed, priority, -1.0), axis=1)
+    label = np.zeros_like(changed)
+    label[np.arange(n), last] = True
+    return label & changed
 
 
 def observations_to_tensor(x: Any, shape_hwc: tuple[int, int, int], device: torch.device) -> torch.Tensor:

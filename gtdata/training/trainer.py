@@ -95,7 +95,8 @@ class Trainer:
         self.optimizers = [make_adam(g.params, config.lr, g.betas) for g in self.groups]
         self.source = BatchSource(
             data, config.batch_size, config.seed, self.device, weak=config.weak,
-            k=config.hparams.get("k", 1), pair_mode=config.pair_mode, channels_last=config.channels_last,
+            k=config.hparams.get("k", 1), pair_mode=config.pair_mode, label_mode=config.label_mode,
+            channels_last=config.channels_last,
         )
         self.images_per_step = config.batch_size * (2 if config.weak else 1)
 

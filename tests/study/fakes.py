@@ -61,6 +61,8 @@ def fixed_catalog() -> Catalog:
             "beta_tc_vae": frozenset({"beta"}),
             "ada_gvae": frozenset({"beta", "k"}),
             "ada_ml_vae": frozenset({"beta", "k"}),
+            "group_vae": frozenset({"beta", "k"}),
+            "ml_vae": frozenset({"beta", "k"}),
         },
         metrics=frozenset({"beta_vae", "factor_vae", "mig", "dci", "dci_fast", "sap",
                            "modularity_explicitness", "unsupervised", "downstream_logistic_regression",

@@ -78,9 +78,10 @@ def test_dry_run_plan(capsys):
     text = capsys.readouterr().out
     assert "runs (trained models): 14,400 = 8 data sets x 36 method/hyper-parameter points x 50 seeds" in text
     assert "result rows: 28,800 (mean, sampled representation)" in text
-    assert "total training steps: 4,320,000,000" in text
-    # 4.32e9 steps at 20 steps/s = 216,000,000 s = 2,500 days.
-    assert "estimated training time: 2,500.0 days (60,000 h) sequential" in text
+    # FactorVAE's 2,400 runs train 150,000 iterations, the other 12,000 runs 300,000.
+    assert "steps per run: 300,000, factor_vae: 150,000 (batch 64); total training steps: 3,960,000,000" in text
+    # 3.96e9 steps at 20 steps/s = 198,000,000 s = 2,291.7 days.
+    assert "estimated training time: 2,291.7 days (55,000 h) sequential" in text
 
 
 def test_cli_errors(tmp_path, capsys):
