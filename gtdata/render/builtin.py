@@ -16,7 +16,7 @@ from gtdata.registry import register, register_path_opener
 __all__ = ["BUILTIN_SPECS", "builtin_spec_path"]
 
 _SPEC_DIR = Path(__file__).resolve().parent / "specs"
-BUILTIN_SPECS = ("dsprites_like", "multi_sprites", "textured_sprites")
+BUILTIN_SPECS = ("dsprites_like", "multi_sprites", "textured_sprites", "shapes3d_like", "objects3d", "light3d")
 
 
 def builtin_spec_path(name: str) -> Path:

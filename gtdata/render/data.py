@@ -24,15 +24,32 @@ class RenderedData(GroundTruthData):
     factors can be drawn anywhere in their range. Observations: (H, W, C) float32 in [0, 1] (uint8 bytes with
     ``dtype=np.uint8``). Pickles as its spec, never pixels. ``threads``: parallel render chunks (default:
     up to 4, the CPU count).
+
+    3-D specs (``kind: scene3d``) render with ``backend="numpy"`` (default) or ``backend="torch"`` on
+    ``device`` (``"auto"``: CUDA when available, else CPU); see :mod:`gtdata.render.scene3d`. 2-D specs
+    have the numpy rasterizer only.
     """
 
-    def __init__(self, spec: RenderSpec | Mapping | str | os.PathLike, threads: int | None = None) -> None:
+    def __init__(self, spec: RenderSpec | Mapping | str | os.PathLike, threads: int | None = None,
+                 backend: str = "numpy", device: str = "auto") -> None:
         self.spec = RenderSpec.load(spec if not isinstance(spec, Mapping) else dict(spec))
         self.threads = threads
+        self.backend = backend
+        self.device = device
         self.name = self.spec.name
         self.factor_space = self.spec.factor_space()
         self.observation_shape = self.spec.shape
-        self._raster = Rasterizer(self.spec, threads=threads)
+        self._raster = self._make_renderer()
+
+    def _make_renderer(self):
+        if getattr(self.spec, "kind", "scene2d") == "scene3d":
+            from gtdata.render.scene3d.renderer import Scene3DRenderer
+
+            return Scene3DRenderer(self.spec, threads=self.threads, backend=self.backend, device=self.device)
+        if self.backend != "numpy" or self.device not in ("auto", "cpu"):
+            raise ValueError(f"backend={self.backend!r}, device={self.device!r}: 2-D specs render with the numpy "
+                             "rasterizer only (backend='numpy'); the torch backend is for kind: scene3d specs")
+        return Rasterizer(self.spec, threads=self.threads)
 
     @property
     def metadata(self) -> dict[str, Any]:
@@ -61,8 +78,7 @@ class RenderedData(GroundTruthData):
         unknown = [n for n in values if n not in names]
         if missing or unknown:
             raise ValueError(f"values need exactly the factors {list(names)}; missing {missing}, unknown {unknown}")
-        grid_only = {b.factor for o in self.spec.objects for b in o.props.values()
-                     if b.factor is not None and b.affine is None}
+        grid_only = {b.factor for _place, b in self.spec.bindings() if b.factor is not None and b.affine is None}
         numeric: dict[str, np.ndarray] = {}
         codes: dict[str, np.ndarray] = {}
         lengths = set()
@@ -114,5 +130,7 @@ class RenderedData(GroundTruthData):
         return state
 
     def __setstate__(self, state: dict) -> None:
+        state.setdefault("backend", "numpy")
+        state.setdefault("device", "auto")
         self.__dict__.update(state)
-        self._raster = Rasterizer(self.spec, threads=self.threads)
+        self._raster = self._make_renderer()

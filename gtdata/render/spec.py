@@ -1,6 +1,7 @@
 """The render spec: a declarative description of a factorized 2-D scene, parsed and validated.
 
-A spec is a YAML file (or the equivalent dict) with the keys ``name``, ``description``, ``canvas``,
+A spec is a YAML file (or the equivalent dict) with the keys ``kind`` (``scene2d``, the default; ``scene3d``
+specs are parsed by :mod:`gtdata.render.scene3d.spec` and share this factor dialect), ``name``, ``description``, ``canvas``,
 ``background``, ``factors``, ``shapes`` (optional custom shapes) and ``objects``. Every problem is reported
 as a :class:`SpecError` whose message starts with the exact place (``objects[1].scale: ...``), then the
 offending value and what is allowed. See ``gtdata/render/specs/*.yaml`` for complete examples.
@@ -216,6 +217,14 @@ class RenderSpec:
     def __reduce__(self):
         return (RenderSpec.from_dict, (self.raw, self.base_dir))
 
+    kind = "scene2d"
+
+    def bindings(self):
+        """Every ``(place, Binding)`` of the spec (object properties)."""
+        for obj in self.objects:
+            for prop, b in obj.props.items():
+                yield f"objects[{obj.index}].{prop}", b
+
     def to_yaml(self) -> str:
         import yaml
 
@@ -264,6 +273,15 @@ class RenderSpec:
         """Validate ``raw`` and compile it; relative bitmap/image paths resolve against ``base_dir``."""
         if not isinstance(raw, dict):
             raise SpecError("spec", f"must be a mapping with keys {', '.join(_TOP_KEYS)} (got {type(raw).__name__})")
+        if "kind" in raw:
+            if raw["kind"] == "scene3d":
+                from gtdata.render.scene3d.spec import Scene3DSpec
+
+                return Scene3DSpec.from_dict(raw, base_dir)
+            if raw["kind"] != "scene2d":
+                raise SpecError("kind", f"unknown spec kind {raw['kind']!r}; allowed: scene2d (2-D sprites, the "
+                                        "default), scene3d")
+            raw = {k: v for k, v in raw.items() if k != "kind"}
         raw = copy.deepcopy(raw)
         base = Path(base_dir) if base_dir is not None else None
         _keys("", raw, _TOP_KEYS)
