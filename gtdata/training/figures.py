@@ -2,8 +2,9 @@
 
 ``reconstructions.png`` (odd rows: inputs, even rows: reconstructions), ``samples.png`` (decoded draws from
 the prior N(0, I)), ``traversals.png`` (one row per latent, each row moving that latent from −2 to 2 around
-the posterior mean of one input) and ``traversals.gif`` (all latents at once, sweeping −2 → 2 → −2).
-Decoder logits are turned into pixels with a sigmoid.
+the posterior mean of one input; rows sorted by the latent's mean KL over a batch of inputs, most informative
+first, and labelled with the latent index and that KL in nats) and ``traversals.gif`` (all latents at once,
+sweeping −2 → 2 → −2, in latent-index order). Decoder logits are turned into pixels with a sigmoid.
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ from PIL import Image
 from gtdata.core.data import GroundTruthData
 from gtdata.models.methods import VAE
 
-__all__ = ["image_grid", "write_figures", "FIGURE_FILES"]
+__all__ = ["image_grid", "latent_kl", "traversal_order", "write_figures", "FIGURE_FILES"]
 
 FIGURE_FILES = ("reconstructions.png", "samples.png", "traversals.png", "traversals.gif")
 _PAD = 2
 _TRAVERSAL_STEPS = 10
 _TRAVERSAL_RANGE = 2.0
 _GIF_FRAMES = 24
+_KL_BATCH = 256
 
 
 def image_grid(images: np.ndarray, rows: int, cols: int) -> Image.Image:
@@ -38,6 +40,50 @@ def image_grid(images: np.ndarray, rows: int, cols: int) -> Image.Image:
         grid[y : y + h, x : x + w] = images[i]
     pixels = np.clip(np.rint(grid * 255.0), 0, 255).astype(np.uint8)
     return Image.fromarray(pixels[..., 0] if c == 1 else pixels, mode="L" if c == 1 else "RGB")
+
+
+@torch.no_grad()
+def latent_kl(vae: VAE, x: torch.Tensor) -> np.ndarray:
+    """Mean over the batch ``x`` (N, C, H, W) of each latent's KL(q(z_l | x) ‖ N(0, 1)), in nats; shape (L,).
+
+    KL_l = ½ (μ_l² + σ_l² − log σ_l² − 1), the per-latent term of the VAEs' KL. A latent the model does not
+    use (posterior = prior) has KL ≈ 0.
+    """
+    mean, logvar = vae.encode(x)
+    kl = 0.5 * (mean.square() + logvar.exp() - logvar - 1.0)
+    return kl.mean(dim=0).double().cpu().numpy()
+
+
+def traversal_order(kl: np.ndarray) -> np.ndarray:
+    """Latent indices sorted by decreasing mean KL (ties: lower index first), the row order of the traversal."""
+    kl = np.asarray(kl, dtype=np.float64)
+    return np.lexsort((np.arange(kl.size), -kl))
+
+
+def _labelled_traversals(images: np.ndarray, order: np.ndarray, kl: np.ndarray, values: np.ndarray,
+                         path: Path) -> None:
+    """The traversal grid with each row labelled ``z<index>`` and its mean KL, columns with the latent value."""
+    from matplotlib.figure import Figure
+
+    rows, cols = len(order), len(values)
+    grid = np.asarray(image_grid(images, rows, cols), dtype=np.float32) / 255.0
+    h, w = images.shape[1:3]
+    fig = Figure(figsize=(1.9 + cols * 0.62, 0.9 + rows * 0.62), dpi=110, layout="constrained")
+    ax = fig.add_subplot()
+    ax.imshow(grid, cmap="gray" if grid.ndim == 2 else None, vmin=0.0, vmax=1.0, interpolation="nearest")
+    centres_y = _PAD + np.arange(rows) * (h + _PAD) + h / 2.0
+    centres_x = _PAD + np.arange(cols) * (w + _PAD) + w / 2.0
+    ax.set_yticks(centres_y, [f"z{int(l)}  KL {kl[l]:.2f}" for l in order], fontsize=8, family="monospace")
+    ax.set_xticks(centres_x, [f"{v:+.1f}" for v in values], fontsize=7)
+    ax.tick_params(length=0)
+    for side in ax.spines.values():
+        side.set_visible(False)
+    ax.set_xlabel("value of the traversed latent (posterior mean of one input elsewhere)", fontsize=8)
+    ax.set_ylabel("latent, mean KL to the prior (nats)", fontsize=8)
+    ax.set_title("Latent traversals, rows sorted by mean KL", fontsize=9)
+    tmp = path.with_name(path.name + ".tmp.png")
+    fig.savefig(tmp)
+    tmp.replace(path)
 
 
 @torch.no_grad()
@@ -74,12 +120,16 @@ def write_figures(vae: VAE, data: GroundTruthData, out_dir: Path, seed: int = 0,
     prior = torch.randn(64, vae.num_latent, generator=gen).to(device)
     _save_png(image_grid(_decode(vae, prior), 8, 8), paths["samples.png"])
 
+    # Row order from a separate batch, so the reconstructions' inputs stay the seed's first draw.
+    _, kl_obs = data.sample(_KL_BATCH, np.random.default_rng([seed, 1]))
+    kl = latent_kl(vae, observations_to_tensor(kl_obs, tuple(data.observation_shape), device))
+    order = traversal_order(kl)
     base = mean[:1]
     values = torch.linspace(-_TRAVERSAL_RANGE, _TRAVERSAL_RANGE, _TRAVERSAL_STEPS, device=device)
     codes = base.repeat(vae.num_latent * _TRAVERSAL_STEPS, 1)
-    dims = torch.arange(vae.num_latent, device=device).repeat_interleave(_TRAVERSAL_STEPS)
+    dims = torch.as_tensor(order, device=device).repeat_interleave(_TRAVERSAL_STEPS)
     codes[torch.arange(codes.shape[0], device=device), dims] = values.repeat(vae.num_latent)
-    _save_png(image_grid(_decode(vae, codes), vae.num_latent, _TRAVERSAL_STEPS), paths["traversals.png"])
+    _labelled_traversals(_decode(vae, codes), order, kl, values.cpu().numpy(), paths["traversals.png"])
 
     # GIF: frame t sets every latent (one panel each) to the same point of a −2 → 2 → −2 sweep.
     phase = np.sin(np.linspace(0.0, 2.0 * np.pi, _GIF_FRAMES, endpoint=False) - np.pi / 2.0)
