@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import importlib
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -65,12 +65,42 @@ def _ensure_loaded() -> None:
             importlib.import_module(module)
 
 
-def list_datasets(kind: str | None = None) -> list[DatasetInfo]:
-    """Every registered data set (optionally of one ``kind``), sorted by kind then name."""
+_DISCOVERERS: list[Callable[[], list[DatasetInfo]]] = []
+
+
+def register_discoverer(discover: Callable[[], list[DatasetInfo]]) -> None:
+    """Let a provider add entries found at call time (e.g. user manifests on ``$GTDATA_MANIFESTS``).
+
+    ``discover()`` runs on every lookup, so the entries follow the environment; a name or alias that is
+    already registered is never replaced by a discovered one.
+    """
+    if discover not in _DISCOVERERS:
+        _DISCOVERERS.append(discover)
+
+
+def _entries() -> tuple[dict[str, DatasetInfo], dict[str, str]]:
+    """The registered entries and aliases, plus the discovered ones that do not collide with them."""
     _ensure_loaded()
+    entries, aliases = dict(_REGISTRY), dict(_ALIASES)
+    for discover in _DISCOVERERS:
+        for info in discover():
+            if info.name in entries or info.name in aliases:
+                continue
+            free = tuple(a for a in info.aliases if a not in entries and a not in aliases)
+            entries[info.name] = info if free == info.aliases else replace(info, aliases=free)
+            aliases.update((alias, info.name) for alias in free)
+    return entries, aliases
+
+
+def list_datasets(kind: str | None = None) -> list[DatasetInfo]:
+    """Every registered data set (optionally of one ``kind``), sorted by kind then name.
+
+    Includes the data sets of user manifests in the directories of ``$GTDATA_MANIFESTS``.
+    """
     if kind is not None and kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
-    infos = [i for i in _REGISTRY.values() if kind is None or i.kind == kind]
+    entries, _aliases = _entries()
+    infos = [i for i in entries.values() if kind is None or i.kind == kind]
     return sorted(infos, key=lambda i: (KINDS.index(i.kind), i.name))
 
 
@@ -80,10 +110,14 @@ def get_info(name: str) -> DatasetInfo:
     key = _ALIASES.get(name, name)
     if key in _REGISTRY:
         return _REGISTRY[key]
-    known = sorted([*_REGISTRY, *_ALIASES])
+    entries, aliases = _entries()
+    key = aliases.get(name, name)
+    if key in entries:
+        return entries[key]
+    known = sorted([*entries, *aliases])
     hint = difflib.get_close_matches(name, known, n=3)
     extra = f"; did you mean {' or '.join(map(repr, hint))}?" if hint else ""
-    raise ValueError(f"unknown data set {name!r}{extra} Known: {', '.join(sorted(_REGISTRY))}")
+    raise ValueError(f"unknown data set {name!r}{extra} Known: {', '.join(sorted(entries))}")
 
 
 def is_path(name_or_path: Any) -> bool:

@@ -13,12 +13,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _state(name: str) -> str:
-    from gtdata.datasets.catalog import NEEDS, manifests_for
+def _state(info) -> str:
+    from gtdata.datasets.catalog import manifests_for
     from gtdata.datasets.prepare import file_states, is_prepared
 
-    if name not in NEEDS:
+    if info.kind != "benchmark":
         return "-"
+    name = info.name
     manifests = manifests_for(name)
     if is_prepared(manifests[0]):
         return "prepared"
@@ -32,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
     from gtdata.registry import list_datasets
 
     infos = list_datasets(args.kind)
-    rows = [(i.name, i.kind, _state(i.name), ", ".join(i.aliases), i.description) for i in infos]
+    rows = [(i.name, i.kind, _state(i), ", ".join(i.aliases), i.description) for i in infos]
     header = ("NAME", "KIND", "CACHE", "ALIASES", "DESCRIPTION")
     widths = [max(len(r[k]) for r in [header, *rows]) for k in range(4)]
     for row in [header, *rows]:

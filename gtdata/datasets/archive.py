@@ -1,5 +1,7 @@
 """Safe archive extraction: every member is checked before anything is written, so an archive with an
-absolute path, a ``..`` component, a link, or a device entry is refused as a whole."""
+absolute path, a ``..`` component, a link, or a device entry is refused as a whole. An archive is extracted
+into a directory named by its checksum (:func:`extraction_dir`), so a replaced archive is extracted again
+instead of its predecessor's files being reused."""
 
 from __future__ import annotations
 
@@ -41,11 +43,18 @@ def safe_members(archive: Path, tar: tarfile.TarFile, prefix: str = "") -> list[
     return keep
 
 
+def extraction_dir(archive: Path, sha256: str) -> Path:
+    """Where ``archive`` with content ``sha256`` (hex) is extracted: beside it, named by name and checksum."""
+    return archive.with_name(f"{archive.name}.{sha256[:16]}.extracted")
+
+
 def extract_tar(archive: Path, target: Path, prefix: str = "") -> Path:
     """Extract the members of ``archive`` under ``prefix`` into ``target`` (created atomically).
 
-    Raises UnsafeArchiveError before writing anything if any member is unsafe, and ValueError if nothing
-    lies under ``prefix``. Returns ``target``.
+    An existing ``target`` is a complete earlier extraction and is returned as it is: name it with
+    :func:`extraction_dir` so that it belongs to this very archive. Raises UnsafeArchiveError before
+    writing anything if any member is unsafe, and ValueError if nothing lies under ``prefix``. Returns
+    ``target``.
     """
     if target.exists():
         return target

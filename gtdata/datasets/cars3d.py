@@ -13,10 +13,10 @@ import numpy as np
 from PIL import Image
 
 from gtdata.core.factors import FactorSpace
-from gtdata.datasets.archive import extract_tar
+from gtdata.datasets.archive import extract_tar, extraction_dir
 from gtdata.datasets.base import BenchmarkData
 from gtdata.datasets.manifest import Manifest
-from gtdata.datasets.prepare import Progress, write_chunks
+from gtdata.datasets.prepare import Progress, verified_sha256, write_chunks
 from gtdata.store.prepared import PreparedWriter
 
 CARS_DIR = "data/cars"
@@ -58,7 +58,7 @@ def prepare_cars3d(manifest: Manifest, files: dict[str, Path], writer: PreparedW
     if [f.name for f in manifest.factors] != ["elevation", "azimuth", "object_type"]:
         raise ValueError(f"{manifest.path}: Cars3D needs the factors elevation, azimuth, object_type in that order")
     (archive,) = files.values()
-    root = extract_tar(archive, archive.parent / "extracted", prefix=CARS_DIR)
+    root = extract_tar(archive, extraction_dir(archive, verified_sha256(writer, archive.name)), prefix=CARS_DIR)
     cars = root / CARS_DIR
     order = car_order(cars)
     n_elev, n_azim, n_obj = manifest.sizes

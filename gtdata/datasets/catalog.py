@@ -1,9 +1,11 @@
-"""Registers the benchmark sets (and disentanglement_lib's names for them) with the gtdata registry, and
-lets ``gtdata.load`` open a manifest file by path."""
+"""Registers the benchmark sets (and disentanglement_lib's names for them) with the gtdata registry, lets
+``gtdata.load`` open a manifest file by path, and makes the user manifests in ``$GTDATA_MANIFESTS``
+registry entries (by name and alias), as the command line sees them."""
 
 from __future__ import annotations
 
 import functools
+import os
 from pathlib import Path
 from typing import Any
 
@@ -11,11 +13,11 @@ import yaml
 
 from gtdata.datasets.cars3d import Cars3D
 from gtdata.datasets.dsprites import ColorDSprites, DSprites, NoisyDSprites, ScreamDSprites
-from gtdata.datasets.manifest import Manifest, load_manifest, read_manifest
+from gtdata.datasets.manifest import Manifest, all_manifests, builtin_manifest_dir, load_manifest, read_manifest
 from gtdata.datasets.mpi3d import MPI3D
 from gtdata.datasets.shapes3d import Shapes3D
 from gtdata.datasets.smallnorb import SmallNORB
-from gtdata.registry import get_info, is_path, register, register_path_opener
+from gtdata.registry import DatasetInfo, get_info, is_path, register, register_discoverer, register_path_opener
 
 #: The class that opens a manifest of each format.
 CLASSES = {"dsprites": DSprites, "smallnorb": SmallNORB, "cars3d": Cars3D, "shapes3d": Shapes3D, "mpi3d": MPI3D}
@@ -56,13 +58,38 @@ def manifests_for(name_or_path: str, edition: str | None = None) -> list[Manifes
     if is_path(name_or_path):
         return [load_manifest(name_or_path, edition)]
     try:
-        key = get_info(name_or_path).name
+        info = get_info(name_or_path)
     except ValueError:
         return [load_manifest(name_or_path, edition)]
-    if key not in NEEDS:
+    # A set of a user manifest (not in NEEDS) reads its own manifest only.
+    needs = NEEDS.get(info.name, [(info.name, None)] if info.kind == "benchmark" else None)
+    if needs is None:
         raise ValueError(f"{name_or_path!r} is not a downloadable benchmark set (it is computed, not fetched)")
-    return [load_manifest(m, edition if i == 0 and edition is not None else ed)
-            for i, (m, ed) in enumerate(NEEDS[key])]
+    return [load_manifest(m, edition if i == 0 and edition is not None else ed) for i, (m, ed) in enumerate(needs)]
+
+
+def user_manifest_sets() -> list[DatasetInfo]:
+    """Registry entries for the data sets of the user manifests in ``$GTDATA_MANIFESTS``.
+
+    A manifest of a set format (not e.g. the Scream image) outside gtdata's own manifests becomes an entry
+    of kind ``benchmark`` under its name and aliases; ``gtdata.load(name, **kwargs)`` opens it with the
+    class of its format. A user manifest with a built-in set's name already changes that set's files
+    (it shadows the built-in manifest), so the registry skips it.
+    """
+    if not os.environ.get("GTDATA_MANIFESTS"):
+        return []
+    builtin = builtin_manifest_dir().resolve()
+    out = []
+    for m in all_manifests().values():
+        if m.format not in CLASSES or m.path.resolve().parent == builtin:
+            continue
+        out.append(DatasetInfo(m.name, "benchmark", f"{m.title} (user manifest {m.path})",
+                               functools.partial(_open_manifest_file, m.path), m.aliases))
+    return out
+
+
+def _open_manifest_file(path: Path, **kwargs: Any):
+    return CLASSES[read_manifest(path).format](manifest=path, **kwargs)
 
 
 def open_manifest(path: Path, **kwargs: Any):
@@ -78,7 +105,8 @@ def open_manifest(path: Path, **kwargs: Any):
     fmt = read_manifest(path).format
     if fmt not in CLASSES:
         raise ValueError(f"{path}: manifests of format {fmt!r} are not a data set by themselves")
-    return CLASSES[fmt](manifest=path, **kwargs)
+    return _open_manifest_file(path, **kwargs)
 
 
 register_path_opener(open_manifest)
+register_discoverer(user_manifest_sets)

@@ -171,30 +171,42 @@ def _copy_local(url: str, part: Path) -> None:
 
 def _fetch_source(source: Source, entry: FileEntry, part: Path, session: requests.Session, progress: bool,
                   timeout: float, report: Callable[[str], None]) -> None:
-    """Download ``source`` into ``part`` with retries; a partial file from another URL is discarded."""
+    """Download ``source`` into ``part`` with retries; a partial file from another URL is discarded.
+
+    ``part.json`` records the URL the bytes of ``part`` came from, so that a resume asks the same server;
+    if this call fails (or is interrupted) before a byte arrived, both are removed: nothing to resume.
+    """
     meta = part.with_name(part.name + ".json")
-    previous = json.loads(meta.read_text()).get("url") if meta.exists() else None
+    try:
+        previous = json.loads(meta.read_text()).get("url") if meta.exists() else None
+    except (OSError, ValueError):
+        previous = None  # unreadable record: its bytes cannot be trusted to resume
     if previous != source.url:
         part.unlink(missing_ok=True)
     meta.write_text(json.dumps({"url": source.url}))
-    if source.url.startswith("file://"):
-        _copy_local(source.url, part)
-        return
-    attempt = 0
-    while True:
-        try:
-            _stream(source.url, entry, part, session, progress, timeout)
+    try:
+        if source.url.startswith("file://"):
+            _copy_local(source.url, part)
             return
-        except _NextSource:
-            _discard(part)  # what this URL served is not the file (HTML page, wrong size, 404)
-            raise
-        except _Retry as exc:
-            attempt += 1
-            if attempt > _retries():
-                raise _NextSource(f"{exc} (gave up after {attempt} attempts)") from None
-            wait = _backoff() * 2 ** (attempt - 1)
-            report(f"{entry.name}: {exc}; retry {attempt}/{_retries()} in {wait:g} s")
-            time.sleep(wait)
+        attempt = 0
+        while True:
+            try:
+                _stream(source.url, entry, part, session, progress, timeout)
+                return
+            except _NextSource:
+                _discard(part)  # what this URL served is not the file (HTML page, wrong size, 404)
+                raise
+            except _Retry as exc:
+                attempt += 1
+                if attempt > _retries():
+                    raise _NextSource(f"{exc} (gave up after {attempt} attempts)") from None
+                wait = _backoff() * 2 ** (attempt - 1)
+                report(f"{entry.name}: {exc}; retry {attempt}/{_retries()} in {wait:g} s")
+                time.sleep(wait)
+    except BaseException:
+        if not part.exists() or part.stat().st_size == 0:
+            _discard(part)
+        raise
 
 
 def _discard(part: Path) -> None:

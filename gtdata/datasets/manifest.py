@@ -34,12 +34,19 @@ _TOP_KEYS = {
     "observation_shape", "aliases", "notes", "factors", "files", "editions",
 }
 _REQUIRED_TOP = ("schema", "name", "title", "format", "license", "citation", "observation_shape", "factors", "files")
-_FILE_KEYS = {"name", "size", "checksums", "sources", "manual"}
+_FILE_KEYS = {"name", "size", "checksums", "sources", "manual", "role"}
 _SOURCE_KEYS = {"url", "checksums", "note"}
 _FACTOR_KEYS = {"name", "values", "linspace", "range", "raw", "unit", "nuisance"}
 _EDITION_KEYS = {"description", "aliases", "factors", "files"}
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_]*$")
 _FILE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_ROLE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+#: The ``role`` each file of a format's manifest must carry, one file per role: the preparer finds its
+#: files by role, never by their names (which mirrors and editions may change).
+REQUIRED_ROLES: dict[str, tuple[str, ...]] = {
+    "smallnorb": ("training-dat", "training-cat", "training-info", "testing-dat", "testing-cat", "testing-info"),
+}
 
 
 class ManifestError(ValueError):
@@ -64,13 +71,15 @@ class Source:
 
 @dataclass(frozen=True)
 class FileEntry:
-    """One raw file: its name in the cache, URLs in preference order, size (bytes) and checksums."""
+    """One raw file: its name in the cache, URLs in preference order, size (bytes), checksums, and its
+    ``role`` for the preparer (e.g. SmallNORB's ``training-dat``) where the format needs one."""
 
     name: str
     sources: tuple[Source, ...]
     size: int | None = None
     checksums: dict[str, str] = field(default_factory=dict)
     manual: str | None = None
+    role: str | None = None
 
     @property
     def published(self) -> bool:
@@ -131,6 +140,14 @@ class Manifest:
             if entry.name == name:
                 return entry
         raise KeyError(f"manifest {self.name!r} has no file {name!r}; files: {[f.name for f in self.files]}")
+
+    def file_with_role(self, role: str) -> FileEntry:
+        """The file whose ``role`` is ``role`` (roles are unique within a manifest's files)."""
+        for entry in self.files:
+            if entry.role == role:
+                return entry
+        roles = [f.role for f in self.files if f.role]
+        raise KeyError(f"manifest {self.path} has no file with role {role!r}; roles: {roles}")
 
     def with_edition(self, edition: str | None) -> "Manifest":
         """This manifest with the files and factors of ``edition`` (None: the default edition)."""
@@ -217,12 +234,28 @@ def _parse_files(obj: Any, path: Path, where: str) -> tuple[FileEntry, ...]:
         manual = item.get("manual")
         if manual is not None and not isinstance(manual, str):
             raise _fail(path, f"{w}.manual", "must be a URL string")
+        role = item.get("role")
+        if role is not None and (not isinstance(role, str) or not _ROLE_RE.match(role)):
+            raise _fail(path, f"{w}.role", f"must be lower-case letters, digits, _ and - (e.g. training-dat), "
+                                           f"got {role!r}")
         files.append(FileEntry(name, tuple(sources), size, _checksums(item.get("checksums"), path, f"{w}.checksums"),
-                               manual))
+                               manual, role))
     names = [f.name for f in files]
     if len(set(names)) != len(names):
         raise _fail(path, where, f"file names must be unique, got {names}")
+    roles = [f.role for f in files if f.role is not None]
+    if len(set(roles)) != len(roles):
+        raise _fail(path, where, f"file roles must be unique, got {roles}")
     return tuple(files)
+
+
+def _check_roles(files: tuple[FileEntry, ...], fmt: str, path: Path, where: str) -> None:
+    required = REQUIRED_ROLES.get(fmt, ())
+    have = {f.role for f in files}
+    missing = [r for r in required if r not in have]
+    if missing:
+        raise _fail(path, where, f"format {fmt!r} needs one file of each role {', '.join(required)} "
+                                 f"(the field 'role' of each file); missing: {', '.join(missing)}")
 
 
 def _parse_factors(obj: Any, path: Path, where: str) -> tuple[FactorEntry, ...]:
@@ -309,10 +342,13 @@ def parse_manifest(data: Any, path: Path) -> Manifest:
         if "factors" in spec:
             _parse_factors(spec["factors"], path, f"editions.{ed}.factors")
         if "files" in spec:
-            _parse_files(spec["files"], path, f"editions.{ed}.files")
+            _check_roles(_parse_files(spec["files"], path, f"editions.{ed}.files"), data["format"], path,
+                         f"editions.{ed}.files")
         ed_aliases = spec.get("aliases") or []
         if not isinstance(ed_aliases, list) or not all(isinstance(a, str) and _NAME_RE.match(a) for a in ed_aliases):
             raise _fail(path, f"editions.{ed}.aliases", "must be a list of lower-case names")
+    files = _parse_files(data["files"], path, "files")
+    _check_roles(files, data["format"], path, "files")
     return Manifest(
         name=name,
         title=data["title"],
@@ -325,7 +361,7 @@ def parse_manifest(data: Any, path: Path) -> Manifest:
         aliases=tuple(aliases),
         notes=data.get("notes"),
         factors=_parse_factors(data["factors"], path, "factors"),
-        files=_parse_files(data["files"], path, "files"),
+        files=files,
         editions=editions,
         path=path,
     )

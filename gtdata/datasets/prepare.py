@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import shutil
 from pathlib import Path
 from typing import Callable
 
@@ -13,6 +14,7 @@ from filelock import FileLock
 from tqdm.auto import tqdm
 
 from gtdata.core.factors import Factor, FactorSpace
+from gtdata.datasets.archive import extraction_dir
 from gtdata.datasets.checksums import ChecksumError, Digests, check_file
 from gtdata.datasets.fetch import NO_SPACE, download_file, ensure_writable_dir, say
 from gtdata.datasets.manifest import Manifest
@@ -119,13 +121,17 @@ def _preparer(fmt: str) -> Callable[..., None]:
 
 
 def prepare(manifest: Manifest, root: str | os.PathLike[str] | None = None, download: bool = True,
-            progress: bool = True, chunk_images: int = CHUNK_IMAGES, on_chunk: Progress | None = None) -> Path:
+            progress: bool = True, chunk_images: int = CHUNK_IMAGES, on_chunk: Progress | None = None,
+            keep_extracted: bool = False) -> Path:
     """Prepare ``manifest`` into the store once and return the prepared directory.
 
     Streams: memory stays near one chunk of ``chunk_images`` images (SmallNORB and Cars3D, whose raw rows
     are not in factor order, hold their 64x64 result: 199 MB and 216 MB). ``on_chunk(done, total)`` is
-    called after each written chunk. An interrupted preparation leaves only ``<dir>.partial``, resumed by
-    the next call.
+    called after each written chunk, once that chunk is on disk and recorded. An interrupted (or killed)
+    preparation leaves only ``<dir>.partial``, resumed by the next call after its last written chunk.
+    An archive among the raw files is extracted beside it under its checksum (see
+    :func:`~gtdata.datasets.archive.extraction_dir`); the extraction is removed once the set is prepared
+    unless ``keep_extracted`` is true (the archive itself always stays).
     """
     target = prepared_path(manifest, root)
     if (target / META).exists():
@@ -160,6 +166,10 @@ def prepare(manifest: Manifest, root: str | os.PathLike[str] | None = None, down
                 bar.update(writer.position)
                 preparer(manifest, paths, writer, chunk_images, report)
                 writer.commit()
+            if not keep_extracted:
+                for path, digests in checked.values():
+                    # Only the directory extract_tar made for this very archive: gtdata's name, gtdata's files.
+                    shutil.rmtree(extraction_dir(path, digests.sha256), ignore_errors=True)
         except OSError as exc:
             if exc.errno not in NO_SPACE:
                 raise
@@ -171,6 +181,14 @@ def prepare(manifest: Manifest, root: str | os.PathLike[str] | None = None, down
     if progress:
         say(f"{manifest.key}: prepared at {target}")
     return target
+
+
+def verified_sha256(writer: PreparedWriter, name: str) -> str:
+    """The sha256 (hex) of raw file ``name`` as verified for this preparation (recorded in the metadata)."""
+    for source in writer.metadata.get("sources", []):
+        if source.get("file") == name and "sha256" in source:
+            return source["sha256"]
+    raise ValueError(f"{writer.name}: raw file {name!r} was not verified for this preparation")
 
 
 def write_chunks(writer: PreparedWriter, chunks, total: int, on_chunk: Progress | None) -> None:

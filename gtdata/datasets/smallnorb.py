@@ -1,9 +1,11 @@
 """small NORB as in the study: training and testing halves merged, first camera, LANCZOS 96->64, instance a
 nuisance factor drawn per observation (datasets.md §3b, §4c).
 
-The raw files are NORB binary matrices (not MATLAB), gzipped: a little-endian int32 header (magic, ndim,
-max(3, ndim) dims) then the data, last index fastest. Rows are not in factor order, so preparation decodes
-every image into its grid slot of a 64x64 array (199 MB for the full set) before writing it in chunks.
+The raw files are NORB binary matrices (not MATLAB), gzipped or not (told by their first bytes): a
+little-endian int32 header (magic, ndim, max(3, ndim) dims) then the data, last index fastest. The manifest
+gives each of the six files its role (``training-dat``, ``training-cat``, ``training-info``, and the same for
+``testing``); their names do not matter. Rows are not in factor order, so preparation decodes every image
+into its grid slot of a 64x64 array (199 MB for the full set) before writing it in chunks.
 """
 
 from __future__ import annotations
@@ -46,7 +48,10 @@ def read_header(fh: IO[bytes], source: str) -> tuple[np.dtype, tuple[int, ...]]:
 
 
 def _open(path: Path) -> IO[bytes]:
-    return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
+    """The decompressed bytes of ``path``: gzip is recognised by its magic bytes, not by the file name."""
+    with open(path, "rb") as fh:
+        packed = fh.read(2) == b"\x1f\x8b"
+    return gzip.open(path, "rb") if packed else open(path, "rb")
 
 
 def read_matrix(path: Path) -> np.ndarray:
@@ -119,9 +124,8 @@ def prepare_smallnorb(manifest: Manifest, files: dict[str, Path], writer: Prepar
     out = np.zeros((space.size, height, width), dtype=np.uint8)
     filled = np.zeros(space.size, dtype=bool)
     for split in ("training", "testing"):
-        names = {kind: next((n for n in files if f"-{split}-{kind}" in n), None) for kind in ("dat", "cat", "info")}
-        if None in names.values():
-            raise ValueError(f"{manifest.path}: the manifest needs {split} dat, cat and info files")
+        # Each file by its role in the manifest (checked when the manifest is read), never by its name.
+        names = {kind: manifest.file_with_role(f"{split}-{kind}").name for kind in ("dat", "cat", "info")}
         cat, info = read_matrix(files[names["cat"]]), read_matrix(files[names["info"]])
         if len(cat) != len(info):
             raise ValueError(f"{files[names['cat']]} and {files[names['info']]} disagree on the number of rows")

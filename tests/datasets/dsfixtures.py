@@ -162,7 +162,7 @@ def build(root: Path, server: FixtureServer) -> Fixtures:
             name = f"smallnorb-{tag}x9x18x6x2x96x96-{split}-{kind}.mat.gz"
             path = files_dir / name
             path.write_bytes(gzip.compress(_norb_matrix(arr, magic)))
-            norb_files.append(_file_entry(name, path, [serve("smallnorb", name, path)]))
+            norb_files.append(dict(_file_entry(name, path, [serve("smallnorb", name, path)]), role=f"{split}-{kind}"))
     fx.raw["smallnorb"] = norb_raw
     manifests["smallnorb"] = _manifest("smallnorb", "smallnorb", [64, 64, 1], [
         {"name": "category", "values": ["animal", "human"]},
