@@ -44,7 +44,46 @@ DOWNSTREAM = {"downstream_logistic_regression": "logistic regression",
               "downstream_boosted_trees": "boosted trees"}
 DOWNSTREAM_SHORT = {"downstream_logistic_regression": "LR", "downstream_boosted_trees": "GBT"}
 MIN_MODELS_FOR_CORRELATION = 3
+# Below this many models a box says nothing a reader can check: draw the models as points only.
+MIN_MODELS_FOR_BOX = 5
 MEDIAN_STYLE = {"color": "black", "linewidth": 1.2}
+# What each headline score measures, for the y axes (scores without a unit are fractions or 0–1 indices).
+METRIC_UNITS: dict[str, str] = {
+    "BetaVAE": "accuracy (fraction)",
+    "FactorVAE": "accuracy (fraction)",
+    "MIG": "MI gap / H(factor), 0–1",
+    "DCI Dis.": "score, 0–1",
+    "DCI Dis. (fast)": "score, 0–1",
+    "SAP": "accuracy gap, 0–1",
+    "Modularity": "score, 0–1",
+    "IRS": "score, 0–1",
+    "Gauss. TC": "nats",
+    "Gauss. WC": "squared latent units",
+    "Mutual info": "nats",
+}
+
+
+def metric_axis_label(label: str) -> str:
+    """Y-axis text for a headline metric label: the label and its unit (downstream accuracies: a fraction)."""
+    unit = METRIC_UNITS.get(label, "accuracy (fraction)" if "acc." in label else "score")
+    return f"{label}\n[{unit}]"
+
+
+def _models_as_points(ax: Any, data: list[np.ndarray], positions: list[float], colors: list[str],
+                      width: float) -> None:
+    """Each model as a dot; a box (quartiles, whiskers, median) behind the groups with enough models."""
+    big = [i for i, values in enumerate(data) if len(values) >= MIN_MODELS_FOR_BOX]
+    if big:
+        boxes = ax.boxplot([data[i] for i in big], positions=[positions[i] for i in big], widths=width,
+                           patch_artist=True, showfliers=False, medianprops=MEDIAN_STYLE)
+        for patch, i in zip(boxes["boxes"], big):
+            patch.set_facecolor(colors[i])
+            patch.set_alpha(0.35)
+    jitter = np.random.default_rng(0)
+    for pos, values, color in zip(positions, data, colors):
+        spread = 0.3 * width if len(values) > 1 else 0.0
+        ax.scatter(pos + jitter.uniform(-spread, spread, len(values)), values, s=16 if len(values) < 5 else 9,
+                   color=color, edgecolors="black", linewidths=0.4, zorder=3)
 
 
 def headline_columns(table: pd.DataFrame) -> dict[str, str]:
@@ -178,21 +217,14 @@ def _plot_distributions(group: pd.DataFrame, columns: dict[str, str], dataset: s
                 positions.append(pos)
                 box_colors.append(colors[group.loc[group["_label"] == label, "method"].iloc[0]])
         if data:
-            boxes = ax.boxplot(data, positions=positions, widths=0.6, patch_artist=True, showfliers=True,
-                               medianprops=MEDIAN_STYLE)
-            for patch, color in zip(boxes["boxes"], box_colors):
-                patch.set_facecolor(color)
-                patch.set_alpha(0.6)
-            # Each model as a dot on its box: with few seeds the points say more than the box.
-            jitter = np.random.default_rng(0)
-            for pos, values, color in zip(positions, data, box_colors):
-                ax.scatter(pos + jitter.uniform(-0.15, 0.15, len(values)), values, s=9, color=color,
-                           edgecolors="black", linewidths=0.3, zorder=3)
+            _models_as_points(ax, data, positions, box_colors, 0.6)
         ax.set_xticks(range(len(labels)), labels, rotation=70, ha="right", fontsize=7)
         ax.set_xlim(-0.7, len(labels) - 0.3)
         ax.set_title(name, fontsize=10)
+        ax.set_ylabel(metric_axis_label(name), fontsize=8)
         ax.grid(axis="y", alpha=0.3)
-    fig.suptitle(f"{dataset}: metric distributions per method and hyper-parameter (dots: models)")
+    fig.suptitle(f"{dataset}: metric distributions per method and hyper-parameter\n"
+                 f"(dots: models; boxes: quartiles where a setting has at least {MIN_MODELS_FOR_BOX} models)")
     return _save(fig, path)
 
 
@@ -224,8 +256,11 @@ def _plot_regularization(ok: pd.DataFrame, columns: dict[str, str], path: Path) 
                 if stats.empty:
                     continue
                 x = stats.index.to_numpy(dtype=float)
-                ax.plot(x, stats[0.5], marker="o", color=f"C{d % 10}", label=dataset, ms=3)
+                ax.plot(x, stats[0.5], color=f"C{d % 10}", label=dataset, lw=1.2)
                 ax.fill_between(x, stats[0.25], stats[0.75], color=f"C{d % 10}", alpha=0.2)
+                # The models themselves: with a few seeds per value they are the evidence.
+                ax.scatter(pd.to_numeric(sub["regularization"]), values, s=9, color=f"C{d % 10}",
+                           edgecolors="black", linewidths=0.3, zorder=3)
             values = np.sort(pd.to_numeric(mgroup["regularization"]).unique())
             if (values > 0).all():
                 ax.set_xscale("log")
@@ -234,12 +269,13 @@ def _plot_regularization(ok: pd.DataFrame, columns: dict[str, str], path: Path) 
             if i == 0:
                 ax.set_title(method, fontsize=10)
             if i == len(columns) - 1:
-                ax.set_xlabel(param)
+                ax.set_xlabel(f"{param} (log scale)" if (values > 0).all() else str(param))
             if j == 0:
-                ax.set_ylabel(name, fontsize=9)
+                ax.set_ylabel(metric_axis_label(name), fontsize=8)
             ax.grid(alpha=0.3)
     _legend_below(fig, axes[0, 0])
-    fig.suptitle("Metrics against regularization strength\n(median and inter-quartile range over seeds)")
+    fig.suptitle("Metrics against regularization strength\n(dots: models; line and band: median and "
+                 "inter-quartile range over seeds)")
     return _save(fig, path)
 
 
@@ -266,9 +302,9 @@ def _plot_downstream(ok: pd.DataFrame, path: Path) -> Path | None:
             ax.set_xscale("log")
             ax.minorticks_off()
             ax.set_xticks(sizes, [str(n) for n in sizes])
-            ax.set_xlabel("training samples")
+            ax.set_xlabel("training samples (log scale)")
             if j == 0:
-                ax.set_ylabel(f"mean test accuracy\n({label})", fontsize=9)
+                ax.set_ylabel(f"mean test accuracy, {label}\n[fraction]", fontsize=8)
             if i == 0:
                 ax.set_title(dataset, fontsize=10)
             ax.grid(alpha=0.3)
@@ -294,17 +330,17 @@ def _plot_weak_vs_unsupervised(ok: pd.DataFrame, columns: dict[str, str], path: 
                     data.append(values.to_numpy())
                     positions.append(d + offset)
             if data:
-                boxes = ax.boxplot(data, positions=positions, widths=0.35, patch_artist=True,
-                                   medianprops=MEDIAN_STYLE)
-                for patch in boxes["boxes"]:
-                    patch.set_facecolor(f"C{k}")
-                    patch.set_alpha(0.6)
-                ax.plot([], [], color=f"C{k}", lw=6, alpha=0.6, label=group)
+                _models_as_points(ax, data, positions, [f"C{k}"] * len(data), 0.35)
+            # The legend entry is drawn exactly as the points are.
+            ax.scatter([], [], s=16, color=f"C{k}", edgecolors="black", linewidths=0.4, label=group)
         ax.set_xticks(range(len(datasets)), datasets, rotation=30, ha="right", fontsize=8)
+        ax.set_xlim(-0.6, len(datasets) - 0.4)
         ax.set_title(name, fontsize=10)
+        ax.set_ylabel(metric_axis_label(name), fontsize=8)
         ax.grid(axis="y", alpha=0.3)
     _legend_below(fig, fig.axes[0])
-    fig.suptitle("Weakly-supervised against unsupervised methods (over seeds and hyper-parameters)")
+    fig.suptitle("Weakly-supervised against unsupervised methods, over seeds and hyper-parameters\n"
+                 f"(dots: models; boxes: quartiles where a group has at least {MIN_MODELS_FOR_BOX} models)")
     return _save(fig, path)
 
 
