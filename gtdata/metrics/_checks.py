@@ -84,3 +84,24 @@ def check_positive_int(value: object, name: str, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}")
     return int(value)
+
+
+def check_values(values: object, num_rows: int, name: str = "factors") -> np.ndarray:
+    """Return ground-truth `values` as a float64 (N, F) array: integer factor codes or any finite real values.
+
+    For the metrics that only correlate or regress (MCC, R²), which need no classes.
+    """
+    try:
+        arr = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be a numeric array of shape (N, F); got {type(values).__name__}") from exc
+    if arr.ndim != 2:
+        raise ValueError(f"{name} must have shape (N, F) (rows are points); got shape {arr.shape}")
+    if arr.shape[0] != num_rows:
+        raise ValueError(f"{name} has {arr.shape[0]} rows but the latents have {num_rows}; rows are points")
+    if arr.shape[1] == 0:
+        raise ValueError(f"{name} must have at least one column (factor); got shape {arr.shape}")
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        raise ValueError(f"{name} contains {int(bad.sum())} NaN or infinite values (first bad row {int(np.nonzero(bad)[0][0])})")
+    return arr

@@ -3,9 +3,14 @@
 
 Every metric gets its own numpy RandomState seeded from the suite seed (as disentanglement_lib's reproduce
 script), independent of which other metrics run. The point-sample metrics (MIG, DCI, SAP, modularity and
-explicitness, IRS, the unsupervised scores, the downstream and reduced downstream tasks) read prefixes of one
-shared training draw and one shared test draw, encoded once; BetaVAE, FactorVAE, fairness and the strong
-downstream task need their own intervened draws.
+explicitness, IRS, the unsupervised scores, the downstream and reduced downstream tasks, and the identifiability
+metrics MCC, R² and InfoMEC) read prefixes of one shared training draw and one shared test draw, encoded once;
+BetaVAE, FactorVAE, fairness and the strong downstream task need their own intervened draws.
+
+The identifiability metrics come last in `METRIC_NAMES` and are not in `STUDY_METRICS`: the seeds of the older
+metrics (drawn in `METRIC_NAMES` order) and the default suite are those of the versions before them, and their
+shared-draw sizes never exceed the study's (10,000 training and 5,000 test points), so adding them to a run does not
+change the draws the other metrics read.
 """
 
 from __future__ import annotations
@@ -25,9 +30,12 @@ from gtdata.metrics import (
     downstream,
     factor_vae,
     fairness,
+    infomec,
     irs,
+    mcc,
     mig,
     modularity,
+    r2,
     reduced_downstream,
     sap,
     strong_downstream,
@@ -76,6 +84,14 @@ def _reduced_shared(ctr, ftr, cte, fte, rng, o, n_jobs):
             reduced_downstream.reduced_downstream(ctr[:n], ftr[:n], cte[: o["num_test"]], fte[: o["num_test"]], o["num_factors_to_remove"], rng, n_jobs)
         )
     return out
+
+
+def _mcc_shared(ctr, ftr, cte, fte, rng, o, n_jobs):
+    n = o["num_train"]
+    if o["out_of_sample"]:
+        m = o["num_test"]
+        return mcc.mcc_scores(mcc.mcc(ctr[:n], ftr[:n], o["method"], latents_test=cte[:m], factors_test=fte[:m]))
+    return mcc.mcc_scores(mcc.mcc(ctr[:n], ftr[:n], o["method"]))
 
 
 _TRAIN_TEST = {"num_train": 10000, "num_test": 5000}
@@ -144,6 +160,29 @@ METRICS: dict[str, MetricSpec] = {
         MetricSpec(
             "reduced_downstream", reduced_downstream.compute_reduced_downstream, {"num_train": (100,), "num_test": 100, "num_factors_to_remove": 1},
             _reduced_shared, lambda o: (_largest(o["num_train"]), o["num_test"]), True,
+        ),
+        # New metrics go below, never above: a metric's seed is its position in this table.
+        MetricSpec(
+            "mcc", mcc.compute_mcc, {"num_train": 10000, "method": "pearson", "out_of_sample": False, "num_test": 5000},
+            _mcc_shared, lambda o: (o["num_train"], o["num_test"] if o["out_of_sample"] else 0),
+        ),
+        MetricSpec(
+            "r2", r2.compute_r2,
+            {"num_train": 10000, "num_test": 5000, "regressor": "linear", "categorical": [], "max_kernel_train": r2.DEFAULT_MAX_KERNEL_TRAIN},
+            lambda ctr, ftr, cte, fte, rng, o, j: r2.r2_scores(
+                r2.r2(
+                    ctr[: o["num_train"]], ftr[: o["num_train"]], latents_test=cte[: o["num_test"]], factors_test=fte[: o["num_test"]],
+                    regressor=o["regressor"], categorical=o["categorical"], max_kernel_train=o["max_kernel_train"], rng=rng,
+                )
+            ),
+            lambda o: (o["num_train"], o["num_test"]),
+        ),
+        MetricSpec(
+            "infomec", infomec.compute_infomec, {"num_train": 10000, "discrete_latents": False},
+            lambda ctr, ftr, cte, fte, rng, o, j: infomec.infomec_scores(
+                infomec.infomec(ctr[: o["num_train"]], ftr[: o["num_train"]], discrete_latents=o["discrete_latents"], rng=rng)
+            ),
+            lambda o: (o["num_train"], 0),
         ),
     )
 }
