@@ -14,6 +14,7 @@ from torch.utils.data import Dataset, IterableDataset, get_worker_info
 
 from .core.data import GroundTruthData, convert_images
 from .core.factors import check_count
+from .sampling import PairSampler, TripletSampler, UniformSampler, make_sampler
 
 _KINDS = ("uniform", "pairs", "triplets")
 
@@ -47,33 +48,48 @@ class GroundTruthDataset(Dataset):
 
 
 class BatchStream(IterableDataset):
-    """Whole batches drawn vectorized from a seeded, counter-based stream.
+    """Whole batches drawn vectorized from a seeded, counter-based sampler.
 
-    ``kind="uniform"`` yields ``(images, codes)``; ``kind="pairs"`` yields ``(x1, x2, codes1, codes2,
-    changed)`` with ``k``/``mode`` as in :meth:`GroundTruthData.sample_pairs`; ``kind="triplets"`` yields
-    ``(anchor, positive, negative, codes_a, codes_p, codes_n)``. Use with ``DataLoader(stream,
-    batch_size=None, num_workers=N)``: worker w produces batches w, w+N, … so the sequence of batches is the
-    same for any number of workers. ``num_batches=None`` streams forever. ``dtype=torch.uint8`` yields the
-    stored bytes (4× less to move between processes).
+    ``sampler`` names what a row is: a :class:`gtdata.sampling.Sampler`, a sampler name
+    (:func:`gtdata.sampling.sampler_names`) or a mapping ``{"name": ..., **options}``; its batch's fields come
+    out in order, images as NCHW tensors (sequences as (N, T, C, H, W)), everything else as tensors. Without a
+    sampler, ``kind`` and ``k``/``mode`` name one as in 0.1: ``kind="uniform"`` yields ``(images, codes)``;
+    ``kind="pairs"`` yields ``(x1, x2, codes1, codes2, changed)`` with ``k``/``mode`` as in
+    :meth:`GroundTruthData.sample_pairs`; ``kind="triplets"`` yields ``(anchor, positive, negative, codes_a,
+    codes_p, codes_n)``. Use with ``DataLoader(stream, batch_size=None, num_workers=N)``: worker w produces
+    batches w, w+N, … so the sequence of batches is the same for any number of workers. ``num_batches=None``
+    streams forever. ``dtype=torch.uint8`` yields the stored bytes (4× less to move between processes).
+
+    Examples
+    --------
+    >>> import gtdata
+    >>> from gtdata.torchdata import BatchStream
+    >>> stream = BatchStream(gtdata.load("toy"), batch_size=8, sampler={"name": "pairs", "k": 1}, num_batches=2)
+    >>> [tuple(t.shape) for t in stream.batch(0)][:2]
+    [(8, 1, 64, 64), (8, 1, 64, 64)]
     """
 
     def __init__(self, data: GroundTruthData, batch_size: int, kind: str = "uniform", k: Any = 1, seed: int = 0,
                  num_batches: int | None = None, mode: str = "exact", dtype: torch.dtype = torch.float32,
-                 transform: Callable[[torch.Tensor], torch.Tensor] | None = None, start_batch: int = 0):
-        if kind not in _KINDS:
-            raise ValueError(f"kind must be one of {_KINDS}, got {kind!r}")
+                 transform: Callable[[torch.Tensor], torch.Tensor] | None = None, start_batch: int = 0,
+                 sampler: Any = None):
         if dtype not in (torch.float32, torch.uint8):
             raise ValueError(f"dtype must be torch.float32 or torch.uint8, got {dtype}")
         self.data = data
         self.batch_size = check_count(batch_size, "batch_size")
-        self.kind, self.k, self.mode, self.seed = kind, k, mode, int(seed)
+        if sampler is None:
+            if kind not in _KINDS:
+                raise ValueError(f"kind must be one of {_KINDS}, got {kind!r}")
+            sampler = {"uniform": lambda: UniformSampler(), "pairs": lambda: PairSampler(k, mode),
+                       "triplets": lambda: TripletSampler()}[kind]()
+        self.sampler = make_sampler(sampler)
+        self.kind, self.k, self.mode, self.seed = self.sampler.name, k, mode, int(seed)
         self.num_batches = None if num_batches is None else check_count(num_batches, "num_batches")
         if start_batch < 0:
             raise ValueError(f"start_batch must be >= 0, got {start_batch}")
         self.start_batch = int(start_batch)
         self.dtype, self.transform = dtype, transform
-        if kind == "pairs":
-            data.check_k(k, mode)
+        self.sampler.check(data)
 
     def __len__(self) -> int:
         if self.num_batches is None:
@@ -82,21 +98,17 @@ class BatchStream(IterableDataset):
 
     def batch(self, index: int) -> tuple[torch.Tensor, ...]:
         """Batch number ``index`` of the stream (a pure function of the seed and the index)."""
-        start = index * self.batch_size
-        n = self.batch_size
         np_dtype = np.uint8 if self.dtype == torch.uint8 else np.float32
-        if self.kind == "uniform":
-            codes, images = self.data.stream(n, self.seed, start, dtype=np_dtype)
-            return self._images(images), torch.from_numpy(codes)
-        if self.kind == "pairs":
-            p = self.data.sample_pairs(n, self.k, self.seed, mode=self.mode, start=start, dtype=np_dtype)
-            return (self._images(p.x1), self._images(p.x2), torch.from_numpy(p.codes1), torch.from_numpy(p.codes2),
-                    torch.from_numpy(p.changed))
-        t = self.data.sample_triplets(n, rng=self.seed, start=start, dtype=np_dtype)
-        return (*(self._images(x) for x in (t.anchor, t.positive, t.negative)),
-                *(torch.from_numpy(c) for c in (t.codes_anchor, t.codes_positive, t.codes_negative)))
+        drawn = self.sampler.sample(self.data, self.batch_size, self.seed, start=index * self.batch_size,
+                                    dtype=np_dtype)
+        return tuple(self._images(a) if _is_images(a) else torch.from_numpy(np.ascontiguousarray(a))
+                     for a in drawn)
 
     def _images(self, images: np.ndarray) -> torch.Tensor:
+        if images.ndim == 5:  # sequences (N, T, H, W, C) -> (N, T, C, H, W)
+            n, t = images.shape[:2]
+            flat = self._images(images.reshape(n * t, *images.shape[2:]))
+            return flat.reshape(n, t, *flat.shape[1:])
         tensor = to_nchw(images, self.dtype)
         return tensor if self.transform is None else self.transform(tensor)
 
@@ -108,3 +120,7 @@ class BatchStream(IterableDataset):
         while stop is None or index < stop:
             yield self.batch(index)
             index += workers
+
+
+def _is_images(a: Any) -> bool:
+    return isinstance(a, np.ndarray) and a.ndim >= 4 and a.dtype in (np.float32, np.float64, np.uint8)
