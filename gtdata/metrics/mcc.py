@@ -130,13 +130,9 @@ def mcc(
     method = _check_method(method)
     latents = check_codes(latents, "latents")
     factors = check_values(factors, latents.shape[0], "factors")
-    corr = _correlation(latents, factors, method)
-    rows, cols = scipy.optimize.linear_sum_assignment(-np.abs(corr))
-    out: dict[str, object] = {"correlation": corr}
     if (latents_test is None) != (factors_test is None):
         given = "latents_test" if latents_test is not None else "factors_test"
         raise ValueError(f"the out-of-sample MCC needs both latents_test and factors_test; only {given} was given")
-    read = corr
     if latents_test is not None:
         lte = check_codes(latents_test, "latents_test")
         fte = check_values(factors_test, lte.shape[0], "factors_test")
@@ -144,6 +140,11 @@ def mcc(
             raise ValueError(f"latents_test has {lte.shape[1]} latent dimensions but latents has {latents.shape[1]}")
         if fte.shape[1] != factors.shape[1]:
             raise ValueError(f"factors_test has {fte.shape[1]} factors but factors has {factors.shape[1]}")
+    corr = _correlation(latents, factors, method)
+    rows, cols = scipy.optimize.linear_sum_assignment(-np.abs(corr))
+    out: dict[str, object] = {"correlation": corr}
+    read = corr
+    if latents_test is not None:
         read = out["correlation_test"] = _correlation(lte, fte, method)
     matched = np.abs(read[rows, cols])
     per_factor = np.full(factors.shape[1], np.nan)

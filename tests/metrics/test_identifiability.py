@@ -7,6 +7,7 @@ import warnings
 
 import numpy as np
 import pytest
+import scipy.optimize
 import scipy.stats
 from sklearn.feature_selection import mutual_info_classif
 from sklearn.kernel_ridge import KernelRidge
