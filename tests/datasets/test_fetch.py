@@ -3,9 +3,11 @@ checksums (published, per-URL and recorded), user mirrors, and cache errors."""
 
 from __future__ import annotations
 
+import errno
 import os
 import threading
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -166,16 +168,37 @@ def test_unwritable_cache_is_a_clear_error(env, fixtures, tmp_path):
         download_file(_entry(fixtures, SHAPES), blocker / "raw" / "shapes3d", "shapes3d", progress=False)
 
 
-@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root ignores permissions")
-def test_read_only_cache_is_a_clear_error(env, fixtures, tmp_path):
+def test_read_only_cache_is_a_clear_error(env, fixtures, tmp_path, monkeypatch):
+    # Root ignores permission bits, so the answers the OS gives a normal user in a read-only directory are
+    # simulated (for every user alike): mkdir fails with EACCES, and access(W_OK) says no.
     ro = tmp_path / "ro"
     ro.mkdir()
-    ro.chmod(0o500)
-    try:
-        with pytest.raises(PermissionError, match="GTDATA_HOME"):
-            download_file(_entry(fixtures, SHAPES), ro / "raw" / "shapes3d", "shapes3d", progress=False)
-    finally:
-        ro.chmod(0o700)
+    real_mkdir, real_access = Path.mkdir, os.access
+
+    def mkdir(self, *args, **kwargs):
+        if self == ro or ro in self.parents:
+            raise PermissionError(errno.EACCES, "Permission denied", str(self))
+        return real_mkdir(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "mkdir", mkdir)
+    with pytest.raises(PermissionError, match=r"cannot create the raw data directory .*ro/raw/shapes3d "
+                                              r"\(Permission denied\); set \$GTDATA_HOME to a writable directory"):
+        download_file(_entry(fixtures, SHAPES), ro / "raw" / "shapes3d", "shapes3d", progress=False)
+    monkeypatch.setattr(Path, "mkdir", real_mkdir)
+
+    existing = ro / "raw" / "shapes3d"  # made before the directory became read-only
+    existing.mkdir(parents=True)
+
+    def access(path, mode, *args, **kwargs):
+        if mode & os.W_OK and (Path(path) == ro or ro in Path(path).parents):
+            return False
+        return real_access(path, mode, *args, **kwargs)
+
+    monkeypatch.setattr(os, "access", access)
+    with pytest.raises(PermissionError, match=r"the raw data directory .*ro/raw/shapes3d is read-only; set "
+                                              r"\$GTDATA_HOME"):
+        download_file(_entry(fixtures, SHAPES), existing, "shapes3d", progress=False)
+    assert list(existing.iterdir()) == [] and not (ro / "raw" / ".shapes3d.lock").exists()
 
 
 def test_concurrent_downloads_of_one_file_do_not_collide(env, fixtures):

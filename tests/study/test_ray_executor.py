@@ -8,7 +8,9 @@ import pytest
 from gtdata.study.driver import run_study
 from gtdata.study.executors import RayExecutor, StudyExecutionError
 
-ray = pytest.importorskip("ray", reason="ray is not installed (optional extra: pip install 'gtdata[ray]')")
+from optional_deps import import_optional
+
+ray = import_optional("ray", extra="ray")  # skipped without Ray, except in CI, which installs it
 
 import fakes  # noqa: E402
 
@@ -21,7 +23,7 @@ def _free_port() -> int:
 
 def test_no_cluster_at_address_is_a_clear_error(tmp_path, catalog, small_spec):
     if ray.is_initialized():
-        pytest.skip("a Ray instance is already connected in this process")
+        ray.shutdown()  # a connection left by an earlier test would be used instead of the address
     address = f"127.0.0.1:{_free_port()}"
     calls = []
     with pytest.raises(StudyExecutionError, match=f"no Ray cluster at address '{address}'"):

@@ -9,6 +9,7 @@ from PIL import Image
 
 from gtdata.cli.main import main
 from gtdata.study import load_results, run_study
+from optional_deps import import_optional
 
 TINY = {
     "name": "tiny",
@@ -63,7 +64,7 @@ def test_cli_run_report_and_ray_give_identical_results(tmp_path, capsys):
     with Image.open(local_dir / "report" / "regularization.png") as image:
         assert image.format == "PNG"
 
-    ray = pytest.importorskip("ray", reason="ray is not installed (optional extra: pip install 'gtdata[ray]')")
+    ray = import_optional("ray", extra="ray")  # skipped without Ray, except in CI, which installs it
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
         on_ray = run_study(str(spec_path), tmp_path / "ray", executor="ray", progress=False)
