@@ -54,13 +54,31 @@ def run(args: argparse.Namespace) -> int:
 
     import gtdata.registry as registry
 
+    from PIL.PngImagePlugin import PngInfo
+
+    from gtdata.store.atomic import check_output
+
     if args.samples < 1 or args.max_values < 2:
         raise ValueError(f"--samples must be >= 1 and --max-values >= 2, got {args.samples} and {args.max_values}")
-    data = registry.load(args.name)
     out = Path(args.out) if args.out else Path(f"{Path(str(args.name)).stem}_preview.png")
+    # Only an earlier preview (a PNG marked as gtdata's) is replaced; any other file is left alone.
+    check_output(out, directory=False, is_gtdata=_is_preview, overwrite=True, what="a gtdata preview image")
+    data = registry.load(args.name)
     image = preview_image(data, args.samples, args.max_values, args.seed)
     tmp = out.with_name(f".{out.name}.tmp")
-    image.save(tmp, format="PNG")
+    mark = PngInfo()
+    mark.add_text("Software", "gtdata preview")
+    image.save(tmp, format="PNG", pnginfo=mark)
     tmp.replace(out)
     print(f"wrote {out} ({image.width}x{image.height}: {args.samples} samples, {data.num_factors} traversals)")
     return 0
+
+
+def _is_preview(path) -> bool:
+    from PIL import Image
+
+    try:
+        with Image.open(path) as img:
+            return img.format == "PNG" and img.text.get("Software", "").startswith("gtdata")
+    except OSError:
+        return False

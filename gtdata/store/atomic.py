@@ -112,9 +112,10 @@ def check_output(path: str | os.PathLike, *, directory: bool, is_gtdata: Callabl
         return  # an empty directory holds nothing to lose
     if not is_gtdata(path):
         if directory:
-            sample = sorted(p.name for p in path.iterdir())[:3]
-            raise OutputExistsError(f"{path} is a directory that is not a gtdata data set (it holds "
-                                    f"{', '.join(map(repr, sample))}...): {elsewhere}")
+            names = sorted(p.name for p in path.iterdir())
+            shown = ", ".join(map(repr, names[:3])) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+            raise OutputExistsError(f"{path} is a directory that is not a gtdata data set (it holds {shown}): "
+                                    f"{elsewhere}")
         raise OutputExistsError(f"{path} exists and is not {what}: {elsewhere}")
     if not overwrite:
         raise OutputExistsError(f"{path} already holds {what}; pass overwrite=True (command line: --overwrite) "
