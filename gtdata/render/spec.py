@@ -266,6 +266,10 @@ class RenderSpec:
 
             raise SpecError(str(path), f"is not valid YAML: {describe_yaml_error(exc)}; fix the syntax there") \
                 from None
+        if isinstance(raw, dict) and raw.get("kind") == "scene3d":
+            from gtdata.render.scene3d.spec import Scene3DSpec
+
+            return Scene3DSpec.from_yaml(path)  # stricter YAML: rejects a key given twice
         return cls.from_dict(raw, base_dir=path.resolve().parent)
 
     @classmethod

@@ -56,12 +56,12 @@ class Scene3DRenderer:
     device : str
         torch device, or ``"auto"`` (CUDA when available, else CPU).
     cache_bytes : int
-        Memory for cached geometry passes and colour tables (default 768 MiB); beyond it, new
+        Memory for cached geometry passes and colour tables (default 1 GiB; shapes3d_like needs about 500 MiB warm); beyond it, new
         configurations are traced and composited without being kept.
     """
 
     def __init__(self, spec: Scene3DSpec, threads: int | None = None, backend: str = "numpy",
-                 device: str = "auto", cache_bytes: int = 768 << 20) -> None:
+                 device: str = "auto", cache_bytes: int = 1 << 30) -> None:
         self.spec = spec
         self.xp = make_ops(backend, device)
         self.backend = backend
@@ -337,7 +337,7 @@ class Scene3DRenderer:
             if key in self._tables:
                 return self._tables[key]
             if self._store_rows == len(self._store):
-                grow = max(64, len(self._store))
+                grow = max(64, min(len(self._store), 4096))  # bounded steps: doubling would overshoot the budget
                 bigger = np.empty((len(self._store) + grow, table.size), dtype=np.uint16)
                 bigger[:self._store_rows] = self._store[:self._store_rows]
                 self._used += bigger.nbytes - self._store.nbytes
