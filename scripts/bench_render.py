@@ -11,6 +11,10 @@ Measures (best of ``--repeats``; batches of 4,096 random codes or values):
   images/s and (in brackets) in images per CPU-second, which a shared machine distorts less. The mean
   absolute difference to our images (grey levels) shows that both draw the same scenes.
 
+3-D rows (issue 11, ``--only-3d`` runs just these): shapes3d_like random grid codes (geometry cache warm),
+continuous values through numpy / torch CPU (/ torch CUDA when present, else marked unmeasured), and the
+full 480,000-image export.
+
 Targets (issue 4): dsprites_like >= 50,000 images/s on 2 cores, full grid export < 60 s, 3-object RGB
 continuous >= 5,000 images/s. Timings on a shared machine are noisy.
 
@@ -131,6 +135,63 @@ def pil_rate(data: RenderedData, codes: np.ndarray, ours: np.ndarray, repeats: i
     return (rate, CPU_RATES[-1]), float(diff)
 
 
+# ------------------------------------------------------------------------------------------ 3-D scenes
+def scene3d_rows(args, rng) -> list[tuple]:
+    """shapes3d_like: random grid codes (geometry cache warm), continuous values (numpy, torch CPU, and
+    CUDA when present), full-grid export. Targets from issue 11."""
+    import torch
+
+    out = []
+    data = RenderedData("shapes3d_like", threads=args.threads)
+    space = data.factor_space
+    t = time.perf_counter()
+    warm = space.index_to_codes(np.arange(0, space.size, 1000))  # all 480 geometry configurations
+    data.observations(warm, dtype=np.uint8)
+    grid = [data.sample_codes(BATCH, rng) for _ in range(4)]
+    for g in grid:  # fill the colour tables
+        data.observations(g, dtype=np.uint8)
+    warm_s = time.perf_counter() - t
+    it = iter(range(10**9))
+    s, rate = best_rate(lambda: data.observations(grid[next(it) % 4], dtype=np.uint8), BATCH, args.repeats)
+    out.append(("shapes3d_like observations(random grid codes) uint8", BATCH, s, rate, CPU_RATES[-1],
+                ">= 20,000/s", None, None))
+    out.append(("shapes3d_like warm-up (480 geometries + colour tables)", 480 + 4 * BATCH, warm_s, None, None, "",
+                None, None))
+    n_cont = 256
+    for name in ("shapes3d_like", "objects3d"):
+        ref = RenderedData(name, threads=args.threads)
+        values = [ref.sample_values(n_cont, rng)[0] for _ in range(2)]
+        backends = [("numpy", "cpu"), ("torch", "cpu")]
+        if torch.cuda.is_available():
+            backends.append(("torch", "cuda"))
+        for backend, device in backends:
+            d = RenderedData(name, threads=args.threads, backend=backend, device=device)
+            n = n_cont if device == "cpu" else 8192
+            vals = values if device == "cpu" else [d.sample_values(n, rng)[0] for _ in range(2)]
+            d.render_values(vals[0], dtype=np.uint8)  # start-up (CUDA kernels, allocator)
+            it2 = iter(range(10**9))
+            s, rate = best_rate(lambda: d.render_values(vals[next(it2) % 2], dtype=np.uint8), n, args.repeats)
+            target = {"numpy": ">= 1,000/s", "cuda": ">= 100,000/s"}.get(device if device == "cuda" else backend,
+                                                                           "reported")
+            out.append((f"{name} render_values continuous uint8 [{backend} {device}]", n, s, rate, CPU_RATES[-1],
+                        target, None, None))
+    if not torch.cuda.is_available():
+        out.append(("shapes3d_like render_values continuous [torch cuda]: UNMEASURED (no GPU here; "
+                    "scripts/device_check.sh)", 0, float("nan"), None, None, ">= 100,000/s", None, None))
+    if not args.skip_export:
+        scratch = Path(tempfile.mkdtemp(dir=args.dir))
+        try:
+            t, c = time.perf_counter(), time.process_time()
+            export_rendered(RenderedData("shapes3d_like", threads=args.threads), scratch / "shapes3d_like",
+                            chunk_size=8192, progress=False)
+            s, cpu = time.perf_counter() - t, time.process_time() - c
+            out.append(("shapes3d_like full grid export (cold cache)", 480_000, s, 480_000 / s, 480_000 / cpu,
+                        "<= 120 s", None, None))
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+    return out
+
+
 # ------------------------------------------------------------------------------------------ main
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -138,10 +199,15 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=None, help="render threads (default: min(4, cores))")
     parser.add_argument("--skip-export", action="store_true")
+    parser.add_argument("--only-3d", action="store_true", help="only the 3-D scene rows (issue 11)")
     parser.add_argument("--pil-images", type=int, default=1000, help="images drawn by the PIL reference")
     args = parser.parse_args()
     rows = []
     rng = np.random.default_rng(0)
+    if args.only_3d:
+        rows += scene3d_rows(args, rng)
+        print_table(rows, args)
+        return
 
     # dsprites_like on demand
     cold = RenderedData("dsprites_like", threads=args.threads)
@@ -197,7 +263,12 @@ def main() -> None:
     rows.append(("multi_sprites observations(codes) float32", BATCH, s, rate, CPU_RATES[-1], ">= 5,000/s",
                  pil, diff))
 
-    threads = data._raster.threads
+    rows += scene3d_rows(args, rng)
+    print_table(rows, args)
+
+
+def print_table(rows: list[tuple], args) -> None:
+    threads = args.threads or min(4, os.cpu_count() or 1)
     print(f"bench_render: {os.cpu_count()} CPUs, {threads} render threads, batches of {BATCH}, "
           f"best of {args.repeats}; PIL = ImageDraw at {SS}x, box-filtered, one image at a time "
           f"({args.pil_images} images)\n")
@@ -209,8 +280,8 @@ def main() -> None:
         ratio = f"{rate / pil[0]:.1f}x ({cpu / pil[1]:.1f}x)" if pil else ""
         dcol = f"{d:.2f}" if d is not None else ""
         cpu_col = f"{cpu:,.0f}" if cpu else ""
-        print(f"| {name} | {n:,} | {s:.3f} | {rate:,.0f} | {cpu_col} | {target} | {pil_col} | {ratio} | {dcol} |")
-
+        rate_col = f"{rate:,.0f}" if rate else ""
+        print(f"| {name} | {n:,} | {s:.3f} | {rate_col} | {cpu_col} | {target} | {pil_col} | {ratio} | {dcol} |")
 
 if __name__ == "__main__":
     main()

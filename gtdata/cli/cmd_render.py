@@ -11,7 +11,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Render every grid point of a render spec (or a split of it) and store it so that "
                     "gtdata.load(PATH) opens it like a benchmark set. Resumes an interrupted export.")
     p.add_argument("spec", help="a spec .yaml file or a built-in spec name (dsprites_like, multi_sprites, "
-                                "textured_sprites)")
+                                "textured_sprites, shapes3d_like, objects3d, light3d)")
     p.add_argument("--out", required=True, help="output directory (prepared) or file (hdf5)")
     p.add_argument("--split", default=None,
                    help="split expression, e.g. 'shape == \"heart\" and posX > 0.5' (the prepared format needs a "

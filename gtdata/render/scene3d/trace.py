@@ -64,13 +64,15 @@ def _plane_t(xp, o, d, axis, coord, static, eps):
     half, top = static["half"], static["wall_height"]
     with xp.errstate():
         t = (coord - o[axis]) / d[axis]
-    p = [o[i] + t * d[i] for i in range(3)]
+        p = [o[i] + t * d[i] for i in range(3)]  # inf * 0 on rays parallel to the plane: rejected below
     ok = t > eps
     if axis == 1:
-        ok = ok & (xp.abs(p[0]) <= half) & (xp.abs(p[2]) <= half)
+        with xp.errstate():
+            ok = ok & (xp.abs(p[0]) <= half) & (xp.abs(p[2]) <= half)
     else:
         other = 2 if axis == 0 else 0
-        ok = ok & (xp.abs(p[other]) <= half) & (p[1] >= 0) & (p[1] <= top)
+        with xp.errstate():
+            ok = ok & (xp.abs(p[other]) <= half) & (p[1] >= 0) & (p[1] <= top)
     return xp.where(ok, t, math.inf)
 
 
