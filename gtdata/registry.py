@@ -71,8 +71,8 @@ _DISCOVERERS: list[Callable[[], list[DatasetInfo]]] = []
 def register_discoverer(discover: Callable[[], list[DatasetInfo]]) -> None:
     """Let a provider add entries found at call time (e.g. user manifests on ``$GTDATA_MANIFESTS``).
 
-    ``discover()`` runs on every lookup, so the entries follow the environment; a name or alias that is
-    already registered is never replaced by a discovered one.
+    ``discover()`` runs on every lookup, so the entries follow the environment. A registered name or
+    alias is never replaced: a discovered entry with a taken name is left out, a taken alias is dropped.
     """
     if discover not in _DISCOVERERS:
         _DISCOVERERS.append(discover)
