@@ -35,7 +35,11 @@ _NOISES = ("gaussian", "uniform")
 MAX_TABLE = 50_000_000  # entries of one compiled CPT (400 MB as float64)
 
 
-class MechanismError(ValueError):
+class SCMError(ValueError):
+    """An SCM, mechanism or intervention that cannot be built (the message names the node and the fix)."""
+
+
+class MechanismError(SCMError):
     """A mechanism that cannot be compiled on its factor space (the message names the node)."""
 
 

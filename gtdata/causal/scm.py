@@ -21,17 +21,13 @@ import numpy as np
 from gtdata.core.factors import Code, FactorSpace, check_count
 from gtdata.core.rng import RNGLike, as_rng
 
-from .mechanisms import (MAX_TABLE, AdditiveNoise, Fixed, Mechanism, MechanismError, TruncatedNormal, Uniform,
-                         mechanism_from_dict)
+from .mechanisms import (MAX_TABLE, AdditiveNoise, Fixed, Mechanism, MechanismError, SCMError, TruncatedNormal,
+                         Uniform, mechanism_from_dict)
 
 __all__ = ["SCM", "SCMError", "load_scm"]
 
 # u is clipped below 1 so that ``row + u`` never rounds up into the next row of the flattened CDF table.
 _U_MAX = 1.0 - 2.0**-40
-
-
-class SCMError(ValueError):
-    """An SCM that cannot be built or intervened on (the message names the node and the fix)."""
 
 
 class _Node:
@@ -172,7 +168,7 @@ class SCM:
         try:
             probs = mech.table(self.factor_space, node)
         except MechanismError as exc:
-            raise SCMError(f"mechanisms[{node!r}]: {exc}") from None
+            raise SCMError(f"mechanisms.{exc}") from None
         parents = tuple(self.factor_space.index(p) for p in mech.parents)
         return _Node(self.factor_space.index(node), self.factor_space, parents, probs, isinstance(mech, Uniform))
 
