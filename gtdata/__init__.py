@@ -23,7 +23,7 @@ from .splits import OODSplit, load_ood_split, ood_split
 # (and every DataLoader or Ray worker that unpickles a data set) stays fast.
 _LAZY = {"train": "gtdata.training", "load_run": "gtdata.training", "Run": "gtdata.training",
          "TrainConfig": "gtdata.training", "TrainingDiverged": "gtdata.training",
-         "evaluate": "gtdata.metrics", "metrics": None,
+         "evaluate": "gtdata.metrics", "metrics": None, "causal": None, "sampling": None,
          "run_study": "gtdata.study", "load_results": "gtdata.study", "write_report": "gtdata.study",
          "StudySpec": "gtdata.study", "load_spec": "gtdata.study"}
 
@@ -69,6 +69,7 @@ __all__ = [
     "ToyData",
     "TripletBatch",
     "cache_root",
+    "causal",
     "evaluate",
     "export_rendered",
     "load_results",
@@ -84,6 +85,7 @@ __all__ = [
     "load_ood_split",
     "ood_split",
     "register",
+    "sampling",
     "run_study",
     "write_report",
 ]

@@ -10,8 +10,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("info", help="show a data set's factors, files and cache state",
                               description="Show the factors (with their values), observation shape, size, files "
                                           "(URLs, sizes, checksums), cache state, citation and licence of a data "
-                                          "set; NAME may also be a manifest path.")
-    p.add_argument("name", help="data set name, alias or manifest path")
+                                          "set; NAME may also be a manifest, render spec, prepared directory, "
+                                          "HDF5 file, or an SCM file (kind: scm): its nodes, mechanisms, edges "
+                                          "and support.")
+    p.add_argument("name", help="data set name, alias, or path (manifest, spec, prepared set, HDF5, SCM)")
     p.add_argument("--edition", default=None, help="another release listed in the manifest (e.g. 2019)")
     p.set_defaults(func=run)
 
@@ -40,6 +42,51 @@ def _is_manifest(path: Path) -> bool:
     return isinstance(content, dict) and "files" in content
 
 
+def _scm_spec(path: Path) -> dict | None:
+    """The content of a YAML file that declares ``kind: scm``, else None."""
+    if path.suffix not in (".yaml", ".yml") or not path.is_file():
+        return None
+    import yaml
+
+    try:
+        content = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError):
+        return None
+    return content if isinstance(content, dict) and content.get("kind") == "scm" else None
+
+
+def _describe_scm(path: Path, spec: dict) -> None:
+    """Nodes, mechanisms, edges and the support of an SCM file (its factors, or those of the set it names)."""
+    import numpy as np
+
+    from gtdata.causal import load_scm
+
+    space = None
+    if "factors" not in spec and "data" in spec:
+        import gtdata.registry as registry
+
+        space = registry.load(spec["data"]).factor_space
+    scm = load_scm(path, space)
+    probs = scm.prob_table() if scm.factor_space.size <= 5_000_000 else None
+    print(f"{path}: SCM {scm.name!r}" + (f" over data set {spec['data']!r}" if "data" in spec else ""))
+    if spec.get("description"):
+        print(f"  {spec['description']}")
+    print(f"  {scm.factor_space.num_factors} nodes, {len(scm.edges)} edges, "
+          f"{scm.factor_space.size:,} grid points, topological order {' -> '.join(scm.order)}")
+    for name in scm.factor_space.names:
+        mech = scm.mechanisms[name]
+        parents = f" <- {', '.join(mech.parents)}" if mech.parents else ""
+        options = {k: v for k, v in mech.to_dict().items() if k not in ("mechanism", "parents", "probs")}
+        extra = f" {options}" if options else ""
+        print(f"  {name:<18} {scm.factor_space[name].size:>5}  {mech.kind}{parents}{extra}")
+    if probs is not None:
+        support = int((probs > 0).sum())
+        with np.errstate(divide="ignore", invalid="ignore"):
+            entropy = float(-(probs[probs > 0] * np.log(probs[probs > 0])).sum())
+        print(f"  support {support:,} of {probs.size:,} grid points; entropy {entropy:.3f} nats "
+              f"(uniform: {np.log(probs.size):.3f})")
+
+
 def _describe(title: str, data) -> None:
     print(title)
     print(f"  observation shape {tuple(data.observation_shape)}, {len(data):,} grid points")
@@ -64,6 +111,9 @@ def run(args: argparse.Namespace) -> int:
         if info is not None and info.name not in NEEDS:
             _describe(f"{info.name} ({info.kind}): {info.description}", registry.load(args.name))
             return 0
+    elif _scm_spec(Path(args.name)) is not None:
+        _describe_scm(Path(args.name), _scm_spec(Path(args.name)))
+        return 0
     elif not _is_manifest(Path(args.name)):
         data = registry.load(args.name)
         _describe(f"{args.name}: {type(data).__name__} {data.name!r}", data)
