@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from gtdata.metrics._checks import check_pair, check_positive_int
-from gtdata.metrics._fitting import fit_per_factor
+from gtdata.metrics._fitting import fit_one
 from gtdata.core.rng import RNGLike, as_rng
 from gtdata.metrics._random import draw_seeds
 from gtdata.metrics.downstream import check_sizes, factor_accuracies
@@ -25,10 +25,14 @@ def reduced_downstream(
     random_state: RNGLike = None,
     n_jobs: int | None = None,
 ) -> dict[str, float]:
-    """Reduced downstream scores; keys prefixed with the number n of training points:
-    "n:reduced_factor_f:{train,test}_accuracy_factor_i", "n:reduced_factor_f:mean_{train,test}_accuracy_reduced_factor",
+    """Reduced downstream scores, with the reference's keys prefixed with the number n of training points:
+    "n:reduced_factor_f:mean_{train,test}_accuracy_factor_i" (the accuracy of factor i once factor f's codes are
+    removed), "n:reduced_factor_f:mean_{train,test}_accuracy_reduced_factor",
     "n:reduced_factor_f:mean_{train,test}_accuracy_non_reduced_factor", and the means over f
-    "n:mean_{train,test}_accuracy_reduced_factor", "n:mean_{train,test}_accuracy_other_factors"."""
+    "n:mean_{train,test}_accuracy_reduced_factor", "n:mean_{train,test}_accuracy_other_factors".
+
+    Each removal needs only factor f's importances, so only f's model is fitted for it (the reference fits one
+    per factor and reads column f); the seeds are drawn as for all factors, so the scores are the same."""
     ctr, ftr, cte, fte = check_pair(codes_train, factors_train, codes_test, factors_test)
     num_remove = check_positive_int(num_factors_to_remove, "num_factors_to_remove")
     num_codes, num_factors = ctr.shape[1], ftr.shape[1]
@@ -44,9 +48,10 @@ def reduced_downstream(
     for f in range(num_factors):
         keep = np.arange(num_codes)
         for _ in range(num_remove):
-            seeds = draw_seeds(rng, num_factors)
-            fits = fit_per_factor("gbt", ctr[:, keep], ftr, cte[:, keep], fte, seeds, want_importances=True, n_jobs=n_jobs)
-            keep = np.delete(keep, int(np.argmax(fits[f].importances)))
+            # One seed per factor, as a fit of every factor would take, so the rng stays where it did.
+            seed = draw_seeds(rng, num_factors)[f]
+            fit = fit_one("gbt", ctr[:, keep], ftr[:, f], cte[:, keep], fte[:, f], seed, want_importances=True)
+            keep = np.delete(keep, int(np.argmax(fit.importances)))
         train, test = factor_accuracies("gbt", ctr[:, keep], ftr, cte[:, keep], fte, rng, n_jobs)
         prefix = f"{n}:reduced_factor_{f}:"
         for split, acc in (("train", train), ("test", test)):
@@ -55,7 +60,7 @@ def reduced_downstream(
             reduced[split].append(acc[f])
             others[split].append(out[f"{prefix}mean_{split}_accuracy_non_reduced_factor"])
             for i in range(num_factors):
-                out[f"{prefix}{split}_accuracy_factor_{i}"] = float(acc[i])
+                out[f"{prefix}mean_{split}_accuracy_factor_{i}"] = float(acc[i])
     for split in ("train", "test"):
         out[f"{n}:mean_{split}_accuracy_reduced_factor"] = float(np.mean(reduced[split]))
         out[f"{n}:mean_{split}_accuracy_other_factors"] = float(np.mean(others[split]))
