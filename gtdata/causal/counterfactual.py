@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from gtdata.core.data import GroundTruthData, check_dtype
-from gtdata.core.rng import RNGLike
+from gtdata.core.rng import RNGLike, SALTS
 from gtdata.sampling.base import Sampler
 
 from .scm import SCM, SCMError
@@ -60,7 +60,7 @@ class CounterfactualSampler(Sampler):
     """
 
     name = "counterfactual"
-    salt = 4
+    salt = SALTS["counterfactual"]
     images_per_row = 2
 
     def __init__(self, scm: SCM, targets: Any = "random", intervention: str = "uniform"):

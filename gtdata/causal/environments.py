@@ -15,7 +15,7 @@ import numpy as np
 
 from gtdata.core.data import GroundTruthData, check_dtype
 from gtdata.core.factors import check_count
-from gtdata.core.rng import RNGLike, counter_draw, stream_key
+from gtdata.core.rng import ENVIRONMENT_SALT, RNGLike, counter_draw, stream_key
 from gtdata.sampling.base import Sampler
 
 from .counterfactual import check_scm
@@ -25,7 +25,7 @@ from .targets import resolve_targets
 
 __all__ = ["EnvironmentBatch", "EnvironmentSampler", "environments"]
 
-_SALT = 16  # environment e streams with salt 16 + e (salts 1–15 belong to the other samplers)
+_SALT = ENVIRONMENT_SALT  # environment e streams with salt ENVIRONMENT_SALT + e
 MAX_ENVIRONMENTS = 255 - _SALT
 
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from gtdata.core.data import GroundTruthData, check_dtype
 from gtdata.core.factors import FactorSpace, check_count
-from gtdata.core.rng import RNGLike
+from gtdata.core.rng import RNGLike, SALTS
 from gtdata.sampling.base import Sampler
 
 from .mechanisms import AdditiveNoise, Mechanism, MechanismError, Uniform
@@ -105,7 +105,7 @@ class SequenceSampler(Sampler):
     """Sequences of ``length`` steps as a sampler (a row is a whole sequence)."""
 
     name = "sequences"
-    salt = 5
+    salt = SALTS["sequences"]
 
     def __init__(self, transition: Transition, length: int = 2, p: float | None = None):
         if not isinstance(transition, Transition):

@@ -22,6 +22,19 @@ AnyRNG = Union[np.random.Generator, np.random.RandomState]
 
 BLOCK = 256
 
+# The salt of every counter-based stream, in one place: two streams keyed by the same seed draw independent
+# numbers only if their salts differ (a salt is 8 bits). Environments use ENVIRONMENT_SALT + e for environment e.
+SALTS = {
+    "uniform": 1,
+    "pairs": 2,
+    "triplets": 3,
+    "export_nuisance": 4,
+    "weak_label": 5,
+    "counterfactual": 6,
+    "sequences": 7,
+}
+ENVIRONMENT_SALT = 16
+
 
 def as_rng(rng: RNGLike) -> AnyRNG:
     """Return a Generator for an int seed or None, and pass Generators and RandomStates through."""

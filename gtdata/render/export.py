@@ -17,7 +17,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from gtdata.core.factors import Factor, FactorSpace
-from gtdata.core.rng import counter_draw
+from gtdata.core.rng import SALTS, counter_draw
 from gtdata.render.data import RenderedData
 from gtdata.store.hdf5 import export_hdf5
 from gtdata.store.prepared import PreparedWriter
@@ -25,7 +25,7 @@ from gtdata.store.prepared import PreparedWriter
 __all__ = ["export_rendered", "FORMATS"]
 
 FORMATS = ("prepared", "hdf5")
-_NUISANCE_SALT = 4
+_NUISANCE_SALT = SALTS["export_nuisance"]
 
 
 def export_rendered(data: Any, out: str | os.PathLike, split: str | None = None, format: str = "prepared",

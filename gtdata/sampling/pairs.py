@@ -15,7 +15,7 @@ import numpy as np
 
 from gtdata.core.data import GroundTruthData, PairBatch, TripletBatch
 from gtdata.core.factors import check_count
-from gtdata.core.rng import RNGLike, as_rng
+from gtdata.core.rng import RNGLike, SALTS, as_rng
 
 from .base import Sampler
 
@@ -113,7 +113,7 @@ class PairSampler(Sampler):
     """
 
     name = "pairs"
-    salt = 2
+    salt = SALTS["pairs"]
     images_per_row = 2
 
     def __init__(self, k: Any = 1, mode: str = "exact", share_nuisance: bool | None = None):
@@ -149,7 +149,7 @@ class TripletSampler(Sampler):
     ``k_negative`` (default: every factor that can change); exact changes, shared nuisance."""
 
     name = "triplets"
-    salt = 3
+    salt = SALTS["triplets"]
     images_per_row = 3
 
     def __init__(self, k_positive: int = 1, k_negative: int | None = None):

@@ -7,6 +7,7 @@ from typing import NamedTuple
 import numpy as np
 
 from gtdata.core.data import GroundTruthData
+from gtdata.core.rng import SALTS
 
 from .base import Sampler
 
@@ -34,7 +35,7 @@ class UniformSampler(Sampler):
     """
 
     name = "uniform"
-    salt = 1
+    salt = SALTS["uniform"]
 
     def draw_block(self, data: GroundTruthData, gen: np.random.Generator, size: int) -> tuple:
         return data.sample_codes(size, gen), data.draw_nuisance(size, gen)
