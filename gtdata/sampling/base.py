@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from gtdata.core.data import GroundTruthData, check_dtype
+from gtdata.core.data import GroundTruthData, check_dtype, check_image_bytes
 from gtdata.core.factors import check_count
 from gtdata.core.rng import RNGLike, counter_draw, stream_key
 
@@ -70,7 +70,7 @@ class Sampler:
         """
         dtype = check_dtype(dtype)
         n = check_count(n)
-        data.check_batch_size(n * self.images_per_row)
+        check_image_bytes(n, (self.images_per_row, *data.observation_shape), what=f"rows of {self.name}")
         return self.assemble(data, self.draw(data, n, rng, start), dtype)
 
     images_per_row: ClassVar[int] = 1
