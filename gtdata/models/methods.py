@@ -252,7 +252,8 @@ class _WeakVAE(Method):
         mean, logvar = vae.encode(torch.cat([x1, x2]))
         mean1, mean2, logvar1, logvar2 = mean[:n], mean[n:], logvar[:n], logvar[n:]
         if self.adaptive:
-            keep = adaptive_keep_mask(pair_divergence(mean1, logvar1, mean2, logvar2))
+            identical = (x1 == x2).flatten(1).all(dim=1)
+            keep = adaptive_keep_mask(pair_divergence(mean1, logvar1, mean2, logvar2), identical)
         else:
             keep = label_keep_mask(batch["changed"], vae.num_latent)
         mean1, logvar1, mean2, logvar2 = aggregate(self.average, keep, mean1, logvar1, mean2, logvar2)

@@ -19,29 +19,43 @@ __all__ = [
 ]
 
 AVERAGES = ("group", "ml")
-# δ spreads at or below this are rounding noise (δ of genuinely changed latents is orders larger).
-SPREAD_TOL = 1e-5
 
 
 def pair_divergence(
     mean1: torch.Tensor, logvar1: torch.Tensor, mean2: torch.Tensor, logvar2: torch.Tensor
 ) -> torch.Tensor:
-    """Per-dimension δ = v1/v2 + (μ2 − μ1)²/v2 − 1 + log v2 − log v1 = 2·KL(q1 ‖ q2); shape (N, L)."""
-    inv_var2 = torch.exp(-logvar2)
-    return torch.exp(logvar1) * inv_var2 + (mean2 - mean1).square() * inv_var2 - 1.0 + logvar2 - logvar1
+    """Per-dimension δ = v1/v2 + (μ2 − μ1)²/v2 − 1 + log v2 − log v1 = 2·KL(q1 ‖ q2); shape (N, L).
+
+    Computed as the reference's ``compute_kl`` (a quotient of the two variances), so two identical posteriors
+    give δ = 0 exactly, which the threshold below relies on.
+    """
+    var1, var2 = torch.exp(logvar1), torch.exp(logvar2)
+    return var1 / var2 + (mean2 - mean1).square() / var2 - 1.0 + logvar2 - logvar1
 
 
-def adaptive_keep_mask(delta: torch.Tensor) -> torch.Tensor:
-    """Ada-GVAE's threshold: per row, keep the dims with δ ≥ τ = (min δ + max δ)/2, average the rest.
+def adaptive_keep_mask(delta: torch.Tensor, identical: torch.Tensor | None = None) -> torch.Tensor:
+    """Ada-GVAE's threshold: per row, keep the dims in the upper bin of a 2-bin histogram of δ over [min, max].
 
-    This is the upper bin of the reference's 2-bin fixed-width histogram over [min δ, max δ]. A row whose δ
-    are all equal (the reference leaves it undefined) has nothing to tell apart: all its dims are averaged.
-    "Equal" allows a spread of ``SPREAD_TOL``: the encoder gives an image slightly different codes at different
-    batch positions (blocked matrix products), so an identical pair has a δ of rounding noise, not zeros.
+    The reference's ``aggregate_argmax``: ``tf.histogram_fixed_width_bins(δ, [min δ, max δ], nbins=2)`` puts a
+    dim in bin ⌊2·(δ − min)/(max − min)⌋ (clipped to 0..1); bin 1 keeps its own posterior, bin 0 is averaged.
+    This is that arithmetic, so every row with max > min is split as in the reference, however small the
+    spread. A row with max = min divides 0 by 0; the NaN bin is never 1, so the reference averages all of its
+    dims, and so does this. That row is an identical pair: two identical posteriors give δ = 0 exactly (see
+    :func:`pair_divergence`), as the reference's two separate encoder passes do. ``identical`` (bool (N,),
+    optional) marks pairs of identical observations, which are averaged whole even if the encoder's one
+    pass over both halves rounds the copies differently on some device.
+
+    Examples
+    --------
+    >>> adaptive_keep_mask(torch.tensor([[0.0, 0.1], [0.0, 3e-7], [2.0, 2.0]])).tolist()
+    [[False, True], [False, True], [False, False]]
     """
     lo = delta.min(dim=1, keepdim=True).values
     hi = delta.max(dim=1, keepdim=True).values
-    return (delta >= 0.5 * (lo + hi)) & (hi - lo > SPREAD_TOL)
+    keep = torch.floor(2.0 * ((delta - lo) / (hi - lo))) >= 1
+    if identical is not None:
+        keep &= ~identical.reshape(-1, 1)
+    return keep
 
 
 def label_keep_mask(changed: torch.Tensor, num_latent: int) -> torch.Tensor:

@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 import torch
 
@@ -58,6 +59,64 @@ def test_aggregate_replaces_only_shared_dims():
     assert l1.tolist() == [[0.0, 0.0]] and l2.tolist() == [[0.0, 0.0]]
 
 
-def test_adaptive_mask_treats_rounding_noise_as_equal():
-    delta = torch.tensor([[0.0, 3e-7, 1e-7, 0.0], [0.0, 1e-3, 0.0, 0.0]])
-    assert weak.adaptive_keep_mask(delta).tolist() == [[False] * 4, [False, True, False, False]]
+def _tf_histogram_upper_bin(delta: np.ndarray) -> np.ndarray:
+    """disentanglement_lib's aggregate_argmax mask, from TensorFlow's histogram_fixed_width_bins in float32:
+    bin = int32(clip(floor(nbins * (x - lo) / (hi - lo)), 0, nbins - 1)) with nbins = 2; keep = (bin == 1)."""
+    delta = delta.astype(np.float32)
+    lo, hi = delta.min(axis=1, keepdims=True), delta.max(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scaled = (delta - lo) / (hi - lo)
+        bins = np.clip(np.floor(np.float32(2) * scaled), 0, 1)
+    # max == min gives 0/0 = NaN, and TensorFlow's int32 cast of NaN is never 1 (INT_MIN on x86, 0 on GPUs).
+    return np.where(np.isnan(bins), -1, bins).astype(np.int32) == 1
+
+
+def test_adaptive_mask_is_the_references_histogram_even_for_tiny_spreads():
+    rng = np.random.default_rng(0)
+    rows = []
+    for base in (0.0, 1e-3, 0.5, 40.0):
+        for spread in (1e-9, 1e-7, 1e-6, 5e-6, 9e-6, 1e-3, 1.0):
+            rows.append(base + spread * rng.random((20, 10)))
+    delta = np.concatenate(rows).astype(np.float32)
+    spreads = delta.max(axis=1) - delta.min(axis=1)
+    assert ((spreads > 0) & (spreads < 1e-5)).sum() > 200  # the rows this is about
+    expected = _tf_histogram_upper_bin(delta)
+    got = weak.adaptive_keep_mask(torch.from_numpy(delta)).numpy()
+    np.testing.assert_array_equal(got, expected)
+    # Below a spread of 1e-5 the reference still splits: these rows keep some dims, not none.
+    tiny = (spreads > 0) & (spreads < 1e-5)
+    assert got[tiny].any(axis=1).all()
+
+
+def test_identical_posteriors_have_zero_divergence_and_share_every_dim():
+    rng = np.random.default_rng(1)
+    mean = torch.from_numpy(rng.normal(0, 3, (500, 10)).astype(np.float32))
+    logvar = torch.from_numpy(rng.normal(-4, 4, (500, 10)).astype(np.float32))
+    delta = weak.pair_divergence(mean, logvar, mean.clone(), logvar.clone())
+    assert (delta == 0).all()
+    assert not weak.adaptive_keep_mask(delta).any()
+
+
+def test_identical_observations_are_averaged_whatever_the_rounding():
+    delta = torch.tensor([[0.0, 2e-7, 0.0], [0.0, 2e-7, 0.0], [0.0, 1.0, 0.0]])
+    identical = torch.tensor([True, False, True])
+    assert weak.adaptive_keep_mask(delta, identical).tolist() == [
+        [False, False, False], [False, True, False], [False, False, False]]
+
+
+def test_ada_gvae_shares_every_latent_of_an_identical_pair():
+    from gtdata.models.methods import VAE, make_method
+
+    torch.manual_seed(0)
+    vae = VAE("conv", (64, 64, 1))
+    x = torch.rand(6, 1, 64, 64)
+    x2 = torch.rand(6, 1, 64, 64)
+    x2[:3] = x[:3]
+    method = make_method("ada_gvae")
+    with torch.no_grad():
+        mean, logvar = vae.encode(torch.cat([x, x2]))
+        keep = weak.adaptive_keep_mask(weak.pair_divergence(mean[:6], logvar[:6], mean[6:], logvar[6:]))
+        terms = method.loss(vae, {"x1": x, "x2": x2}, 0)
+    # Rows 0-2 are identical pairs: all 10 latents shared; rows 3-5 split at the histogram's midpoint.
+    assert terms["shared_dims"].item() == pytest.approx((3 * 10 + (~keep[3:]).sum().item()) / 6)
+    assert not keep[:3].any() and keep[3:].any(dim=1).all()
