@@ -12,7 +12,7 @@ from .correlated import correlated, traeuble_table
 from .counterfactual import CounterfactualBatch, CounterfactualSampler, counterfactual_pairs
 from .environments import EnvironmentBatch, EnvironmentSampler, environments
 from .mechanisms import AdditiveNoise, Categorical, Fixed, Mechanism, Table, TruncatedNormal, Uniform
-from .scm import SCM, SCMError, load_scm
+from .scm import SCM, SCMError, as_scm, load_scm
 from .sequences import SequenceBatch, SequenceSampler, Transition, sequences
 
 __all__ = [
@@ -32,6 +32,7 @@ __all__ = [
     "Transition",
     "TruncatedNormal",
     "Uniform",
+    "as_scm",
     "correlated",
     "counterfactual_pairs",
     "environments",

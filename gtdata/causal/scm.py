@@ -24,7 +24,7 @@ from gtdata.core.rng import RNGLike, as_rng
 from .mechanisms import (MAX_TABLE, AdditiveNoise, Fixed, Mechanism, MechanismError, SCMError, TruncatedNormal,
                          Uniform, mechanism_from_dict)
 
-__all__ = ["SCM", "SCMError", "load_scm"]
+__all__ = ["SCM", "SCMError", "as_scm", "load_scm"]
 
 # u is clipped below 1 so that ``row + u`` never rounds up into the next row of the flattened CDF table.
 _U_MAX = 1.0 - 2.0**-40
@@ -383,3 +383,39 @@ def load_scm(path: str | Path, factor_space: FactorSpace | None = None) -> SCM:
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         raise SCMError(f"{path}: not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
     return SCM.from_dict(spec, factor_space, source=str(path))
+
+
+def as_scm(spec: Any, factor_space: FactorSpace | None = None) -> SCM:
+    """An SCM from any of the forms configs and study specs use.
+
+    ``spec`` is an :class:`SCM`; a path to a YAML file (``kind: scm``); an SCM mapping (``kind: scm`` /
+    ``nodes``, as :meth:`SCM.to_dict` writes); or ``{"correlated": {pairs, sigma, method, anti}}`` for
+    :func:`gtdata.causal.correlated`. ``factor_space`` supplies the factors when the spec has none.
+    """
+    if isinstance(spec, SCM):
+        if factor_space is not None and spec.factor_space != factor_space:
+            raise SCMError(f"the SCM's factors {list(spec.factor_space.names)} are not the data set's "
+                           f"{list(factor_space.names)}")
+        return spec
+    if isinstance(spec, (str, Path)):
+        return load_scm(spec, factor_space)
+    if isinstance(spec, Mapping) and set(spec) == {"correlated"}:
+        from .correlated import correlated
+
+        options = spec["correlated"]
+        if factor_space is None or not isinstance(options, Mapping) or "pairs" not in options or "sigma" not in options:
+            raise SCMError(f"a correlated distribution needs the data set's factors and a mapping with 'pairs' and "
+                           f"'sigma' (and optionally 'method', 'anti'), got {spec!r}")
+        unknown = sorted(set(options) - {"pairs", "sigma", "method", "anti", "name"})
+        if unknown:
+            raise SCMError(f"correlated: unknown key(s) {unknown}; allowed: pairs, sigma, method, anti, name")
+        pairs = options["pairs"]
+        pairs = [tuple(p) for p in pairs] if pairs and isinstance(pairs[0], (list, tuple)) else tuple(pairs)
+        sigma = options["sigma"]
+        sigma = [float(v) for v in sigma] if isinstance(sigma, (list, tuple)) else float(sigma)
+        return correlated(factor_space, pairs, sigma, method=options.get("method", "gaussian"),
+                          anti=options.get("anti", False), name=options.get("name"))
+    if isinstance(spec, Mapping):
+        return SCM.from_dict(spec, factor_space)
+    raise SCMError(f"a distribution must be an SCM, a path to an SCM file, an SCM mapping or "
+                   f"{{'correlated': {{...}}}}, got {type(spec).__name__}")

@@ -28,6 +28,7 @@ def train(
     reconstruction: str = "bernoulli",
     pair_mode: str = "exact",
     label_mode: str = "all",
+    sampler: Any = None,
     device: str = "auto",
     threads: int | None = None,
     log_every: int = 100,
@@ -47,7 +48,10 @@ def train(
     defaults follow the study (batch 64, Adam 1e-4, 10 latents, conv encoder/decoder, Bernoulli loss).
     Weak methods: ``pair_mode`` ``"exact"`` (exactly k factors change) or ``"reference"`` (disentanglement_lib's
     pairs); ``label_mode`` ``"all"`` (GroupVAE / ML-VAE are told every resampled factor) or ``"last"`` (only the
-    last one resampled, disentanglement_lib's label).
+    last one resampled, disentanglement_lib's label). ``sampler`` replaces the intervention pairs of the weak
+    methods by another pair sampler: ``{"name": "counterfactual", "scm": scm, "targets": "random"}``
+    (:class:`gtdata.causal.CounterfactualSampler`) or ``{"name": "pairs", ...}``. To train on a factor
+    distribution, pass a view (``data.with_distribution(scm)``) or ``{"name": ..., "distribution": ...}``.
     Speed options: ``channels_last`` (default on: NHWC convolutions, measured ~10 % faster on CPU) and
     ``compile`` (``torch.compile`` of encoder and decoder: ~30 s of compilation for a few % per step).
     If ``out`` already holds this run, it continues from its last checkpoint (``resume=True``) or returns
@@ -60,7 +64,7 @@ def train(
         data=instance_spec(data) if data_obj is not None else data,
         method=method, hparams=hparams, steps=steps, batch_size=batch_size, lr=lr, seed=seed,
         num_latent=num_latent, architecture=architecture, reconstruction=reconstruction, pair_mode=pair_mode,
-        label_mode=label_mode, device=device, threads=threads, log_every=log_every, checkpoint_every=checkpoint_every,
+        label_mode=label_mode, sampler=sampler, device=device, threads=threads, log_every=log_every, checkpoint_every=checkpoint_every,
         channels_last=channels_last, compile=compile,
     )
     run_dir = train_config(config, out, data=data_obj, resume=resume, progress=progress, figures=figures)

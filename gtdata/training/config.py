@@ -50,6 +50,7 @@ class TrainConfig:
     reconstruction: str = "bernoulli"
     pair_mode: str = "exact"
     label_mode: str = "all"
+    sampler: Any = None
     device: str = "auto"
     threads: int | None = None
     log_every: int = 100
@@ -94,6 +95,19 @@ class TrainConfig:
             raise ValueError(f"unknown pair_mode {self.pair_mode!r}; valid: {', '.join(PAIR_MODES)}")
         if self.label_mode not in LABEL_MODES:
             raise ValueError(f"unknown label_mode {self.label_mode!r}; valid: {', '.join(LABEL_MODES)}")
+        if self.sampler is not None:
+            if not METHODS[self.method].weak:
+                raise ValueError(f"sampler draws the pairs of weakly supervised methods; {self.method} trains on "
+                                 f"single images (give data a distribution instead: "
+                                 f"data: {{name: ..., distribution: ...}})")
+            if isinstance(self.sampler, str):
+                self.sampler = {"name": self.sampler}
+            if not isinstance(self.sampler, Mapping) or "name" not in self.sampler:
+                raise ValueError(f"sampler must be a mapping {{name: pairs | counterfactual, ...options}}, "
+                                 f"got {self.sampler!r}")
+            # an SCM object is stored as its YAML form, so the config file says which model drew the pairs
+            self.sampler = _plain({k: v.to_dict() if hasattr(v, "to_dict") and hasattr(v, "log_prob") else v
+                                   for k, v in self.sampler.items()})
         if not isinstance(self.device, str) or not (
             self.device in ("auto", "cpu", "cuda") or (self.device.startswith("cuda:") and self.device[5:].isdigit())
         ):
@@ -111,7 +125,8 @@ class TrainConfig:
 
     def identity(self) -> dict[str, Any]:
         """The fields that define the run's results (compared when a run directory is reused)."""
-        return _plain({name: getattr(self, name) for name in IDENTITY_FIELDS})
+        fields = IDENTITY_FIELDS + (("sampler",) if self.sampler is not None else ())  # 0.1 runs keep their identity
+        return _plain({name: getattr(self, name) for name in fields})
 
     def to_dict(self) -> dict[str, Any]:
         """Plain YAML/JSON-friendly dict of every field (tuples become lists, paths strings)."""

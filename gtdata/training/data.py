@@ -18,7 +18,7 @@ from gtdata.core.rng import counter_draw
 from gtdata.registry import load
 from gtdata.torchdata import BatchStream
 
-__all__ = ["resolve_data", "instance_spec", "save_instance", "BatchSource", "last_resampled", "observations_to_tensor",
+__all__ = ["PAIR_SAMPLERS", "resolve_sampler", "resolve_data", "instance_spec", "save_instance", "BatchSource", "last_resampled", "observations_to_tensor",
            "DATA_PICKLE"]
 
 DATA_PICKLE = "data.pkl"
@@ -46,9 +46,23 @@ def save_instance(data: GroundTruthData, run_dir: Path) -> None:
 def resolve_data(spec: Any, run_dir: Path | None = None) -> GroundTruthData:
     """GroundTruthData for a config's ``data``: a name or path (``gtdata.load``), ``{"name": ..., **kwargs}``,
     a render spec mapping (``objects`` and ``factors``, see :mod:`gtdata.render`), or ``{"pickled": "data.pkl"}``
-    (an object given to :func:`gtdata.train`, read from ``run_dir``)."""
+    (an object given to :func:`gtdata.train`, read from ``run_dir``).
+
+    A mapping may also carry ``split`` (a split expression) and ``distribution`` (a factor distribution: an
+    SCM file or mapping, or ``{"correlated": {pairs, sigma, ...}}``, see :func:`gtdata.causal.as_scm`); the
+    data set is then that view."""
     if isinstance(spec, GroundTruthData):
         return spec
+    if isinstance(spec, Mapping) and ("distribution" in spec or "split" in spec):
+        rest = {k: v for k, v in spec.items() if k not in ("distribution", "split")}
+        data = resolve_data(rest if len(rest) > 1 or "name" not in rest else rest["name"], run_dir)
+        if spec.get("split") is not None:
+            data = data.split(spec["split"])
+        if spec.get("distribution") is not None:
+            from gtdata.causal import as_scm
+
+            data = data.with_distribution(as_scm(spec["distribution"], data.factor_space))
+        return data
     if isinstance(spec, (str, Path)):
         return load(spec)
     if isinstance(spec, Mapping):
@@ -73,6 +87,27 @@ def resolve_data(spec: Any, run_dir: Path | None = None) -> GroundTruthData:
     )
 
 
+PAIR_SAMPLERS = ("pairs", "counterfactual")
+"""Samplers whose rows are pairs (x1, x2, codes1, codes2, changed, ...): what the weak methods train on."""
+
+
+def resolve_sampler(spec: Any, data: GroundTruthData):
+    """A pair sampler for the weak methods from a config's ``sampler`` (a mapping ``{"name": ..., **options}``,
+    a name or a Sampler); an ``scm`` option may be an SCM file or mapping, resolved on ``data``'s factors."""
+    from gtdata.sampling import make_sampler
+
+    if isinstance(spec, Mapping) and "scm" in spec:
+        from gtdata.causal import as_scm
+
+        spec = {**spec, "scm": as_scm(spec["scm"], data.factor_space)}
+    sampler = make_sampler(spec)
+    if sampler.name not in PAIR_SAMPLERS:
+        raise ValueError(f"sampler {sampler.name!r} does not draw pairs; the weakly supervised methods train on "
+                         f"one of {list(PAIR_SAMPLERS)}")
+    sampler.check(data)
+    return sampler
+
+
 class BatchSource:
     """Training batches for one method: ``batch(step)`` → dict of device tensors (NCHW float32 in [0, 1]).
 
@@ -93,6 +128,7 @@ class BatchSource:
         pair_mode: str = "exact",
         label_mode: str = "all",
         channels_last: bool = False,
+        sampler: Any = None,
     ) -> None:
         if label_mode not in ("all", "last"):
             raise ValueError(f"unknown label_mode {label_mode!r}; valid: all, last")
@@ -100,10 +136,13 @@ class BatchSource:
         self.seed, self.batch_size, self.label_mode = int(seed), int(batch_size), label_mode
         self.device = device
         self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
-        self.stream = BatchStream(
-            data, batch_size, kind="pairs" if weak else "uniform", k=tuple(k) if isinstance(k, list) else k,
-            seed=seed, mode=pair_mode,
-        )
+        if sampler is not None:
+            self.stream = BatchStream(data, batch_size, seed=seed, sampler=resolve_sampler(sampler, data))
+        else:
+            self.stream = BatchStream(
+                data, batch_size, kind="pairs" if weak else "uniform", k=tuple(k) if isinstance(k, list) else k,
+                seed=seed, mode=pair_mode,
+            )
 
     def _to_device(self, images: torch.Tensor) -> torch.Tensor:
         return images.to(self.device, non_blocking=True).contiguous(memory_format=self.memory_format)
@@ -112,7 +151,8 @@ class BatchSource:
         """The batch of training step ``step`` (0-based)."""
         parts = self.stream.batch(step)
         if self.weak:
-            x1, x2, _, _, changed = parts
+            # intervention pairs and counterfactual pairs both start (x1, x2, codes1, codes2, changed, ...)
+            x1, x2, _, _, changed = parts[:5]
             if self.label_mode == "last":
                 changed = torch.from_numpy(last_resampled(changed.numpy(), self.seed, step * self.batch_size))
             return {"x1": self._to_device(x1), "x2": self._to_device(x2), "changed": changed.to(self.device)}

@@ -26,7 +26,7 @@ from gtdata.models.architectures import check_observation_shape
 from gtdata.models.methods import VAE, Method, make_method
 from gtdata.training import rundir
 from gtdata.training.config import TrainConfig
-from gtdata.training.data import BatchSource, resolve_data, save_instance
+from gtdata.training.data import BatchSource, resolve_data, resolve_sampler, save_instance
 from gtdata.training.figures import write_figures
 
 __all__ = ["TrainingDiverged", "resolve_device", "build_model", "make_adam", "Trainer", "CHECKPOINT_FORMAT", "MODEL_FORMAT"]
@@ -96,7 +96,7 @@ class Trainer:
         self.source = BatchSource(
             data, config.batch_size, config.seed, self.device, weak=config.weak,
             k=config.hparams.get("k", 1), pair_mode=config.pair_mode, label_mode=config.label_mode,
-            channels_last=config.channels_last,
+            channels_last=config.channels_last, sampler=config.sampler,
         )
         self.images_per_step = config.batch_size * (2 if config.weak else 1)
 
@@ -272,7 +272,9 @@ def train_config(
     data = data if data is not None else resolve_data(config.data, run_dir if (run_dir / rundir.CONFIG).exists() else None)
     check_observation_shape(config.architecture, tuple(data.observation_shape))
     resolve_device(config.device)
-    if config.weak:
+    if config.weak and config.sampler is not None:
+        resolve_sampler(config.sampler, data)  # a sampler that cannot draw here fails before the run directory
+    elif config.weak:
         # Pairs need a k the data set allows; checked before the run directory is touched.
         data.check_k(pair_k(config.hparams["k"]), config.pair_mode)
     state = rundir.claim_run_dir(run_dir, config, resume)
