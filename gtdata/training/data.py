@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from gtdata.core.data import GroundTruthData
-from gtdata.core.rng import counter_draw
+from gtdata.core.rng import SALTS, counter_draw
 from gtdata.registry import load
 from gtdata.torchdata import BatchStream
 
@@ -160,7 +160,7 @@ class BatchSource:
 
 
 # Counter-based stream of the "last resampled" choice; salts 1-4 are the samplers' and the renderer's.
-LABEL_SALT = 5
+LABEL_SALT = SALTS["weak_label"]
 
 
 def last_resampled(changed: np.ndarray, seed: int, start: int = 0) -> np.ndarray:
