@@ -30,3 +30,15 @@ def test_using_the_data_example_runs():
     assert (namespace["pairs"].changed.sum(1) >= 1).all()
     assert len(namespace["held_out"]) + len(namespace["train_part"]) == len(namespace["data"])
     assert namespace["observations"].shape[0] == 10
+
+
+def test_causal_example_runs(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {}
+    code = _block_after("## Causal and correlated regimes", "python") + _block_after("### Out-of-distribution splits", "python")
+    exec(compile(code, "README.md", "exec"), namespace)
+    assert namespace["images"].shape == (256, 64, 64, 1)
+    assert namespace["pairs"].intervened[:, 1].all()
+    assert sorted(set(namespace["envs"].env.tolist())) == [0, 1, 2]
+    assert (tmp_path / "dsprites_extrapolation.npz").is_file() and len(namespace["sha"]) == 64
+    assert len(namespace["train"]) + len(namespace["test"]) == len(namespace["data"])
