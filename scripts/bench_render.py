@@ -166,6 +166,7 @@ def scene3d_rows(args, rng) -> list[tuple]:
             backends.append(("torch", "cuda"))
         for backend, device in backends:
             d = RenderedData(name, threads=args.threads, backend=backend, device=device)
+            d._raster.cache_bytes = 0  # no cache hits: every image is traced
             n = n_cont if device == "cpu" else 8192
             vals = values if device == "cpu" else [d.sample_values(n, rng)[0] for _ in range(2)]
             d.render_values(vals[0], dtype=np.uint8)  # start-up (CUDA kernels, allocator)
