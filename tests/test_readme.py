@@ -42,3 +42,13 @@ def test_causal_example_runs(tmp_path, monkeypatch):
     assert sorted(set(namespace["envs"].env.tolist())) == [0, 1, 2]
     assert (tmp_path / "dsprites_extrapolation.npz").is_file() and len(namespace["sha"]) == 64
     assert len(namespace["train"]) + len(namespace["test"]) == len(namespace["data"])
+
+
+def test_scene3d_example_runs(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {}
+    exec(compile(_block_after("### 3-D scenes (no Blender)", "python"), "README.md", "exec"), namespace)
+    from PIL import Image
+
+    assert Image.open(tmp_path / "shapes3d_like.png").size == (8 * 64, 64)
+    assert namespace["images"].shape == (8, 64, 64, 3)
