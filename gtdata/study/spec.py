@@ -48,7 +48,7 @@ from typing import Any, Mapping
 
 import yaml
 
-from gtdata.study.catalog import REPRESENTATIONS, Catalog
+from gtdata.study.catalog import LABEL_METHODS, REPRESENTATIONS, WEAK_METHODS, Catalog
 
 SPEC_KEYS = (
     "name", "description", "datasets", "methods", "seeds", "steps", "pair_mode", "label_mode", "batch_size",
@@ -116,8 +116,6 @@ class StudySpec:
     def run_options(self, sweep: MethodSweep) -> dict[str, Any]:
         """The resolved run options of ``sweep``'s runs: ``steps`` always; ``pair_mode`` for weakly supervised
         methods and ``label_mode`` for label methods only (None for the others, which do not use them)."""
-        from gtdata.study.catalog import LABEL_METHODS, WEAK_METHODS
-
         resolved = {key: getattr(self, key) for key in RUN_OPTIONS} | sweep.overrides()
         if sweep.method not in WEAK_METHODS:
             resolved["pair_mode"] = None
@@ -339,7 +337,6 @@ def _check_names(kind: str, names: tuple[str, ...], valid: set[str] | frozenset[
 
 def _check_run_options(spec: StudySpec) -> None:
     """Mode names as the trainer knows them, and each mode only where a method uses it."""
-    from gtdata.study.catalog import LABEL_METHODS, WEAK_METHODS
     from gtdata.training.config import LABEL_MODES, PAIR_MODES
 
     users = {"pair_mode": (WEAK_METHODS, PAIR_MODES, "weakly supervised"),
