@@ -11,7 +11,7 @@ from pathlib import Path
 METRIC_NAMES = (
     "beta_vae", "factor_vae", "mig", "dci", "dci_fast", "sap", "modularity_explicitness", "irs", "unsupervised",
     "downstream_logistic_regression", "downstream_boosted_trees", "fairness", "strong_downstream", "reduced_downstream",
-    "mcc", "r2", "infomec",
+    "mcc", "r2", "infomec", "pair_sharing",
 )
 STUDY_METRICS = METRIC_NAMES[:4] + METRIC_NAMES[5:7] + METRIC_NAMES[8:11]
 

@@ -18,6 +18,7 @@ from gtdata.metrics.irs import irs, irs_matrix
 from gtdata.metrics.mcc import correlation_matrix, mcc
 from gtdata.metrics.mig import mig
 from gtdata.metrics.modularity import modularity, modularity_explicitness
+from gtdata.metrics.pair_sharing import pair_sharing
 from gtdata.metrics.r2 import r2
 from gtdata.metrics.reduced_downstream import reduced_downstream
 from gtdata.metrics.sap import sap
@@ -47,6 +48,7 @@ __all__ = [
     "modularity",
     "modularity_explicitness",
     "nmi_matrix",
+    "pair_sharing",
     "r2",
     "reduced_downstream",
     "sap",

@@ -35,6 +35,7 @@ from gtdata.metrics import (
     mcc,
     mig,
     modularity,
+    pair_sharing,
     r2,
     reduced_downstream,
     sap,
@@ -182,6 +183,11 @@ METRICS: dict[str, MetricSpec] = {
             lambda ctr, ftr, cte, fte, rng, o, j: infomec.infomec_scores(
                 infomec.infomec(ctr[: o["num_train"]], ftr[: o["num_train"]], discrete_latents=o["discrete_latents"], rng=rng)
             ),
+            lambda o: (o["num_train"], 0),
+        ),
+        MetricSpec(
+            "pair_sharing", pair_sharing.compute_pair_sharing, {"num_train": 10000, "pair": None},
+            lambda ctr, ftr, cte, fte, rng, o, j: pair_sharing.pair_sharing(ctr[: o["num_train"]], ftr[: o["num_train"]], o["pair"]),
             lambda o: (o["num_train"], 0),
         ),
     )

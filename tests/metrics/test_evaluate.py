@@ -27,7 +27,7 @@ def test_names():
     assert set(METRIC_NAMES) == {
         "beta_vae", "factor_vae", "mig", "dci", "dci_fast", "sap", "modularity_explicitness", "irs", "unsupervised",
         "downstream_logistic_regression", "downstream_boosted_trees", "fairness", "strong_downstream", "reduced_downstream",
-        "mcc", "r2", "infomec",
+        "mcc", "r2", "infomec", "pair_sharing",
     }
 
 
