@@ -162,7 +162,7 @@ class TruncatedNormal(Mechanism):
 
 
 class Table(Mechanism):
-    """A conditional probability table: ``probs`` has shape (*parent sizes, child size); rows normalised."""
+    """A conditional probability table: ``probs`` has shape ``(*parent sizes, child size)``; rows normalised."""
 
     kind = "table"
 

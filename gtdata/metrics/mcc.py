@@ -2,8 +2,8 @@
 AISTATS 2020; ICE-BeeM, NeurIPS 2020), as `ilkhem/icebeem`'s `metrics/mcc.py`.
 
 The absolute Pearson (or Spearman) correlations between every latent and every factor form an (L, F) block; the
-one-to-one matching of latents to factors that maximises the sum of |ρ| is found with the Hungarian method
-(`scipy.optimize.linear_sum_assignment`), and MCC is the mean |ρ| over the matched pairs. With L ≠ F the block is
+one-to-one matching of latents to factors that maximises the sum of ``|ρ|`` is found with the Hungarian method
+(`scipy.optimize.linear_sum_assignment`), and MCC is the mean ``|ρ|`` over the matched pairs. With L ≠ F the block is
 rectangular and min(L, F) pairs are matched (scipy's behaviour; no paper convention for the rest was found).
 """
 
@@ -24,7 +24,7 @@ def _unit_columns(x: np.ndarray) -> np.ndarray:
     """Columns centred and scaled to unit Euclidean norm; a constant column (max == min) becomes all zeros.
 
     Testing max == min rather than a zero computed variance: the mean of a constant float column can differ from
-    its entries by rounding, which would turn "constant" into noise of norm 1e-17 and a spurious |ρ| up to 1.
+    its entries by rounding, which would turn "constant" into noise of norm 1e-17 and a spurious ``|ρ|`` up to 1.
     """
     centred = x - x.mean(axis=0)
     constant = x.max(axis=0) == x.min(axis=0)
@@ -51,7 +51,7 @@ def correlation_matrix(latents: np.ndarray, factors: np.ndarray, method: str = "
     -------
     ndarray of shape (L, F), float64
         ρ in [-1, 1]. A constant column (zero variance) has no defined correlation; its entries are 0 here
-        (``np.corrcoef`` would give NaN), so it can only be matched with |ρ| = 0.
+        (``np.corrcoef`` would give NaN), so it can only be matched with ``|ρ|`` = 0.
 
     Examples
     --------
@@ -99,14 +99,14 @@ def mcc(
         Correlation measure (see `correlation_matrix`).
     latents_test, factors_test : arrays of shape (M, L) and (M, F), optional
         Held-out points (give both or neither). The out-of-sample variant of the reference
-        (``mean_corr_coef_out_of_sample``): the matching is learned on (`latents`, `factors`) and the |ρ| of the
+        (``mean_corr_coef_out_of_sample``): the matching is learned on (`latents`, `factors`) and the ``|ρ|`` of the
         matched pairs are read on the held-out points.
 
     Returns
     -------
     dict
-        ``"mcc"`` (float): mean |ρ| over the min(L, F) matched pairs (on the held-out points when given);
-        ``"per_factor"`` (F,) float: the matched |ρ| of each factor, NaN for a factor left unmatched (L < F);
+        ``"mcc"`` (float): mean ``|ρ|`` over the min(L, F) matched pairs (on the held-out points when given);
+        ``"per_factor"`` (F,) float: the matched ``|ρ|`` of each factor, NaN for a factor left unmatched (L < F);
         ``"matching"`` (F,) int64: the latent matched to each factor, -1 when unmatched;
         ``"correlation"`` (L, F): the signed ρ the matching was learned from; with held-out points also
         ``"correlation_test"`` (L, F), the signed ρ on them.
