@@ -43,7 +43,7 @@ def pair_sharing(latents: np.ndarray, factors: np.ndarray, pair: Sequence[int]) 
     -------
     dict
         ``pair_sharing`` (the score), ``latent`` (the latent that attains it) and ``best_a`` / ``best_b``
-        (the largest |ρ| of any latent with each factor). ``evaluate`` prefixes them with ``pair_sharing.``.
+        (the largest ``|ρ|`` of any latent with each factor). ``evaluate`` prefixes them with ``pair_sharing.``.
 
     Examples
     --------
