@@ -404,6 +404,9 @@ def write_report(source: str | Path | pd.DataFrame, out: str | Path | None = Non
     if columns and has_weak.any() and (~has_weak).any():
         jobs.append(("Weakly-supervised against unsupervised methods",
                      lambda: _plot_weak_vs_unsupervised(ok, columns, out / "weak_vs_unsupervised.png")))
+    if PAIR_SHARING in ok.columns and "distribution.sigma" in ok.columns and ok[PAIR_SHARING].notna().any():
+        jobs.append(("Correlated training data: how much the correlated pair shares a latent",
+                     lambda: _plot_pair_sharing(ok, out / "pair_sharing.png")))
     for title, job in tqdm(jobs, desc="report figures", unit="fig", disable=not progress):
         figures.append((title, job()))
     for title, path in (extra_figures or {}).items():
@@ -411,6 +414,45 @@ def write_report(source: str | Path | pd.DataFrame, out: str | Path | None = Non
     text = _summary(table, ok, columns, corrs, representation, reps, figures, out)
     atomic_write_text(out / "report.md", text)
     return out / "report.md"
+
+
+PAIR_SHARING = "pair_sharing.pair_sharing"
+
+
+def pair_sharing_summary(ok: pd.DataFrame) -> pd.DataFrame:
+    """Mean and count of the pair-sharing score per method and correlation strength σ (strongest first)."""
+    frame = ok[ok[PAIR_SHARING].notna()]
+    return (frame.groupby(["method", "distribution.sigma"])[PAIR_SHARING].agg(["mean", "count"])
+            .reset_index().sort_values(["method", "distribution.sigma"]))
+
+
+def _plot_pair_sharing(ok: pd.DataFrame, path: Path) -> Path:
+    """Pair sharing against the training data's correlation strength σ: each model a point, the mean a line."""
+    import matplotlib.pyplot as plt
+
+    frame = ok[ok[PAIR_SHARING].notna()]
+    sigmas = sorted(frame["distribution.sigma"].unique())
+    positions = {s: i for i, s in enumerate(sigmas)}
+    fig, ax = plt.subplots(figsize=(5.5, 3.8))
+    methods = list(dict.fromkeys(frame["method"]))
+    colors = plt.get_cmap("tab10").colors
+    for m, (method, group) in enumerate(frame.groupby("method", sort=False)):
+        offset = (m - (len(methods) - 1) / 2) * 0.12
+        x = group["distribution.sigma"].map(positions).to_numpy(float) + offset
+        ax.scatter(x, group[PAIR_SHARING], s=18, color=colors[m % 10], edgecolors="black", linewidths=0.4,
+                   zorder=3, label=f"{method} (each point a model)")
+        means = group.groupby("distribution.sigma")[PAIR_SHARING].mean()
+        ax.plot([positions[s] + offset for s in means.index], means.to_numpy(), color=colors[m % 10], lw=1.5,
+                label=f"{method}: mean")
+    ax.set_xticks(range(len(sigmas)))
+    ax.set_xticklabels(["∞\n(uncorrelated)" if np.isinf(s) else f"{s:g}" for s in sigmas])
+    ax.set_xlabel("correlation strength of the training pair: σ [min-max-scaled factor units]\n"
+                  "(smaller σ = stronger correlation)")
+    ax.set_ylabel("pair sharing: max over latents of\nmin(|ρ| with each factor) [Spearman, 0–1]")
+    ax.set_ylim(-0.02, 1.0)
+    ax.grid(axis="y", alpha=0.3)
+    _legend_below(fig, ax)
+    return _save(fig, path)
 
 
 def _slug(name: Any) -> str:
@@ -444,6 +486,14 @@ def _summary(table: pd.DataFrame, ok: pd.DataFrame, columns: dict[str, str], cor
         counts = ok.groupby(["dataset", "method"], sort=False).size().rename("runs").reset_index()
         medians = counts.merge(medians, on=["dataset", "method"])
         lines += [_markdown_table(medians), ""]
+    if PAIR_SHARING in ok.columns and "distribution.sigma" in ok.columns and ok[PAIR_SHARING].notna().any():
+        summary = pair_sharing_summary(ok).rename(columns={"distribution.sigma": "σ", "mean": "mean pair sharing",
+                                                           "count": "models"})
+        lines += ["## Correlated training data", "",
+                  "Pair sharing (0: each latent follows at most one factor of the correlated pair; about 0.7: one "
+                  "latent encodes both) of models trained with the pair correlated at strength σ, evaluated on "
+                  "uncorrelated data. Träuble et al. (ICML 2021): the stronger the correlation (smaller σ), the "
+                  "more the pair shares latents.", "", _markdown_table(summary), ""]
     if corrs:
         lines += ["## Rank correlation between metrics", ""]
         for dataset, corr in corrs.items():

@@ -51,11 +51,15 @@ def train_and_evaluate(task: RunTask) -> dict[str, Any]:
     run_dir = Path(task.run_dir)
     start = time.perf_counter()
     trained = train(
-        data=run.dataset, method=run.method, out=run_dir / "train", **run.train_options(),
+        data=run.train_data(), method=run.method, out=run_dir / "train", **run.train_options(),
         device=task.device, threads=task.threads, progress=False, figures=False, **dict(run.hparams),
     )
     train_time = time.perf_counter() - start
     data = trained.data
+    if run.eval_data() is not None:
+        from gtdata.training.data import resolve_data
+
+        data = resolve_data(run.eval_data())
     log = trained.log()
     last = log[-1] if log else {}
     info: dict[str, Any] = {

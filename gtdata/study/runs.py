@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Mapping
 
 from gtdata.study.catalog import REGULARIZATION_PARAM
@@ -34,6 +35,9 @@ class RunConfig:
     batch_size: int
     pair_mode: str | None = None
     label_mode: str | None = None
+    distribution: Any = None
+    ood_split: Mapping[str, Any] | None = None
+    evaluate_on: str = "training"
 
     def training_config(self) -> dict[str, Any]:
         """The config the id is the hash of (default modes left out, so ids from before they existed hold)."""
@@ -49,7 +53,35 @@ class RunConfig:
             config["pair_mode"] = self.pair_mode
         if self.label_mode not in (None, DEFAULT_LABEL_MODE):
             config["label_mode"] = self.label_mode
+        if self.distribution is not None:
+            config["distribution"] = self.distribution
+        if self.ood_split is not None:
+            config["ood_split"] = dict(self.ood_split)
+        if self.evaluate_on != "training":
+            config["evaluate_on"] = self.evaluate_on
         return config
+
+    def train_data(self) -> Any:
+        """The ``data`` of the run's training config: the data set's name, or a mapping with its regime."""
+        if self.distribution is None and self.ood_split is None:
+            return self.dataset
+        data: dict[str, Any] = {"name": self.dataset}
+        if self.ood_split is not None:
+            data["ood"] = {**self.ood_split, "side": "train"}
+        if self.distribution is not None:
+            data["distribution"] = self.distribution
+        return data
+
+    def eval_data(self) -> Any:
+        """What the metrics draw from: the training data, or uniform draws (on the OOD test side, if any)."""
+        if self.evaluate_on == "training" and self.ood_split is None:
+            return None  # the trained model's own data
+        data: dict[str, Any] = {"name": self.dataset}
+        if self.ood_split is not None:
+            data["ood"] = {**self.ood_split, "side": "test"}
+        if self.evaluate_on == "training" and self.distribution is not None:
+            data["distribution"] = self.distribution
+        return data
 
     def train_options(self) -> dict[str, Any]:
         """Keyword arguments of :func:`gtdata.training.train` besides data, method and hyper-parameters."""
@@ -71,7 +103,38 @@ class RunConfig:
             **{f"hparam.{k}": v for k, v in self.hparams.items()},
             "regularization_param": reg,
             "regularization": self.hparams.get(reg) if reg else None,
+            **self.regime_columns(),
         }
+
+    def regime_columns(self) -> dict[str, Any]:
+        """``distribution`` (a label), ``distribution.sigma`` (a correlated pair's strength), ``ood_split`` and
+        ``evaluate_on`` — only for studies that set a data regime, so older tables keep their columns."""
+        if self.distribution is None and self.ood_split is None and self.evaluate_on == "training":
+            return {}
+        out: dict[str, Any] = {"distribution": distribution_label(self.distribution), "evaluate_on": self.evaluate_on}
+        if isinstance(self.distribution, Mapping) and "correlated" in self.distribution:
+            sigma = self.distribution["correlated"]["sigma"]
+            out["distribution.sigma"] = float(sigma if not isinstance(sigma, list) else sigma[0])
+        elif self.distribution is None:
+            out["distribution.sigma"] = float("inf")
+        if self.ood_split is not None:
+            out["ood_split"] = self.ood_split["kind"]
+        return out
+
+
+def distribution_label(distribution: Any) -> str:
+    """A short label of a study distribution entry: uniform, correlated(a~b σ=s), a file name or an SCM's name."""
+    if distribution is None:
+        return "uniform"
+    if isinstance(distribution, str):
+        return Path(distribution).name
+    if "correlated" in distribution:
+        c = distribution["correlated"]
+        pairs = c["pairs"] if c["pairs"] and isinstance(c["pairs"][0], list) else [c["pairs"]]
+        sigma = c["sigma"] if isinstance(c["sigma"], list) else [c["sigma"]] * len(pairs)
+        method = "" if c.get("method", "gaussian") == "gaussian" else f"{c['method']} "
+        return "correlated(" + method + ", ".join(f"{a}~{b} σ={s}" for (a, b), s in zip(pairs, sigma)) + ")"
+    return str(distribution.get("name", "scm"))
 
 
 def expand(spec: StudySpec) -> list[RunConfig]:
@@ -79,7 +142,7 @@ def expand(spec: StudySpec) -> list[RunConfig]:
     runs: list[RunConfig] = []
     seen: dict[str, int] = {}
     num = 0
-    for dataset in spec.datasets:
+    for dataset, distribution in itertools.product(spec.datasets, spec.distributions):
         for sweep in spec.methods:
             options = spec.run_options(sweep)
             keys = [k for k, _ in sweep.grid]
@@ -87,7 +150,8 @@ def expand(spec: StudySpec) -> list[RunConfig]:
                 hparams = dict(zip(keys, values))
                 for seed in spec.seeds:
                     run = RunConfig("", num, dataset, sweep.method, hparams, seed, options["steps"],
-                                    spec.batch_size, options["pair_mode"], options["label_mode"])
+                                    spec.batch_size, options["pair_mode"], options["label_mode"],
+                                    distribution, spec.ood_split, spec.evaluate_on)
                     run_id = stable_hash(run.training_config())
                     if run_id in seen:
                         raise StudySpecError(

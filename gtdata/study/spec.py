@@ -33,6 +33,17 @@ are told: ``all`` of them, or the ``last`` one resampled, as disentanglement_lib
 value holds for every method entry; a method entry may override it. ``pair_mode`` applies only to weakly
 supervised methods and ``label_mode`` only to the label methods; naming them for another method is an error.
 
+**Data regimes** (all optional; a spec without them expands, hashes and runs exactly as before):
+
+- ``distributions``: a list swept like a grid axis (data set, then distribution, then method): each entry is
+  ``uniform`` (the data set's own draws), ``{correlated: {pairs: [[a, b]], sigma: s, method: gaussian |
+  traeuble, anti: false}}`` (:func:`gtdata.causal.correlated`), an SCM mapping (``kind: scm``, ``nodes``) or a
+  path to an SCM file. Models train on the data set viewed through the distribution.
+- ``ood_split``: ``{kind: random | composition | interpolation | extrapolation, ratio: r, keep: [...]}``
+  (:func:`gtdata.ood_split`): models train on the split's train side and are evaluated on its test side.
+- ``evaluate_on``: ``training`` (default: the metrics draw from the training distribution) or ``uniform``
+  (the metrics draw uniformly: the uncorrelated distribution, on the OOD test side when there is a split).
+
 Everything is checked before any run starts; errors name the offending entry and list what is allowed.
 """
 
@@ -52,13 +63,17 @@ from gtdata.study.catalog import LABEL_METHODS, REPRESENTATIONS, WEAK_METHODS, C
 
 SPEC_KEYS = (
     "name", "description", "datasets", "methods", "seeds", "steps", "pair_mode", "label_mode", "batch_size",
-    "representation", "metrics", "metric_options", "threads", "device",
+    "representation", "metrics", "metric_options", "threads", "device", "distributions", "ood_split",
+    "evaluate_on",
 )
 RUN_OPTIONS = ("steps", "pair_mode", "label_mode")
 """Keys a method entry may set besides its hyper-parameters (overriding the study's value)."""
 DEFAULT_PAIR_MODE = "exact"
 DEFAULT_LABEL_MODE = "all"
 DEVICES = ("auto", "cpu", "cuda")
+EVALUATE_ON = ("training", "uniform")
+OOD_KINDS = ("random", "composition", "interpolation", "extrapolation")
+OOD_KEYS = ("kind", "ratio", "keep", "test_fraction")
 
 
 class StudySpecError(ValueError):
@@ -107,11 +122,14 @@ class StudySpec:
     threads: int = 1
     device: str = "auto"
     description: str = ""
+    distributions: tuple[Any, ...] = (None,)
+    ood_split: Mapping[str, Any] | None = None
+    evaluate_on: str = "training"
 
     @property
     def num_runs(self) -> int:
-        """Number of trained models: data sets x grid points x seeds."""
-        return len(self.datasets) * sum(m.size for m in self.methods) * len(self.seeds)
+        """Number of trained models: data sets x distributions x grid points x seeds."""
+        return len(self.datasets) * len(self.distributions) * sum(m.size for m in self.methods) * len(self.seeds)
 
     def run_options(self, sweep: MethodSweep) -> dict[str, Any]:
         """The resolved run options of ``sweep``'s runs: ``steps`` always; ``pair_mode`` for weakly supervised
@@ -149,7 +167,19 @@ class StudySpec:
             "metric_options": dict(self.metric_options),
             "threads": self.threads,
             "device": self.device,
+            **self._regime_dict(),
         }
+
+    def _regime_dict(self) -> dict[str, Any]:
+        """The data-regime keys, only where they differ from the defaults (old fingerprints hold)."""
+        out: dict[str, Any] = {}
+        if self.distributions != (None,):
+            out["distributions"] = ["uniform" if d is None else d for d in self.distributions]
+        if self.ood_split is not None:
+            out["ood_split"] = dict(self.ood_split)
+        if self.evaluate_on != "training":
+            out["evaluate_on"] = self.evaluate_on
+        return out
 
     def fingerprint(self) -> str:
         """Hash of everything that changes results (not the name or description)."""
@@ -321,7 +351,89 @@ def _parse(raw: Mapping[str, Any]) -> StudySpec:
         metric_options=canonical(dict(options)),
         threads=_positive_int(raw, "threads", 1),
         device=device,
+        distributions=_parse_distributions(raw.get("distributions")),
+        ood_split=_parse_ood(raw.get("ood_split")),
+        evaluate_on=_parse_evaluate_on(raw.get("evaluate_on", "training")),
     )
+
+
+def _parse_distributions(raw: Any) -> tuple[Any, ...]:
+    """Each entry: None ("uniform"), a path, or a mapping; checked for shape here, built on each data set at
+    run time (:func:`gtdata.causal.as_scm`)."""
+    if raw is None:
+        return (None,)
+    if not isinstance(raw, (list, tuple)) or not raw:
+        raise StudySpecError("'distributions' must be a non-empty list of: uniform, {correlated: {...}}, an SCM "
+                             "mapping or a path to an SCM file")
+    out = []
+    for i, entry in enumerate(raw):
+        if entry is None or entry == "uniform":
+            out.append(None)
+        elif isinstance(entry, str):
+            if not Path(entry).expanduser().is_file():
+                raise StudySpecError(f"distributions[{i}]: {entry!r} is neither 'uniform' nor an SCM file")
+            out.append(str(Path(entry).expanduser().resolve()))
+        elif isinstance(entry, Mapping) and set(entry) == {"correlated"}:
+            options = entry["correlated"]
+            if not isinstance(options, Mapping) or "pairs" not in options or "sigma" not in options:
+                raise StudySpecError(f"distributions[{i}].correlated needs 'pairs' and 'sigma' "
+                                     f"(and optionally 'method', 'anti'), got {options!r}")
+            unknown = sorted(set(options) - {"pairs", "sigma", "method", "anti", "name"})
+            if unknown:
+                raise StudySpecError(f"distributions[{i}].correlated: unknown key(s) {unknown}; allowed: pairs, "
+                                     f"sigma, method, anti, name")
+            sigma = options["sigma"]
+            sigmas = sigma if isinstance(sigma, (list, tuple)) else [sigma]
+            for v in sigmas:
+                try:
+                    ok = float(v) > 0
+                except (TypeError, ValueError):
+                    ok = False
+                if not ok:
+                    raise StudySpecError(f"distributions[{i}].correlated.sigma must be > 0 (inf: uncorrelated), "
+                                         f"got {v!r}")
+            out.append(canonical_regime({"correlated": dict(options)}))
+        elif isinstance(entry, Mapping) and ("nodes" in entry or entry.get("kind") == "scm"):
+            out.append(canonical_regime(dict(entry)))
+        else:
+            raise StudySpecError(f"distributions[{i}] must be uniform, {{correlated: {{...}}}}, an SCM mapping "
+                                 f"(kind: scm, nodes: ...) or a path to an SCM file, got {entry!r}")
+    if len({json.dumps(d, sort_keys=True) for d in out}) != len(out):
+        raise StudySpecError("a distribution is listed more than once in 'distributions'")
+    return tuple(out)
+
+
+def canonical_regime(value: Any) -> Any:
+    """Like :func:`canonical`, but infinite strengths stay (as the string "inf") so JSON can hold them."""
+    if isinstance(value, Mapping):
+        return {str(k): canonical_regime(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [canonical_regime(v) for v in value]
+    if isinstance(value, float) and math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    return canonical(value)
+
+
+def _parse_ood(raw: Any) -> Mapping[str, Any] | None:
+    if raw is None:
+        return None
+    if isinstance(raw, str):
+        raw = {"kind": raw}
+    if not isinstance(raw, Mapping) or "kind" not in raw:
+        raise StudySpecError(f"'ood_split' must be {{kind: {' | '.join(OOD_KINDS)}, ratio: r, keep: [...]}}, "
+                             f"got {raw!r}")
+    unknown = sorted(set(raw) - set(OOD_KEYS))
+    if unknown:
+        raise StudySpecError(f"ood_split: unknown key(s) {unknown}; allowed: {', '.join(OOD_KEYS)}")
+    if raw["kind"] not in OOD_KINDS:
+        raise StudySpecError(f"ood_split.kind must be one of {', '.join(OOD_KINDS)}, got {raw['kind']!r}")
+    return canonical(dict(raw))
+
+
+def _parse_evaluate_on(raw: Any) -> str:
+    if raw not in EVALUATE_ON:
+        raise StudySpecError(f"'evaluate_on' must be one of {', '.join(EVALUATE_ON)}, got {raw!r}")
+    return raw
 
 
 def _check_names(kind: str, names: tuple[str, ...], valid: set[str] | frozenset[str]) -> None:

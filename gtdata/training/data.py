@@ -48,14 +48,17 @@ def resolve_data(spec: Any, run_dir: Path | None = None) -> GroundTruthData:
     a render spec mapping (``objects`` and ``factors``, see :mod:`gtdata.render`), or ``{"pickled": "data.pkl"}``
     (an object given to :func:`gtdata.train`, read from ``run_dir``).
 
-    A mapping may also carry ``split`` (a split expression) and ``distribution`` (a factor distribution: an
+    A mapping may also carry ``ood`` (``{kind, side: train | test, ratio, keep, ...}``: one side of
+    :func:`gtdata.ood_split`), ``split`` (a split expression) and ``distribution`` (a factor distribution: an
     SCM file or mapping, or ``{"correlated": {pairs, sigma, ...}}``, see :func:`gtdata.causal.as_scm`); the
-    data set is then that view."""
+    data set is then that view, in this order."""
     if isinstance(spec, GroundTruthData):
         return spec
-    if isinstance(spec, Mapping) and ("distribution" in spec or "split" in spec):
-        rest = {k: v for k, v in spec.items() if k not in ("distribution", "split")}
+    if isinstance(spec, Mapping) and ("distribution" in spec or "split" in spec or "ood" in spec):
+        rest = {k: v for k, v in spec.items() if k not in ("distribution", "split", "ood")}
         data = resolve_data(rest if len(rest) > 1 or "name" not in rest else rest["name"], run_dir)
+        if spec.get("ood") is not None:
+            data = _ood_side(data, spec["ood"])
         if spec.get("split") is not None:
             data = data.split(spec["split"])
         if spec.get("distribution") is not None:
@@ -85,6 +88,17 @@ def resolve_data(spec: Any, run_dir: Path | None = None) -> GroundTruthData:
         f"cannot open data {spec!r}: give a data set name, a path, a mapping with 'name' (and the data set's "
         f"options), or a render spec (a mapping with 'objects' and 'factors')"
     )
+
+
+def _ood_side(data: GroundTruthData, ood: Any) -> GroundTruthData:
+    from gtdata.splits import ood_split
+
+    if not isinstance(ood, Mapping) or "kind" not in ood or ood.get("side") not in ("train", "test"):
+        raise ValueError(f"data.ood must be {{kind: ..., side: train | test, ...options of gtdata.ood_split}}, "
+                         f"got {ood!r}")
+    options = {k: v for k, v in ood.items() if k not in ("kind", "side")}
+    train, test = ood_split(data, ood["kind"], **options).views(data)
+    return train if ood["side"] == "train" else test
 
 
 PAIR_SAMPLERS = ("pairs", "counterfactual")
