@@ -38,6 +38,7 @@ class RunConfig:
     distribution: Any = None
     ood_split: Mapping[str, Any] | None = None
     evaluate_on: str = "training"
+    sampler: Mapping[str, Any] | None = None
 
     def training_config(self) -> dict[str, Any]:
         """The config the id is the hash of (default modes left out, so ids from before they existed hold)."""
@@ -59,6 +60,8 @@ class RunConfig:
             config["ood_split"] = dict(self.ood_split)
         if self.evaluate_on != "training":
             config["evaluate_on"] = self.evaluate_on
+        if self.sampler is not None:
+            config["sampler"] = dict(self.sampler)
         return config
 
     def train_data(self) -> Any:
@@ -86,6 +89,12 @@ class RunConfig:
     def train_options(self) -> dict[str, Any]:
         """Keyword arguments of :func:`gtdata.training.train` besides data, method and hyper-parameters."""
         modes = {k: v for k, v in (("pair_mode", self.pair_mode), ("label_mode", self.label_mode)) if v is not None}
+        if self.sampler is not None:
+            sampler = dict(self.sampler)
+            if sampler["name"] == "counterfactual" and "scm" not in sampler:
+                # intervene on the run's own distribution; "uniform" is the model of independent uniform roots
+                sampler["scm"] = self.distribution if self.distribution is not None else {"kind": "scm", "nodes": {}}
+            modes["sampler"] = sampler
         return {"steps": self.steps, "seed": self.seed, "batch_size": self.batch_size, **modes}
 
     def columns(self) -> dict[str, Any]:
@@ -151,7 +160,7 @@ def expand(spec: StudySpec) -> list[RunConfig]:
                 for seed in spec.seeds:
                     run = RunConfig("", num, dataset, sweep.method, hparams, seed, options["steps"],
                                     spec.batch_size, options["pair_mode"], options["label_mode"],
-                                    distribution, spec.ood_split, spec.evaluate_on)
+                                    distribution, spec.ood_split, spec.evaluate_on, options["sampler"])
                     run_id = stable_hash(run.training_config())
                     if run_id in seen:
                         raise StudySpecError(

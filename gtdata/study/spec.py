@@ -64,9 +64,11 @@ from gtdata.study.catalog import LABEL_METHODS, REPRESENTATIONS, WEAK_METHODS, C
 SPEC_KEYS = (
     "name", "description", "datasets", "methods", "seeds", "steps", "pair_mode", "label_mode", "batch_size",
     "representation", "metrics", "metric_options", "threads", "device", "distributions", "ood_split",
-    "evaluate_on",
+    "evaluate_on", "sampler",
 )
-RUN_OPTIONS = ("steps", "pair_mode", "label_mode")
+SAMPLER_OPTIONS = {"pairs": ("k", "mode", "share_nuisance"), "counterfactual": ("scm", "targets", "intervention")}
+"""Pair samplers a weak method may train on, and their options (``sampler: {name: ..., **options}``)."""
+RUN_OPTIONS = ("steps", "pair_mode", "label_mode", "sampler")
 """Keys a method entry may set besides its hyper-parameters (overriding the study's value)."""
 DEFAULT_PAIR_MODE = "exact"
 DEFAULT_LABEL_MODE = "all"
@@ -94,6 +96,7 @@ class MethodSweep:
     steps: int | None = None
     pair_mode: str | None = None
     label_mode: str | None = None
+    sampler: Any = None
 
     def overrides(self) -> dict[str, Any]:
         """The run options this entry sets, in ``RUN_OPTIONS`` order."""
@@ -125,6 +128,7 @@ class StudySpec:
     distributions: tuple[Any, ...] = (None,)
     ood_split: Mapping[str, Any] | None = None
     evaluate_on: str = "training"
+    sampler: Any = None
 
     @property
     def num_runs(self) -> int:
@@ -139,6 +143,8 @@ class StudySpec:
             resolved["pair_mode"] = None
         if sweep.method not in LABEL_METHODS:
             resolved["label_mode"] = None
+        if sweep.method not in WEAK_METHODS:
+            resolved["sampler"] = None
         return resolved
 
     def to_dict(self) -> dict[str, Any]:
@@ -179,6 +185,8 @@ class StudySpec:
             out["ood_split"] = dict(self.ood_split)
         if self.evaluate_on != "training":
             out["evaluate_on"] = self.evaluate_on
+        if self.sampler is not None:
+            out["sampler"] = self.sampler
         return out
 
     def fingerprint(self) -> str:
@@ -296,6 +304,7 @@ def _parse_methods(raw_methods: Any) -> tuple[MethodSweep, ...]:
             if key in RUN_OPTIONS:
                 where = f"methods[{i}] ({name})"
                 options[key] = (_positive_int(entry, key, where=where) if key == "steps"
+                                else _sampler(entry[key], where) if key == "sampler"
                                 else _mode(entry, key, where=where))
                 continue
             values = tuple(values) if isinstance(values, (list, tuple)) else (values,)
@@ -354,7 +363,25 @@ def _parse(raw: Mapping[str, Any]) -> StudySpec:
         distributions=_parse_distributions(raw.get("distributions")),
         ood_split=_parse_ood(raw.get("ood_split")),
         evaluate_on=_parse_evaluate_on(raw.get("evaluate_on", "training")),
+        sampler=None if raw.get("sampler") is None else _sampler(raw["sampler"], "study"),
     )
+
+
+def _sampler(value: Any, where: str) -> dict[str, Any]:
+    """A weak method's pair sampler: ``pairs`` or ``counterfactual`` (a name or ``{name, **options}``).
+
+    A counterfactual sampler without ``scm`` intervenes on the run's distribution (the independent uniform
+    model for ``uniform``)."""
+    if isinstance(value, str):
+        value = {"name": value}
+    if not isinstance(value, Mapping) or value.get("name") not in SAMPLER_OPTIONS:
+        raise StudySpecError(f"{where}: sampler must be one of {sorted(SAMPLER_OPTIONS)} or "
+                             f"{{name: ..., **options}}, got {value!r}")
+    unknown = sorted(set(value) - {"name", *SAMPLER_OPTIONS[value["name"]]})
+    if unknown:
+        raise StudySpecError(f"{where}: sampler {value['name']!r} has no option(s) {unknown}; allowed: "
+                             f"{', '.join(SAMPLER_OPTIONS[value['name']])}")
+    return canonical_regime(dict(value))
 
 
 def _parse_distributions(raw: Any) -> tuple[Any, ...]:
@@ -476,6 +503,18 @@ def _check_run_options(spec: StudySpec) -> None:
             )
 
 
+def _check_sampler(spec: StudySpec) -> None:
+    from gtdata.study.catalog import WEAK_METHODS
+
+    for i, sweep in enumerate(spec.methods):
+        if sweep.sampler is not None and sweep.method not in WEAK_METHODS:
+            raise StudySpecError(f"methods[{i}] ({sweep.method}): 'sampler' draws the pairs of weakly supervised "
+                                 f"methods ({', '.join(sorted(WEAK_METHODS))}); remove it from this entry")
+    if spec.sampler is not None and not any(s.method in WEAK_METHODS for s in spec.methods):
+        raise StudySpecError("'sampler' would change nothing: the study has no weakly supervised method "
+                             f"({', '.join(sorted(WEAK_METHODS))}); remove it")
+
+
 def validate(spec: StudySpec, catalog: Catalog | None = None) -> None:
     """Raise :class:`StudySpecError` if the spec names anything unknown or has an empty grid."""
     if catalog is None:
@@ -507,6 +546,7 @@ def validate(spec: StudySpec, catalog: Catalog | None = None) -> None:
                     f"{', '.join(sorted(allowed)) or '(none)'}"
                 )
     _check_run_options(spec)
+    _check_sampler(spec)
     _check_names("metric", spec.metrics, catalog.metrics)
     _check_names("representation", spec.representations, set(REPRESENTATIONS))
     for metric, options in spec.metric_options.items():

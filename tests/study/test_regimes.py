@@ -88,3 +88,30 @@ def test_correlated_preset():
     assert len(runs) == 6 and spec.evaluate_on == "uniform"
     assert sorted({r.columns()["distribution.sigma"] for r in runs}) == [0.1, 0.3, math.inf]
     assert all(r.method == "beta_vae" and r.steps == 1000 for r in runs)
+
+
+def test_weak_methods_train_on_counterfactual_pairs_of_the_runs_distribution(tmp_path):
+    spec = load_spec({**BASE, "methods": [{"method": "ada_gvae", "beta": 1, "sampler": "counterfactual"},
+                                          {"method": "beta_vae", "beta": 1}],
+                      "distributions": [CORR], "metrics": ["mig"], "metric_options": {"mig": {"num_train": 300}}})
+    runs = expand(spec)
+    weak, unsup = runs
+    assert weak.train_options()["sampler"] == {"name": "counterfactual", "scm": CORR}
+    assert "sampler" not in unsup.train_options()
+    table = run_study(spec, tmp_path / "s", progress=False)
+    assert set(table["status"]) == {"ok"}
+    from gtdata.training import load_run
+
+    run = load_run(table[table.method == "ada_gvae"]["run_dir"].iloc[0])
+    assert run.config.sampler == {"name": "counterfactual", "scm": CORR}
+
+
+@pytest.mark.parametrize("methods, extra, message", [
+    ([{"method": "beta_vae", "sampler": "counterfactual"}], {}, r"'sampler' draws the pairs of weakly supervised"),
+    ([{"method": "beta_vae"}], {"sampler": "pairs"}, "would change nothing"),
+    ([{"method": "ada_gvae", "sampler": "uniform"}], {}, "sampler must be one of"),
+    ([{"method": "ada_gvae", "sampler": {"name": "counterfactual", "k": 1}}], {}, r"has no option\(s\) \['k'\]"),
+])
+def test_bad_samplers(methods, extra, message):
+    with pytest.raises(StudySpecError, match=message):
+        load_spec({**BASE, "methods": methods, **extra})

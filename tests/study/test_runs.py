@@ -73,7 +73,7 @@ def test_weak_and_quick_presets(catalog):
     quick = preset("quick", catalog=catalog)
     assert quick.datasets == ("dsprites_like",) and quick.num_runs == 6 and quick.steps <= 500
     assert preset("quick", catalog=catalog, seeds=1).num_runs == 3
-    with pytest.raises(StudySpecError, match="unknown preset .full.; valid presets: quick, reference, weak, weak_reference"):
+    with pytest.raises(StudySpecError, match="unknown preset .full.; valid presets: correlated, quick, reference, weak, weak_reference"):
         preset("full", catalog=catalog)
 
 
