@@ -159,6 +159,48 @@ def _file_section(files) -> list[str]:
     return lines
 
 
+def _write_samples(data, path: Path, n: int = 16, cols: int = 8, zoom: int = 2) -> None:
+    """A PNG grid of ``n`` random samples (seed 0), each tile ``zoom`` times its size; rewritten only on change."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    _, images = data.sample(n, 0, dtype=np.uint8)
+    n, h, w, c = images.shape
+    rows, gap = -(-n // cols), 4
+    grid = np.full((rows * (h * zoom + gap) + gap, cols * (w * zoom + gap) + gap, c), 255, dtype=np.uint8)
+    for i, image in enumerate(images):
+        r, q = divmod(i, cols)
+        y, x = gap + r * (h * zoom + gap), gap + q * (w * zoom + gap)
+        grid[y:y + h * zoom, x:x + w * zoom] = image.repeat(zoom, axis=0).repeat(zoom, axis=1)
+    buffer = io.BytesIO()
+    Image.fromarray(grid[..., 0] if c == 1 else grid).save(buffer, format="PNG")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists() or path.read_bytes() != buffer.getvalue():
+        path.write_bytes(buffer.getvalue())
+
+
+def _benchmark_pictures(name: str, key: str) -> list[str]:
+    """Samples when the set is prepared in this machine's cache; otherwise a plain "download first" note."""
+    import gtdata
+    from gtdata.store.cache import prepared_dir
+
+    if (prepared_dir(key) / "images.npy").exists():
+        try:
+            data = gtdata.load(name, download=False)
+        except (FileNotFoundError, OSError):
+            data = None
+        if data is not None:
+            _write_samples(data, OUT / "datasets" / "_images" / f"{name}.png")
+            return [f"![16 random samples of {name}](_images/{name}.png)", "",
+                    "*16 random samples (seed 0) from the copy in the cache of the machine that built this site.*",
+                    ""]
+    return [":::{note}", f"`{name}` was not in the cache of the machine that built this site, so there are no "
+            f"pictures here. Download it first — `gtdata download {name}` — and `gtdata preview {name}` draws "
+            "samples and one traversal per factor into a PNG.", ":::", ""]
+
+
 def _benchmark_page(info, manifest, variant_of: str | None = None, extra_files=()) -> str:
     from gtdata.datasets.manifest import Manifest  # noqa: F401  (documents the type used below)
 
@@ -168,9 +210,10 @@ def _benchmark_page(info, manifest, variant_of: str | None = None, extra_files=(
         if name in (spec.get("aliases") or []):
             edition = ed
     m = manifest.with_edition(edition) if edition else manifest
-    title = m.title if variant_of is None else info.description.split(" (")[0]
-    lines = [f"({name})=", f"# `{name}`", ""]
-    lines += [f"**{title}.** {info.description}.", ""]
+    lines = [f"({name})=", f"# {name}", ""]
+    summary = info.description if info.description.startswith(m.title.split(" (")[0]) or variant_of else \
+        f"{m.title}: {info.description}"
+    lines += [f"**{summary}.**", ""]
     if variant_of is None:
         lines += [m.description.strip(), ""]
     else:
@@ -190,7 +233,7 @@ def _benchmark_page(info, manifest, variant_of: str | None = None, extra_files=(
     if m.homepage:
         facts.append(["homepage", f"<{m.homepage}>"])
     facts.append(["manifest", f"`gtdata/manifests/{m.path.name}`" + (f", edition `{edition}`" if edition else "")])
-    lines += [_table(["", ""], facts), ""]
+    lines += [_table(["fact", "value"], facts), ""]
     lines += ["## Factors", "", _table(["#", "name", "values", "value list", "unit", "role"],
                                        _factor_rows(m.factors)), ""]
     lines += ["Codes are positions on these grids; the flat index runs in mixed radix with the last factor "
@@ -227,20 +270,21 @@ def _benchmark_page(info, manifest, variant_of: str | None = None, extra_files=(
         lines += ["None beyond those common to all sets, listed in [differences](../../differences.md).", ""]
     lines += ["## Citation and licence", "", f"Licence: {m.license}.", "", "```bibtex" if "@" in m.citation
               else "```text", m.citation.strip(), "```", ""]
-    lines += ["## Pictures", "",
-              "The [benchmark gallery example](../../auto_examples/plot_benchmark_sets.rst) draws samples and "
-              "traversals of every benchmark set that is in the cache when the site is built.", ""]
+    lines += ["## Pictures", ""] + _benchmark_pictures(info.name, m.key if variant_of is None else "dsprites")
     return "\n".join(lines)
 
 
-def _rendered_page(info) -> str:
+def _rendered_page(info, out_dir: Path) -> str:
     import gtdata
 
     data = gtdata.load(info.name)
     space = data.factor_space
-    lines = [f"({info.name})=", f"# `{info.name}`", "", f"{info.description}.", ""]
+    lines = [f"({info.name})=", f"# {info.name}", "", f"**{info.description}.**", ""]
+    lines += [f"![16 random samples of {info.name}](_images/{info.name}.png)", "",
+              "*16 random samples (seed 0), drawn when this site was built.*", ""]
+    _write_samples(data, out_dir / "_images" / f"{info.name}.png")
     lines += ["```python", "import gtdata", "", f'data = gtdata.load("{info.name}")   # no download', "```", ""]
-    lines += [_table(["", ""], [["kind", info.kind], ["grid points", f"{len(space):,}"],
+    lines += [_table(["fact", "value"], [["kind", info.kind], ["grid points", f"{len(space):,}"],
                                 ["observation", "×".join(map(str, data.observation_shape))
                                  + " (H×W×C), float32 in [0, 1]"]]), ""]
     rows = []
@@ -262,9 +306,9 @@ def _rendered_page(info) -> str:
     doc = inspect.getdoc(type(data)) or ""
     if doc and info.kind != "rendered":
         lines += ["## Class", "", doc, ""]
-    lines += ["## Pictures", "",
-              "The [rendered sets gallery example](../../auto_examples/plot_rendered_sets.rst) shows samples and "
-              "one traversal per factor of every built-in rendered set.", ""]
+    lines += ["## Traversals", "",
+              "The [rendered sets gallery example](../../auto_examples/plot_rendered_sets.rst) shows one traversal "
+              "per factor of every built-in rendered set.", ""]
     return "\n".join(lines)
 
 
@@ -290,7 +334,7 @@ def write_dataset_pages(out: Path) -> list[str]:
                 continue
             text = _benchmark_page(info, manifest, variant_of, extra)
         else:
-            text = _rendered_page(info)
+            text = _rendered_page(info, out)
         _write(out / f"{info.name}.md", text)
         names.append(info.name)
     kinds: dict[str, list] = {}
