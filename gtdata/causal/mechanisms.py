@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any, ClassVar, Mapping, Sequence
 
 import numpy as np
-from scipy.special import ndtr
+from scipy.special import ndtr, ndtri
 
 from gtdata.core.factors import Factor, FactorSpace
 
@@ -50,6 +50,24 @@ def factor_numbers(factor: Factor, space: str = "value") -> np.ndarray:
         lo, hi = nums.min(), nums.max()
         nums = (nums - lo) / (hi - lo) if hi > lo else np.zeros_like(nums)
     return nums
+
+
+def to_space(factor: Factor, values: np.ndarray, space: str) -> np.ndarray:
+    """Actual values of ``factor`` (any in its range, for a continuous factor) as a mechanism's numbers."""
+    nums = np.asarray(values, dtype=np.float64)
+    if space == "unit":
+        grid = factor_numbers(factor, "value")
+        lo, hi = grid.min(), grid.max()
+        nums = (nums - lo) / (hi - lo) if hi > lo else np.zeros_like(nums)
+    return nums
+
+
+def from_space(factor: Factor, numbers: np.ndarray, space: str) -> np.ndarray:
+    """The inverse of :func:`to_space` for a numeric factor."""
+    if space == "unit":
+        lo, hi = float(factor.values.min()), float(factor.values.max())
+        return lo + numbers * (hi - lo)
+    return numbers
 
 
 def snap_cells(numbers: np.ndarray, low: float = -np.inf, high: float = np.inf) -> tuple[np.ndarray, np.ndarray]:
@@ -95,6 +113,11 @@ class Uniform(Mechanism):
     def table(self, space: FactorSpace, child: str) -> np.ndarray:
         n = space[child].size
         return np.full((1, n), 1.0 / n)
+
+    def continuous(self, space: FactorSpace, child: str, values: Mapping[str, np.ndarray], u: np.ndarray) -> np.ndarray:
+        """A continuous child's actual value for noise ``u``: uniform in [low, high]."""
+        f = space[child]
+        return f.low + u * (f.high - f.low)
 
     def to_dict(self) -> dict[str, Any]:
         return {"mechanism": self.kind}
@@ -156,6 +179,14 @@ class TruncatedNormal(Mechanism):
         if space[child].size == 1:
             p = np.ones(1)
         return normalise_rows(p[None, :], child)
+
+    def continuous(self, space: FactorSpace, child: str, values: Mapping[str, np.ndarray], u: np.ndarray) -> np.ndarray:
+        """A continuous child's actual value: the truncated normal's inverse CDF at ``u``."""
+        f = space[child]
+        lo, hi = to_space(f, np.array([f.low, f.high]), self.space)
+        a, b = ndtr((lo - self.mean) / self.std), ndtr((hi - self.mean) / self.std)
+        x = self.mean + self.std * ndtri(a + u * (b - a))
+        return from_space(f, np.clip(x, lo, hi), self.space)
 
     def to_dict(self) -> dict[str, Any]:
         return {"mechanism": self.kind, "mean": self.mean, "std": self.std, "space": self.space}
@@ -239,6 +270,23 @@ class AdditiveNoise(Mechanism):
         f = self.mean(space)[:, None]
         p = self.cdf(upper[None, :] - f) - self.cdf(lower[None, :] - f)
         return normalise_rows(np.maximum(p, 0.0), child, self.parents, None)
+
+    def continuous(self, space: FactorSpace, child: str, values: Mapping[str, np.ndarray], u: np.ndarray) -> np.ndarray:
+        """A continuous child's actual value: ``f(parents' values) + noise`` with the noise's inverse CDF at
+        ``u``, clipped to the child's range (categorical parents enter with their code)."""
+        g = FORMS[self.form]
+        f = np.full(u.shape, self.bias)
+        for p in self.parents:
+            factor = space[p]
+            nums = (np.asarray([factor.code_of(v) for v in values[p]], dtype=np.float64) if factor.is_categorical
+                    else to_space(factor, values[p], self.space))
+            if factor.is_categorical and self.space == "unit":
+                nums = nums / max(factor.size - 1, 1)
+            f = f + self.weights[p] * g(nums)
+        noise = self.scale * (ndtri(u) if self.noise == "gaussian" else 2.0 * u - 1.0)
+        c = space[child]
+        lo, hi = to_space(c, np.array([c.low, c.high]), self.space)
+        return from_space(c, np.clip(f + noise, lo, hi), self.space)
 
     def to_dict(self) -> dict[str, Any]:
         return {"mechanism": self.kind, "parents": dict(self.weights), "bias": self.bias, "form": self.form,

@@ -255,6 +255,34 @@ class SCM:
         """``n`` codes (n, F) int64 drawn from the SCM (ancestral sampling of :meth:`noise`)."""
         return self.codes_from_noise(self.noise(n, rng))
 
+    def values_from_noise(self, u: np.ndarray) -> dict[str, np.ndarray]:
+        """Actual values of noise ``u`` (n, F), with continuous factors kept continuous.
+
+        A continuous factor (``Factor.is_continuous``, as rendered sets declare them) whose mechanism is
+        ``uniform``, ``truncated_normal`` or ``additive_noise`` takes any value in [low, high]: uniform, the
+        truncated normal's inverse CDF, or ``f(parents' values) + noise`` clipped to the range. Every other
+        node is drawn on the grid as in :meth:`codes_from_noise` (its parents snapped to their nearest grid
+        value). So a rendered set's continuous factors follow the SCM off the grid.
+        """
+        space = self.factor_space
+        codes = np.empty(u.shape, dtype=np.int64)
+        values: dict[str, np.ndarray] = {}
+        for node in self._nodes:
+            name = space.names[node.pos]
+            factor, mech = space[name], self.mechanisms[name]
+            if factor.is_continuous and hasattr(mech, "continuous"):
+                x = mech.continuous(space, name, values, u[:, node.pos])
+                values[name] = x
+                codes[:, node.pos] = np.argmin(np.abs(x[:, None] - factor.values[None, :]), axis=1)
+            else:
+                codes[:, node.pos] = node.invert(codes, u[:, node.pos])
+                values[name] = factor.values[codes[:, node.pos]]
+        return {name: values[name] for name in space.names}
+
+    def sample_values(self, n: int, rng: RNGLike = None) -> dict[str, np.ndarray]:
+        """``n`` draws as actual values, continuous factors off the grid (see :meth:`values_from_noise`)."""
+        return self.values_from_noise(self.noise(n, rng))
+
     # -- interventions -------------------------------------------------------------------------------------
     def code_of(self, node: str, value: Any) -> int:
         """The code of an actual ``value`` (or ``Code(i)``) of ``node``; off-grid values list the nearest."""

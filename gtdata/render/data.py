@@ -113,9 +113,15 @@ class RenderedData(GroundTruthData):
 
     def sample_values(self, n: int, rng: RNGLike = None, dtype=np.float32) -> tuple[dict[str, np.ndarray], np.ndarray]:
         """``(values, images)`` of n draws: continuous factors uniform in [low, high] (off the grid), the
-        others uniform over their values; one draw per factor in order, then the background nuisance."""
+        others uniform over their values; one draw per factor in order, then the background nuisance. A view
+        with an SCM (``with_distribution``) draws the values from it, continuous factors kept continuous
+        (:meth:`gtdata.causal.SCM.sample_values`)."""
         n = check_count(n)
         gen = as_rng(rng)
+        if self.distribution is not None and hasattr(self.distribution, "sample_values"):
+            # a view with an SCM: continuous factors follow its mechanisms off the grid
+            values = self.distribution.sample_values(n, gen)
+            return values, self.render_values(values, gen, dtype=dtype)
         values: dict[str, np.ndarray] = {}
         for factor in self.factor_space:
             if factor.is_continuous:
