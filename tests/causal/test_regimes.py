@@ -174,3 +174,11 @@ def test_samplers_in_batch_stream_and_workers(toy, chain):
                                        "length": 3}, num_batches=1)
     x, codes, intervened = seq.batch(0)
     assert x.shape == (4, 3, 1, 64, 64) and codes.shape == (4, 3, 4) and intervened.shape == (4, 2, 4)
+
+
+def test_environment_stream_in_batch_stream(toy, chain):
+    stream = BatchStream(toy, 9, sampler=EnvironmentSampler(chain, ["factor0", "factor1"]), seed=2, num_batches=2)
+    x, codes, env, intervened = stream.batch(1)
+    assert x.shape == (9, 1, 64, 64) and env.tolist() == [(9 + i) % 3 for i in range(9)]
+    ref = EnvironmentSampler(chain, ["factor0", "factor1"]).sample(toy, 18, rng=2)
+    assert torch.equal(codes, torch.from_numpy(ref.codes[9:]))
