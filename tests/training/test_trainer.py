@@ -206,7 +206,8 @@ def test_resume_after_sigkill_matches_uninterrupted_run(tmp_path):
     import sys
     import time
 
-    kwargs = dict(steps=30, seed=4, log_every=1, checkpoint_every=5, figures=False, batch_size=8, threads=1)
+    # 200 steps: the child must still be running when the parent, descheduled on a loaded machine, kills it
+    kwargs = dict(steps=200, seed=4, log_every=1, checkpoint_every=5, figures=False, batch_size=8, threads=1)
     cut = tmp_path / "cut"
     script = (
         "import gtdata\nfrom gtdata.training import train\n"
