@@ -32,6 +32,7 @@ class NumpyOps(Ops):
 
     name = "numpy"
     float = np.float32
+    index = "int32"  # dtype of slot ids and gather indices
 
     def asarray(self, x, dtype="float32"):
         return np.ascontiguousarray(np.asarray(x, dtype=dtype))
@@ -87,6 +88,35 @@ class NumpyOps(Ops):
         return np.take(table, index)
 
     @staticmethod
+    def flatnonzero(mask):
+        return np.flatnonzero(mask)
+
+    @staticmethod
+    def put_where(dst, cond, value):
+        """dst[cond] = value in place (value a number or an array broadcastable to dst)."""
+        np.copyto(dst, value, where=cond)
+
+    @staticmethod
+    def take_rows(table, index):
+        return np.take(table, index, axis=0)
+
+    @staticmethod
+    def arange(n):
+        return np.arange(n, dtype=np.int32)
+
+    @staticmethod
+    def to_float(x):
+        return x.astype(np.float32)
+
+    @staticmethod
+    def any_axis(x, axis):
+        return np.any(x, axis=axis)
+
+    @staticmethod
+    def sum_axis(x, axis):
+        return np.sum(x, axis=axis)
+
+    @staticmethod
     def concat(xs, axis=0):
         return np.concatenate(xs, axis=axis)
 
@@ -99,6 +129,8 @@ class TorchOps(Ops):
     """torch float32 tensors on ``device`` ("cpu", "cuda", "cuda:1"...)."""
 
     name = "torch"
+
+    index = "int64"  # torch indexes with int64
 
     def __init__(self, device: str = "cpu") -> None:
         import torch
@@ -171,6 +203,30 @@ class TorchOps(Ops):
 
     def take(self, table, index):
         return table[index.long()]
+
+    def flatnonzero(self, mask):
+        return self.torch.nonzero(mask.reshape(-1)).reshape(-1)
+
+    def put_where(self, dst, cond, value):
+        if isinstance(value, self.torch.Tensor):
+            dst.copy_(self.torch.where(cond, value, dst))
+        else:
+            dst.masked_fill_(cond, value)
+
+    def take_rows(self, table, index):
+        return table[index]
+
+    def arange(self, n):
+        return self.torch.arange(n, device=self.device)
+
+    def to_float(self, x):
+        return x.to(self.torch.float32)
+
+    def any_axis(self, x, axis):
+        return self.torch.any(x, dim=axis)
+
+    def sum_axis(self, x, axis):
+        return self.torch.sum(x, dim=axis)
 
     def concat(self, xs, axis=0):
         return self.torch.cat(xs, dim=axis)

@@ -6,15 +6,17 @@ Pipeline per batch:
    matrices with ``math`` per distinct value, so both backends and every batch split see the same numbers.
 2. The *geometry configuration* of an image is every parameter except surface colours (factors bound only to
    ``color``/``hue``/``saturation``/``value``). Each distinct configuration is traced once
-   (:func:`~gtdata.render.scene3d.trace.geometry_pass`) and kept in a cache of ``cache_bytes``: a scene
-   whose camera and objects only take grid values (shapes3d_like: 480 configurations) is traced once in its
-   life, and colour factors cost only compositing.
-3. Compositing: per surface s, ``T_s = floor(A_s * albedo_s * LEVELS + 0.5)`` (integers), the highlight
-   likewise, summed and clipped to ``LEVELS``, then mapped through the 8-bit encoding table
-   (:mod:`~gtdata.render.scene3d.shading`). With the numpy backend and grid codes, the integer tables
-   ``T_s`` of each (configuration, surface, colour) are cached too, so an image costs a few row copies, adds
-   and one table lookup. The cached and the direct paths compute the same integers, so
-   ``render_values`` at grid values gives exactly ``observations(codes)``.
+   (:func:`~gtdata.render.scene3d.trace.geometry_pass`, compact :class:`~gtdata.render.scene3d.trace.Coefficients`)
+   and kept in a cache of ``cache_bytes``: a scene whose camera and objects only take grid values
+   (shapes3d_like: 480 configurations) is traced once in its life, and colour factors cost only compositing.
+3. Compositing, in integers: per surface s, ``T_s = clip(floor(A_s * albedo_s * LEVELS + 0.5), 0, LEVELS)``,
+   the highlight ``T_B`` likewise, ``T = min(sum_s T_s + T_B, LEVELS)``, mapped through the 8-bit encoding
+   table (:mod:`~gtdata.render.scene3d.shading`). A pixel that sees one surface has one nonzero ``T_s``.
+4. Grid codes with the numpy backend (:class:`_GridTables`): the uint8 value of a pixel that sees one surface
+   s depends only on (configuration, s, colour of s), so each such (configuration, surface, colour) is a
+   precomputed uint8 *slab* (zero off the surface) and an image is the sum of one slab per surface, plus the
+   few mixed (anti-aliased silhouette) pixels from small integer tables. Both paths compute the same
+   integers, so ``render_values`` at grid values gives exactly ``observations(codes)``.
 
 Determinism: a pixel depends only on its image's parameters (no reductions across images, fixed summation
 order), so results do not depend on batch size, chunking or threads. numpy and torch (CPU or CUDA) run the
@@ -33,15 +35,17 @@ import numpy as np
 from gtdata.render.colors import hsv_to_rgb
 from gtdata.render.scene3d.backends import make_ops
 from gtdata.render.scene3d.camera import camera_frames, pixel_offsets, subsample_offsets, unit_from_angles
-from gtdata.render.scene3d.primitives import PRIMITIVES
+from gtdata.render.scene3d.primitives import BOUNDING_RADIUS, PRIMITIVES
 from gtdata.render.scene3d.shading import LEVELS, encoding_table
-from gtdata.render.scene3d.spec import Material, Scene3DSpec, object_placement
-from gtdata.render.scene3d.trace import geometry_pass
+from gtdata.render.scene3d.spec import COLOUR_PROPS, Material, Scene3DSpec, object_placement
+from gtdata.render.scene3d.trace import PLANE_NORMALS, geometry_pass, unpack_scene
 
 __all__ = ["Scene3DRenderer"]
 
-_CHUNK = 256        # images composited per work item
-_TRACE_CHUNK = 16   # configurations traced per work item (numpy)
+_CHUNK = 128        # images composited per work item
+_TRACE_CHUNK = 32    # configurations traced per work item (numpy)
+_Q = float(LEVELS)  # Python floats: float32 arithmetic on float32 arrays and tensors alike
+_HALF = 0.5
 
 
 class Scene3DRenderer:
@@ -56,8 +60,9 @@ class Scene3DRenderer:
     device : str
         torch device, or ``"auto"`` (CUDA when available, else CPU).
     cache_bytes : int
-        Memory for cached geometry passes and colour tables (default 1 GiB; shapes3d_like needs about 500 MiB warm); beyond it, new
-        configurations are traced and composited without being kept.
+        Memory for cached geometry passes and grid colour slabs (default 1 GiB; shapes3d_like needs about
+        330 MiB warm). Beyond it, new configurations are traced without being kept, and the slabs are
+        dropped and rebuilt as batches need them.
     """
 
     def __init__(self, spec: Scene3DSpec, threads: int | None = None, backend: str = "numpy",
@@ -76,6 +81,7 @@ class Scene3DRenderer:
         self.nslots = self.first_object_slot + len(spec.objects)
         px, py = pixel_offsets(h, w)
         extent = spec.room.size if self.room else 1.0
+        sub = subsample_offsets(spec.samples)
         self.static = {
             "height": h, "width": w, "nslots": self.nslots, "room": self.room,
             "half": spec.room.size / 2 if self.room else 0.0,
@@ -83,21 +89,15 @@ class Scene3DRenderer:
             "walls": spec.room.walls if self.room else (), "ambient": float(spec.ambient),
             "eps": 1e-4 * max(extent, 1.0), "first_object_slot": self.first_object_slot,
             "px": self.xp.asarray(px[None, :]), "py": self.xp.asarray(py[None, :]),
-            "sub": [tuple(map(float, s)) for s in subsample_offsets(spec.samples)] if spec.samples > 1 else [],
+            "sub_x": self.xp.asarray(sub[None, :, 0]), "sub_y": self.xp.asarray(sub[None, :, 1]),
+            "plane_normals": tuple(self.xp.asarray(v) for v in PLANE_NORMALS),
         }
         self.lut = encoding_table(spec.gamma)
         self.lut_xp = self.xp.asarray(self.lut, dtype="uint8")
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # the grid tables trace new configurations while holding it
         self._geometry: dict[bytes, tuple] = {}
-        self._tables: dict[tuple, int] = {}
-        self._gids: dict[bytes, int] = {}
-        self._cids: dict[tuple, int] = {}
-        self._store = np.empty((0, self.npix * 3), dtype=np.uint16)
-        self._store_rows = 0
         self._used = 0
-        terms = self.nslots + 1
-        self._sum_dtype = np.uint16 if terms * LEVELS <= 65535 else np.int32
-        self._colour_names = spec.colour_factors
+        self._grid: _GridTables | None = None
 
     # ------------------------------------------------------------------ public entry points
     def draw_nuisance(self, n: int, rng) -> None:
@@ -107,20 +107,39 @@ class Scene3DRenderer:
     def render_codes(self, codes: np.ndarray, nuisance: dict | None = None) -> np.ndarray:
         """(N, F) int64 grid codes -> (N, H, W, 3) uint8."""
         codes = np.asarray(codes, dtype=np.int64)
-        return self._render(lambda b: b.at_codes(codes), len(codes), use_tables=True)
+        h, w = self.spec.height, self.spec.width
+        if len(codes) == 0:
+            return np.empty((0, h, w, 3), dtype=np.uint8)
+        if self.backend != "numpy":
+            return self._render(lambda b: b.at_codes(codes), len(codes))
+        with self._lock:
+            if self._grid is None:
+                self._grid = _GridTables(self)
+            grid = self._grid
+        return grid.render(codes).reshape(len(codes), h, w, 3)
 
     def render_values(self, values: dict, codes: dict, n: int, nuisance: dict | None = None) -> np.ndarray:
         """Factor values (numeric ones anywhere in range) and grid codes by name -> (N, H, W, 3) uint8."""
-        return self._render(lambda b: b.at_values(values, codes, n), n, use_tables=False)
+        if n == 0:
+            return np.empty((0, self.spec.height, self.spec.width, 3), dtype=np.uint8)
+        return self._render(lambda b: b.at_values(values, codes, n), n)
 
     def geometry(self, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The geometry pass of grid codes as numpy: A (N, surfaces, H*W, 3) and B (N, H*W, 3) float32."""
         codes = np.asarray(codes, dtype=np.int64)
         params = self._params(lambda b: b.at_codes(codes), len(codes))
         _keys, inverse, entries = self._lookup(params)
-        A = np.stack([self.xp.to_numpy(entries[i][0]) for i in inverse])
-        B = np.stack([self.xp.to_numpy(entries[i][1]) for i in inverse])
-        return A, B
+        dense = [self._dense(entries[i]) for i in inverse]
+        return np.stack([d[0] for d in dense]), np.stack([d[1] for d in dense])
+
+    def _dense(self, entry) -> tuple[np.ndarray, np.ndarray]:
+        """A (surfaces, P, 3) and B (P, 3) of one geometry entry."""
+        owner, a, b, mpix, ma = (self.xp.to_numpy(x) for x in entry)
+        A = np.zeros((self.nslots, self.npix, 3), dtype=np.float32)
+        for s in range(self.nslots):
+            A[s] = np.where((owner == s)[:, None], a, np.float32(0))
+        A[:, mpix] = np.transpose(ma, (1, 0, 2))
+        return A, np.array(b)
 
     # ------------------------------------------------------------------ parameters
     def _params(self, get, n: int) -> dict:
@@ -173,54 +192,67 @@ class Scene3DRenderer:
         return np.broadcast_to(np.asarray(get(mat.props["color"]), dtype=np.float64), (n, 3))
 
     def _scene(self, params: dict, rows: np.ndarray, kinds: tuple[str, ...]) -> dict:
-        """Backend arrays (m, 1) of the configurations ``rows`` (indices into the batch)."""
-        xp = self.xp
-        col = lambda a: xp.asarray(np.asarray(a, dtype=np.float64)[rows][:, None])  # noqa: E731
+        """The configurations ``rows`` (indices into the batch) as a scene of backend (m, 1) column views.
+
+        Every per-image parameter is one column of a packed float32 matrix (float64 on the host, rounded
+        once), so the tracer gathers a subset of images with one indexing operation.
+        """
+        cols: list[np.ndarray] = []
+
+        def add(a) -> int:
+            cols.append(np.asarray(a, dtype=np.float64))
+            return len(cols) - 1
+
         cam_in = params["cam"]
         m = len(rows)
         frames = camera_frames(cam_in["azimuth"][rows], cam_in["elevation"][rows], cam_in["distance"][rows],
                                cam_in["fov"][rows], np.broadcast_to(self.spec.look_at, (m, 3)), self.spec.height)
-        f = lambda a: xp.asarray(np.asarray(a, dtype=np.float64)[:, None])  # noqa: E731
-        cam = {k: tuple(f(frames[k][:, i]) for i in range(3)) for k in ("right", "up")}
-        cam["fwd"] = tuple(f(frames["forward"][:, i]) for i in range(3))
-        cam["pos"] = tuple(f(frames["position"][:, i]) for i in range(3))
-        cam["focal"] = f(frames["focal"])
+        cam = {k: tuple(add(frames[k][:, i]) for i in range(3)) for k in ("right", "up")}
+        cam["fwd"] = tuple(add(frames["forward"][:, i]) for i in range(3))
+        cam["pos"] = tuple(add(frames["position"][:, i]) for i in range(3))
+        cam["focal"] = add(frames["focal"])
         lights = []
         for kind, vec, colour in params["lights"]:
-            entry = {"type": kind, "col": tuple(col(colour[:, i]) for i in range(3))}
-            entry["dir" if kind == "directional" else "pos"] = tuple(col(vec[:, i]) for i in range(3))
+            entry = {"type": kind, "col": tuple(add(colour[rows, i]) for i in range(3))}
+            entry["dir" if kind == "directional" else "pos"] = tuple(add(vec[rows, i]) for i in range(3))
             lights.append(entry)
-        refl = params["refl"]
-
-        def material(r):
-            return {"kd": col(r[:, 0]), "ks": col(r[:, 1]), "shin": col(r[:, 2])}
-
-        scene = {"cam": cam, "lights": lights, "objects": []}
-        k0 = 0
-        if self.room:
-            scene["floor"], scene["wall"] = material(refl[0]), material(refl[1])
-            k0 = 2
-        for k, (p, kind) in enumerate(zip(params["objects"], kinds)):
-            rot = p["rotation"][rows]
-            rt = np.transpose(rot, (0, 2, 1)).reshape(m, 9)
+        # material tables (m, nslots): column s is slot s's parameter (the sky's stay 0)
+        layout = {"cam": cam, "lights": lights, "objects": []}
+        for j, key in enumerate(("kd", "ks", "shin")):
+            lo = len(cols)
+            add(np.zeros(m))
+            for r in params["refl"]:
+                add(r[rows, j])
+            layout[key] = slice(lo, len(cols))
+        eps = self.static["eps"]
+        for p, kind in zip(params["objects"], kinds):
+            lo = len(cols)
+            rt = np.transpose(p["rotation"][rows], (0, 2, 1)).reshape(m, 9)
             scale = np.asarray(p["scale"], dtype=np.float64)[rows]
-            obj = {"kind": kind, "c": tuple(f(p["centre"][rows][:, i]) for i in range(3)),
-                   "rt": tuple(f(rt[:, i]) for i in range(9)), "s": f(scale), "inv_s": f(1.0 / scale)}
-            obj.update(material(refl[k0 + k]))
-            scene["objects"].append(obj)
-        return scene
+            # bounding sphere, padded so that float32 rounding never culls a true hit
+            radius = BOUNDING_RADIUS[kind] * scale * (1 + 1e-3) + 4 * eps
+            obj = {"kind": kind, "c": tuple(add(p["centre"][rows, i]) for i in range(3)),
+                   "rt": tuple(add(rt[:, i]) for i in range(9)), "s": add(scale), "inv_s": add(1.0 / scale),
+                   "r2": add(radius * radius)}
+            obj["span"] = (lo, len(cols))
+            layout["objects"].append(obj)
+        return unpack_scene(self.xp.asarray(np.stack(cols, axis=1)), layout)
 
     # ------------------------------------------------------------------ geometry cache
-    def _lookup(self, params: dict):
-        """Unique geometry rows of the batch, inverse index, and their (A, B) entries (traced if new)."""
-        geo = params["geo"]
+    def _lookup(self, params: dict, rows: np.ndarray | None = None):
+        """Unique geometry rows of the batch (or of its ``rows``), inverse index, and their entries.
+
+        An entry is ``(owner (P,), a (P, 3), b (P, 3), mixed_pixel (M,), mixed_a (M, nslots, 3))`` backend
+        arrays of one configuration (see :class:`~gtdata.render.scene3d.trace.Coefficients`), traced if new.
+        """
+        geo = params["geo"] if rows is None else params["geo"][rows]
         uniq, first, inverse = np.unique(geo, axis=0, return_index=True, return_inverse=True)
+        if rows is not None:
+            first = np.asarray(rows)[first]
         inverse = inverse.ravel()
         keys = [row.tobytes() for row in uniq]
-        entries: list = [None] * len(keys)
         with self._lock:
-            for i, k in enumerate(keys):
-                entries[i] = self._geometry.get(k)
+            entries = [self._geometry.get(k) for k in keys]
         missing = [i for i, e in enumerate(entries) if e is None]
         if missing:
             shapes = np.stack([p["shape"] for p in params["objects"]], axis=1)
@@ -235,145 +267,338 @@ class Scene3DRenderer:
 
             def trace(item):
                 kinds, members = item
-                rows = first[np.array(members)]
-                A, B = geometry_pass(self.xp, self._scene(params, rows, kinds), self.static)
-                for j, i in enumerate(members):
-                    entries[i] = (A[j], B[j])
+                coeffs = geometry_pass(self.xp, self._scene(params, first[np.array(members)], kinds), self.static)
+                for i, entry in zip(members, self._split(coeffs)):
+                    entries[i] = entry
 
             _run(trace, work, self.threads)
-            entry_bytes = (self.nslots + 1) * self.npix * 3 * 4
             with self._lock:
                 for i in missing:
-                    if self._used + entry_bytes <= self.cache_bytes and keys[i] not in self._geometry:
-                        A, B = entries[i]
-                        entries[i] = (A.clone() if hasattr(A, "clone") else A.copy(),
-                                      B.clone() if hasattr(B, "clone") else B.copy())
+                    size = self._entry_bytes(entries[i])
+                    if self._used + size <= self.cache_bytes and keys[i] not in self._geometry:
+                        entries[i] = tuple(x.clone() if hasattr(x, "clone") else x.copy() for x in entries[i])
                         self._geometry[keys[i]] = entries[i]
-                        self._used += entry_bytes
+                        self._used += size
         return keys, inverse, entries
 
-    # ------------------------------------------------------------------ compositing
-    def _render(self, get, n: int, use_tables: bool) -> np.ndarray:
-        h, w = self.spec.height, self.spec.width
-        if n == 0:
-            return np.empty((0, h, w, 3), dtype=np.uint8)
+    def _split(self, c) -> list[tuple]:
+        """Per-configuration entries (views) of a traced chunk's Coefficients."""
+        m = c.owner.shape[0]
+        counts = np.bincount(np.asarray(self.xp.to_numpy(c.mixed_image), dtype=np.int64), minlength=m)
+        ends = np.cumsum(counts).tolist()
+        starts = [0] + ends[:-1]
+        return [(c.owner[j], c.a[j], c.b[j], c.mixed_pixel[starts[j]:ends[j]], c.mixed_a[starts[j]:ends[j]])
+                for j in range(m)]
+
+    @staticmethod
+    def _entry_bytes(entry) -> int:
+        return int(sum(x.nbytes if hasattr(x, "nbytes") else x.element_size() * x.nelement() for x in entry))
+
+    # ------------------------------------------------------------------ compositing (direct path)
+    def _render(self, get, n: int) -> np.ndarray:
         params = self._params(get, n)
-        keys, inverse, entries = self._lookup(params)
-        albedo = params["albedo"].astype(np.float32)
-        if self.backend == "numpy" and use_tables:
-            store, rows = self._table_rows(keys, inverse, entries, albedo)
-            out = np.empty((n, self.npix * 3), dtype=np.uint8)
+        _keys, inverse, entries = self._lookup(params)
+        out = self._compose(inverse, entries, params["albedo"].astype(np.float32))
+        return out.reshape(n, self.spec.height, self.spec.width, 3)
 
-            def work(span):
-                lo, hi = span
-                r = rows[lo:hi]
-                acc = store[r[:, 0]].astype(self._sum_dtype)
-                for s in range(1, r.shape[1]):
-                    acc += store[r[:, s]]
-                np.minimum(acc, LEVELS, out=acc)
-                np.take(self.lut, acc, out=out[lo:hi])
-
-            _run(work, [(lo, min(n, lo + _CHUNK)) for lo in range(0, n, _CHUNK)], self.threads)
-            return out.reshape(n, h, w, 3)
-        return self._compose_direct(inverse, entries, albedo).reshape(n, h, w, 3)
-
-    def _integer_tables(self, A, B, albedo):
-        """Integer tables of one configuration: per surface floor(A_s * albedo_s * LEVELS + 0.5) and B's."""
-        xp = self.xp
-        q = np.float32(LEVELS) if self.backend == "numpy" else float(LEVELS)
-        half = np.float32(0.5) if self.backend == "numpy" else 0.5
-        out = []
-        for s in range(self.nslots):
-            t = A[..., s, :, :] * albedo[..., s, None, :]
-            out.append(xp.floor(t * q + half))
-        out.append(xp.floor(B * q + half))
-        return [xp.clamp(t, 0.0, float(LEVELS)) for t in out]
-
-    def _table_rows(self, keys, inverse, entries, albedo) -> tuple[np.ndarray, np.ndarray]:
-        """(store, rows): rows (n, surfaces + 1) of the integer tables of each image's surfaces and highlight.
-
-        Tables are keyed by (configuration id, surface, colour id); missing ones are computed from the
-        geometry entry. When the cache is over budget it is emptied first (never during a batch), and old
-        stores stay valid for callers that still hold them.
-        """
-        n = len(inverse)
-        with self._lock:
-            if self._used > self.cache_bytes and self._tables:
-                self._used -= self._store.nbytes
-                self._tables, self._gids, self._cids = {}, {}, {}
-                self._store = np.empty((0, self.npix * 3), dtype=np.uint16)
-                self._store_rows = 0
-            gid = np.array([self._gids.setdefault(k, len(self._gids)) for k in keys], dtype=np.int64)[inverse]
-        rows = np.empty((n, self.nslots + 1), dtype=np.int64)
-        for s in range(self.nslots + 1):
-            if s < self.nslots:
-                colours, cinv = np.unique(albedo[:, s], axis=0, return_inverse=True)
-                with self._lock:
-                    cids = np.array([self._cids.setdefault((s, c.tobytes()), len(self._cids)) for c in colours],
-                                    dtype=np.int64)
-                cid = cids[cinv.ravel()]
-            else:
-                colours, cid = None, np.zeros(n, dtype=np.int64)
-            combined = (gid << 24) + cid
-            uniq, first, inv = np.unique(combined, return_index=True, return_inverse=True)
-            found = np.empty(len(uniq), dtype=np.int64)
-            for u, (key_int, i) in enumerate(zip(uniq.tolist(), first.tolist())):
-                key = (key_int, s)
-                row = self._tables.get(key)
-                if row is None:
-                    A, B = entries[inverse[i]]
-                    if s < self.nslots:
-                        t = np.floor(A[s] * albedo[i, s][None, :] * np.float32(LEVELS) + np.float32(0.5))
-                    else:
-                        t = np.floor(B * np.float32(LEVELS) + np.float32(0.5))
-                    row = self._store_table(key, np.clip(t, 0, LEVELS).astype(np.uint16).ravel())
-                found[u] = row
-            rows[:, s] = found[inv.ravel()]
-        with self._lock:
-            return self._store, rows
-
-    def _store_table(self, key, table: np.ndarray) -> int:
-        with self._lock:
-            if key in self._tables:
-                return self._tables[key]
-            if self._store_rows == len(self._store):
-                grow = max(64, min(len(self._store), 4096))  # bounded steps: doubling would overshoot the budget
-                bigger = np.empty((len(self._store) + grow, table.size), dtype=np.uint16)
-                bigger[:self._store_rows] = self._store[:self._store_rows]
-                self._used += bigger.nbytes - self._store.nbytes
-                self._store = bigger
-            self._store[self._store_rows] = table
-            self._tables[key] = self._store_rows
-            self._store_rows += 1
-            return self._store_rows - 1
-
-    def _compose_direct(self, inverse, entries, albedo) -> np.ndarray:
-        """Compositing without table caching (continuous values, the torch backend)."""
+    def _compose(self, inverse, entries, albedo) -> np.ndarray:
+        """uint8 (n, P * 3) images from geometry entries and per-image albedos (n, nslots, 3) float32."""
         xp = self.xp
         n = len(inverse)
-        out = np.empty((n, self.npix * 3), dtype=np.uint8)
-        step = _CHUNK if self.backend == "numpy" else 4096
+        ns, npix = self.nslots, self.npix
+        out = np.empty((n, npix * 3), dtype=np.uint8)
+        step = 16 if self.backend == "numpy" else 4096  # numpy: chunks whose temporaries stay in cache
+        alb_all = np.zeros((n, ns + 1, 3), dtype=np.float32)  # row ns: the (zero) albedo of mixed pixels
+        alb_all[:, :ns] = albedo
 
         def work(span):
             lo, hi = span
-            idx = inverse[lo:hi]
-            if self.backend == "numpy":
-                A = np.stack([entries[i][0] for i in idx])
-                B = np.stack([entries[i][1] for i in idx])
-            else:
-                A = xp.stack([entries[i][0] for i in idx], 0)
-                B = xp.stack([entries[i][1] for i in idx], 0)
-            alb = xp.asarray(albedo[lo:hi])
-            tables = self._integer_tables(A, B, alb)
-            acc = tables[0]
-            for t in tables[1:]:
-                acc = acc + t
-            acc = xp.clamp(acc, 0.0, float(LEVELS))
-            idx_int = xp.to_int(acc).reshape(hi - lo, -1)
-            out[lo:hi] = xp.to_numpy(xp.take(self.lut_xp, idx_int))
+            k = hi - lo
+            ent = [entries[i] for i in inverse[lo:hi]]
+            owner = xp.stack([e[0] for e in ent], 0)
+            a = xp.stack([e[1] for e in ent], 0)
+            b = xp.stack([e[2] for e in ent], 0)
+            alb = xp.asarray(alb_all[lo:hi])
+            idx = owner + xp.arange(k)[:, None] * (ns + 1)
+            alb_px = xp.take_rows(alb.reshape(-1, 3), idx)                        # (k, P, 3)
+            t = xp.clamp(xp.floor(a * alb_px * _Q + _HALF), 0.0, float(LEVELS))
+            t = t + xp.clamp(xp.floor(b * _Q + _HALF), 0.0, float(LEVELS))
+            counts = [int(e[3].shape[0]) for e in ent]
+            if sum(counts):
+                img = np.repeat(np.arange(k), counts)
+                mpix = xp.concat([e[3] for e in ent if e[3].shape[0]], 0)
+                ma = xp.concat([e[4] for e in ent if e[4].shape[0]], 0)
+                img_xp = xp.asarray(img, dtype=xp.index)
+                alb_m = alb[img_xp]                                              # (M, ns + 1, 3)
+                tm = None
+                for s in range(ns):
+                    ts = xp.clamp(xp.floor(ma[:, s] * alb_m[:, s] * _Q + _HALF), 0.0, float(LEVELS))
+                    tm = ts if tm is None else tm + ts
+                flat_t = t.reshape(-1, 3)
+                pos = img_xp * npix + mpix
+                flat_t[pos] = flat_t[pos] + tm
+            t = xp.clamp(t, 0.0, float(LEVELS))
+            out[lo:hi] = xp.to_numpy(xp.take(self.lut_xp, xp.to_int(t).reshape(k, -1)))
 
         _run(work, [(lo, min(n, lo + step)) for lo in range(0, n, step)], self.threads)
         return out
+
+
+class _GridTables:
+    """uint8 slabs and mixed-pixel tables of (configuration, surface, colour) for grid codes (numpy backend).
+
+    For a configuration g, a surface s and a colour c of s, ``slab[row(g, s, c)]`` (P * 3 uint8) holds the
+    final encoded value of every pixel that s alone covers when s has colour c, and 0 elsewhere; an image
+    is the sum of its surfaces' slabs. Mixed pixels (two or more surfaces) are stored per configuration in
+    a list padded to a common length ``width`` with repeats of a pixel (whose value the same tables
+    reproduce), and their integer contributions ``T_s`` per (g, s, c) in ``edge[row(g, s, c)]`` (width * 3
+    uint16); an image's mixed pixels are ``lut[min(sum_s T_s + T_B, LEVELS)]``, written over the slab sum.
+
+    Configurations are keyed by the codes of the factors that move geometry, colours by the codes of the
+    factors bound to each surface's colour, so a warm batch never evaluates the scene parameters.
+    """
+
+    def __init__(self, r: Scene3DRenderer) -> None:
+        self.r = r
+        spec, ns = r.spec, r.nslots
+        sizes = [f.size for f in spec.factors]
+        # a configuration: the codes of every factor bound to something other than a surface colour
+        geo_cols = sorted({b.index for place, b in spec.bindings() if b.index is not None and
+                           (place.startswith("lights") or place.rsplit(".", 1)[1] not in COLOUR_PROPS)})
+        self.geo_cols, self.geo_radix = geo_cols, _radix([sizes[i] for i in geo_cols])
+        mats = [None] + ([spec.room.floor, spec.room.wall] if r.room else []) + [o.material for o in spec.objects]
+        self.mats = mats
+        self.col_cols, self.col_radix = [], []
+        for mat in mats:
+            cols = [] if mat is None else sorted({mat.props[k].index for k in COLOUR_PROPS
+                                                  if k in mat.props and mat.props[k].index is not None})
+            self.col_cols.append(cols)
+            self.col_radix.append(_radix([sizes[i] for i in cols]))
+        self.reset()
+
+    def reset(self) -> None:
+        ns = self.r.nslots
+        self.gid: dict[int, int] = {}
+        self.records: list[dict] = []
+        self.cid: list[dict[int, int]] = [{} for _ in range(ns)]
+        self.albedo: list[list[np.ndarray]] = [[] for _ in range(ns)]
+        self.rows = [np.full((0, 0), -1, dtype=np.int32) for _ in range(ns)]
+        self.width = 1
+        self.slab = np.empty((0, self.r.npix * 3), dtype=np.uint8)
+        self.edge = np.empty((0, 3), dtype=np.uint16)
+        self.count = 0
+        self.epos = np.empty((0, 3), dtype=np.int64)   # per configuration: flat positions of its mixed values
+        self.etb = np.empty((0, 3), dtype=np.int32)    # per configuration: T_B at its mixed values
+        self._pending: list[tuple[np.ndarray, np.ndarray]] = []  # (epos, etb) rows not yet in the arrays
+        self._record_bytes = 0
+
+    @property
+    def nbytes(self) -> int:
+        """Memory held: configuration records and the filled rows of the slab and mixed-pixel stores."""
+        return self._record_bytes + self.count * (self.r.npix * 3 + self.width * 6)
+
+    # ---------------------------------------------------------------- batch
+    def render(self, codes: np.ndarray) -> np.ndarray:
+        r = self.r
+        n, ns = len(codes), r.nslots
+        with r._lock:
+            if self.nbytes + r._used > r.cache_bytes and self.records:
+                self.reset()  # over budget: start again (never during a batch; old arrays stay valid)
+            gids = self._configurations(codes)
+            if self._pending:
+                self.epos = np.concatenate([self.epos] + [p[None] for p, _t in self._pending])
+                self.etb = np.concatenate([self.etb] + [t[None] for _p, t in self._pending])
+                self._pending = []
+            rows = np.empty((n, ns), dtype=np.int64)
+            for s in range(ns):
+                cids = self._colours(codes, s)
+                table = self._grow_rows(s, cids.max() + 1)
+                rows[:, s] = table[gids, cids]
+                todo = rows[:, s] < 0
+                if todo.any():
+                    pairs = np.unique(gids[todo] * (1 << 31) + cids[todo])
+                    g_new, c_new = np.divmod(pairs, 1 << 31)
+                    first = np.flatnonzero(np.r_[True, g_new[1:] != g_new[:-1]])
+                    work = [(int(g_new[lo]), s, c_new[lo:hi]) for lo, hi in zip(first, np.r_[first[1:], len(pairs)])]
+                    self._reserve(len(pairs))
+                    items = []
+                    for g, s_, cs in work:
+                        new_rows = np.arange(self.count, self.count + len(cs))
+                        self.count += len(cs)
+                        self.rows[s_][g, cs] = new_rows
+                        items.append((g, s_, cs, new_rows))
+                    _run(self._add_tables, items, r.threads)
+                    rows[:, s] = self.rows[s][gids, cids]
+            slab, edge, epos, etb, lut = self.slab, self.edge, self.epos, self.etb, r.lut
+        p3 = r.npix * 3
+        out = np.empty((n, p3), dtype=np.uint8)
+
+        def work(span):
+            lo, hi = span
+            rr = rows[lo:hi]
+            o = out[lo:hi]
+            np.take(slab, rr[:, 0], axis=0, out=o)
+            for s in range(1, ns):
+                o += slab[rr[:, s]]
+            g = gids[lo:hi]
+            acc = etb[g]
+            for s in range(ns):
+                acc += edge[rr[:, s]]
+            np.minimum(acc, LEVELS, out=acc)
+            o.reshape(-1)[epos[g] + (np.arange(hi - lo) * p3)[:, None]] = lut[acc]
+
+        _run(work, [(lo, min(n, lo + _CHUNK)) for lo in range(0, n, _CHUNK)], r.threads)
+        return out
+
+    def _configurations(self, codes: np.ndarray) -> np.ndarray:
+        """Configuration id of every image (tracing and recording new configurations)."""
+        keys = _keys(codes, self.geo_cols, self.geo_radix)
+        uniq, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        ids = np.array([self.gid.get(k, -1) for k in uniq.tolist()], dtype=np.int64)
+        new = np.flatnonzero(ids < 0)
+        if len(new):
+            r = self.r
+            sub = codes[first[new]]
+            params = r._params(lambda b: b.at_codes(sub), len(sub))
+            _k, inv, entries = r._lookup(params)
+            for j, i in enumerate(new.tolist()):
+                if uniq[i] not in self.gid:
+                    self.gid[int(uniq[i])] = self._add_configuration(entries[inv[j]])
+                ids[i] = self.gid[int(uniq[i])]
+        return ids[inverse.ravel()]
+
+    def _colours(self, codes: np.ndarray, s: int) -> np.ndarray:
+        """Colour id of surface s in every image (recording new colours with their albedo)."""
+        keys = _keys(codes, self.col_cols[s], self.col_radix[s])
+        uniq, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        ids = np.empty(len(uniq), dtype=np.int64)
+        table = self.cid[s]
+        for i, k in enumerate(uniq.tolist()):
+            if k not in table:
+                row = codes[first[i]:first[i] + 1]
+                if s == 0:
+                    alb = np.asarray(self.r.spec.background.color, dtype=np.float64)
+                else:
+                    alb = Scene3DRenderer._albedo(self.mats[s], lambda b: b.at_codes(row), 1)[0]
+                table[k] = len(self.albedo[s])
+                self.albedo[s].append(np.asarray(alb, dtype=np.float32))
+            ids[i] = table[k]
+        return ids[inverse.ravel()]
+
+    def _grow_rows(self, s: int, colours: int) -> np.ndarray:
+        table = self.rows[s]
+        g, c = len(self.records), max(colours, len(self.albedo[s]))
+        if table.shape[0] < g or table.shape[1] < c:
+            bigger = np.full((max(g, 2 * table.shape[0]), max(c, table.shape[1])), -1, dtype=np.int32)
+            bigger[:table.shape[0], :table.shape[1]] = table
+            self.rows[s] = table = bigger
+        return table
+
+    def _add_configuration(self, entry) -> int:
+        """Record a traced configuration: owner, coefficients, T_B, and its padded mixed-pixel list."""
+        r = self.r
+        owner, a, b, mpix, ma = (np.asarray(r.xp.to_numpy(x)) for x in entry)
+        tb = np.clip(np.floor(b * _Q + _HALF), 0, LEVELS)
+        m = len(mpix)
+        if m == 0:  # pixel 0 stands in (one surface: the general formula gives its value too)
+            mpix = np.zeros(1, dtype=np.int64)
+            ma = np.zeros((1, r.nslots, 3), dtype=np.float32)
+            if owner[0] < r.nslots:
+                ma[0, owner[0]] = a[0]
+        rec = {"owner": owner, "mpix": np.asarray(mpix, dtype=np.int64), "ma": ma,
+               "pix": [np.flatnonzero(owner == s) for s in range(r.nslots)]}
+        rec["a_s"] = [a[p] for p in rec["pix"]]
+        rec["tb_s"] = [tb[p] for p in rec["pix"]]
+        if len(rec["mpix"]) > self.width:
+            self._widen(len(rec["mpix"]))
+        rec["mpix"], rec["ma"] = _pad(rec["mpix"], self.width), _pad(rec["ma"], self.width)
+        gid = len(self.records)
+        self.records.append(rec)
+        pos = (rec["mpix"][:, None] * 3 + np.arange(3)).ravel()
+        self._pending.append((pos, tb[rec["mpix"]].ravel().astype(np.int32)))
+        self._record_bytes += owner.nbytes + a.nbytes + tb.nbytes + pos.nbytes * 2 + rec["ma"].nbytes + owner.size * 8
+        return gid
+
+    def _widen(self, width: int) -> None:
+        """Grow every configuration's mixed list (and the tables) to ``width`` by repeating its last pixel."""
+        width = max(width, (self.width * 3) // 2)
+        for rec in self.records:
+            rec["mpix"], rec["ma"] = _pad(rec["mpix"], width), _pad(rec["ma"], width)
+        self.epos = _pad_cols(self.epos, width)
+        self.etb = _pad_cols(self.etb, width)
+        self._pending = [(_pad_cols(p[None], width)[0], _pad_cols(t[None], width)[0]) for p, t in self._pending]
+        self.edge = _pad_cols(self.edge[:self.count], width)
+        self.width = width
+        self.slab = self.slab[:self.count]  # the next _reserve reallocates both stores together
+
+    def _reserve(self, extra: int) -> None:
+        """Room for ``extra`` more slab rows. The first call reserves (as untouched virtual memory) every row
+        the spec can need, up to the cache budget, so that the store is not copied as it fills."""
+        need = self.count + extra
+        if need <= len(self.slab):
+            return
+        r = self.r
+        row_bytes = r.npix * 3 + self.width * 6
+        if len(self.slab) == 0:
+            sizes = [f.size for f in r.spec.factors]
+            configs = int(np.prod([float(sizes[i]) for i in self.geo_cols]))
+            colours = sum(int(np.prod([float(sizes[i]) for i in cols])) for cols in self.col_cols)
+            cap = min(configs * colours, max(r.cache_bytes - r._used, 0) // row_bytes)
+        else:
+            cap = len(self.slab) + max(4096, len(self.slab) // 4)
+        cap = max(cap, need)
+        slab = np.empty((cap, r.npix * 3), dtype=np.uint8)
+        edge = np.empty((cap, self.width * 3), dtype=np.uint16)
+        slab[:self.count] = self.slab[:self.count]
+        edge[:self.count] = self.edge[:self.count]
+        self.slab, self.edge = slab, edge
+
+    def _add_tables(self, item) -> None:
+        """Slabs and mixed-pixel tables of configuration g, surface s and colours cs, into ``rows``."""
+        g, s, cs, rows = item
+        rec = self.records[g]
+        alb = np.stack([self.albedo[s][c] for c in cs])[:, None, :]                  # (k, 1, 3)
+        pix = rec["pix"][s]
+        t = np.floor(rec["a_s"][s][None] * alb * _Q + _HALF)
+        np.clip(t, 0, LEVELS, out=t)
+        t += rec["tb_s"][s][None]
+        np.minimum(t, LEVELS, out=t)
+        block = np.zeros((len(cs), self.r.npix, 3), dtype=np.uint8)
+        block[:, pix] = self.r.lut[t.astype(np.int32)]
+        self.slab[rows] = block.reshape(len(cs), -1)
+        e = np.floor(rec["ma"][None, :, s] * alb * _Q + _HALF)
+        self.edge[rows] = np.clip(e, 0, LEVELS).astype(np.uint16).reshape(len(cs), -1)
+
+
+def _radix(sizes: list[int]) -> np.ndarray:
+    """Mixed-radix multipliers (last fastest) of codes with these sizes."""
+    out = np.ones(len(sizes), dtype=np.int64)
+    for i in range(len(sizes) - 2, -1, -1):
+        out[i] = out[i + 1] * sizes[i + 1]
+    return out
+
+
+def _keys(codes: np.ndarray, cols: list[int], radix: np.ndarray) -> np.ndarray:
+    if not cols:
+        return np.zeros(len(codes), dtype=np.int64)
+    return codes[:, cols] @ radix
+
+
+def _pad(x: np.ndarray, width: int) -> np.ndarray:
+    """Repeat the last row of x up to ``width`` rows."""
+    if len(x) >= width:
+        return x
+    return np.concatenate([x, np.repeat(x[-1:], width - len(x), axis=0)])
+
+
+def _pad_cols(x: np.ndarray, width: int) -> np.ndarray:
+    """(rows, w * 3) -> (rows, width * 3), repeating the last 3 columns (one pixel's channels)."""
+    w = x.shape[1] // 3
+    if w >= width:
+        return x
+    if len(x) == 0:
+        return np.empty((0, width * 3), dtype=x.dtype)
+    return np.concatenate([x, np.tile(x[:, -3:], (1, width - w))], axis=1)
 
 
 def _run(fn, items: list, threads: int) -> None:

@@ -1,39 +1,107 @@
 """The geometry pass: trace a batch of scene configurations into per-surface shading coefficients.
 
-For each image and pixel it returns ``A`` (n, surfaces, H*W, 3): the linear-light factor that multiplies
-each surface's albedo (coverage x (ambient + diffuse lighting with shadows)), and ``B`` (n, H*W, 3): the
-albedo-independent specular highlight. Surfaces ("slots"): 0 the sky, then the floor and the walls when the
-scene has a room, then one per object. Colours enter only later (:mod:`gtdata.render.scene3d.renderer`).
+Shading is linear in each surface's albedo (:mod:`~gtdata.render.scene3d.shading`), so a configuration is
+fully described, before colours enter, by per pixel and per surface ("slot") a coefficient ``A_s`` (3,)
+(coverage x (ambient + diffuse lighting with shadows)) and an albedo-free highlight ``B`` (3,). Slots: 0 the
+sky, then the floor and the walls when the scene has a room, then one per object. Most pixels see one slot
+only, so the pass returns ``A`` compactly (:class:`Coefficients`): per pixel the slot it sees (its *owner*)
+and that slot's coefficient, and, for the few *mixed* pixels whose anti-aliasing samples see two or more
+slots, the coefficients of every slot. Colours enter only later (:mod:`gtdata.render.scene3d.renderer`).
 
-Rays meet the scene exactly (:mod:`gtdata.render.scene3d.primitives`; planes for the floor and walls).
+Rays meet the scene exactly (:mod:`gtdata.render.scene3d.primitives`; planes for the floor and walls). The
+exact intersection of an object runs only on rays that meet its bounding sphere (a conservative test, so
+culling changes no result), and shadow rays are cast only from lit-facing surface points (n . l > 0), the
+only points whose shading depends on them.
 
 Anti-aliasing (adaptive supersampling): every pixel is first traced through its centre. A pixel whose
 centre sample differs from a 4-neighbour's in surface, flat face or shadow state is an *edge pixel*; it is
 traced again with ``samples`` rays on an m x m stratified grid inside the pixel (m = sqrt(samples)), which
-replace its centre sample, and its coefficients are the mean over those rays. Other pixels keep the centre
-sample: their neighbourhood is one smooth surface, where a box filter changes little. Edges thinner than a
-pixel that no centre sample hits are missed (as with any sampling of that density).
+replace its centre sample, and its coefficients are the mean over those rays (summed in sample order).
+Other pixels keep the centre sample: their neighbourhood is one smooth surface, where a box filter changes
+little. Edges thinner than a pixel that no centre sample hits are missed (as with any sampling of that
+density).
+
+Arrays: a set of rays is a pair of 2-D arrays shapes (R, C) (R images or rays, C rays each); per-image
+parameters are (R, 1) and broadcast. Sparse work (object intersections, specular highlights, edge pixels)
+runs on compacted (K, 1) sets whose per-image parameters are gathered by row.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from typing import Any
 
 from gtdata.render.scene3d.primitives import intersect
-from gtdata.render.scene3d.shading import blinn_phong
 
-__all__ = ["geometry_pass", "gather_scene"]
+__all__ = ["geometry_pass", "gather_scene", "unpack_scene", "Coefficients", "PLANE_NORMALS"]
+
+
+@dataclass
+class Coefficients:
+    """Compact shading coefficients of m configurations (backend arrays).
+
+    ``owner`` (m, P) int: the slot each pixel sees, or ``nslots`` for a mixed pixel; ``a`` (m, P, 3)
+    float32: the owner's coefficient (0 on mixed pixels); ``b`` (m, P, 3) float32: the highlight;
+    mixed pixels as flat lists: ``mixed_image`` (M,), ``mixed_pixel`` (M,) int, ``mixed_a`` (M, nslots, 3)
+    float32, sorted by (image, pixel). The dense coefficient of slot s at a pixel is ``a`` where
+    ``owner == s``, 0 where another slot owns it, and ``mixed_a[:, s]`` on mixed pixels.
+    """
+
+    owner: Any
+    a: Any
+    b: Any
+    mixed_image: Any
+    mixed_pixel: Any
+    mixed_a: Any
 
 
 def gather_scene(scene, idx):
-    """The scene parameters of images ``idx`` (leaves are backend arrays with a leading image axis)."""
-    if isinstance(scene, dict):
-        return {k: (v if k in ("kind", "type") else gather_scene(v, idx)) for k, v in scene.items()}
-    if isinstance(scene, (list, tuple)):
-        return type(scene)(gather_scene(v, idx) for v in scene)
-    if isinstance(scene, (int, float, str)) or scene is None:
-        return scene
-    return scene[idx]
+    """The scene parameters of images ``idx``: one gather of the packed (n, K) parameter matrix."""
+    return unpack_scene(scene["_packed"][idx], scene["_layout"])
+
+
+def unpack_scene(packed, layout):
+    """Scene dict of (n, 1) column views of ``packed`` (n, K), following ``layout``.
+
+    ``layout`` is nested dicts, lists and tuples whose leaves are column indices (a (n, 1) view), slices
+    (a (n, k) view) or strings (kept). Each object dict lists its columns as a ``span`` (start, stop), so
+    that the parameters of one object are gathered at once (``_object_part``).
+    """
+    scene = _unpack(packed, layout)
+    scene["_packed"], scene["_layout"] = packed, layout
+    for obj, obj_layout in zip(scene["objects"], layout["objects"]):
+        lo, hi = obj["span"]
+        obj["_packed"], obj["_layout"] = packed[:, lo:hi], obj_layout
+    return scene
+
+
+def _unpack(packed, layout):
+    if isinstance(layout, int):
+        return packed[:, layout:layout + 1]
+    if isinstance(layout, slice):
+        return packed[:, layout]
+    if isinstance(layout, dict):
+        return {k: (v if k == "span" else _unpack(packed, v)) for k, v in layout.items()}
+    if isinstance(layout, (list, tuple)):
+        return type(layout)(_unpack(packed, v) for v in layout)
+    return layout
+
+
+def _select(xp, mask):
+    """Flat indices of the True entries of a (R, C) mask and their rows."""
+    flat = xp.flatnonzero(mask)
+    cols = mask.shape[1]
+    return flat, (flat // cols if cols > 1 else flat)
+
+
+def _pick(a, flat, rows):
+    """Values of a per-image (R, 1) or per-ray (R, C) array (or a Python number) at the selected rays: (K, 1)."""
+    if not hasattr(a, "shape"):
+        return a
+    if a.shape[1] == 1:
+        return a[rows]
+    return a.reshape(-1)[flat][:, None]
 
 
 def _object_hit(xp, obj, o, d, eps):
@@ -49,6 +117,29 @@ def _object_hit(xp, obj, o, d, eps):
     return t * obj["s"], nw, face
 
 
+def _bounded(xp, obj, o, d):
+    """Rays that meet the object's bounding sphere ahead of their origin (a superset of its hits)."""
+    c = obj["c"]
+    ox, oy, oz = o[0] - c[0], o[1] - c[1], o[2] - c[2]
+    b = ox * d[0] + oy * d[1] + oz * d[2]
+    cc = ox * ox + oy * oy + oz * oz - obj["r2"]
+    # |o + t d - c|^2 = cc + 2 b t + t^2: no real root, or both roots behind an origin outside the sphere
+    return (b * b - cc >= 0) & ((b < 0) | (cc < 0))
+
+
+def _object_part(obj, rows):
+    """One object's parameters at ``rows``, from one gather of its columns."""
+    lo = obj["span"][0]
+    part = obj["_packed"][rows]
+    return {k: (v if k in ("kind", "span") else _shift(part, v, lo)) for k, v in obj["_layout"].items()}
+
+
+def _shift(part, layout, lo):
+    if isinstance(layout, int):
+        return part[:, layout - lo:layout - lo + 1]
+    return tuple(_shift(part, v, lo) for v in layout)
+
+
 def _plane_hits(static):
     """(axis, coordinate, normal sign, slot, face) of the floor and the walls."""
     half = static["half"]
@@ -60,101 +151,102 @@ def _plane_hits(static):
     return out
 
 
+# unit normals of the floor (face 0) and of the north, south, west and east walls (faces 1-4)
+PLANE_NORMALS = ((0.0, 0.0, 0.0, 1.0, -1.0), (1.0, 0.0, 0.0, 0.0, 0.0), (0.0, 1.0, -1.0, 0.0, 0.0))
+
+
 def _plane_t(xp, o, d, axis, coord, static, eps):
     half, top = static["half"], static["wall_height"]
     with xp.errstate():
         t = (coord - o[axis]) / d[axis]
-        p = [o[i] + t * d[i] for i in range(3)]  # inf * 0 on rays parallel to the plane: rejected below
-    ok = t > eps
-    if axis == 1:
-        with xp.errstate():
-            ok = ok & (xp.abs(p[0]) <= half) & (xp.abs(p[2]) <= half)
-    else:
-        other = 2 if axis == 0 else 0
-        with xp.errstate():
-            ok = ok & (xp.abs(p[other]) <= half) & (p[1] >= 0) & (p[1] <= top)
-    return xp.where(ok, t, math.inf)
+        ok = t > eps
+        if axis == 1:
+            ok = ok & (xp.abs(o[0] + t * d[0]) <= half) & (xp.abs(o[2] + t * d[2]) <= half)
+        else:
+            other = 2 if axis == 0 else 0
+            y = o[1] + t * d[1]  # inf * 0 on rays parallel to the plane: rejected by the comparisons
+            ok = ok & (xp.abs(o[other] + t * d[other]) <= half) & (y >= 0) & (y <= top)
+    xp.put_where(t, ~ok, math.inf)
+    return t
 
 
 def _nearest(xp, scene, static, o, d):
-    """Nearest hit: t, slot, face, normal (3) per ray."""
+    """Nearest hit: t, slot (int), face, normal (3) per ray; arrays shaped like d."""
     eps = static["eps"]
-    like = d[0] * 0.0
-    t = like + math.inf
-    slot = like
-    face = like
-    n = [like, like, like]
+    shape = tuple(d[0].shape)
+    t = xp.full(shape, math.inf, like=d[0])
+    slot = xp.zeros(shape, dtype=xp.index)
+    face = xp.zeros(shape)
     if static["room"]:
-        for axis, coord, sign, s, f in _plane_hits(static):
+        for axis, coord, _sign, s, f in _plane_hits(static):
             tp = _plane_t(xp, o, d, axis, coord, static, eps)
             closer = tp < t
-            t = xp.where(closer, tp, t)
-            slot = xp.where(closer, float(s), slot)
-            face = xp.where(closer, float(f), face)
-            for i in range(3):
-                n[i] = xp.where(closer, sign if i == axis else 0.0, n[i])
+            t = xp.minimum(t, tp)
+            xp.put_where(slot, closer, s)
+            xp.put_where(face, closer, float(f))
+        plane_face = xp.to_int(face)
+        n = [xp.take(static["plane_normals"][i], plane_face) for i in range(3)]
+    else:
+        n = [xp.zeros(shape) for _ in range(3)]
     first = static["first_object_slot"]
     for k, obj in enumerate(scene["objects"]):
-        to, no, fo = _object_hit(xp, obj, o, d, eps)
-        closer = to < t
-        t = xp.where(closer, to, t)
-        slot = xp.where(closer, float(first + k), slot)
-        face = xp.where(closer, fo, face)
+        flat, rows = _select(xp, _bounded(xp, obj, o, d))
+        if flat.shape[0] == 0:
+            continue
+        sub_o = tuple(_pick(x, flat, rows) for x in o)
+        sub_d = tuple(_pick(x, flat, rows) for x in d)
+        to, no, fo = _object_hit(xp, _object_part(obj, rows), sub_o, sub_d, eps)
+        closer = to < t.reshape(-1)[flat][:, None]
+        keep = flat[closer[:, 0]]
+        t.reshape(-1)[keep] = to[closer]
+        slot.reshape(-1)[keep] = first + k
+        face.reshape(-1)[keep] = fo[closer]
         for i in range(3):
-            n[i] = xp.where(closer, no[i], n[i])
+            n[i].reshape(-1)[keep] = no[i][closer]
     return t, slot, face, n
 
 
-def _blocked(xp, scene, static, o, d, t_max):
-    """Whether shadow rays (o, d) hit an object or a wall before t_max."""
+def _blocked(xp, scene, static, o, d, t_max, cast):
+    """Whether shadow rays (o, d) hit an object or a wall before t_max; only rays where ``cast`` is tested."""
     eps = static["eps"]
-    hit = None
+    hit = xp.zeros(tuple(cast.shape), dtype="bool")
     if static["room"]:
         for axis, coord, _sign, slot, _f in _plane_hits(static):
             if slot == 2:
-                tp = _plane_t(xp, o, d, axis, coord, static, eps)
-                h = tp < t_max
-                hit = h if hit is None else hit | h
+                hit = hit | (_plane_t(xp, o, d, axis, coord, static, eps) < t_max)
     for obj in scene["objects"]:
-        to, _n, _f = _object_hit(xp, obj, o, d, eps)
-        h = to < t_max
-        hit = h if hit is None else hit | h
-    if hit is None:
-        return (d[0] * 0.0) > 1.0
+        flat, rows = _select(xp, _bounded(xp, obj, o, d) & cast & ~hit)
+        if flat.shape[0] == 0:
+            continue
+        to, _n, _f = _object_hit(xp, _object_part(obj, rows), tuple(_pick(x, flat, rows) for x in o),
+                                 tuple(_pick(x, flat, rows) for x in d), eps)
+        hit.reshape(-1)[flat[(to < _pick(t_max, flat, rows))[:, 0]]] = True
     return hit
-
-
-def _material(xp, scene, static, slot, key):
-    """Per-ray material parameter ``key`` selected by slot."""
-    out = slot * 0.0
-    if static["room"]:
-        out = xp.where(slot == 1, scene["floor"][key] + out, out)
-        out = xp.where(slot == 2, scene["wall"][key] + out, out)
-    for k, obj in enumerate(scene["objects"]):
-        out = xp.where(slot == float(static["first_object_slot"] + k), obj[key] + out, out)
-    return out
 
 
 def _shade(xp, scene, static, o, d):
     """Trace rays and shade them: slot, feature key, coefficient a (3) and highlight b (3) per ray."""
     t, slot, face, n = _nearest(xp, scene, static, o, d)
-    sky = t == math.inf
-    tt = xp.where(sky, 0.0, t)
+    sky = slot == 0
+    tt = t  # t is not needed beyond this point: sky rays get 0 in place
+    xp.put_where(tt, sky, 0.0)
     p = [o[i] + tt * d[i] for i in range(3)]
-    v = (-d[0], -d[1], -d[2])
-    kd = _material(xp, scene, static, slot, "kd")
-    ks = _material(xp, scene, static, slot, "ks")
-    shin = _material(xp, scene, static, slot, "shin")
-    amb = static["ambient"]
-    a = [xp.where(sky, 1.0, amb + tt * 0.0) for _ in range(3)]
-    b = [tt * 0.0 for _ in range(3)]
-    key = slot * 64.0 + face
+    rows, cols = slot.shape[0], slot.shape[1]
+    # per-ray material parameters: flat gathers from the per-image (R, nslots) tables
+    sidx = slot + xp.arange(rows)[:, None] * scene["kd"].shape[1]
+    kd = xp.take(scene["kd"].reshape(-1), sidx)
+    ks = xp.take(scene["ks"].reshape(-1), sidx)
+    a0 = xp.full((rows, cols), static["ambient"], like=tt)
+    xp.put_where(a0, sky, 1.0)  # the sky's coefficient is 1 (its albedo is the background colour)
+    a = [a0, a0, a0]
+    b = [xp.zeros((rows, cols)) for _ in range(3)]
+    key = xp.to_float(slot) * 64.0 + face
     eps = static["eps"]
     origin = [p[i] + n[i] * eps for i in range(3)]
+    ground = ~sky
     for j, light in enumerate(scene["lights"]):
         if light["type"] == "directional":
-            l = light["dir"]
-            l = tuple(l[i] + tt * 0.0 for i in range(3))
+            l = tuple(light["dir"])
             t_max = math.inf
         else:
             lx, ly, lz = (light["pos"][i] - p[i] for i in range(3))
@@ -164,16 +256,45 @@ def _shade(xp, scene, static, o, d):
             l = (lx * inv, ly * inv, lz * inv)
             t_max = dist - eps
         ndl = n[0] * l[0] + n[1] * l[1] + n[2] * l[2]
-        visible = ~_blocked(xp, scene, static, origin, l, t_max) & ~sky
-        da, db = blinn_phong(xp, n, v, l, ndl, visible, light["col"], kd, ks, shin)
+        facing = ground & (ndl > 0)
+        lit = facing & ~_blocked(xp, scene, static, origin, l, t_max, facing)
+        lam = ndl * lit * kd  # 0 where unlit (ndl is finite everywhere)
+        col = light["col"]
         for c in range(3):
-            a[c] = a[c] + da[c]
-            b[c] = b[c] + db[c]
-        key = key + xp.where(visible & (ndl > 0), 0.0, 1.0) * float(1 << (6 + 6 + j))
+            a[c] = a[c] + lam * col[c]
+        # Blinn-Phong highlight, only where it is not zero
+        flat, r = _select(xp, lit & (ks > 0))
+        if flat.shape[0]:
+            pick = lambda x: _pick(x, flat, r)  # noqa: E731
+            spec = _highlight(xp, [pick(x) for x in n], [-pick(x) for x in d], [pick(x) for x in l],
+                              xp.take(scene["shin"].reshape(-1), pick(sidx)), pick(ks))
+            for c in range(3):
+                bc = b[c].reshape(-1)
+                bc[flat] = bc[flat] + (spec * pick(col[c]))[:, 0]
+        key = key + xp.to_float(~lit) * float(1 << (6 + 6 + j))
     return slot, key, a, b
 
 
-def geometry_pass(xp, scene, static):
+def _highlight(xp, n, v, l, shininess, specular):
+    """specular * max(0, n.h)^shininess with h = (l + v) / |l + v| (Blinn 1977), on lit rays."""
+    hx, hy, hz = l[0] + v[0], l[1] + v[1], l[2] + v[2]
+    norm = xp.sqrt(hx * hx + hy * hy + hz * hz)
+    with xp.errstate():
+        inv = xp.where(norm > 0, 1.0 / norm, xp.zeros_like(norm))
+    ndh = xp.clamp((n[0] * hx + n[1] * hy + n[2] * hz) * inv, 0.0, 1.0)
+    return xp.pow(ndh, shininess) * specular
+
+
+def _rays(xp, cam, px, py):
+    inv_f = 1.0 / cam["focal"]
+    u, v = px * inv_f, py * inv_f
+    d = [cam["fwd"][i] + u * cam["right"][i] + v * cam["up"][i] for i in range(3)]
+    norm = xp.sqrt(d[0] * d[0] + d[1] * d[1] + d[2] * d[2])
+    inv = 1.0 / norm
+    return tuple(cam["pos"]), tuple(di * inv for di in d)
+
+
+def geometry_pass(xp, scene, static) -> Coefficients:
     """Shading coefficients of n scene configurations.
 
     Parameters
@@ -184,38 +305,26 @@ def geometry_pass(xp, scene, static):
         Per-image parameters, backend arrays shaped (n, 1) (see ``Scene3DRenderer._scene``).
     static : dict
         Parameters shared by the batch: ``height``, ``width``, ``px``/``py`` pixel-centre offsets (1, P),
-        ``sub`` sub-pixel offsets (S, 2) as Python floats, ``nslots``, room layout, ``ambient``, ``eps``.
+        ``sub_x``/``sub_y`` sub-pixel offsets (1, S), ``nslots``, room layout, ``ambient``, ``eps``.
 
     Returns
     -------
-    A : array (n, nslots, P, 3) float32
-    B : array (n, P, 3) float32
+    Coefficients
     """
     cam = scene["cam"]
     n_img = cam["focal"].shape[0]
     h, w = static["height"], static["width"]
     npix = h * w
     nslots = static["nslots"]
-
-    def rays(cam, px, py):
-        inv_f = 1.0 / cam["focal"]
-        u, v = px * inv_f, py * inv_f
-        d = [cam["fwd"][i] + u * cam["right"][i] + v * cam["up"][i] for i in range(3)]
-        norm = xp.sqrt(d[0] * d[0] + d[1] * d[1] + d[2] * d[2])
-        inv = 1.0 / norm
-        return tuple(cam["pos"]), tuple(di * inv for di in d)
-
-    o, d = rays(cam, static["px"], static["py"])
+    o, d = _rays(xp, cam, static["px"], static["py"])
     slot, key, a, b = _shade(xp, scene, static, o, d)
-    A = xp.zeros((n_img, nslots, npix, 3))
-    B = xp.stack(b, 2)
-    for s in range(nslots):
-        sel = slot == float(s)
-        for c in range(3):
-            A[:, s, :, c] = xp.where(sel, a[c], 0.0)
-    samples = len(static["sub"])
+    owner = slot
+    a = xp.stack(a, 2)
+    b = xp.stack(b, 2)
+    coeffs = Coefficients(owner, a, b, xp.arange(0), xp.arange(0), xp.zeros((0, nslots, 3)))
+    samples = static["sub_x"].shape[1]
     if samples <= 1:
-        return A, B
+        return coeffs
     grid = key.reshape(n_img, h, w)
     edge = grid != grid  # all False, same type
     dh = grid[:, :, 1:] != grid[:, :, :-1]
@@ -224,28 +333,38 @@ def geometry_pass(xp, scene, static):
     edge[:, :, :-1] |= dh
     edge[:, 1:, :] |= dv
     edge[:, :-1, :] |= dv
-    img, pix = xp.nonzero(edge.reshape(n_img, npix))
-    if img.shape[0] == 0:
-        return A, B
+    flat, img = _select(xp, edge.reshape(n_img, npix))
+    if flat.shape[0] == 0:
+        return coeffs
+    pix = flat - img * npix
     sub_scene = gather_scene(scene, img)
-    px = static["px"][0][pix][:, None]
-    py = static["py"][0][pix][:, None]
-    acc_a = [[None] * 3 for _ in range(nslots)]
-    acc_b = [None] * 3
+    px = static["px"][0][pix][:, None] + static["sub_x"]
+    py = static["py"][0][pix][:, None] + static["sub_y"]
+    o_k, d_k = _rays(xp, sub_scene["cam"], px, py)
+    slot_k, _key, a_k, b_k = _shade(xp, sub_scene, static, o_k, d_k)   # (E, samples)
     inv_s = 1.0 / samples
-    for k, (ox_, oy_) in enumerate(static["sub"]):
-        o_k, d_k = rays(sub_scene["cam"], px + ox_, py + oy_)
-        slot_k, _key, a_k, b_k = _shade(xp, sub_scene, static, o_k, d_k)
-        for s in range(nslots):
-            sel = slot_k == float(s)
-            for c in range(3):
-                val = xp.where(sel, a_k[c], 0.0)
-                acc_a[s][c] = val if k == 0 else acc_a[s][c] + val
-        for c in range(3):
-            acc_b[c] = b_k[c] if k == 0 else acc_b[c] + b_k[c]
-    for s in range(nslots):
-        for c in range(3):
-            A[img, s, pix, c] = (acc_a[s][c] * inv_s)[:, 0]
-    for c in range(3):
-        B[img, pix, c] = (acc_b[c] * inv_s)[:, 0]
-    return A, B
+
+    def mean(x):  # sum in sample order, then scale
+        acc = x[:, 0]
+        for k in range(1, samples):
+            acc = acc + x[:, k]
+        return acc * inv_s
+
+    sel = [slot_k == s for s in range(nslots)]
+    acc = xp.stack([xp.stack([mean(a_k[c] * sel[s]) for c in range(3)], 1)
+                    for s in range(nslots)], 1)                                   # (E, nslots, 3)
+    b_e = xp.stack([mean(b_k[c]) for c in range(3)], 1)
+    covers = xp.to_int(xp.any_axis(acc > 0, 2))                                  # (E, nslots)
+    count = xp.sum_axis(covers, 1)
+    only = xp.sum_axis(covers * xp.arange(nslots)[None, :], 1)  # the covered slot where count == 1
+    own_e = xp.where(count == 1, only, owner.reshape(-1)[flat])
+    mixed = count > 1
+    own_e = xp.where(mixed, nslots, own_e)
+    # a pure edge pixel (one covered slot, or none) keeps its owner's mean coefficient; mixed ones keep all
+    pick = xp.clamp(own_e, 0, nslots - 1) + xp.arange(acc.shape[0]) * nslots
+    a_e = xp.where(mixed[:, None], 0.0, acc.reshape(-1, 3)[pick])
+    owner.reshape(-1)[flat] = own_e
+    a.reshape(-1, 3)[flat] = a_e
+    b.reshape(-1, 3)[flat] = b_e
+    keep = xp.flatnonzero(mixed)
+    return Coefficients(owner, a, b, img[keep], pix[keep], acc[keep])
