@@ -97,6 +97,10 @@ class NumpyOps(Ops):
         np.copyto(dst, value, where=cond)
 
     @staticmethod
+    def take_cols(table, index):
+        return np.take(table, index, axis=1)
+
+    @staticmethod
     def take_rows(table, index):
         return np.take(table, index, axis=0)
 
@@ -215,6 +219,9 @@ class TorchOps(Ops):
 
     def take_rows(self, table, index):
         return table[index]
+
+    def take_cols(self, table, index):
+        return self.torch.index_select(table, 1, index)
 
     def arange(self, n):
         return self.torch.arange(n, device=self.device)

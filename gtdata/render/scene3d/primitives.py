@@ -36,7 +36,7 @@ BOUNDING_RADIUS = {"cube": math.sqrt(0.75), "cylinder": math.sqrt(0.5), "sphere"
 TORUS_STEPS = 48
 
 
-def intersect(xp, kind: str, o, d, eps: float):
+def intersect(xp, kind: str, o, d, eps: float, normals: bool = True):
     """First hit of rays (o, d) with primitive ``kind`` in its local frame.
 
     Parameters
@@ -49,13 +49,15 @@ def intersect(xp, kind: str, o, d, eps: float):
         Ray origins and unit directions, float32, all of one shape (or broadcastable).
     eps : float
         Hits closer than this (local units) are ignored, so shadow rays do not hit their own surface.
+    normals : bool
+        False: return the distance only (shadow rays), as ``(t, None, None)``.
 
     Returns
     -------
     t, (nx, ny, nz), face
         Distance (inf for a miss), unit local normal and face id (float32 small integers).
     """
-    return _INTERSECTORS[kind](xp, o, d, eps)
+    return _INTERSECTORS[kind](xp, o, d, eps, normals)
 
 
 def _sphere_hit(xp, o, d, cy: float, r: float, eps: float):
@@ -73,9 +75,11 @@ def _sphere_hit(xp, o, d, cy: float, r: float, eps: float):
     return xp.where(ok & (t > eps), t, math.inf)
 
 
-def _sphere(xp, o, d, eps):
+def _sphere(xp, o, d, eps, normals):
     r = DIMENSIONS["sphere"]["radius"]
     t = _sphere_hit(xp, o, d, 0.0, r, eps)
+    if not normals:
+        return t, None, None
     return _finish_radial(xp, o, d, t, 0.0, 0.0, r)
 
 
@@ -90,7 +94,7 @@ def _finish_radial(xp, o, d, t, lo: float, hi: float, r: float):
     return t, ((px) * inv, (py - qy) * inv, (pz) * inv), xp.zeros_like(t)
 
 
-def _cube(xp, o, d, eps):
+def _cube(xp, o, d, eps, normals):
     e = DIMENSIONS["cube"]["half"]
     with xp.errstate():
         near, far, axis_n = None, None, None
@@ -109,6 +113,8 @@ def _cube(xp, o, d, eps):
                 far = xp.minimum(far, hi)
         hit = (near <= far) & (near > eps)
         t = xp.where(hit, near, math.inf)
+    if not normals:
+        return t, None, None
     zero = xp.zeros_like(t)
     nx = xp.where(axis_n == 0, xp.where(d[0] > 0, -1.0, 1.0), zero)
     ny = xp.where(axis_n == 1, xp.where(d[1] > 0, -1.0, 1.0), zero)
@@ -145,12 +151,14 @@ def _cap(xp, o, d, y_plane, r: float, eps: float):
     return xp.where(ok, t, math.inf)
 
 
-def _cylinder(xp, o, d, eps):
+def _cylinder(xp, o, d, eps, normals):
     r, h = DIMENSIONS["cylinder"]["radius"], DIMENSIONS["cylinder"]["half"]
     t_side = _side(xp, o, d, r, h, eps)
     y_cap = xp.where(d[1] < 0, h, -h)  # the cap facing the ray
     t_cap = _cap(xp, o, d, y_cap, r, eps)
     t = xp.minimum(t_side, t_cap)
+    if not normals:
+        return t, None, None
     on_cap = t_cap < t_side
     tt = xp.where(t < math.inf, t, xp.zeros_like(t))
     px = o[0] + tt * d[0]
@@ -163,15 +171,17 @@ def _cylinder(xp, o, d, eps):
     return t, (nx, ny, nz), face
 
 
-def _capsule(xp, o, d, eps):
+def _capsule(xp, o, d, eps, normals):
     r, h = DIMENSIONS["capsule"]["radius"], DIMENSIONS["capsule"]["half"]
     t = _side(xp, o, d, r, h, eps)
     t = xp.minimum(t, _sphere_hit(xp, o, d, h, r, eps))
     t = xp.minimum(t, _sphere_hit(xp, o, d, -h, r, eps))
+    if not normals:
+        return t, None, None
     return _finish_radial(xp, o, d, t, -h, h, r)
 
 
-def _cone(xp, o, d, eps):
+def _cone(xp, o, d, eps, normals):
     rb, height = DIMENSIONS["cone"]["radius"], DIMENSIONS["cone"]["height"]
     ya = height / 2
     k2 = (rb / height) ** 2
@@ -201,6 +211,8 @@ def _cone(xp, o, d, eps):
         t_side = xp.minimum(t_side, xp.where(ok_lin, t_lin, math.inf))
     t_base = _cap(xp, o, d, -ya, rb, eps)
     t = xp.minimum(t_side, t_base)
+    if not normals:
+        return t, None, None
     on_base = t_base < t_side
     tt = xp.where(t < math.inf, t, xp.zeros_like(t))
     px = ox + tt * dx
@@ -218,7 +230,7 @@ def _cone(xp, o, d, eps):
     return t, (nx, ny, nz), face
 
 
-def _torus(xp, o, d, eps):
+def _torus(xp, o, d, eps, normals):
     big, small = DIMENSIONS["torus"]["major"], DIMENSIONS["torus"]["minor"]
     bound = big + small
     ox, oy, oz = o
@@ -247,6 +259,8 @@ def _torus(xp, o, d, eps):
     dist = xp.sqrt(q * q + py * py) - small
     hit = live & (dist < tol) & (t <= t_out)
     t = xp.where(hit, t, math.inf)
+    if not normals:
+        return t, None, None
     with xp.errstate():
         s = xp.where(ring > 0, big / ring, xp.zeros_like(ring))
     nx = px - px * s

@@ -74,6 +74,10 @@ class Scene3DRenderer:
         if backend == "torch":
             self.threads = 1  # torch parallelizes inside its operations
         self.cache_bytes = int(cache_bytes)
+        # configurations per traced work item: numpy is fastest while temporaries stay near the cache size;
+        # torch pays a dispatch per operation (CPU) or a kernel launch (CUDA), so it takes bigger chunks
+        cuda = backend == "torch" and str(self.xp.device) != "cpu"
+        self._trace_chunk = 4096 if cuda else (_TRACE_CHUNK if backend == "numpy" else 256)
         h, w = spec.height, spec.width
         self.npix = h * w
         self.room = spec.room is not None
@@ -194,8 +198,9 @@ class Scene3DRenderer:
     def _scene(self, params: dict, rows: np.ndarray, kinds: tuple[str, ...]) -> dict:
         """The configurations ``rows`` (indices into the batch) as a scene of backend (m, 1) column views.
 
-        Every per-image parameter is one column of a packed float32 matrix (float64 on the host, rounded
-        once), so the tracer gathers a subset of images with one indexing operation.
+        Every per-image parameter is one row of a packed (K, m) float32 matrix (float64 on the host, rounded
+        once), so the tracer gathers a subset of images with one indexing operation, and each parameter is
+        a contiguous (m, 1) view.
         """
         cols: list[np.ndarray] = []
 
@@ -236,7 +241,7 @@ class Scene3DRenderer:
                    "r2": add(radius * radius)}
             obj["span"] = (lo, len(cols))
             layout["objects"].append(obj)
-        return unpack_scene(self.xp.asarray(np.stack(cols, axis=1)), layout)
+        return unpack_scene(self.xp.asarray(np.stack(cols)), layout)
 
     # ------------------------------------------------------------------ geometry cache
     def _lookup(self, params: dict, rows: np.ndarray | None = None):
@@ -260,7 +265,7 @@ class Scene3DRenderer:
             for i in missing:
                 groups.setdefault(tuple(int(s) for s in shapes[first[i]]), []).append(i)
             work = []
-            step = _TRACE_CHUNK if self.backend == "numpy" else 4096
+            step = self._trace_chunk
             for sig, members in groups.items():
                 for lo in range(0, len(members), step):
                     work.append((tuple(PRIMITIVES[s] for s in sig), members[lo:lo + step]))
@@ -307,7 +312,7 @@ class Scene3DRenderer:
         n = len(inverse)
         ns, npix = self.nslots, self.npix
         out = np.empty((n, npix * 3), dtype=np.uint8)
-        step = 16 if self.backend == "numpy" else 4096  # numpy: chunks whose temporaries stay in cache
+        step = 16 if str(self.xp.device) == "cpu" else 4096  # CPU: chunks whose temporaries stay in cache
         alb_all = np.zeros((n, ns + 1, 3), dtype=np.float32)  # row ns: the (zero) albedo of mixed pixels
         alb_all[:, :ns] = albedo
 

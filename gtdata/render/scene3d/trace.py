@@ -56,35 +56,36 @@ class Coefficients:
     mixed_a: Any
 
 
-def gather_scene(scene, idx):
-    """The scene parameters of images ``idx``: one gather of the packed (n, K) parameter matrix."""
-    return unpack_scene(scene["_packed"][idx], scene["_layout"])
+def gather_scene(xp, scene, idx):
+    """The scene parameters of images ``idx``: one gather of the packed (K, n) parameter matrix."""
+    return unpack_scene(xp.take_cols(scene["_packed"], idx), scene["_layout"])
 
 
 def unpack_scene(packed, layout):
-    """Scene dict of (n, 1) column views of ``packed`` (n, K), following ``layout``.
+    """Scene dict of (n, 1) views of the rows of ``packed`` (K, n), following ``layout``.
 
-    ``layout`` is nested dicts, lists and tuples whose leaves are column indices (a (n, 1) view), slices
-    (a (n, k) view) or strings (kept). Each object dict lists its columns as a ``span`` (start, stop), so
-    that the parameters of one object are gathered at once (``_object_part``).
+    ``layout`` is nested dicts, lists and tuples whose leaves are row indices (a contiguous (n, 1) view),
+    slices (a (k, n) block, the material tables indexed by slot) or strings (kept). Each object dict lists
+    its rows as a ``span`` (start, stop), so that one object's parameters are gathered at once
+    (``_object_part``).
     """
-    scene = _unpack(packed, layout)
+    scene = _unpack(packed, layout, 0)
     scene["_packed"], scene["_layout"] = packed, layout
     for obj, obj_layout in zip(scene["objects"], layout["objects"]):
         lo, hi = obj["span"]
-        obj["_packed"], obj["_layout"] = packed[:, lo:hi], obj_layout
+        obj["_packed"], obj["_layout"] = packed[lo:hi], obj_layout
     return scene
 
 
-def _unpack(packed, layout):
+def _unpack(packed, layout, lo):
     if isinstance(layout, int):
-        return packed[:, layout:layout + 1]
+        return packed[layout - lo][:, None]
     if isinstance(layout, slice):
-        return packed[:, layout]
+        return packed[layout]
     if isinstance(layout, dict):
-        return {k: (v if k == "span" else _unpack(packed, v)) for k, v in layout.items()}
+        return {k: (v if k == "span" else _unpack(packed, v, lo)) for k, v in layout.items()}
     if isinstance(layout, (list, tuple)):
-        return type(layout)(_unpack(packed, v) for v in layout)
+        return type(layout)(_unpack(packed, v, lo) for v in layout)
     return layout
 
 
@@ -104,14 +105,16 @@ def _pick(a, flat, rows):
     return a.reshape(-1)[flat][:, None]
 
 
-def _object_hit(xp, obj, o, d, eps):
-    """World hit of one object: t, world normal, face (miss: t = inf)."""
+def _object_hit(xp, obj, o, d, eps, normals=True):
+    """World hit of one object: t, world normal, face (miss: t = inf); only t when ``normals`` is False."""
     c, rt, inv_s = obj["c"], obj["rt"], obj["inv_s"]
     rx, ry, rz = o[0] - c[0], o[1] - c[1], o[2] - c[2]
     # local = R^T (p - c) / s; rt holds R^T row-major
     ol = tuple((rt[3 * i] * rx + rt[3 * i + 1] * ry + rt[3 * i + 2] * rz) * inv_s for i in range(3))
     dl = tuple(rt[3 * i] * d[0] + rt[3 * i + 1] * d[1] + rt[3 * i + 2] * d[2] for i in range(3))
-    t, nl, face = intersect(xp, obj["kind"], ol, dl, eps * inv_s)
+    t, nl, face = intersect(xp, obj["kind"], ol, dl, eps * inv_s, normals)
+    if not normals:
+        return t * obj["s"], None, None
     # world normal = R n_local (R = transpose of rt)
     nw = tuple(rt[i] * nl[0] + rt[3 + i] * nl[1] + rt[6 + i] * nl[2] for i in range(3))
     return t * obj["s"], nw, face
@@ -127,17 +130,11 @@ def _bounded(xp, obj, o, d):
     return (b * b - cc >= 0) & ((b < 0) | (cc < 0))
 
 
-def _object_part(obj, rows):
-    """One object's parameters at ``rows``, from one gather of its columns."""
-    lo = obj["span"][0]
-    part = obj["_packed"][rows]
-    return {k: (v if k in ("kind", "span") else _shift(part, v, lo)) for k, v in obj["_layout"].items()}
-
-
-def _shift(part, layout, lo):
-    if isinstance(layout, int):
-        return part[:, layout - lo:layout - lo + 1]
-    return tuple(_shift(part, v, lo) for v in layout)
+def _object_part(xp, obj, rows):
+    """One object's parameters at ``rows``, from one gather of its rows of the packed matrix."""
+    part = xp.take_cols(obj["_packed"], rows)
+    return {k: (v if k in ("kind", "span") else _unpack(part, v, obj["span"][0]))
+            for k, v in obj["_layout"].items()}
 
 
 def _plane_hits(static):
@@ -195,7 +192,7 @@ def _nearest(xp, scene, static, o, d):
             continue
         sub_o = tuple(_pick(x, flat, rows) for x in o)
         sub_d = tuple(_pick(x, flat, rows) for x in d)
-        to, no, fo = _object_hit(xp, _object_part(obj, rows), sub_o, sub_d, eps)
+        to, no, fo = _object_hit(xp, _object_part(xp, obj, rows), sub_o, sub_d, eps)
         closer = to < t.reshape(-1)[flat][:, None]
         keep = flat[closer[:, 0]]
         t.reshape(-1)[keep] = to[closer]
@@ -212,14 +209,15 @@ def _blocked(xp, scene, static, o, d, t_max, cast):
     hit = xp.zeros(tuple(cast.shape), dtype="bool")
     if static["room"]:
         for axis, coord, _sign, slot, _f in _plane_hits(static):
-            if slot == 2:
+            # from inside the room, only rays heading towards a wall can meet it (one light: often none)
+            if slot == 2 and xp.any(d[axis] * coord > 0):
                 hit = hit | (_plane_t(xp, o, d, axis, coord, static, eps) < t_max)
     for obj in scene["objects"]:
         flat, rows = _select(xp, _bounded(xp, obj, o, d) & cast & ~hit)
         if flat.shape[0] == 0:
             continue
-        to, _n, _f = _object_hit(xp, _object_part(obj, rows), tuple(_pick(x, flat, rows) for x in o),
-                                 tuple(_pick(x, flat, rows) for x in d), eps)
+        to, _n, _f = _object_hit(xp, _object_part(xp, obj, rows), tuple(_pick(x, flat, rows) for x in o),
+                                 tuple(_pick(x, flat, rows) for x in d), eps, normals=False)
         hit.reshape(-1)[flat[(to < _pick(t_max, flat, rows))[:, 0]]] = True
     return hit
 
@@ -233,7 +231,7 @@ def _shade(xp, scene, static, o, d):
     p = [o[i] + tt * d[i] for i in range(3)]
     rows, cols = slot.shape[0], slot.shape[1]
     # per-ray material parameters: flat gathers from the per-image (R, nslots) tables
-    sidx = slot + xp.arange(rows)[:, None] * scene["kd"].shape[1]
+    sidx = slot * rows + xp.arange(rows)[:, None]  # tables are (nslots, rows)
     kd = xp.take(scene["kd"].reshape(-1), sidx)
     ks = xp.take(scene["ks"].reshape(-1), sidx)
     a0 = xp.full((rows, cols), static["ambient"], like=tt)
@@ -337,7 +335,7 @@ def geometry_pass(xp, scene, static) -> Coefficients:
     if flat.shape[0] == 0:
         return coeffs
     pix = flat - img * npix
-    sub_scene = gather_scene(scene, img)
+    sub_scene = gather_scene(xp, scene, img)
     px = static["px"][0][pix][:, None] + static["sub_x"]
     py = static["py"][0][pix][:, None] + static["sub_y"]
     o_k, d_k = _rays(xp, sub_scene["cam"], px, py)
