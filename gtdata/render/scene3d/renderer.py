@@ -301,52 +301,113 @@ class Scene3DRenderer:
 
     # ------------------------------------------------------------------ compositing (direct path)
     def _render(self, get, n: int) -> np.ndarray:
+        """Trace what the cache lacks and composite every image; a traced chunk composites its own images
+        at once (while its coefficients are in cache)."""
         params = self._params(get, n)
-        _keys, inverse, entries = self._lookup(params)
-        out = self._compose(inverse, entries, params["albedo"].astype(np.float32))
+        ns = self.nslots
+        albedo = np.zeros((n, ns + 1, 3), dtype=np.float32)  # row ns: the (zero) albedo of mixed pixels
+        albedo[:, :ns] = params["albedo"]
+        out = np.empty((n, self.npix * 3), dtype=np.uint8)
+        uniq, first, inverse = np.unique(params["geo"], axis=0, return_index=True, return_inverse=True)
+        inverse = inverse.ravel()
+        keys = [row.tobytes() for row in uniq]
+        with self._lock:
+            entries = [self._geometry.get(k) for k in keys]
+        order = np.argsort(inverse, kind="stable")
+        bounds = np.searchsorted(inverse[order], np.arange(len(keys) + 1))
+        images = [order[bounds[u]:bounds[u + 1]] for u in range(len(keys))]  # the images of each configuration
+        step = 16 if str(self.xp.device) == "cpu" else 4096  # CPU: chunks whose temporaries stay in cache
+        hits = np.flatnonzero(np.array([e is not None for e in entries])[inverse])
+        work: list[tuple] = [("cached", hits[lo:lo + step]) for lo in range(0, len(hits), step)]
+        missing = [i for i, e in enumerate(entries) if e is None]
+        shapes = np.stack([p["shape"] for p in params["objects"]], axis=1)
+        groups: dict[tuple, list[int]] = {}
+        for i in missing:
+            groups.setdefault(tuple(int(v) for v in shapes[first[i]]), []).append(i)
+        for sig, members in groups.items():
+            for lo in range(0, len(members), self._trace_chunk):
+                work.append(("trace", tuple(PRIMITIVES[v] for v in sig), members[lo:lo + self._trace_chunk]))
+
+        def run(item):
+            if item[0] == "cached":
+                idx = item[1]
+                self._composite_entries(out, idx, [entries[inverse[i]] for i in idx], albedo)
+                return
+            _tag, kinds, members = item
+            coeffs = geometry_pass(self.xp, self._scene(params, first[np.array(members)], kinds), self.static)
+            single = [images[u] for u in members]
+            if all(len(im) == 1 for im in single):  # one image per configuration: composite the chunk as is
+                idx = np.concatenate(single)
+                m = len(idx)
+                sub = 8 if str(self.xp.device) == "cpu" else m  # CPU: temporaries that stay in cache
+                mimg = self.xp.to_numpy(coeffs.mixed_image)
+                cut = np.searchsorted(mimg, np.arange(0, m + sub, sub)).tolist()
+                for j, lo in enumerate(range(0, m, sub)):
+                    hi, a0, a1 = min(m, lo + sub), cut[j], cut[j + 1]
+                    out[idx[lo:hi]] = self._composite(
+                        coeffs.owner[lo:hi], coeffs.a[lo:hi], coeffs.b[lo:hi], coeffs.mixed_image[a0:a1] - lo,
+                        coeffs.mixed_pixel[a0:a1], coeffs.mixed_a[a0:a1], albedo[idx[lo:hi]])
+                split = self._split(coeffs) if self.cache_bytes > self._used else []
+            else:
+                split = self._split(coeffs)
+                idx = np.concatenate(single)
+                self._composite_entries(out, idx, [split[j] for j, im in enumerate(single) for _ in im], albedo)
+            self._remember([keys[u] for u in members[:len(split)]], split)
+
+        _run(run, work, self.threads)
         return out.reshape(n, self.spec.height, self.spec.width, 3)
 
-    def _compose(self, inverse, entries, albedo) -> np.ndarray:
-        """uint8 (n, P * 3) images from geometry entries and per-image albedos (n, nslots, 3) float32."""
+    def _remember(self, keys: list[bytes], entries: list[tuple]) -> None:
+        """Cache copies of traced entries while the budget allows."""
+        for key, entry in zip(keys, entries):
+            size = self._entry_bytes(entry)
+            with self._lock:
+                if self._used + size > self.cache_bytes or key in self._geometry:
+                    continue
+                self._geometry[key] = tuple(x.clone() if hasattr(x, "clone") else x.copy() for x in entry)
+                self._used += size
+
+    def _composite_entries(self, out: np.ndarray, idx: np.ndarray, ents: list[tuple], albedo: np.ndarray) -> None:
+        """Composite images ``idx`` from their geometry entries, in chunks."""
         xp = self.xp
-        n = len(inverse)
-        ns, npix = self.nslots, self.npix
-        out = np.empty((n, npix * 3), dtype=np.uint8)
-        step = 16 if str(self.xp.device) == "cpu" else 4096  # CPU: chunks whose temporaries stay in cache
-        alb_all = np.zeros((n, ns + 1, 3), dtype=np.float32)  # row ns: the (zero) albedo of mixed pixels
-        alb_all[:, :ns] = albedo
+        step = 8 if str(xp.device) == "cpu" else 4096
+        for lo in range(0, len(idx), step):
+            part, ent = idx[lo:lo + step], ents[lo:lo + step]
+            counts = np.array([int(e[3].shape[0]) for e in ent])
+            mixed = [e for e in ent if e[3].shape[0]]
+            out[part] = self._composite(
+                xp.stack([e[0] for e in ent], 0), xp.stack([e[1] for e in ent], 0), xp.stack([e[2] for e in ent], 0),
+                xp.asarray(np.repeat(np.arange(len(ent)), counts), dtype=xp.index),
+                xp.concat([e[3] for e in mixed], 0) if mixed else xp.arange(0),
+                xp.concat([e[4] for e in mixed], 0) if mixed else xp.zeros((0, self.nslots, 3)),
+                albedo[part])
 
-        def work(span):
-            lo, hi = span
-            k = hi - lo
-            ent = [entries[i] for i in inverse[lo:hi]]
-            owner = xp.stack([e[0] for e in ent], 0)
-            a = xp.stack([e[1] for e in ent], 0)
-            b = xp.stack([e[2] for e in ent], 0)
-            alb = xp.asarray(alb_all[lo:hi])
-            idx = owner + xp.arange(k)[:, None] * (ns + 1)
-            alb_px = xp.take_rows(alb.reshape(-1, 3), idx)                        # (k, P, 3)
-            t = xp.clamp(xp.floor(a * alb_px * _Q + _HALF), 0.0, float(LEVELS))
-            t = t + xp.clamp(xp.floor(b * _Q + _HALF), 0.0, float(LEVELS))
-            counts = [int(e[3].shape[0]) for e in ent]
-            if sum(counts):
-                img = np.repeat(np.arange(k), counts)
-                mpix = xp.concat([e[3] for e in ent if e[3].shape[0]], 0)
-                ma = xp.concat([e[4] for e in ent if e[4].shape[0]], 0)
-                img_xp = xp.asarray(img, dtype=xp.index)
-                alb_m = alb[img_xp]                                              # (M, ns + 1, 3)
-                tm = None
-                for s in range(ns):
-                    ts = xp.clamp(xp.floor(ma[:, s] * alb_m[:, s] * _Q + _HALF), 0.0, float(LEVELS))
-                    tm = ts if tm is None else tm + ts
-                flat_t = t.reshape(-1, 3)
-                pos = img_xp * npix + mpix
-                flat_t[pos] = flat_t[pos] + tm
-            t = xp.clamp(t, 0.0, float(LEVELS))
-            out[lo:hi] = xp.to_numpy(xp.take(self.lut_xp, xp.to_int(t).reshape(k, -1)))
+    def _composite(self, owner, a, b, mixed_image, mixed_pixel, mixed_a, albedo: np.ndarray) -> np.ndarray:
+        """uint8 (k, P * 3) images from compact coefficients (see Coefficients) and albedos (k, nslots + 1, 3).
 
-        _run(work, [(lo, min(n, lo + step)) for lo in range(0, n, step)], self.threads)
-        return out
+        ``T = min(floor(a * albedo_owner * LEVELS + 0.5) + floor(B * LEVELS + 0.5) [+ mixed terms], LEVELS)``:
+        every term is >= 0 (coefficients and albedos are), so clipping the sum once equals clipping each
+        surface's table and then the sum.
+        """
+        xp = self.xp
+        k = owner.shape[0]
+        alb = xp.asarray(albedo)
+        idx = owner + xp.arange(k)[:, None] * (self.nslots + 1)
+        t = xp.floor(a * xp.take_rows(alb.reshape(-1, 3), idx) * _Q + _HALF)
+        flat_t = t.reshape(-1)
+        lit = xp.flatnonzero(b > 0)  # highlights are sparse
+        if lit.shape[0]:
+            flat_t[lit] = flat_t[lit] + xp.floor(b.reshape(-1)[lit] * _Q + _HALF)
+        if mixed_pixel.shape[0]:
+            alb_m = alb[mixed_image]                                              # (M, nslots + 1, 3)
+            tm = xp.floor(mixed_a[:, 0] * alb_m[:, 0] * _Q + _HALF)
+            for s in range(1, self.nslots):
+                tm = tm + xp.floor(mixed_a[:, s] * alb_m[:, s] * _Q + _HALF)
+            rows = t.reshape(-1, 3)
+            pos = mixed_image * self.npix + mixed_pixel
+            rows[pos] = rows[pos] + tm
+        t = xp.minimum(t, xp.full((1,), float(LEVELS), like=t))
+        return xp.to_numpy(xp.take(self.lut_xp, xp.to_int(t).reshape(k, -1)))
 
 
 class _GridTables:
