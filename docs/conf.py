@@ -34,8 +34,13 @@ extensions = [
     "numpydoc",
     "myst_parser",
     "sphinx_gallery.gen_gallery",
+    # MathJax shipped with the site (no CDN), so the formulas render offline, e.g. on a cluster.
+    "sphinx-mathjax-offline",
     "gtdata_docs",
 ]
+
+# Quotes and ellipses only: "--flag" must stay two hyphens, not become an en dash.
+smartquotes_action = "qe"
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"

@@ -50,6 +50,7 @@ for ax, image, x in zip(axes[1], sweep, xs):
     ax.set_title(f"x = {x:.3f}", fontsize=7)
     ax.set_axis_off()
 fig.suptitle("top: grid points (hue, size); bottom: continuous x off the grid", fontsize=9)
+fig.tight_layout()
 
 # %%
 # Export the sub-grid with the two largest sizes to the prepared format (a directory with a memory-mapped

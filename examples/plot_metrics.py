@@ -52,8 +52,9 @@ shown = {"mig.discrete_mig": "MIG", "dci_fast.disentanglement": "DCI dis.\n(fast
          "modularity_explicitness.explicitness_score_test": "explicitness", "mcc.mcc": "MCC",
          "r2.r2": "R² (linear)"}
 shown = {k: v for k, v in shown.items() if all(k in s for s in scores.values())}
+print(f"{'metric':22s}" + "".join(f"{name:>16s}" for name in scores))
 for key, label in shown.items():
-    print(f"{label.replace(chr(10), ' '):22s}" + "".join(f"{s[key]:10.3f}" for s in scores.values()))
+    print(f"{label.replace(chr(10), ' '):22s}" + "".join(f"{s[key]:16.3f}" for s in scores.values()))
 
 fig, ax = plt.subplots(figsize=(8, 3.4))
 x = np.arange(len(shown))

@@ -48,6 +48,7 @@ ax.set_ylabel("loss term [nats per image]")
 ax.set_yscale("log")
 ax.legend()
 ax.set_title("β-VAE training log")
+fig.tight_layout()
 
 # %%
 # The labelled traversal grid written to ``figures/traversals.png``.

@@ -265,6 +265,8 @@ def _benchmark_page(info, manifest, variant_of: str | None = None, extra_files=(
     lines += ["## Differences from the reference implementations", ""]
     if diffs:
         for heading, body in diffs:
+            # Relative links of differences.md (in docs/) point two folders up from here.
+            body = re.sub(r"\]\((?![a-z]+:|#|/)([^)]+)\)", r"](../../\1)", body)
             lines += [f"From [differences](../../differences.md), *{heading}*:", "", body, ""]
     else:
         lines += ["None beyond those common to all sets, listed in [differences](../../differences.md).", ""]
@@ -359,7 +361,10 @@ def write_dataset_pages(out: Path) -> list[str]:
 
 
 def _rst_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("*", "\\*").replace("`", "\\`").replace("|", "\\|")
+    """Help text as reST: markup characters escaped, `command` quotes of the help turned into literals."""
+    text = text.replace("\\", "\\\\").replace("*", "\\*").replace("|", "\\|")
+    text = re.sub(r"`([^`]+)`", r"``\1``", text)
+    return text.replace("`", "\\`") if text.count("`") % 2 else text
 
 
 def _action_row(action: argparse.Action) -> tuple[str, str] | None:
@@ -384,6 +389,8 @@ def _action_row(action: argparse.Action) -> tuple[str, str] | None:
     if help_text == argparse.SUPPRESS:
         return None
     help_text = help_text % {"default": action.default, "prog": "gtdata"} if "%(" in help_text else help_text
+    if help_text and not help_text.rstrip().endswith((".", ")", ":")):
+        help_text = help_text.rstrip() + "."
     if action.choices and not isinstance(action, argparse._SubParsersAction):
         help_text += f" Choices: {', '.join(map(str, action.choices))}."
     if (action.default not in (None, False, argparse.SUPPRESS) and action.option_strings
@@ -394,7 +401,7 @@ def _action_row(action: argparse.Action) -> tuple[str, str] | None:
 
 def _parser_rst(parser: argparse.ArgumentParser, command: str, level: int) -> list[str]:
     marks = "=-~^"
-    title = f"``{command}``"
+    title = command
     lines = [f".. _cli-{command.replace(' ', '-')}:", "", title, marks[level] * len(title), ""]
     if parser.description:
         lines += [_rst_escape(" ".join(parser.description.split())), ""]
