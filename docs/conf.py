@@ -93,6 +93,8 @@ html_theme_options = {
     "secondary_sidebar_items": ["page-toc"],
     "footer_start": ["copyright"],
     "footer_end": ["sphinx-version"],
+    # Show download URLs in full (a pinned commit in a GitHub URL matters to the reader).
+    "shorten_urls": False,
 }
 html_sidebars = {"index": []}
 html_css_files = ["gtdata.css"]

@@ -201,7 +201,7 @@ def _benchmark_pictures(name: str, key: str) -> list[str]:
             "samples and one traversal per factor into a PNG.", ":::", ""]
 
 
-def _benchmark_page(info, manifest, variant_of: str | None = None, extra_files=()) -> str:
+def _benchmark_page(info, manifest, variant_of: str | None = None, extra_manifest=None) -> str:
     from gtdata.datasets.manifest import Manifest  # noqa: F401  (documents the type used below)
 
     name = info.name
@@ -224,8 +224,11 @@ def _benchmark_page(info, manifest, variant_of: str | None = None, extra_files=(
     lines += ["```python", "import gtdata", "", f'data = gtdata.load("{name}")   # downloads, verifies and prepares '
               "on first use", "```", "", "```bash", f"gtdata download {name} && gtdata prepare {name}",
               f"gtdata info {name}", "```", ""]
+    shape = tuple(m.observation_shape)
+    if variant_of is not None:
+        shape = (*shape[:2], 3)  # the variants colour the sprite or the background: RGB
     facts = [["images (grid points)", f"{m.num_images:,}"],
-             ["observation", "×".join(map(str, m.observation_shape)) + " (H×W×C), float32 in [0, 1]"],
+             ["observation", "×".join(map(str, shape)) + " (H×W×C), float32 in [0, 1]"],
              ["preparation format", f"`{m.format}`"],
              ["licence", m.license]]
     if aliases:
@@ -238,7 +241,8 @@ def _benchmark_page(info, manifest, variant_of: str | None = None, extra_files=(
                                        _factor_rows(m.factors)), ""]
     lines += ["Codes are positions on these grids; the flat index runs in mixed radix with the last factor "
               "fastest (see [sampling](../../user_guide/sampling.md)).", ""]
-    lines += ["## Files", ""] + _file_section(list(m.files) + list(extra_files))
+    extra_files = list(extra_manifest.files) if extra_manifest is not None else []
+    lines += ["## Files", ""] + _file_section(list(m.files) + extra_files)
     other = {ed: spec for ed, spec in manifest.editions.items() if ed != edition}
     if other or edition:
         lines += ["## Editions", ""]
@@ -272,6 +276,9 @@ def _benchmark_page(info, manifest, variant_of: str | None = None, extra_files=(
         lines += ["None beyond those common to all sets, listed in [differences](../../differences.md).", ""]
     lines += ["## Citation and licence", "", f"Licence: {m.license}.", "", "```bibtex" if "@" in m.citation
               else "```text", m.citation.strip(), "```", ""]
+    if extra_manifest is not None:
+        lines += [f"{extra_manifest.title}: licence {extra_manifest.license}; "
+                  f"{' '.join(extra_manifest.citation.split())}", ""]
     lines += ["## Pictures", ""] + _benchmark_pictures(info.name, m.key if variant_of is None else "dsprites")
     return "\n".join(lines)
 
@@ -323,7 +330,7 @@ def write_dataset_pages(out: Path) -> list[str]:
     for info in gtdata.list_datasets():
         if info.kind == "benchmark":
             variant_of = None
-            extra = ()
+            extra = None
             try:
                 manifest, _ = resolve_name(info.name)
             except Exception:
@@ -331,7 +338,7 @@ def write_dataset_pages(out: Path) -> list[str]:
             if manifest is None and info.name.endswith("_dsprites"):
                 manifest, variant_of = manifests["dsprites"], "dsprites"
                 if info.name == "scream_dsprites" and "scream" in manifests:
-                    extra = manifests["scream"].files
+                    extra = manifests["scream"]
             if manifest is None:
                 continue
             text = _benchmark_page(info, manifest, variant_of, extra)
