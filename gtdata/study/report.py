@@ -297,8 +297,12 @@ def _plot_downstream(ok: pd.DataFrame, path: Path) -> Path | None:
                 if values.notna().sum().sum() == 0:
                     continue
                 q = values.quantile([0.25, 0.5, 0.75])
-                ax.plot(sizes, q.loc[0.5], marker="o", color=f"C{k % 10}", label=method, ms=3)
+                ax.plot(sizes, q.loc[0.5], color=f"C{k % 10}", label=method, lw=1.2)
                 ax.fill_between(sizes, q.loc[0.25], q.loc[0.75], color=f"C{k % 10}", alpha=0.2)
+                # Each model at each size, so a group of a few models is seen as what it is.
+                grid = np.broadcast_to(np.asarray(sizes, dtype=float), values.shape)
+                ax.scatter(grid.ravel(), values.to_numpy(dtype=float).ravel(), s=8, color=f"C{k % 10}",
+                           edgecolors="black", linewidths=0.3, zorder=3)
             ax.set_xscale("log")
             ax.minorticks_off()
             ax.set_xticks(sizes, [str(n) for n in sizes])
@@ -309,7 +313,8 @@ def _plot_downstream(ok: pd.DataFrame, path: Path) -> Path | None:
                 ax.set_title(dataset, fontsize=10)
             ax.grid(alpha=0.3)
     _legend_below(fig, axes[0, 0])
-    fig.suptitle("Downstream accuracy against number of training samples\n(median and inter-quartile range over models)")
+    fig.suptitle("Downstream accuracy against number of training samples\n(dots: models; line and band: median "
+                 "and inter-quartile range over models)")
     return _save(fig, path)
 
 
