@@ -97,8 +97,19 @@ class NumpyOps(Ops):
         np.copyto(dst, value, where=cond)
 
     @staticmethod
+    def repeat(x, times):
+        return np.repeat(x, times)
+
+    @staticmethod
     def take_cols(table, index):
-        return np.take(table, index, axis=1)
+        """table[:, index] as a C-contiguous array (table[:, index] itself is a transposed view, which makes
+        every later operation on its rows strided)."""
+        if len(index) == 0 or np.all(index[1:] >= index[:-1]):  # sorted (the tracer's case): a repeat
+            return np.repeat(table, np.bincount(index, minlength=table.shape[1]), axis=1)
+        out = np.empty((table.shape[0], len(index)), dtype=table.dtype)
+        for j in range(table.shape[0]):
+            np.take(table[j], index, out=out[j])
+        return out
 
     @staticmethod
     def take_rows(table, index):
@@ -222,6 +233,9 @@ class TorchOps(Ops):
 
     def take_cols(self, table, index):
         return self.torch.index_select(table, 1, index)
+
+    def repeat(self, x, times):
+        return self.torch.repeat_interleave(x, times)
 
     def arange(self, n):
         return self.torch.arange(n, device=self.device)

@@ -335,11 +335,18 @@ def geometry_pass(xp, scene, static) -> Coefficients:
     if flat.shape[0] == 0:
         return coeffs
     pix = flat - img * npix
-    sub_scene = gather_scene(xp, scene, img)
-    px = static["px"][0][pix][:, None] + static["sub_x"]
-    py = static["py"][0][pix][:, None] + static["sub_y"]
+    # one row per sub-pixel ray, (E * samples, 1), sample-fastest: numpy loops are slow along a short
+    # broadcast axis, so the sub-rays are not laid out as (E, samples)
+    n_edge = pix.shape[0]
+    ray_img = xp.repeat(img, samples)
+    sub_scene = gather_scene(xp, scene, ray_img)
+    px = (static["px"][0][pix][:, None] + static["sub_x"]).reshape(-1, 1)
+    py = (static["py"][0][pix][:, None] + static["sub_y"]).reshape(-1, 1)
     o_k, d_k = _rays(xp, sub_scene["cam"], px, py)
-    slot_k, _key, a_k, b_k = _shade(xp, sub_scene, static, o_k, d_k)   # (E, samples)
+    slot_k, _key, a_k, b_k = _shade(xp, sub_scene, static, o_k, d_k)
+    slot_k = slot_k.reshape(n_edge, samples)
+    a_k = [x.reshape(n_edge, samples) for x in a_k]
+    b_k = [x.reshape(n_edge, samples) for x in b_k]
     inv_s = 1.0 / samples
 
     def mean(x):  # sum in sample order, then scale
@@ -349,12 +356,15 @@ def geometry_pass(xp, scene, static) -> Coefficients:
         return acc * inv_s
 
     sel = [slot_k == s for s in range(nslots)]
-    acc = xp.stack([xp.stack([mean(a_k[c] * sel[s]) for c in range(3)], 1)
-                    for s in range(nslots)], 1)                                   # (E, nslots, 3)
+    means = [[mean(a_k[c] * sel[s]) for c in range(3)] for s in range(nslots)]    # (E,) each
+    acc = xp.stack([xp.stack(m, 1) for m in means], 1)                            # (E, nslots, 3)
     b_e = xp.stack([mean(b_k[c]) for c in range(3)], 1)
-    covers = xp.to_int(xp.any_axis(acc > 0, 2))                                  # (E, nslots)
-    count = xp.sum_axis(covers, 1)
-    only = xp.sum_axis(covers * xp.arange(nslots)[None, :], 1)  # the covered slot where count == 1
+    # coefficients are >= 0, so a slot covers a pixel where its channel sum is > 0
+    covers = [xp.to_int((m[0] + m[1] + m[2]) > 0) for m in means]
+    count, only = covers[0], covers[0] * 0
+    for s in range(1, nslots):
+        count = count + covers[s]
+        only = only + covers[s] * s  # the covered slot where count == 1
     own_e = xp.where(count == 1, only, owner.reshape(-1)[flat])
     mixed = count > 1
     own_e = xp.where(mixed, nslots, own_e)
