@@ -21,7 +21,7 @@ from .splits import OODSplit, load_ood_split, ood_split
 
 # torch and scikit-learn load only when the trainer or the metrics are first used, so `import gtdata`
 # (and every DataLoader or Ray worker that unpickles a data set) stays fast.
-_LAZY = {"train": "gtdata.training", "load_run": "gtdata.training", "Run": "gtdata.training",
+_LAZY = {"train": "gtdata.training", "train_pack": "gtdata.training", "load_run": "gtdata.training", "Run": "gtdata.training",
          "TrainConfig": "gtdata.training", "TrainingDiverged": "gtdata.training",
          "evaluate": "gtdata.metrics", "metrics": None, "causal": None, "sampling": None,
          "run_study": "gtdata.study", "load_results": "gtdata.study", "write_report": "gtdata.study",
@@ -77,6 +77,7 @@ __all__ = [
     "load_spec",
     "metrics",
     "train",
+    "train_pack",
     "export_hdf5",
     "from_arrays",
     "import_hdf5",

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping, Sequence
 
 from gtdata.core.data import GroundTruthData
 from gtdata.training.config import TrainConfig
 from gtdata.training.data import instance_spec
 from gtdata.training.run import REPRESENTATIONS, Run, load_run
+from gtdata.training.pack import PackError, train_configs_packed
 from gtdata.training.trainer import TrainingDiverged, train_config
 
-__all__ = ["train", "train_config", "load_run", "Run", "TrainConfig", "TrainingDiverged", "REPRESENTATIONS"]
+__all__ = ["train", "train_pack", "train_config", "load_run", "Run", "TrainConfig", "TrainingDiverged",
+           "REPRESENTATIONS", "PackError"]
 
 
 def train(
@@ -60,12 +62,111 @@ def train(
     if out is None:
         raise ValueError("out is required: the run directory to write (config, checkpoints, log, model, figures)")
     data_obj = data if isinstance(data, GroundTruthData) else None
-    config = TrainConfig(
-        data=instance_spec(data) if data_obj is not None else data,
-        method=method, hparams=hparams, steps=steps, batch_size=batch_size, lr=lr, seed=seed,
-        num_latent=num_latent, architecture=architecture, reconstruction=reconstruction, pair_mode=pair_mode,
-        label_mode=label_mode, sampler=sampler, device=device, threads=threads, log_every=log_every, checkpoint_every=checkpoint_every,
-        channels_last=channels_last, compile=compile,
-    )
+    config = _make_config(data, method, steps, seed, batch_size=batch_size, lr=lr, num_latent=num_latent,
+                          architecture=architecture, reconstruction=reconstruction, pair_mode=pair_mode,
+                          label_mode=label_mode, sampler=sampler, device=device, threads=threads,
+                          log_every=log_every, checkpoint_every=checkpoint_every, channels_last=channels_last,
+                          compile=compile, **hparams)
     run_dir = train_config(config, out, data=data_obj, resume=resume, progress=progress, figures=figures)
     return load_run(run_dir, device=device)
+
+
+def _make_config(data: Any, method: str = "beta_vae", steps: int = 300_000, seed: int = 0, *, batch_size: int = 64,
+                 lr: float = 1e-4, num_latent: int = 10, architecture: str = "conv", reconstruction: str = "bernoulli",
+                 pair_mode: str = "exact", label_mode: str = "all", sampler: Any = None, device: str = "auto",
+                 threads: int | None = None, log_every: int = 100, checkpoint_every: int = 1000,
+                 channels_last: bool = True, compile: bool = False, **hparams: Any) -> TrainConfig:
+    """The TrainConfig of :func:`train`'s arguments (a data object is recorded by its instance spec)."""
+    return TrainConfig(
+        data=instance_spec(data) if isinstance(data, GroundTruthData) else data,
+        method=method, hparams=hparams, steps=steps, batch_size=batch_size, lr=lr, seed=seed,
+        num_latent=num_latent, architecture=architecture, reconstruction=reconstruction, pair_mode=pair_mode,
+        label_mode=label_mode, sampler=sampler, device=device, threads=threads, log_every=log_every,
+        checkpoint_every=checkpoint_every, channels_last=channels_last, compile=compile,
+    )
+
+
+_NOT_PER_RUN = ("resume", "progress", "figures")
+
+
+def train_pack(
+    runs: Sequence[Mapping[str, Any]],
+    *,
+    resume: bool = True,
+    progress: bool = True,
+    figures: bool = True,
+    conv_mode: str = "auto",
+) -> list[Run]:
+    """Train several models of one method as one batched computation (a *pack*); one run directory each.
+
+    Each entry of ``runs`` holds the keyword arguments :func:`train` would take for that model (``data``,
+    ``method``, ``steps``, ``seed``, ``out``, hyper-parameters...). The members must share the data set, the
+    method, the step count and the training protocol (batch size, lr, latents, architecture, device,
+    threads, logging and checkpoint cadence, channels_last); seeds, hyper-parameters, the reconstruction
+    loss, pair and label modes and samplers may differ. Every member sees the batches and random draws it
+    would see alone, so its parameters and logged losses equal a separate :func:`train` run's up to float
+    rounding, and its directory is an ordinary run directory (``load_run``, ``evaluate`` and the study
+    report treat it as any other). Killed packs resume from their checkpoints.
+
+    Parameters
+    ----------
+    runs : sequence of mappings
+        One mapping of :func:`train` keyword arguments per model; ``out`` is required in each.
+    resume : bool
+        Continue members whose directories hold this run (finished members are skipped).
+    progress, figures : bool
+        A progress bar for the pack; the figures of each member at the end.
+    conv_mode : {"auto", "grouped", "loop"}
+        How convolutions are batched (see :mod:`gtdata.training.pack`): ``"auto"`` loops on the CPU and
+        groups on CUDA.
+
+    Returns
+    -------
+    list of Run
+        The members' runs, in the order of ``runs``.
+
+    Raises
+    ------
+    PackError
+        Members that cannot share one pack (the first differing field is named), or a missing ``out``.
+    TrainingDiverged
+        After the other members finished, if any member's loss became NaN or infinite (the message names
+        each such member; its directory keeps its last good checkpoint).
+
+    Examples
+    --------
+    >>> import gtdata, tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     runs = gtdata.train_pack([dict(data="toy", method="beta_vae", steps=2, seed=s, beta=b,
+    ...                                    out=f"{tmp}/beta{b}", batch_size=4, progress=False, figures=False)
+    ...                               for s, b in ((0, 1.0), (1, 4.0))], progress=False, figures=False)
+    ...     [(r.config.seed, r.config.hparams["beta"], r.finished) for r in runs]
+    [(0, 1.0, True), (1, 4.0, True)]
+    """
+    configs, outs, data_obj = [], [], None
+    for i, options in enumerate(runs):
+        if not isinstance(options, Mapping):
+            raise PackError(f"runs[{i}] must be a mapping of gtdata.train keyword arguments, got "
+                            f"{type(options).__name__}")
+        options = {k: v for k, v in options.items() if k not in _NOT_PER_RUN}
+        if options.get("out") is None:
+            raise PackError(f"runs[{i}] has no 'out': every member of a pack needs its own run directory")
+        if "data" not in options:
+            raise PackError(f"runs[{i}] has no 'data'")
+        outs.append(options.pop("out"))
+        data = options.pop("data")
+        if isinstance(data, GroundTruthData):
+            if data_obj is not None and data is not data_obj:
+                raise PackError(f"runs[{i}] passes another data set object than runs[0]; a pack trains on one "
+                                f"data set (pass the same object, or a name)")
+            data_obj = data
+        configs.append(_make_config(data, **options))
+    if not configs:
+        raise PackError("train_pack needs at least one run, got an empty list")
+    results = train_configs_packed(configs, outs, data=data_obj, resume=resume, progress=progress,
+                                   figures=figures, conv_mode=conv_mode)
+    diverged = [f"runs[{i}] ({outs[i]}): {r}" for i, r in enumerate(results) if isinstance(r, TrainingDiverged)]
+    if diverged:
+        raise TrainingDiverged("; ".join(diverged))
+    return [load_run(r, device=c.device) for r, c in zip(results, configs)]
+

@@ -29,7 +29,8 @@ from gtdata.training.config import TrainConfig
 from gtdata.training.data import BatchSource, resolve_data, resolve_sampler, save_instance
 from gtdata.training.figures import write_figures
 
-__all__ = ["TrainingDiverged", "resolve_device", "build_model", "make_adam", "Trainer", "CHECKPOINT_FORMAT", "MODEL_FORMAT"]
+__all__ = ["TrainingDiverged", "resolve_device", "build_model", "make_adam", "Trainer", "CHECKPOINT_FORMAT", "MODEL_FORMAT",
+           "claim_run", "finish_run", "write_provenance", "diverged_error"]
 
 CHECKPOINT_FORMAT = "gtdata-checkpoint-1"
 MODEL_FORMAT = "gtdata-vae-1"
@@ -195,56 +196,74 @@ class Trainer:
         self._finish()
 
     def _diverged(self, good_step: int, step: int, values: dict[str, float]) -> None:
-        ckpt = rundir.load_torch(self.run_dir / rundir.CHECKPOINT, "checkpoint")["step"]
-        shown = ", ".join(f"{k}={v:.4g}" for k, v in values.items())
-        raise TrainingDiverged(
-            f"{self.config.method} training diverged: the loss became NaN or infinite between steps {good_step} "
-            f"and {step} (at step {step}: {shown}). The last good checkpoint (step {ckpt}) is kept in "
-            f"{self.run_dir / rundir.CHECKPOINT}. Lower lr or the regularisation strength and train in a new "
-            f"out directory."
-        )
+        raise diverged_error(self.config, self.run_dir, good_step, step, values)
 
     def _finish(self) -> None:
-        # Figures first: model.pt marks the run finished, so it is written last.
-        if self.figures:
-            write_figures(self.vae, self.data, self.run_dir / rundir.FIGURES, seed=self.config.seed)
-        model = {
-            "format": MODEL_FORMAT,
-            "architecture": self.config.architecture,
-            "observation_shape": list(self.vae.observation_shape),
-            "num_latent": self.config.num_latent,
-            "model": {k: v.cpu() for k, v in self.vae.state_dict().items()},
-        }
-        rundir.atomic_torch_save(model, self.run_dir / rundir.MODEL)
-        prov_path = self.run_dir / rundir.PROVENANCE
-        prov = json.loads(prov_path.read_text())
-        prov["finished"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        rundir.atomic_write_text(prov_path, json.dumps(prov, indent=2))
+        finish_run(self.run_dir, self.config, self.vae, self.data, figures=self.figures)
 
     def _write_provenance(self, start: int) -> None:
-        path = self.run_dir / rundir.PROVENANCE
-        prov = json.loads(path.read_text()) if path.is_file() else {
-            "gtdata": gtdata.__version__,
-            "seed": self.config.seed,
-            "data": rundir.to_jsonable(self.data.metadata),
-            "sessions": [],
-        }
-        session = {
-            "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "from_step": start,
-            "gtdata": gtdata.__version__,
-            "torch": torch.__version__,
-            "numpy": np.__version__,
-            "python": sys.version.split()[0],
-            "platform": platform.platform(),
-            "device": str(self.device),
-            "device_name": torch.cuda.get_device_name(self.device) if self.device.type == "cuda"
-            else (platform.processor() or platform.machine()),
-            "threads": torch.get_num_threads(),
-        }
-        prov["sessions"].append(session)
-        prov.update({k: session[k] for k in ("torch", "numpy", "device", "threads")})
-        rundir.atomic_write_text(path, json.dumps(prov, indent=2))
+        write_provenance(self.run_dir, self.config, self.data, self.device, start)
+
+
+def diverged_error(config: TrainConfig, run_dir: Path, good_step: int, step: int,
+                   values: dict[str, float]) -> TrainingDiverged:
+    """The error of a run whose loss became NaN or infinite between ``good_step`` and ``step``."""
+    ckpt = rundir.load_torch(run_dir / rundir.CHECKPOINT, "checkpoint")["step"]
+    shown = ", ".join(f"{k}={v:.4g}" for k, v in values.items())
+    return TrainingDiverged(
+        f"{config.method} training diverged: the loss became NaN or infinite between steps {good_step} "
+        f"and {step} (at step {step}: {shown}). The last good checkpoint (step {ckpt}) is kept in "
+        f"{run_dir / rundir.CHECKPOINT}. Lower lr or the regularisation strength and train in a new "
+        f"out directory."
+    )
+
+
+def finish_run(run_dir: Path, config: TrainConfig, vae: VAE, data: GroundTruthData, figures: bool = True) -> None:
+    """Write the figures, ``model.pt`` (which marks the run finished) and the finish time of a trained run."""
+    # Figures first: model.pt marks the run finished, so it is written last.
+    if figures:
+        write_figures(vae, data, run_dir / rundir.FIGURES, seed=config.seed)
+    model = {
+        "format": MODEL_FORMAT,
+        "architecture": config.architecture,
+        "observation_shape": list(vae.observation_shape),
+        "num_latent": config.num_latent,
+        "model": {k: v.cpu() for k, v in vae.state_dict().items()},
+    }
+    rundir.atomic_torch_save(model, run_dir / rundir.MODEL)
+    prov_path = run_dir / rundir.PROVENANCE
+    prov = json.loads(prov_path.read_text())
+    prov["finished"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    rundir.atomic_write_text(prov_path, json.dumps(prov, indent=2))
+
+
+def write_provenance(run_dir: Path, config: TrainConfig, data: GroundTruthData, device: torch.device, start: int,
+                     **session_extra: Any) -> None:
+    """Append this training session (versions, device, threads, start step) to the run's provenance.json."""
+    path = run_dir / rundir.PROVENANCE
+    prov = json.loads(path.read_text()) if path.is_file() else {
+        "gtdata": gtdata.__version__,
+        "seed": config.seed,
+        "data": rundir.to_jsonable(data.metadata),
+        "sessions": [],
+    }
+    session = {
+        "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "from_step": start,
+        "gtdata": gtdata.__version__,
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "device": str(device),
+        "device_name": torch.cuda.get_device_name(device) if device.type == "cuda"
+        else (platform.processor() or platform.machine()),
+        "threads": torch.get_num_threads(),
+        **session_extra,
+    }
+    prov["sessions"].append(session)
+    prov.update({k: session[k] for k in ("torch", "numpy", "device", "threads")})
+    rundir.atomic_write_text(path, json.dumps(prov, indent=2))
 
 
 def pair_k(k: Any) -> Any:
@@ -263,11 +282,13 @@ def _truncate_log(path: Path, step: int) -> None:
         rundir.atomic_write_text(path, "".join(ln + "\n" for ln in kept))
 
 
-def train_config(
-    config: TrainConfig, out: str | Path, data: GroundTruthData | None = None, resume: bool = True,
-    progress: bool = True, figures: bool = True,
-) -> Path:
-    """Train ``config`` into ``out`` (see :func:`gtdata.training.train`); returns the run directory."""
+def claim_run(config: TrainConfig, out: str | Path, data: GroundTruthData | None = None,
+              resume: bool = True) -> tuple[Path, GroundTruthData, str]:
+    """Check ``config`` against its data and device, then claim ``out`` for it (see :func:`rundir.claim_run_dir`).
+
+    Returns the run directory, the data set and the directory's state (``"new"``, ``"resume"``, ``"finished"``).
+    Nothing is written before the checks pass.
+    """
     run_dir = Path(out).expanduser()
     data = data if data is not None else resolve_data(config.data, run_dir if (run_dir / rundir.CONFIG).exists() else None)
     check_observation_shape(config.architecture, tuple(data.observation_shape))
@@ -279,11 +300,22 @@ def train_config(
         data.check_k(pair_k(config.hparams["k"]), config.pair_mode)
     state = rundir.claim_run_dir(run_dir, config, resume)
     if state == "finished":
-        return run_dir
+        return run_dir, data, state
     if state == "new" and isinstance(config.data, dict) and "pickled" in config.data:
         save_instance(data, run_dir)
     if state == "resume":
         rundir.atomic_write_text(run_dir / rundir.CONFIG, config.to_yaml())
+    return run_dir, data, state
+
+
+def train_config(
+    config: TrainConfig, out: str | Path, data: GroundTruthData | None = None, resume: bool = True,
+    progress: bool = True, figures: bool = True,
+) -> Path:
+    """Train ``config`` into ``out`` (see :func:`gtdata.training.train`); returns the run directory."""
+    run_dir, data, state = claim_run(config, out, data, resume)
+    if state == "finished":
+        return run_dir
     threads = torch.get_num_threads()
     try:
         Trainer(config, run_dir, data, progress=progress, figures=figures).run()
