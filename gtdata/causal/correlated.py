@@ -46,6 +46,15 @@ def gaussian_table(space: FactorSpace, a: str, b: str, sigma: float, anti: bool 
 def traeuble_table(n_a: int, n_b: int, width: float, anti: bool = False) -> np.ndarray:
     """Träuble et al.'s blurred-line joint table (n_a, n_b), normalised to sum 1 (see the module docstring).
 
+    Parameters
+    ----------
+    n_a, n_b : int
+        The two factors' numbers of values (rows and columns of the table).
+    width : float
+        The line width w as a fraction of min(n_a, n_b); w ≥ 1 is uniform.
+    anti : bool
+        Mirror the table (anti-correlation).
+
     Drawn with OpenCV exactly as the released code does (``cv2.line`` then ``cv2.GaussianBlur``): its
     thick-line rasteriser is the definition, so gtdata uses it rather than an imitation. Needs the ``causal``
     extra (``pip install "gtdata[causal]"``, i.e. opencv-python-headless).

@@ -30,8 +30,19 @@ MAX_ENVIRONMENTS = 255 - _SALT
 
 
 class EnvironmentBatch(NamedTuple):
-    """Observations (n, H, W, C), codes (n, F) int64, environment id (n,) int64 (0 = observational) and the
-    intervention target of each row (n, F) bool (all False in environment 0)."""
+    """One batch of environments.
+
+    Parameters
+    ----------
+    x : ndarray (n, H, W, C)
+        Observations.
+    codes : ndarray (n, F) int64
+        Their codes.
+    env : ndarray (n,) int64
+        Environment id: 0 is observational, j ≥ 1 intervenes on the j-th target.
+    intervened : ndarray (n, F) bool
+        The intervention target of each row (all False in environment 0).
+    """
 
     x: np.ndarray
     codes: np.ndarray

@@ -163,7 +163,15 @@ class Fixed(Mechanism):
 
 
 class TruncatedNormal(Mechanism):
-    """A root: a normal of ``mean`` and ``std`` truncated to the factor's range, discretised on its grid."""
+    """A root: a normal truncated to the factor's range, discretised on its grid (or continuous on rendered sets).
+
+    Parameters
+    ----------
+    mean, std : float
+        The normal's mean and standard deviation (> 0), in ``space``.
+    space : {"value", "unit"}
+        Actual values, or the factor's values min-max scaled to [0, 1].
+    """
 
     kind = "truncated_normal"
 
@@ -193,7 +201,15 @@ class TruncatedNormal(Mechanism):
 
 
 class Table(Mechanism):
-    """A conditional probability table: ``probs`` has shape ``(*parent sizes, child size)``; rows normalised."""
+    """A conditional probability table; rows are normalised.
+
+    Parameters
+    ----------
+    parents : list of str
+        The parent factors, in the table's axis order (first parent slowest).
+    probs : array of shape ``(*parent sizes, child size)``
+        Non-negative weights of each child code given each combination of parent codes.
+    """
 
     kind = "table"
 

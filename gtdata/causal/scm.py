@@ -396,7 +396,20 @@ class SCM:
 
 
 def load_scm(path: str | Path, factor_space: FactorSpace | None = None) -> SCM:
-    """Read an SCM from a YAML file (``kind: scm``); errors name the file (and line, for YAML syntax)."""
+    """Read an SCM from a YAML file (``kind: scm``); errors name the file (and line, for YAML syntax).
+
+    Parameters
+    ----------
+    path : str or Path
+        The YAML file: ``kind: scm``, optional ``name``, ``factors`` (gtdata's factor dialect) or ``data`` (a
+        data set name, for the reader), and ``nodes`` (factor → ``{mechanism: KIND, ...options}``).
+    factor_space : FactorSpace, optional
+        The data set's factors; needed when the file has no ``factors``, and checked against them if it has.
+
+    Returns
+    -------
+    SCM
+    """
     import yaml
 
     path = Path(path)

@@ -102,7 +102,17 @@ class Transition:
 
 
 class SequenceSampler(Sampler):
-    """Sequences of ``length`` steps as a sampler (a row is a whole sequence)."""
+    """Sequences of ``length`` steps as a sampler (a row is a whole sequence); see :func:`sequences`.
+
+    Parameters
+    ----------
+    transition : Transition
+        Each factor's mechanism over the previous step's codes.
+    length : int
+        Steps per sequence (≥ 2).
+    p : float, optional
+        Probability that a changeable factor is an intervention target at a step (default 1/(F+1)).
+    """
 
     name = "sequences"
     salt = SALTS["sequences"]

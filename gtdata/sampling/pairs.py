@@ -25,7 +25,14 @@ __all__ = ["PairSampler", "TripletSampler", "check_k", "intervene", "shared_pair
 def check_k(data: GroundTruthData, k: Any, mode: str = "exact") -> tuple[int, int]:
     """Validate a pair-count spec for ``data``; returns the inclusive ``(low, high)`` range.
 
-    ``k``: an int in 1 … d−1, an inclusive ``(low, high)`` tuple or ``range``, or ``"random"``.
+    Parameters
+    ----------
+    data : GroundTruthData
+        The data set the pairs come from.
+    k : int, (low, high), range or "random"
+        An int in 1 … d−1, an inclusive ``(low, high)`` tuple or ``range``, or ``"random"``.
+    mode : {"exact", "reference"}
+        In exact mode k may not exceed the number of factors with more than one value.
     """
     d = data.num_factors
     if d < 2:
@@ -60,10 +67,21 @@ def check_mode(mode: Any) -> str:
 
 def intervene(data: GroundTruthData, codes: np.ndarray, ks: np.ndarray, gen: np.random.Generator, exact: bool,
               ) -> tuple[np.ndarray, np.ndarray]:
-    """Change ``ks[i]`` distinct factors of row i; exact: to a different value; else: uniform redraw.
+    """Change ``ks[i]`` distinct factors of row i; returns ``(codes2, changed)``.
 
-    The factors are chosen uniformly (a random ranking per row). Rows whose result falls outside the view's
-    split are redrawn (bounded); returns ``(codes2, changed)``.
+    Parameters
+    ----------
+    data : GroundTruthData
+        The data set (its factor sizes and split).
+    codes : ndarray (n, F) int64
+        The first codes.
+    ks : ndarray (n,) int
+        How many factors change in each row; they are chosen uniformly (a random ranking per row).
+    gen : numpy.random.Generator
+        The block's generator.
+    exact : bool
+        Each chosen factor takes a different value (True) or a uniform redraw that may equal the old one.
+        Rows whose result falls outside the view's split are redrawn (bounded).
     """
     sizes = data.factor_space.sizes
     codes2 = codes.copy()
@@ -189,8 +207,19 @@ def shared_pairs(data: GroundTruthData, n: int, factor: str | int, rng: RNGLike 
                  dtype: Any = np.float32) -> PairBatch:
     """Pairs of independent draws that share the value of ``factor`` (the BetaVAE-score protocol).
 
-    Not counter-based: it consumes ``rng`` in disentanglement_lib's order (first codes, second codes,
-    observations), as the metrics that use it expect.
+    Parameters
+    ----------
+    data : GroundTruthData
+        The data set (both draws stay inside its split).
+    n : int
+        Number of pairs.
+    factor : str or int
+        The shared factor.
+    rng : int, Generator or RandomState
+        Not counter-based: consumed in disentanglement_lib's order (first codes, second codes, observations),
+        as the metrics that use it expect.
+    dtype : float32, float64 or uint8
+        Image dtype.
     """
     n = check_count(n)
     pos = data.factor_space.index(factor)

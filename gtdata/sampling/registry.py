@@ -29,6 +29,13 @@ def sampler_names() -> list[str]:
 def make_sampler(spec: "Sampler | str | Mapping[str, Any]", **options: Any) -> Sampler:
     """A sampler from an instance, a name and options, or a mapping ``{"name": ..., **options}``.
 
+    Parameters
+    ----------
+    spec : Sampler, str or mapping
+        A ready sampler, a name from :func:`sampler_names`, or ``{"name": ..., **options}``.
+    **options
+        The sampler's options (with a name).
+
     Examples
     --------
     >>> make_sampler("pairs", k=2)

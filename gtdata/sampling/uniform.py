@@ -15,7 +15,15 @@ __all__ = ["CodeBatch", "UniformSampler"]
 
 
 class CodeBatch(NamedTuple):
-    """Observations (n, H, W, C) and their codes (n, F) int64."""
+    """One batch of single draws.
+
+    Parameters
+    ----------
+    x : ndarray (n, H, W, C)
+        Observations.
+    codes : ndarray (n, F) int64
+        Their codes.
+    """
 
     x: np.ndarray
     codes: np.ndarray
