@@ -96,13 +96,11 @@ def _select(xp, mask):
     return flat, (flat // cols if cols > 1 else flat)
 
 
-def _pick(a, flat, rows):
+def _pick(xp, a, flat, rows):
     """Values of a per-image (R, 1) or per-ray (R, C) array (or a Python number) at the selected rays: (K, 1)."""
     if not hasattr(a, "shape"):
         return a
-    if a.shape[1] == 1:
-        return a[rows]
-    return a.reshape(-1)[flat][:, None]
+    return xp.take(a.reshape(-1), rows if a.shape[1] == 1 else flat)[:, None]
 
 
 def _object_hit(xp, obj, o, d, eps, normals=True):
@@ -153,6 +151,7 @@ PLANE_NORMALS = ((0.0, 0.0, 0.0, 1.0, -1.0), (1.0, 0.0, 0.0, 0.0, 0.0), (0.0, 1.
 
 
 def _plane_t(xp, o, d, axis, coord, static, eps):
+    """Distance along rays (o, d) to one floor or wall rectangle, and where it is hit (t is garbage elsewhere)."""
     half, top = static["half"], static["wall_height"]
     with xp.errstate():
         t = (coord - o[axis]) / d[axis]
@@ -163,8 +162,7 @@ def _plane_t(xp, o, d, axis, coord, static, eps):
             other = 2 if axis == 0 else 0
             y = o[1] + t * d[1]  # inf * 0 on rays parallel to the plane: rejected by the comparisons
             ok = ok & (xp.abs(o[other] + t * d[other]) <= half) & (y >= 0) & (y <= top)
-    xp.put_where(t, ~ok, math.inf)
-    return t
+    return t, ok
 
 
 def _nearest(xp, scene, static, o, d):
@@ -176,9 +174,9 @@ def _nearest(xp, scene, static, o, d):
     face = xp.zeros(shape)
     if static["room"]:
         for axis, coord, _sign, s, f in _plane_hits(static):
-            tp = _plane_t(xp, o, d, axis, coord, static, eps)
-            closer = tp < t
-            t = xp.minimum(t, tp)
+            tp, ok = _plane_t(xp, o, d, axis, coord, static, eps)
+            closer = ok & (tp < t)
+            xp.put_where(t, closer, tp)
             xp.put_where(slot, closer, s)
             xp.put_where(face, closer, float(f))
         plane_face = xp.to_int(face)
@@ -190,8 +188,8 @@ def _nearest(xp, scene, static, o, d):
         flat, rows = _select(xp, _bounded(xp, obj, o, d))
         if flat.shape[0] == 0:
             continue
-        sub_o = tuple(_pick(x, flat, rows) for x in o)
-        sub_d = tuple(_pick(x, flat, rows) for x in d)
+        sub_o = tuple(_pick(xp, x, flat, rows) for x in o)
+        sub_d = tuple(_pick(xp, x, flat, rows) for x in d)
         to, no, fo = _object_hit(xp, _object_part(xp, obj, rows), sub_o, sub_d, eps)
         closer = to < t.reshape(-1)[flat][:, None]
         keep = flat[closer[:, 0]]
@@ -211,14 +209,15 @@ def _blocked(xp, scene, static, o, d, t_max, cast):
         for axis, coord, _sign, slot, _f in _plane_hits(static):
             # from inside the room, only rays heading towards a wall can meet it (one light: often none)
             if slot == 2 and xp.any(d[axis] * coord > 0):
-                hit = hit | (_plane_t(xp, o, d, axis, coord, static, eps) < t_max)
+                tp, ok = _plane_t(xp, o, d, axis, coord, static, eps)
+                hit = hit | (ok & (tp < t_max))
     for obj in scene["objects"]:
         flat, rows = _select(xp, _bounded(xp, obj, o, d) & cast & ~hit)
         if flat.shape[0] == 0:
             continue
-        to, _n, _f = _object_hit(xp, _object_part(xp, obj, rows), tuple(_pick(x, flat, rows) for x in o),
-                                 tuple(_pick(x, flat, rows) for x in d), eps, normals=False)
-        hit.reshape(-1)[flat[(to < _pick(t_max, flat, rows))[:, 0]]] = True
+        to, _n, _f = _object_hit(xp, _object_part(xp, obj, rows), tuple(_pick(xp, x, flat, rows) for x in o),
+                                 tuple(_pick(xp, x, flat, rows) for x in d), eps, normals=False)
+        hit.reshape(-1)[flat[(to < _pick(xp, t_max, flat, rows))[:, 0]]] = True
     return hit
 
 
@@ -263,7 +262,7 @@ def _shade(xp, scene, static, o, d):
         # Blinn-Phong highlight, only where it is not zero
         flat, r = _select(xp, lit & (ks > 0))
         if flat.shape[0]:
-            pick = lambda x: _pick(x, flat, r)  # noqa: E731
+            pick = lambda x: _pick(xp, x, flat, r)  # noqa: E731
             spec = _highlight(xp, [pick(x) for x in n], [-pick(x) for x in d], [pick(x) for x in l],
                               xp.take(scene["shin"].reshape(-1), pick(sidx)), pick(ks))
             for c in range(3):
