@@ -70,6 +70,39 @@ def test_determinism_across_batches_threads_and_paths(shapes):
     np.testing.assert_array_equal(full[:5], clone.observations(codes[:5], dtype=np.uint8))
 
 
+def test_continuous_values_do_not_depend_on_batching_threads_or_cache():
+    """Culling and compaction gather rays across images: a pixel must still depend on its image alone."""
+    for name in ("shapes3d_like", "objects3d", "light3d"):
+        ref = RenderedData(name, threads=2)
+        values, images = ref.sample_values(24, 13, dtype=np.uint8)
+        solo = RenderedData(name, threads=1)
+        parts = [solo.render_values({k: v[lo:hi] for k, v in values.items()}, dtype=np.uint8)
+                 for lo, hi in ((0, 1), (1, 9), (9, 24))]
+        np.testing.assert_array_equal(images, np.concatenate(parts), err_msg=name)
+        doubled = {k: np.concatenate([v, v[::-1]]) for k, v in values.items()}  # repeated configurations
+        again = solo.render_values(doubled, dtype=np.uint8)  # now cached: composited from stored entries
+        np.testing.assert_array_equal(again[:24], images, err_msg=name)
+        np.testing.assert_array_equal(again[24:], images[::-1], err_msg=name)
+
+
+def test_grid_slabs_equal_the_direct_path_under_any_cache_budget(shapes):
+    """Grid codes composite precomputed uint8 slabs; a budget too small for them resets and rebuilds."""
+    rng = np.random.default_rng(21)
+    codes = shapes.sample_codes(300, rng)
+    expected = shapes.observations(codes, dtype=np.uint8)
+    values = {f.name: f.values[codes[:, i]] for i, f in enumerate(shapes.factor_space)}
+    direct = RenderedData("shapes3d_like")
+    direct._raster.cache_bytes = 0  # nothing cached: every image traced and composited directly
+    np.testing.assert_array_equal(direct.render_values(values, dtype=np.uint8), expected)
+    small = RenderedData("shapes3d_like", threads=2)
+    small._raster.cache_bytes = 8 << 20  # a few configurations' slabs: the tables reset between batches
+    for lo in range(0, 300, 60):
+        np.testing.assert_array_equal(small.observations(codes[lo:lo + 60], dtype=np.uint8), expected[lo:lo + 60])
+    # the budget was enforced: the tables hold only the last batch's configurations (the 300 codes have ~220)
+    assert len(small._raster._grid.records) <= 60
+    assert len({tuple(c) for c in codes[:, 3:]}) > 150
+
+
 def _agreement(a, b):
     return float(np.mean(np.abs(a.astype(np.int16) - b.astype(np.int16)) <= 1))
 
