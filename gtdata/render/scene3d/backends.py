@@ -104,7 +104,8 @@ class NumpyOps(Ops):
     def take_cols(table, index):
         """table[:, index] as a C-contiguous array (table[:, index] itself is a transposed view, which makes
         every later operation on its rows strided)."""
-        if len(index) == 0 or np.all(index[1:] >= index[:-1]):  # sorted (the tracer's case): a repeat
+        # sorted and expanding (the tracer's usual case, images -> their rays): a repeat
+        if len(index) >= 4 * table.shape[1] and np.all(index[1:] >= index[:-1]):
             return np.repeat(table, np.bincount(index, minlength=table.shape[1]), axis=1)
         out = np.empty((table.shape[0], len(index)), dtype=table.dtype)
         for j in range(table.shape[0]):

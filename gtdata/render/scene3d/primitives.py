@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-__all__ = ["PRIMITIVES", "DIMENSIONS", "REST_HEIGHT", "BOUNDING_RADIUS", "intersect", "inside"]
+__all__ = ["PRIMITIVES", "DIMENSIONS", "REST_HEIGHT", "BOUNDING_RADIUS", "CONVEX", "intersect", "inside"]
 
 PRIMITIVES = ("cube", "cylinder", "sphere", "capsule", "cone", "torus")
 
@@ -34,6 +34,7 @@ REST_HEIGHT = {"cube": 0.5, "cylinder": 0.5, "sphere": 0.5, "capsule": 0.65, "co
 BOUNDING_RADIUS = {"cube": math.sqrt(0.75), "cylinder": math.sqrt(0.5), "sphere": 0.5, "capsule": 0.65,
                    "cone": math.sqrt(0.5), "torus": 0.5}
 TORUS_STEPS = 48
+CONVEX = frozenset(("cube", "cylinder", "sphere", "capsule", "cone"))  # a ray leaving one never re-enters it
 
 
 def intersect(xp, kind: str, o, d, eps: float, normals: bool = True):

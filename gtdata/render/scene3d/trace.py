@@ -32,7 +32,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from gtdata.render.scene3d.primitives import intersect
+from gtdata.render.scene3d.primitives import CONVEX, intersect
 
 __all__ = ["geometry_pass", "gather_scene", "unpack_scene", "Coefficients", "PLANE_NORMALS"]
 
@@ -201,8 +201,12 @@ def _nearest(xp, scene, static, o, d):
     return t, slot, face, n
 
 
-def _blocked(xp, scene, static, o, d, t_max, cast):
-    """Whether shadow rays (o, d) hit an object or a wall before t_max; only rays where ``cast`` is tested."""
+def _blocked(xp, scene, static, o, d, t_max, cast, slot):
+    """Whether shadow rays (o, d) hit an object or a wall before t_max; only rays where ``cast`` is tested.
+
+    A ray leaves its own surface towards the light (n . l > 0), so a convex object never shadows itself:
+    its own rays (``slot``) skip it.
+    """
     eps = static["eps"]
     hit = xp.zeros(tuple(cast.shape), dtype="bool")
     if static["room"]:
@@ -211,8 +215,11 @@ def _blocked(xp, scene, static, o, d, t_max, cast):
             if slot == 2 and xp.any(d[axis] * coord > 0):
                 tp, ok = _plane_t(xp, o, d, axis, coord, static, eps)
                 hit = hit | (ok & (tp < t_max))
-    for obj in scene["objects"]:
-        flat, rows = _select(xp, _bounded(xp, obj, o, d) & cast & ~hit)
+    for k, obj in enumerate(scene["objects"]):
+        test = _bounded(xp, obj, o, d) & cast & ~hit
+        if obj["kind"] in CONVEX:
+            test = test & (slot != static["first_object_slot"] + k)
+        flat, rows = _select(xp, test)
         if flat.shape[0] == 0:
             continue
         to, _n, _f = _object_hit(xp, _object_part(xp, obj, rows), tuple(_pick(xp, x, flat, rows) for x in o),
@@ -254,7 +261,7 @@ def _shade(xp, scene, static, o, d):
             t_max = dist - eps
         ndl = n[0] * l[0] + n[1] * l[1] + n[2] * l[2]
         facing = ground & (ndl > 0)
-        lit = facing & ~_blocked(xp, scene, static, origin, l, t_max, facing)
+        lit = facing & ~_blocked(xp, scene, static, origin, l, t_max, facing, slot)
         lam = ndl * lit * kd  # 0 where unlit (ndl is finite everywhere)
         col = light["col"]
         for c in range(3):
