@@ -214,6 +214,7 @@ def scene3d_rows(args, rng) -> list[tuple]:
     if not torch.cuda.is_available():
         out.append(("shapes3d_like render_values continuous [torch cuda]: UNMEASURED (no GPU here; "
                     "scripts/device_check.sh)", 0, float("nan"), None, None, ">= 100,000/s", None, None))
+    data = raster = None  # free the warm cache: the export starts cold, with its own
     if not args.skip_export:
         scratch = Path(tempfile.mkdtemp(dir=args.dir))
         try:

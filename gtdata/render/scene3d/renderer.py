@@ -426,7 +426,7 @@ class _GridTables:
 
     def __init__(self, r: Scene3DRenderer) -> None:
         self.r = r
-        spec, ns = r.spec, r.nslots
+        spec = r.spec
         sizes = [f.size for f in spec.factors]
         # a configuration: the codes of every factor bound to something other than a surface colour
         geo_cols = sorted({b.index for place, b in spec.bindings() if b.index is not None and
