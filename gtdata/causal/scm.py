@@ -430,8 +430,9 @@ def as_scm(spec: Any, factor_space: FactorSpace | None = None) -> SCM:
     """An SCM from any of the forms configs and study specs use.
 
     ``spec`` is an :class:`SCM`; a path to a YAML file (``kind: scm``); an SCM mapping (``kind: scm`` /
-    ``nodes``, as :meth:`SCM.to_dict` writes); or ``{"correlated": {pairs, sigma, method, anti}}`` for
-    :func:`gtdata.causal.correlated`. ``factor_space`` supplies the factors when the spec has none.
+    ``nodes``, as :meth:`SCM.to_dict` writes); or ``{"correlated": {pairs, sigma, method, anti, fixed}}`` for
+    :func:`gtdata.causal.correlated` (``fixed``: ``{factor: value}`` held by a hard intervention, e.g. to
+    study a pair on one object). ``factor_space`` supplies the factors when the spec has none.
     """
     if isinstance(spec, SCM):
         if factor_space is not None and spec.factor_space != factor_space:
@@ -447,15 +448,17 @@ def as_scm(spec: Any, factor_space: FactorSpace | None = None) -> SCM:
         if factor_space is None or not isinstance(options, Mapping) or "pairs" not in options or "sigma" not in options:
             raise SCMError(f"a correlated distribution needs the data set's factors and a mapping with 'pairs' and "
                            f"'sigma' (and optionally 'method', 'anti'), got {spec!r}")
-        unknown = sorted(set(options) - {"pairs", "sigma", "method", "anti", "name"})
+        unknown = sorted(set(options) - {"pairs", "sigma", "method", "anti", "name", "fixed"})
         if unknown:
-            raise SCMError(f"correlated: unknown key(s) {unknown}; allowed: pairs, sigma, method, anti, name")
+            raise SCMError(f"correlated: unknown key(s) {unknown}; allowed: pairs, sigma, method, anti, name, fixed")
         pairs = options["pairs"]
         pairs = [tuple(p) for p in pairs] if pairs and isinstance(pairs[0], (list, tuple)) else tuple(pairs)
         sigma = options["sigma"]
         sigma = [float(v) for v in sigma] if isinstance(sigma, (list, tuple)) else float(sigma)
-        return correlated(factor_space, pairs, sigma, method=options.get("method", "gaussian"),
-                          anti=options.get("anti", False), name=options.get("name"))
+        scm = correlated(factor_space, pairs, sigma, method=options.get("method", "gaussian"),
+                         anti=options.get("anti", False), name=options.get("name"))
+        # ``fixed``: factors held at one value (do), e.g. to study a pair on one object
+        return scm.do(options["fixed"]) if options.get("fixed") else scm
     if isinstance(spec, Mapping):
         return SCM.from_dict(spec, factor_space)
     raise SCMError(f"a distribution must be an SCM, a path to an SCM file, an SCM mapping or "

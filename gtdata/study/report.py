@@ -424,9 +424,16 @@ def write_report(source: str | Path | pd.DataFrame, out: str | Path | None = Non
 PAIR_SHARING = "pair_sharing.pair_sharing"
 
 
+def _with_sigma(ok: pd.DataFrame) -> pd.DataFrame:
+    """Rows with a pair-sharing score; σ = ∞ (uncorrelated) where the table holds none (JSON has no inf)."""
+    frame = ok[ok[PAIR_SHARING].notna()]
+    sigma = pd.to_numeric(frame["distribution.sigma"], errors="coerce").fillna(np.inf)
+    return frame.assign(**{"distribution.sigma": sigma})
+
+
 def pair_sharing_summary(ok: pd.DataFrame) -> pd.DataFrame:
     """Mean and count of the pair-sharing score per method and correlation strength σ (strongest first)."""
-    frame = ok[ok[PAIR_SHARING].notna()]
+    frame = _with_sigma(ok)
     return (frame.groupby(["method", "distribution.sigma"])[PAIR_SHARING].agg(["mean", "count"])
             .reset_index().sort_values(["method", "distribution.sigma"]))
 
@@ -435,7 +442,7 @@ def _plot_pair_sharing(ok: pd.DataFrame, path: Path) -> Path:
     """Pair sharing against the training data's correlation strength σ: each model a point, the mean a line."""
     import matplotlib.pyplot as plt
 
-    frame = ok[ok[PAIR_SHARING].notna()]
+    frame = _with_sigma(ok)
     sigmas = sorted(frame["distribution.sigma"].unique())
     positions = {s: i for i, s in enumerate(sigmas)}
     fig, ax = plt.subplots(figsize=(5.5, 3.8))
@@ -494,6 +501,7 @@ def _summary(table: pd.DataFrame, ok: pd.DataFrame, columns: dict[str, str], cor
     if PAIR_SHARING in ok.columns and "distribution.sigma" in ok.columns and ok[PAIR_SHARING].notna().any():
         summary = pair_sharing_summary(ok).rename(columns={"distribution.sigma": "σ", "mean": "mean pair sharing",
                                                            "count": "models"})
+        summary["σ"] = ["∞ (uncorrelated)" if np.isinf(v) else f"{v:g}" for v in summary["σ"]]
         lines += ["## Correlated training data", "",
                   "Pair sharing (0: each latent follows at most one factor of the correlated pair; about 0.7: one "
                   "latent encodes both) of models trained with the pair correlated at strength σ, evaluated on "

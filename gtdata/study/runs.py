@@ -84,6 +84,9 @@ class RunConfig:
             data["ood"] = {**self.ood_split, "side": "test"}
         if self.evaluate_on == "training" and self.distribution is not None:
             data["distribution"] = self.distribution
+        elif isinstance(self.distribution, Mapping) and "correlated" in self.distribution:
+            # uncorrelated: the same pairs decoupled (σ = ∞), factors held by ``fixed`` kept where they were
+            data["distribution"] = {"correlated": {**self.distribution["correlated"], "sigma": "inf"}}
         return data
 
     def train_options(self) -> dict[str, Any]:

@@ -42,7 +42,9 @@ supervised methods and ``label_mode`` only to the label methods; naming them for
 - ``ood_split``: ``{kind: random | composition | interpolation | extrapolation, ratio: r, keep: [...]}``
   (:func:`gtdata.ood_split`): models train on the split's train side and are evaluated on its test side.
 - ``evaluate_on``: ``training`` (default: the metrics draw from the training distribution) or ``uniform``
-  (the metrics draw uniformly: the uncorrelated distribution, on the OOD test side when there is a split).
+  (the uncorrelated distribution: a ``correlated`` entry with its pairs decoupled, σ = ∞, and its ``fixed``
+  factors kept; the data set's own uniform draws for the other entries; on the OOD test side when there is
+  a split).
 
 Everything is checked before any run starts; errors name the offending entry and list what is allowed.
 """
@@ -405,10 +407,10 @@ def _parse_distributions(raw: Any) -> tuple[Any, ...]:
             if not isinstance(options, Mapping) or "pairs" not in options or "sigma" not in options:
                 raise StudySpecError(f"distributions[{i}].correlated needs 'pairs' and 'sigma' "
                                      f"(and optionally 'method', 'anti'), got {options!r}")
-            unknown = sorted(set(options) - {"pairs", "sigma", "method", "anti", "name"})
+            unknown = sorted(set(options) - {"pairs", "sigma", "method", "anti", "name", "fixed"})
             if unknown:
                 raise StudySpecError(f"distributions[{i}].correlated: unknown key(s) {unknown}; allowed: pairs, "
-                                     f"sigma, method, anti, name")
+                                     f"sigma, method, anti, name, fixed")
             sigma = options["sigma"]
             sigmas = sigma if isinstance(sigma, (list, tuple)) else [sigma]
             for v in sigmas:

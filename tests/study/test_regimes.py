@@ -39,7 +39,15 @@ def test_distributions_are_a_grid_axis():
     assert runs[0].columns()["distribution"] == "correlated(posX~posY σ=0.1)"
     assert runs[2].columns()["distribution"] == "uniform"
     assert runs[0].train_data() == {"name": "dsprites_like", "distribution": CORR}
-    assert runs[0].eval_data() == {"name": "dsprites_like"}  # evaluate_on: uniform
+    # evaluate_on: uniform — a correlated entry's pair decoupled (σ = ∞), other entries the data set's own draws
+    assert runs[0].eval_data() == {"name": "dsprites_like", "distribution": {"correlated": {
+        "pairs": [["posX", "posY"]], "sigma": "inf"}}}
+    assert runs[2].eval_data() == {"name": "dsprites_like"}
+    fixed = {"correlated": {"pairs": [["posX", "posY"]], "sigma": 0.1, "fixed": {"shape": "ellipse"}}}
+    held = expand(load_spec({**BASE, "distributions": [fixed], "evaluate_on": "uniform"}))[0]
+    evaluation = resolve_data(held.eval_data())
+    codes = evaluation.sample_codes(5000, 0)
+    assert (codes[:, 0] == 1).all() and abs(np.corrcoef(codes[:, 3], codes[:, 4])[0, 1]) < 0.05
     view = resolve_data(runs[0].train_data())
     codes = view.sample_codes(5000, 0)
     assert np.corrcoef(codes[:, 3], codes[:, 4])[0, 1] > 0.8
