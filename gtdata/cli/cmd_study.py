@@ -26,6 +26,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                           "--address, the CPUs of the local Ray instance")
     run.add_argument("--address", default=None,
                      help="Ray cluster to join ('auto', 'host:port', 'ray://host:port'); default: a local instance")
+    run.add_argument("--pack", default="1", metavar="K|auto",
+                     help="train up to K compatible runs (same data set, method, steps) as one batched pack "
+                          "(gtdata.train_pack; same results); 'auto' picks K from the device (1 on the CPU)")
     run.add_argument("--dry-run", action="store_true",
                      help="print the plan (runs, a training-time estimate from a measured step rate) and stop")
     run.add_argument("--step-rate", type=float, default=None, metavar="STEPS_PER_S",
@@ -46,6 +49,9 @@ def _run(args: argparse.Namespace) -> int:
 
     if args.workers < 1:
         raise ValueError(f"--workers must be a positive integer, got {args.workers}")
+    if args.pack != "auto" and not (args.pack.isdigit() and int(args.pack) >= 1):
+        raise ValueError(f"--pack must be a positive integer or 'auto', got {args.pack!r}")
+    pack = args.pack if args.pack == "auto" else int(args.pack)
     spec = load_spec(args.spec)
     if args.dry_run:
         from gtdata.study.plan import make_plan
@@ -59,7 +65,7 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     try:
         table = run_study(spec, args.out, executor=args.executor, workers=args.workers, address=args.address,
-                          progress=not args.no_progress)
+                          progress=not args.no_progress, pack=pack)
     except StudyExecutionError as exc:
         print(f"gtdata study run: error: {exc}", file=sys.stderr)
         return 2

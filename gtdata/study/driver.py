@@ -26,6 +26,7 @@ def run_study(
     prepare: PrepareFunction | None = None,
     catalog: Catalog | None = None,
     progress: bool = True,
+    pack: int | str = 1,
 ) -> pd.DataFrame:
     """Run every unfinished run of ``spec`` (a StudySpec, preset name, YAML path or dict) into ``out``.
 
@@ -33,13 +34,15 @@ def run_study(
     reported before any run starts. Finished runs are skipped; failed runs are recorded with their
     error and tried again on the next call. Returns the results table (one row per run and
     representation). ``run_fn`` defaults to training and evaluating each model; with the default,
-    the data sets are prepared once (per node on Ray) before the runs.
+    the data sets are prepared once (per node on Ray) before the runs. ``pack`` (a positive integer or
+    ``"auto"``) trains up to that many compatible runs as one pack (:func:`gtdata.train_pack`), with the
+    same results; it applies when ``executor`` is given by name.
     """
     if not isinstance(spec, StudySpec):
         spec = load_spec(spec, catalog)
     runs = expand(spec)
     if isinstance(executor, str):
-        executor = make_executor(executor, workers=workers, address=address)
+        executor = make_executor(executor, workers=workers, address=address, pack=pack)
     executor.check()
     store = ResultStore(out, spec)
     if run_fn is None:

@@ -5,10 +5,18 @@ An executor calls a *run function* ``run_fn(task) -> {"rows": {representation: {
 which is the only writer of results. ``run_fn`` is injectable (tests use cheap ones); the study's is
 :func:`gtdata.study.runner.train_and_evaluate`. Every run pins torch's thread count first, so a run gives
 the same numbers whichever executor or process runs it.
+
+Packing (``pack=K`` or ``"auto"``): compatible runs -- same data set, method, steps and batch size, which
+differ only in seed and hyper-parameters -- are grouped, in model_num order, into jobs of up to K runs. A
+run function with a ``run_pack`` attribute (the study's has one: :func:`gtdata.study.runner.
+train_and_evaluate_pack`) trains each job as one pack (:func:`gtdata.train_pack`); others are called run by
+run inside the job. Each run still gets its own outcome, so results, ids and the table do not depend on
+packing.
 """
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import socket
 import time
@@ -23,6 +31,7 @@ from tqdm.auto import tqdm
 from gtdata.study.runs import RunConfig
 
 RunFunction = Callable[["RunTask"], Mapping[str, Any]]
+PackFunction = Callable[[Sequence["RunTask"]], Sequence[Any]]
 OutcomeCallback = Callable[[RunConfig, dict], None]
 PrepareFunction = Callable[[Sequence[str]], None]
 
@@ -68,19 +77,102 @@ def execute(run_fn: RunFunction, task: RunTask) -> dict[str, Any]:
     return outcome
 
 
+def resolve_pack(pack: int | str, device: str = "auto") -> int:
+    """The pack size of ``pack``: a positive integer as given, or ``"auto"``, chosen from ``device`` by
+    :func:`gtdata.training.pack.auto_pack_size` (1 on the CPU, more on a CUDA device)."""
+    if pack == "auto":
+        from gtdata.training.pack import auto_pack_size
+
+        return auto_pack_size(device)
+    if isinstance(pack, bool) or not isinstance(pack, int) or pack < 1:
+        raise ValueError(f"pack must be a positive integer or 'auto', got {pack!r}")
+    return pack
+
+
+def pack_key(task: RunTask) -> str:
+    """What runs of one pack share: the training config without seed, hyper-parameters and pair/label modes."""
+    config = {k: v for k, v in task.run.training_config().items()
+              if k not in ("seed", "hparams", "pair_mode", "label_mode")}
+    return json.dumps({**config, "device": task.device, "threads": task.threads}, sort_keys=True, default=str)
+
+
+def group_tasks(tasks: Sequence[RunTask], pack: int) -> list[list[RunTask]]:
+    """``tasks`` cut into jobs of up to ``pack`` compatible runs (see :func:`pack_key`), in the order of their
+    first run; ``pack=1`` gives one job per run.
+
+    Examples
+    --------
+    >>> from gtdata.study.runs import RunConfig
+    >>> runs = [RunConfig(f"id{i}", i, "toy", m, {}, i, 10, 64) for i, m in enumerate("aabab")]
+    >>> [[t.run.model_num for t in job] for job in group_tasks([RunTask(r, (), ()) for r in runs], 2)]
+    [[0, 1], [2, 4], [3]]
+    """
+    jobs: list[list[RunTask]] = []
+    open_jobs: dict[str, list[RunTask]] = {}
+    for task in tasks:
+        key = pack_key(task)
+        job = open_jobs.get(key)
+        if job is None or len(job) >= pack:
+            job = open_jobs[key] = []
+            jobs.append(job)
+        job.append(task)
+    return jobs
+
+
+def execute_pack(run_fn: RunFunction, tasks: Sequence[RunTask]) -> list[dict[str, Any]]:
+    """Run one job of compatible tasks: as one pack through ``run_fn.run_pack`` when it has one (its results
+    per task: a result mapping or an exception), else task by task with :func:`execute`."""
+    run_pack: PackFunction | None = getattr(run_fn, "run_pack", None)
+    if run_pack is None or len(tasks) == 1:
+        return [execute(run_fn, task) for task in tasks]
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(tasks[0].threads)
+    start = time.perf_counter()
+    try:
+        with threadpool_limits(limits=tasks[0].threads):
+            results = list(run_pack(tasks))
+    except Exception as exc:  # the pack could not train: every run of it fails with that error
+        trace = traceback.format_exc()
+        results = [exc] * len(tasks)
+        traces = [trace] * len(tasks)
+    else:
+        traces = ["".join(traceback.format_exception(r)) if isinstance(r, BaseException) else None for r in results]
+    finally:
+        torch.set_num_threads(previous)
+    elapsed = (time.perf_counter() - start) / len(tasks)
+    outcomes = []
+    for result, trace in zip(results, traces, strict=True):
+        if isinstance(result, BaseException):
+            outcome = {"status": "failed", "error": f"{type(result).__name__}: {result}", "traceback": trace,
+                       "rows": {}, "info": {}}
+        else:
+            result = dict(result)
+            outcome = {"status": "ok", "error": None, "rows": result.get("rows", {}), "info": result.get("info", {})}
+        outcome["elapsed_s"] = elapsed
+        outcomes.append(outcome)
+    return outcomes
+
+
 def _progress(total: int, desc: str, enabled: bool) -> tqdm:
     return tqdm(total=total, desc=desc, unit="run", disable=not enabled, dynamic_ncols=True)
 
 
 class LocalExecutor:
-    """Runs tasks in this process (``workers=1``) or in ``workers`` spawned processes."""
+    """Runs tasks in this process (``workers=1``) or in ``workers`` spawned processes; ``pack`` runs up to
+    that many compatible runs as one pack (an integer, or ``"auto"``: chosen from the runs' device)."""
 
     name = "local"
 
-    def __init__(self, workers: int = 1) -> None:
+    def __init__(self, workers: int = 1, pack: int | str = 1) -> None:
         if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
             raise ValueError(f"workers must be a positive integer, got {workers!r}")
+        if pack != "auto":
+            resolve_pack(pack)
         self.workers = workers
+        self.pack = pack
 
     def check(self) -> None:
         """Nothing to check locally; present for symmetry with :class:`RayExecutor`."""
@@ -92,34 +184,36 @@ class LocalExecutor:
             prepare(datasets)
         bar = _progress(len(tasks), desc, progress)
         failed = 0
+        jobs = group_tasks(tasks, resolve_pack(self.pack, tasks[0].device)) if tasks else []
         try:
             if self.workers == 1:
-                for task in tasks:
-                    outcome = execute(run_fn, task)
-                    failed += outcome["status"] != "ok"
-                    on_outcome(task.run, outcome)
-                    bar.update(1)
+                for job in jobs:
+                    for task, outcome in zip(job, execute_pack(run_fn, job)):
+                        failed += outcome["status"] != "ok"
+                        on_outcome(task.run, outcome)
+                        bar.update(1)
                     bar.set_postfix(failed=failed)
                 return
             # spawn, not fork: a forked child of a process that already ran torch can deadlock in OpenMP.
             context = multiprocessing.get_context("spawn")
             pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
             try:
-                pending = {pool.submit(execute, run_fn, task): task for task in tasks}
+                pending = {pool.submit(execute_pack, run_fn, job): job for job in jobs}
                 while pending:
                     done, _ = wait(pending, return_when=FIRST_COMPLETED)
                     for future in done:
-                        task = pending.pop(future)
+                        job = pending.pop(future)
                         try:
-                            outcome = future.result()
+                            outcomes = future.result()
                         except BrokenProcessPool:
                             raise StudyExecutionError(
                                 "a worker process died (killed or out of memory); finished runs are "
                                 "saved -- run the study again to resume"
                             ) from None
-                        failed += outcome["status"] != "ok"
-                        on_outcome(task.run, outcome)
-                        bar.update(1)
+                        for task, outcome in zip(job, outcomes):
+                            failed += outcome["status"] != "ok"
+                            on_outcome(task.run, outcome)
+                            bar.update(1)
                         bar.set_postfix(failed=failed)
             finally:
                 # On an interrupt, do not wait for the queued runs: drop them, finished results are saved.
@@ -128,8 +222,8 @@ class LocalExecutor:
             bar.close()
 
 
-def _ray_execute(run_fn: RunFunction, task: RunTask) -> dict[str, Any]:
-    return execute(run_fn, task)
+def _ray_execute(run_fn: RunFunction, tasks: list[RunTask]) -> list[dict[str, Any]]:
+    return execute_pack(run_fn, tasks)
 
 
 def _ray_prepare(prepare: PrepareFunction, datasets: Sequence[str]) -> str:
@@ -140,18 +234,23 @@ def _ray_prepare(prepare: PrepareFunction, datasets: Sequence[str]) -> str:
 
 
 class RayExecutor:
-    """Runs each task as a Ray task (``num_cpus=threads``, ``num_gpus=1`` when the cluster has GPUs).
+    """Runs each job (one run, or a pack of up to ``pack`` runs) as a Ray task (``num_cpus=threads``,
+    ``num_gpus=1`` per job when the cluster has GPUs).
 
     ``address=None`` starts a local Ray instance (or uses the one this process already joined);
     ``"auto"`` or ``"ray://host:port"`` joins an existing cluster. The results directory must be on
-    storage the workers share, since each run writes its training directory there.
+    storage the workers share, since each run writes its training directory there. ``pack="auto"`` is
+    resolved on the driver from the runs' device (for ``"auto"``: a GPU when the cluster has one).
     """
 
     name = "ray"
 
-    def __init__(self, address: str | None = None, num_cpus: int | None = None) -> None:
+    def __init__(self, address: str | None = None, num_cpus: int | None = None, pack: int | str = 1) -> None:
+        if pack != "auto":
+            resolve_pack(pack)
         self.address = address
         self.num_cpus = num_cpus
+        self.pack = pack
 
     def check(self) -> None:
         """Import Ray and connect, with a clear error, before any run starts."""
@@ -197,26 +296,41 @@ class RayExecutor:
         wants_gpu = gpus > 0 and tasks[0].device != "cpu"
         remote = ray.remote(_ray_execute).options(
             num_cpus=tasks[0].threads, num_gpus=1 if wants_gpu else 0, max_retries=0)
+        if self.pack == "auto":
+            # The driver may have no GPU: "auto" sizes packs for a GPU worker whenever the cluster has one.
+            pack = _ray_auto_pack(wants_gpu)
+        else:
+            pack = self.pack
         run_fn_ref = ray.put(run_fn)
-        pending = {remote.remote(run_fn_ref, task): task for task in tasks}
+        pending = {remote.remote(run_fn_ref, job): job for job in group_tasks(tasks, pack)}
         bar = _progress(len(tasks), desc, progress)
         failed = 0
         try:
             while pending:
                 done, _ = ray.wait(list(pending), num_returns=1)
                 for ref in done:
-                    task = pending.pop(ref)
+                    job = pending.pop(ref)
                     try:
-                        outcome = ray.get(ref)
+                        outcomes = ray.get(ref)
                     except Exception as exc:  # worker crash: recorded, the sweep goes on
-                        outcome = {"status": "failed", "error": f"{type(exc).__name__}: {exc}",
-                                   "rows": {}, "info": {}, "elapsed_s": None}
-                    failed += outcome["status"] != "ok"
-                    on_outcome(task.run, outcome)
-                    bar.update(1)
+                        outcomes = [{"status": "failed", "error": f"{type(exc).__name__}: {exc}",
+                                     "rows": {}, "info": {}, "elapsed_s": None} for _ in job]
+                    for task, outcome in zip(job, outcomes):
+                        failed += outcome["status"] != "ok"
+                        on_outcome(task.run, outcome)
+                        bar.update(1)
                     bar.set_postfix(failed=failed)
         finally:
             bar.close()
+
+
+def _ray_auto_pack(wants_gpu: bool) -> int:
+    """``pack="auto"`` on Ray: measured on a GPU worker when the jobs get one, else the CPU's size (1)."""
+    if not wants_gpu:
+        return resolve_pack("auto", "cpu")
+    import ray
+
+    return int(ray.get(ray.remote(resolve_pack).options(num_gpus=1, num_cpus=0).remote("auto", "cuda")))
 
 
 def _check_reachable(address: str, timeout_s: float = 5.0) -> None:
@@ -236,12 +350,13 @@ def _check_reachable(address: str, timeout_s: float = 5.0) -> None:
         ) from None
 
 
-def make_executor(kind: str, workers: int = 1, address: str | None = None) -> LocalExecutor | RayExecutor:
+def make_executor(kind: str, workers: int = 1, address: str | None = None,
+                  pack: int | str = 1) -> LocalExecutor | RayExecutor:
     """``"local"`` or ``"ray"``; other names are refused with the valid ones."""
     if kind == "local":
         if address is not None:
             raise ValueError("--address is only used with --executor ray")
-        return LocalExecutor(workers)
+        return LocalExecutor(workers, pack=pack)
     if kind == "ray":
-        return RayExecutor(address=address, num_cpus=None if workers == 1 else workers)
+        return RayExecutor(address=address, num_cpus=None if workers == 1 else workers, pack=pack)
     raise ValueError(f"unknown executor {kind!r}; valid executors: local, ray")

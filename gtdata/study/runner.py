@@ -38,13 +38,6 @@ def _data_checksums(metadata: Mapping[str, Any]) -> dict[str, Any]:
 def train_and_evaluate(task: RunTask) -> dict[str, Any]:
     """Train ``task.run`` into ``<run_dir>/train`` (resuming if a previous attempt was cut short), then run
     the metric suite on each representation; the metrics.json of each lands in the run directory."""
-    import json
-
-    import sklearn
-    import torch
-
-    from gtdata import __version__
-    from gtdata.metrics.evaluate import run_suite, write_metrics_json
     from gtdata.training import train
 
     run = task.run
@@ -54,7 +47,49 @@ def train_and_evaluate(task: RunTask) -> dict[str, Any]:
         data=run.train_data(), method=run.method, out=run_dir / "train", **run.train_options(),
         device=task.device, threads=task.threads, progress=False, figures=False, **dict(run.hparams),
     )
-    train_time = time.perf_counter() - start
+    return _evaluate(task, trained, time.perf_counter() - start)
+
+
+def train_and_evaluate_pack(tasks: Sequence[RunTask]) -> list[dict[str, Any] | Exception]:
+    """:func:`train_and_evaluate` for compatible runs trained as one pack (:func:`gtdata.train_pack`): the
+    same run directories and configs, so the same results; per task its result or the exception that
+    stopped it (a diverged member fails alone). ``train_time_s`` is the pack's training time per member."""
+    from gtdata.training import TrainConfig, load_run
+    from gtdata.training.pack import train_configs_packed
+
+    start = time.perf_counter()
+    configs = [TrainConfig(data=t.run.train_data(), method=t.run.method, hparams=dict(t.run.hparams),
+                           **t.run.train_options(), device=t.device, threads=t.threads) for t in tasks]
+    trained = train_configs_packed(configs, [Path(t.run_dir) / "train" for t in tasks], progress=False,
+                                   figures=False)
+    train_time = (time.perf_counter() - start) / len(tasks)
+    results: list[dict[str, Any] | Exception] = []
+    for task, outcome in zip(tasks, trained):
+        if isinstance(outcome, Exception):
+            results.append(outcome)
+            continue
+        try:
+            results.append(_evaluate(task, load_run(outcome, device=task.device), train_time))
+        except Exception as exc:  # one member's evaluation failing does not fail the others
+            results.append(exc)
+    return results
+
+
+train_and_evaluate.run_pack = train_and_evaluate_pack  # type: ignore[attr-defined]  # executors pack with it
+
+
+def _evaluate(task: RunTask, trained: Any, train_time: float) -> dict[str, Any]:
+    """The metric suite on each representation of a trained run, and the run's info columns."""
+    import json
+
+    import sklearn
+    import torch
+
+    from gtdata import __version__
+    from gtdata.metrics.evaluate import run_suite, write_metrics_json
+
+    run = task.run
+    run_dir = Path(task.run_dir)
     data = trained.data
     if run.eval_data() is not None:
         from gtdata.training.data import resolve_data
