@@ -40,7 +40,7 @@ from gtdata.models.methods import VAE, FactorVAE
 from gtdata.models.weak import adaptive_keep_mask, aggregate, label_keep_mask, pair_divergence
 from gtdata.training import rundir
 from gtdata.training.config import TrainConfig
-from gtdata.training.data import BatchSource
+from gtdata.training.device_data import make_batch_source
 from gtdata.training.trainer import (
     CHECKPOINT_FORMAT, TrainingDiverged, _truncate_log, build_model, claim_run, diverged_error, finish_run,
     make_adam, resolve_device, write_provenance,
@@ -233,7 +233,7 @@ class _Member:
             self.generator.manual_seed(config.seed)  # torch.manual_seed seeds every CUDA device the same way
         else:
             self.generator.set_state(self.cpu_state)
-        self.source = BatchSource(
+        self.source = make_batch_source(
             data, config.batch_size, config.seed, device, weak=config.weak, k=config.hparams.get("k", 1),
             pair_mode=config.pair_mode, label_mode=config.label_mode, channels_last=config.channels_last,
             sampler=config.sampler,
@@ -628,6 +628,8 @@ def train_configs_packed(
     if len(outs) != len(configs):
         raise PackError(f"a pack needs one out directory per run: got {len(configs)} runs and {len(outs)} outs")
     check_pack(configs)
+    if conv_mode not in CONV_MODES:
+        raise PackError(f"conv_mode must be one of {', '.join(CONV_MODES)}, got {conv_mode!r}")
     if len({str(Path(o).expanduser().resolve()) for o in outs}) != len(outs):
         raise PackError("two members of the pack have the same out directory; give each run its own")
     claimed = [claim_run(c, o, data, resume) for c, o in zip(configs, outs)]

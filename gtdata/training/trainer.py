@@ -26,7 +26,8 @@ from gtdata.models.architectures import check_observation_shape
 from gtdata.models.methods import VAE, Method, make_method
 from gtdata.training import rundir
 from gtdata.training.config import TrainConfig
-from gtdata.training.data import BatchSource, resolve_data, resolve_sampler, save_instance
+from gtdata.training.data import resolve_data, resolve_sampler, save_instance
+from gtdata.training.device_data import make_batch_source
 from gtdata.training.figures import write_figures
 
 __all__ = ["TrainingDiverged", "resolve_device", "build_model", "make_adam", "Trainer", "CHECKPOINT_FORMAT", "MODEL_FORMAT",
@@ -94,7 +95,8 @@ class Trainer:
             self.vae.decoder.compile()
         self.groups = self.method.optim_groups(self.vae)
         self.optimizers = [make_adam(g.params, config.lr, g.betas) for g in self.groups]
-        self.source = BatchSource(
+        # On CUDA, a prepared store's batches are gathered on the device (the same batches, see device_data).
+        self.source = make_batch_source(
             data, config.batch_size, config.seed, self.device, weak=config.weak,
             k=config.hparams.get("k", 1), pair_mode=config.pair_mode, label_mode=config.label_mode,
             channels_last=config.channels_last, sampler=config.sampler,
