@@ -39,4 +39,12 @@ for name in ("shapes3d_like", "objects3d", "light3d"):
     print(f"| {name} grid codes, warm cache [torch cuda] | 16384 | {16384 / (time.perf_counter() - t):,.0f} | |")
 PY
 
+# ---------------------------------------------------------------------------------------------------------
+# section: pack training and the GPU data path (issue 12): CUDA tests, then the pack rate table
+echo "== pack training + GPU data path: CUDA tests"
+python -m pytest tests/training/test_pack.py tests/training/test_device_data.py -q -p no:cacheprovider -k cuda -rs \
+    || status=1
+echo "== pack training: GPU rates (conv beta_vae, batch 64, 64x64x1)"
+timeout 150 python scripts/bench_pack_gpu.py --sizes 1,8,32,64 --steps 20 || status=1
+
 exit $status
