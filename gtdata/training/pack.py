@@ -3,22 +3,27 @@
 Each member of a pack has its own seed, hyper-parameters, Adam state, torch random stream and counter-based
 data stream, and writes an ordinary run directory (config, provenance, checkpoints, log, model, figures), so a
 packed run cannot be told from a single one. The members' parameters are stacked along a leading axis of
-length K; one fused Adam per optimiser group updates the stack (Adam is elementwise, so this is K separate
-Adams). Encoders, decoders and FactorVAE's discriminators run batched:
+length K; one call of torch's (fused) functional Adam per optimiser group updates every member's slice (see
+:class:`_PackAdam`). Encoders, decoders and FactorVAE's discriminators run on the stacks:
 
-* dense layers as one batched matrix product (``baddbmm``) over the K members;
+* dense layers as one batched matrix product (``baddbmm``) over the K members (``"grouped"``);
 * convolutions either as one grouped convolution over the K members (``conv_mode="grouped"``, channels of
-  member k in group k) or member by member (``"loop"``). Measured on 2 CPU cores (torch 2.13, oneDNN,
-  batch 64, 64x64x1): a grouped channels-last convolution costs 1.0-1.6x the CPU time of K separate ones,
-  and ``torch.func.stack_module_state`` + ``vmap`` (which lowers to grouped NCHW convolutions with layout
-  copies) 2.5-3x, so ``"auto"`` loops on the CPU. On CUDA, where a step of one small VAE leaves the device
-  idle, ``"auto"`` groups (unmeasured here: no GPU in the session that wrote this).
+  member k in group k) or member by member (``"loop"``, which also runs the dense layers member by member).
+  Measured on this project's CPU machine (torch 2.13, oneDNN, 1 thread, K = 8, batch 64, a 32-channel 4x4
+  stride-2 layer of the study's VAE on 32x32 maps, CPU time of the forward pass): 8 separate channels-last
+  convolutions 53 ms, one grouped channels-last convolution 84-92 ms, ``torch.func.stack_module_state`` +
+  ``vmap`` (which lowers to grouped NCHW convolutions with layout copies) 164 ms; for the transposed
+  convolution 387, 384-392 and 1017 ms. So ``"auto"`` loops on the CPU: there a pack saves the per-step
+  overhead, not arithmetic, and its members are bit for bit the separate runs (same kernels, same graph,
+  same Adam arithmetic). On CUDA, where one small VAE at batch 64 leaves the device mostly idle, ``"auto"``
+  groups (rates in ``scripts/bench_pack_gpu.py``; not measured when this was written: no GPU).
 
 The loss of each member is the method's own terms (:mod:`gtdata.models.losses`) on that member's slice,
 computed as :class:`gtdata.models.methods.Method` computes them, with the random draws (the
 reparameterisation noise, FactorVAE's permutations) taken from the member's own generator in the order a
 single run draws them from torch's global one. Hence after N steps a member's parameters and logged losses
-equal a separate run's up to float rounding (tests: 1e-4 relative after 50 steps).
+equal a separate run's: exactly with ``"loop"``, up to float rounding with ``"grouped"`` (which Adam amplifies
+on near-zero gradients: ~1e-5 of the parameters' norm after 10 steps, 1e-2 on single bias tensors after 50).
 """
 
 from __future__ import annotations
