@@ -61,7 +61,7 @@ def _run(args: argparse.Namespace) -> int:
             if args.step_rate <= 0:
                 raise ValueError(f"--step-rate must be positive, got {args.step_rate}")
             rates = {m.method: args.step_rate for m in spec.methods}
-        print(make_plan(spec, workers=args.workers, step_rates=rates).render())
+        print(make_plan(spec, workers=args.workers, step_rates=rates, pack=pack).render())
         return 0
     try:
         table = run_study(spec, args.out, executor=args.executor, workers=args.workers, address=args.address,

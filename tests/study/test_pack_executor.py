@@ -114,3 +114,29 @@ def test_ray_executor_packs(tmp_path, catalog):
     ok = ~failed.values
     pd.testing.assert_frame_equal(plain[ok][COLS].reset_index(drop=True), packed[ok][COLS].reset_index(drop=True),
                                   check_dtype=False)
+
+
+def test_dry_run_measures_the_pack_rate(monkeypatch):
+    from gtdata.study import plan as plan_mod
+    from gtdata.study.spec import load_spec
+
+    calls = []
+
+    def fake_measure(method, threads=1, device="cpu", batch_size=64, pack=1, **_):
+        calls.append((method, pack))
+        return 10.0 * pack  # model-steps/s: a pack of K is K times faster here
+
+    monkeypatch.setattr(plan_mod, "measure_step_rate", fake_measure)
+    spec = load_spec({**TINY, "steps": 1000})
+    one, four = plan_mod.make_plan(spec), plan_mod.make_plan(spec, pack=4)
+    assert calls == [("beta_vae", 1), ("beta_vae", 4)]
+    assert one.training_s == pytest.approx(2 * 1000 / 10.0) and four.training_s == pytest.approx(one.training_s / 4)
+    assert "packs of 4" in four.render() and "40.0 steps/s per model" in four.render()
+    assert plan_mod.make_plan(spec, pack="auto").pack == 1  # the spec's device is the CPU
+
+
+def test_measured_pack_rate_is_per_model():
+    from gtdata.study.plan import measure_step_rate
+
+    rate = measure_step_rate("beta_vae", threads=1, device="cpu", batch_size=8, steps=6, window=2, pack=2)
+    assert rate > 0
