@@ -55,8 +55,13 @@ def pair_sharing(latents: np.ndarray, factors: np.ndarray, pair: Sequence[int]) 
     0.7
     """
     latents = check_codes(latents, "latents")
-    factors = check_factors(factors, latents.shape[0])
+    # other factors may be held fixed (a study of one pair on one object); the pair itself must vary
+    factors = check_factors(factors, latents.shape[0], require_varying=False)
     a, b = check_pair(pair, factors.shape[1])
+    for pos in (a, b):
+        if np.unique(factors[:, pos]).size < 2:
+            raise ValueError(f"pair_sharing: factor {pos} of the pair takes a single value in these "
+                             f"{factors.shape[0]} points; both factors of the pair must vary")
     rho = np.abs(correlation_matrix(latents, factors[:, [a, b]], method="spearman"))
     both = np.minimum(rho[:, 0], rho[:, 1])
     j = int(np.argmax(both))

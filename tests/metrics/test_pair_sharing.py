@@ -37,3 +37,11 @@ def test_in_evaluate_and_bad_pairs():
         evaluate(data, rep, metrics=["pair_sharing"], seed=0)
     with pytest.raises(ValueError, match=r"two different factor positions in 0..3, got \[1, 1\]"):
         pair_sharing(np.zeros((10, 2)) + np.arange(10)[:, None], np.tile(np.arange(10)[:, None] % 3, (1, 4)), (1, 1))
+
+
+def test_other_factors_may_be_fixed_but_the_pair_must_vary():
+    rng = np.random.default_rng(2)
+    f = np.column_stack([np.zeros(1000, dtype=int), rng.integers(0, 5, (1000, 2))])  # factor 0 held fixed
+    assert pair_sharing(f[:, 1:] * 1.0, f, (1, 2))["pair_sharing"] < 0.1
+    with pytest.raises(ValueError, match="factor 0 of the pair takes a single value"):
+        pair_sharing(f[:, 1:] * 1.0, f, (0, 1))
