@@ -96,6 +96,10 @@ def test_correlated_preset():
     assert len(runs) == 6 and spec.evaluate_on == "uniform"
     assert sorted({r.columns()["distribution.sigma"] for r in runs}) == [0.1, 0.3, math.inf]
     assert all(r.method == "beta_vae" and r.steps == 1000 for r in runs)
+    train, evaluation = resolve_data(runs[0].train_data()), resolve_data(runs[0].eval_data())
+    codes, eval_codes = train.sample_codes(5000, 0), evaluation.sample_codes(5000, 0)
+    assert (codes[:, :3] == [1, 5, 0]).all() and (eval_codes[:, :3] == [1, 5, 0]).all()  # one object throughout
+    assert np.corrcoef(codes[:, 3], codes[:, 4])[0, 1] > 0.8 > 0.05 > abs(np.corrcoef(*eval_codes[:, 3:].T)[0, 1])
 
 
 def test_weak_methods_train_on_counterfactual_pairs_of_the_runs_distribution(tmp_path):
