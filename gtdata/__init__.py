@@ -7,6 +7,7 @@ pairs, procedurally rendered data sets, the reference VAEs, the metric suite and
 __version__ = "0.1.0"
 
 from .core.data import GroundTruthData, PairBatch, TripletBatch
+from .core.errors import GtdataError
 from .core.factors import Code, Factor, FactorSpace
 from .core.memory import ArrayData, ToyData, from_arrays
 from .core.split import SplitError
@@ -61,6 +62,7 @@ __all__ = [
     "Factor",
     "FactorSpace",
     "GroundTruthData",
+    "GtdataError",
     "PairBatch",
     "PreparedData",
     "PreparedWriter",

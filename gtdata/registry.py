@@ -105,7 +105,8 @@ def list_datasets(kind: str | None = None) -> list[DatasetInfo]:
 
 
 def get_info(name: str) -> DatasetInfo:
-    """The registry entry of ``name`` or an alias; a ValueError suggests the closest names."""
+    """The registry entry of ``name`` or an alias; an UnknownDatasetError (a ValueError) suggests the closest
+    names."""
     _ensure_loaded()
     key = _ALIASES.get(name, name)
     if key in _REGISTRY:
@@ -117,7 +118,9 @@ def get_info(name: str) -> DatasetInfo:
     known = sorted([*entries, *aliases])
     hint = difflib.get_close_matches(name, known, n=3)
     extra = f"; did you mean {' or '.join(map(repr, hint))}?" if hint else ""
-    raise ValueError(f"unknown data set {name!r}{extra} Known: {', '.join(sorted(entries))}")
+    from .datasets.manifest import UnknownDatasetError
+
+    raise UnknownDatasetError(f"unknown data set {name!r}{extra} Known: {', '.join(sorted(entries))}")
 
 
 def is_path(name_or_path: Any) -> bool:

@@ -18,6 +18,7 @@ import numpy as np
 from scipy.special import ndtr, ndtri
 
 from gtdata.core.factors import Factor, FactorSpace
+from gtdata.core.errors import GtdataError
 
 __all__ = ["AdditiveNoise", "Categorical", "Fixed", "FORMS", "Mechanism", "MECHANISMS", "Table",
            "TruncatedNormal", "Uniform", "mechanism_from_dict"]
@@ -35,7 +36,7 @@ _NOISES = ("gaussian", "uniform")
 MAX_TABLE = 50_000_000  # entries of one compiled CPT (400 MB as float64)
 
 
-class SCMError(ValueError):
+class SCMError(GtdataError, ValueError):
     """An SCM, mechanism or intervention that cannot be built (the message names the node and the fix)."""
 
 

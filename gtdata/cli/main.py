@@ -1,5 +1,10 @@
 """Entry point of the ``gtdata`` command. Each subcommand lives in ``gtdata/cli/cmd_<name>.py`` and exposes
-``register(subparsers)``, which adds its parser and sets ``func(args) -> int``."""
+``register(subparsers)``, which adds its parser and sets ``func(args) -> int``.
+
+Exit codes: 0 success; 1 the command ran but reports a failure (e.g. ``verify`` found a bad file, a study had
+failed runs); 2 an error gtdata reports (bad input, a failed download, a file that would be overwritten), printed
+as one line — ``--debug`` shows its traceback instead; 130 interrupted (Ctrl-C).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ import sys
 from typing import Sequence
 
 from .. import __version__
+from ..core.errors import GtdataError
 
 COMMANDS: list[str] = [
     "render",
@@ -27,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "factor sampling, procedural rendering, reference VAEs, metrics and studies.",
     )
     parser.add_argument("--version", action="version", version=f"gtdata {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an error instead of one line")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         importlib.import_module(f"gtdata.cli.cmd_{name}").register(sub)
@@ -41,8 +48,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     try:
         return int(args.func(args) or 0)
-    except (ValueError, FileNotFoundError, FileExistsError, OSError) as exc:
-        print(f"gtdata {args.command}: error: {exc}", file=sys.stderr)
+    except (GtdataError, ValueError, OSError) as exc:
+        if args.debug:
+            raise
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc  # KeyError's str() adds quotes
+        print(f"gtdata {args.command}: error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"gtdata {args.command}: interrupted", file=sys.stderr)

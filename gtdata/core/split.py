@@ -19,6 +19,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .factors import FactorSpace
+from .errors import GtdataError
 
 _COMPARE: dict[type, Callable[[Any, Any], Any]] = {
     ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt,
@@ -27,7 +28,7 @@ _COMPARE: dict[type, Callable[[Any, Any], Any]] = {
 _CONSTANTS = {"pi": math.pi}
 
 
-class SplitError(ValueError):
+class SplitError(GtdataError, ValueError):
     """A split expression that does not parse or refers to unknown factors."""
 
 

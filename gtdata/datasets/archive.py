@@ -11,9 +11,10 @@ import shutil
 import tarfile
 import tempfile
 from pathlib import Path
+from gtdata.core.errors import GtdataError
 
 
-class UnsafeArchiveError(ValueError):
+class UnsafeArchiveError(GtdataError, ValueError):
     """An archive member would land outside the target directory (or is a link or special file)."""
 
 

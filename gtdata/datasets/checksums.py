@@ -13,12 +13,13 @@ from pathlib import Path
 from typing import Iterable
 
 from gtdata.datasets.manifest import FileEntry, Source
+from gtdata.core.errors import GtdataError
 
 _BLOCK = 4 << 20
 RECORD_NAME = "recorded_checksums.json"
 
 
-class ChecksumError(ValueError):
+class ChecksumError(GtdataError, ValueError):
     """A file's bytes do not match a published or recorded checksum."""
 
 

@@ -25,6 +25,7 @@ from tqdm.auto import tqdm
 
 from gtdata.datasets.checksums import ChecksumError, check_file, write_record
 from gtdata.datasets.manifest import FileEntry, Source
+from gtdata.core.errors import GtdataError
 
 if TYPE_CHECKING:
     import requests
@@ -35,7 +36,7 @@ _HTML_PREFIXES = (b"<!doctype html", b"<html", b"<head", b"<?xml version=\"1.0\"
 _USER_AGENT = "gtdata (https://github.com/gtdata; data set downloader)"
 
 
-class DownloadError(RuntimeError):
+class DownloadError(GtdataError, RuntimeError):
     """No URL of a file could be downloaded; the message lists every URL tried and why it failed."""
 
 

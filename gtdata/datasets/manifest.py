@@ -20,6 +20,7 @@ import numpy as np
 import yaml
 
 from gtdata.store.yamlio import describe_yaml_error
+from gtdata.core.errors import GtdataError
 
 SCHEMA_VERSION = 1
 
@@ -49,11 +50,11 @@ REQUIRED_ROLES: dict[str, tuple[str, ...]] = {
 }
 
 
-class ManifestError(ValueError):
+class ManifestError(GtdataError, ValueError):
     """A manifest is missing or does not follow the schema; the message names the file and the field."""
 
 
-class UnknownDatasetError(KeyError, ValueError):
+class UnknownDatasetError(GtdataError, KeyError, ValueError):
     """No manifest has this name or alias; the message suggests the closest known name."""
 
     def __str__(self) -> str:

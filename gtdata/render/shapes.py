@@ -14,11 +14,12 @@ import math
 from pathlib import Path
 
 import numpy as np
+from gtdata.core.errors import GtdataError
 
 __all__ = ["Shape", "BUILTIN_SHAPES", "make_shape", "ShapeParamError"]
 
 
-class ShapeParamError(ValueError):
+class ShapeParamError(GtdataError, ValueError):
     """A shape definition has a bad parameter; ``where`` is the key inside the definition."""
 
     def __init__(self, where: str, message: str) -> None:

@@ -37,6 +37,7 @@ import numpy as np
 
 from gtdata.render.colors import parse_color
 from gtdata.render.shapes import BUILTIN_SHAPES, Shape, ShapeParamError, builtin_shape, make_shape
+from gtdata.core.errors import GtdataError
 
 __all__ = ["SpecError", "FactorDecl", "Binding", "ObjectSpec", "Background", "RenderSpec", "TEXTURES",
            "OBJECT_PROPERTIES"]
@@ -63,7 +64,7 @@ _TOP_KEYS = ("name", "description", "canvas", "background", "factors", "shapes",
 _MAX_SIDE = 4096
 
 
-class SpecError(ValueError):
+class SpecError(GtdataError, ValueError):
     """A spec does not validate; ``place`` is where (``objects[1].scale``), the message says why."""
 
     def __init__(self, place: str, message: str) -> None:

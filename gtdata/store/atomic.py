@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import yaml
+from gtdata.core.errors import GtdataError
 
 
 def fsync_dir(path: Path) -> None:
@@ -66,7 +67,7 @@ def _json_default(obj: Any) -> Any:
     raise TypeError(f"{type(obj).__name__} is not JSON serializable")
 
 
-class OutputExistsError(FileExistsError):
+class OutputExistsError(GtdataError, FileExistsError):
     """An output path holds something gtdata may not replace: user data, or a gtdata set without ``overwrite``."""
 
 

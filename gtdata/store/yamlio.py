@@ -12,13 +12,14 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import yaml
+from gtdata.core.errors import GtdataError
 
 __all__ = ["YAMLFileError", "describe_yaml_error", "read_yaml", "parse_yaml", "field_error", "field_location"]
 
 Key = str | int
 
 
-class YAMLFileError(ValueError):
+class YAMLFileError(GtdataError, ValueError):
     """A YAML file is not valid YAML, or one of its fields has the wrong type or value.
 
     The message names the file, the line and column (and the field, for a field error) and what to fix.

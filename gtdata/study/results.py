@@ -26,6 +26,7 @@ import yaml
 
 from gtdata.study.runs import RunConfig
 from gtdata.study.spec import StudySpec
+from gtdata.core.errors import GtdataError
 
 STUDY_FILE = "study.yaml"
 CSV_FILE = "results.csv"
@@ -36,7 +37,7 @@ FIRST_COLUMNS = (
 )
 
 
-class StudyDirError(ValueError):
+class StudyDirError(GtdataError, ValueError):
     """The results directory cannot hold this study (it belongs to a different spec)."""
 
 

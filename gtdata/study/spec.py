@@ -62,6 +62,7 @@ from typing import Any, Mapping
 import yaml
 
 from gtdata.study.catalog import LABEL_METHODS, REPRESENTATIONS, WEAK_METHODS, Catalog
+from gtdata.core.errors import GtdataError
 
 SPEC_KEYS = (
     "name", "description", "datasets", "methods", "seeds", "steps", "pair_mode", "label_mode", "batch_size",
@@ -80,7 +81,7 @@ OOD_KINDS = ("random", "composition", "interpolation", "extrapolation")
 OOD_KEYS = ("kind", "ratio", "keep", "test_fraction")
 
 
-class StudySpecError(ValueError):
+class StudySpecError(GtdataError, ValueError):
     """A study spec that cannot be run; the message names the entry and what is allowed."""
 
 
