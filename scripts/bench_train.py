@@ -7,12 +7,13 @@ channels-last, fused Adam) and a plain bare loop (NCHW, unfused Adam: what the s
 Reported: median steps/s over the rounds and the trainer / bare ratio (target >= 0.9). Trainer timings
 include its set-up and checkpoint writes.
 
-The pack table (``gtdata.train_pack``): K = 1, 2, 4, 8, 16 conv β-VAEs (own seeds and β) trained as one pack
-against the same K trained one after the other with ``gtdata.train``; model-steps/s are steady-state rates
-from the runs' logs (the first log window, with the warm-up, is dropped), so set-up and checkpoint writes are
-left out on both sides. The pack runs with each convolution layout (``loop``, the CPU default, and
-``grouped``, the CUDA one) and against a bare packed loop (the same PackTrainer steps without logging,
-checkpoints or figures). Targets: pack / sequential >= 1.5 at K = 8 on 2 cores; trainer / bare >= 0.9.
+The pack table (``gtdata.train_pack``): K = 1, 2, 4, 8, 16 conv β-VAEs (own seeds and β) stepped as one pack
+against the same K stepped one after the other by the single-run Trainer (each warmed up by one step first,
+set-up untimed), in model-steps per wall second and per CPU second of this process (the second is steadier
+when other programs share the cores). The pack runs with each convolution layout (``loop``, the CPU default,
+and ``grouped``, the CUDA one); the packed trainer's whole loop (a log line per step, checkpoints at start and
+end) is timed against a bare packed loop of the same steps. Targets: pack / sequential >= 1.5 at K = 8 on
+2 cores; trainer / bare >= 0.9.
 
     python scripts/bench_train.py [--threads 2] [--steps 100] [--rounds 3] [--methods beta_vae,factor_vae,ada_gvae]
                                   [--pack-sizes 1,2,4,8,16] [--pack-steps 12] [--pack-modes loop,grouped] [--skip-single]
@@ -31,10 +32,10 @@ from pathlib import Path
 import torch
 
 import gtdata
-from gtdata.training import TrainConfig, train, train_pack
+from gtdata.training import TrainConfig, train
 from gtdata.training.data import BatchSource
 from gtdata.training.pack import PackTrainer
-from gtdata.training.trainer import build_model
+from gtdata.training.trainer import Trainer, build_model
 
 
 def bare_loop(data, method: str, steps: int, batch_size: int, channels_last: bool, fused: bool) -> float:
@@ -71,37 +72,52 @@ def trainer_run(data, method: str, steps: int, batch_size: int, channels_last: b
     return steps / (time.perf_counter() - start)
 
 
-def log_rate(run) -> float:
-    """Steady-state steps/s of one run (or one pack member) from its log, the warm-up window dropped."""
-    per_step = run.config.batch_size * (2 if run.config.weak else 1)
-    rates = [e["images_per_s"] / per_step for e in run.log()[1:]]
-    return statistics.median(rates)
+def _timed(fn) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of this process) of ``fn()``."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    fn()
+    return time.perf_counter() - wall, time.process_time() - cpu
 
 
-def pack_round(data, k: int, steps: int, threads: int, root: Path, modes: list[str]) -> dict[str, float]:
-    """Model-steps/s of K sequential single runs, of the pack in each conv mode, and of the bare packed loop."""
-    common = dict(method="beta_vae", steps=steps, batch_size=64, threads=threads, device="cpu",
-                  log_every=max(1, steps // 3), checkpoint_every=steps, progress=False, figures=False)
-    members = [dict(seed=i, beta=1.0 + i) for i in range(k)]
-    out: dict[str, float] = {}
-    # K runs one after the other: K models take K times one model's step time.
-    seq = [train(data, out=root / f"single-{k}-{i}", **common, **m) for i, m in enumerate(members)]
-    out["sequential"] = 1.0 / sum(1.0 / log_rate(r) for r in seq)
+def pack_round(data, k: int, steps: int, threads: int, root: Path, modes: list[str]) -> dict[str, tuple[float, float]]:
+    """Model-steps per wall second and per CPU second: K single runs one after the other, the pack in each conv
+    layout (bare steps), and the packed trainer's whole loop (logs, checkpoints at start and end) vs bare."""
+    common = dict(data="dsprites_like", method="beta_vae", steps=steps, batch_size=64, threads=threads,
+                  device="cpu", log_every=1, checkpoint_every=steps)
+    configs = [TrainConfig(seed=i, hparams={"beta": 1.0 + i}, **common) for i in range(k)]
+    counter = iter(range(10**6))
+
+    def fresh_dirs(n: int) -> list[Path]:
+        dirs = [root / f"d{next(counter)}" for _ in range(n)]
+        for d in dirs:
+            d.mkdir()
+        return dirs
+
+    def steps_of(trainer) -> None:
+        for step in range(1, steps + 1):
+            trainer.step(step)
+
+    out: dict[str, tuple[float, float]] = {}
+    wall = cpu = 0.0
+    for config, d in zip(configs, fresh_dirs(k)):  # one model after the other, each warmed up by one step
+        trainer = Trainer(config, d, data, progress=False, figures=False)
+        trainer.step(0)
+        w, c = _timed(lambda: steps_of(trainer))
+        wall, cpu = wall + w, cpu + c
+    out["sequential"] = (k * steps / wall, k * steps / cpu)
     for mode in modes:
-        runs = train_pack([dict(data=data, out=root / f"pack-{mode}-{k}-{i}", **common, **m)
-                           for i, m in enumerate(members)], progress=False, figures=False, conv_mode=mode)
-        out[mode] = k * log_rate(runs[0])
-    configs = [TrainConfig(data="dsprites_like", **{x: v for x, v in common.items() if x not in ("progress", "figures")},
-                           seed=m["seed"], hparams={"beta": m["beta"]}) for m in members]
-    dirs = [root / f"bare-{k}-{i}" for i in range(k)]
-    for d in dirs:
-        d.mkdir()
-    trainer = PackTrainer(configs, dirs, data, progress=False, conv_mode=modes[0])
-    trainer.step(0)  # warm-up, as the log rates drop their first window
-    start = time.perf_counter()
-    for step in range(1, steps):
-        trainer.step(step)
-    out["bare"] = k * (steps - 1) / (time.perf_counter() - start)
+        pack = PackTrainer(configs, fresh_dirs(k), data, progress=False, conv_mode=mode)
+        pack.step(0)
+        w, c = _timed(lambda: steps_of(pack))
+        out[mode] = (k * steps / w, k * steps / c)
+    # Trainer against bare: both from a cold start for the same steps; the trainer also logs every step and
+    # writes the members' checkpoints at step 0 and at the end (figures off).
+    bare = PackTrainer(configs, fresh_dirs(k), data, progress=False, conv_mode=modes[0])
+    w_bare, c_bare = _timed(lambda: [bare.step(s) for s in range(steps)])
+    full = PackTrainer(configs, fresh_dirs(k), data, progress=False, figures=False, conv_mode=modes[0])
+    w_full, c_full = _timed(lambda: full.run(stop=steps))
+    out["bare"] = (k * steps / w_bare, k * steps / c_bare)
+    out["trainer"] = (k * steps / w_full, k * steps / c_full)
     return out
 
 
@@ -109,31 +125,33 @@ def pack_table(args, data) -> None:
     sizes = [int(k) for k in args.pack_sizes.split(",")]
     modes = args.pack_modes.split(",")
     load = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
-    print(f"\npack table: conv beta_vae, batch 64, {args.threads} threads, {args.pack_steps} steps per run, "
-          f"median of {args.rounds} rounds; machine load before: {load}")
-    rows = []
+    print(f"\npack table: conv beta_vae, batch 64, {args.threads} threads, {args.pack_steps} timed steps, median of "
+          f"{args.rounds} rounds; machine load before: {load}", flush=True)
+    print("model-steps per wall second (per CPU second of this process in brackets: steadier on a shared machine)")
+    print()
+    print("| K | sequential | " + " | ".join(f"pack [{m}] | ratio [{m}]" for m in modes)
+          + " | packed trainer | bare packed loop | trainer / bare |")
+    print("|---|---|" + "---|---|" * len(modes) + "---|---|---|", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         warm = Path(tmp) / "warm-up"
         warm.mkdir()
-        pack_round(data, 1, 4, args.threads, warm, modes)  # oneDNN primitives and allocator, outside the rounds
+        pack_round(data, 1, 2, args.threads, warm, modes)  # oneDNN primitives and allocator, outside the rounds
         for k in sizes:
-            results: dict[str, list[float]] = {}
+            results: dict[str, list[tuple[float, float]]] = {}
             for r in range(args.rounds):
                 root = Path(tmp) / f"k{k}-r{r}"
                 root.mkdir()
                 for name, value in pack_round(data, k, args.pack_steps, args.threads, root, modes).items():
                     results.setdefault(name, []).append(value)
-            rows.append((k, {name: statistics.median(v) for name, v in results.items()}))
+            med = {name: (statistics.median(v[0] for v in vals), statistics.median(v[1] for v in vals))
+                   for name, vals in results.items()}
+            cell = lambda name: f"{med[name][0]:.2f} ({med[name][1]:.2f})"  # noqa: E731
+            ratio = lambda a, b: f"{med[a][0] / med[b][0]:.2f} ({med[a][1] / med[b][1]:.2f})"  # noqa: E731
+            cells = " | ".join(f"{cell(m)} | {ratio(m, 'sequential')}" for m in modes)
+            print(f"| {k} | {cell('sequential')} | {cells} | {cell('trainer')} | {cell('bare')} | "
+                  f"{ratio('trainer', 'bare')} |", flush=True)
     load = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
     print(f"machine load after: {load} ({os.cpu_count()} cores)")
-    print()
-    print("| K | sequential model-steps/s | " + " | ".join(f"pack [{m}] model-steps/s | pack [{m}] / sequential"
-                                                        for m in modes)
-          + f" | bare packed loop [{modes[0]}] | trainer / bare |")
-    print("|---|---|" + "---|---|" * len(modes) + "---|---|")
-    for k, med in rows:
-        cells = " | ".join(f"{med[m]:.2f} | {med[m] / med['sequential']:.2f}" for m in modes)
-        print(f"| {k} | {med['sequential']:.2f} | {cells} | {med['bare']:.2f} | {med[modes[0]] / med['bare']:.2f} |")
 
 
 def main() -> None:
@@ -145,7 +163,7 @@ def main() -> None:
     parser.add_argument("--methods", default="beta_vae,factor_vae,ada_gvae")
     parser.add_argument("--no-channels-last", action="store_true", help="trainer and bare loop in NCHW")
     parser.add_argument("--pack-sizes", default="1,2,4,8,16", help="K values of the pack table ('' to skip it)")
-    parser.add_argument("--pack-steps", type=int, default=12, help="training steps per run in the pack table")
+    parser.add_argument("--pack-steps", type=int, default=4, help="timed steps per model in the pack table")
     parser.add_argument("--pack-modes", default="loop,grouped", help="conv layouts of the pack table")
     parser.add_argument("--skip-single", action="store_true", help="only the pack table")
     args = parser.parse_args()

@@ -124,14 +124,23 @@ def auto_pack_size(device: str | torch.device = "auto", architecture: str = "con
 
 # -- batched networks ---------------------------------------------------------------------------------------
 class _Net:
-    """The forward pass of K stacked copies of one network, on parameters ``p`` (name → (K, *shape)).
+    """The forward pass of K stacked copies of one network.
 
-    Convolution activations are a list of K (N, C, H, W) tensors (``"loop"``) or one (N, K·C, H, W) tensor
-    whose channel group k is member k's (``"grouped"``); dense activations are (K, N, F).
+    ``"loop"``: parameters ``p`` map a name to a tuple of K member tensors (one ``unbind`` of the stack per
+    step, so the backward pass gathers each stack's gradient once) and every activation is a list of K member
+    tensors, so each layer runs the single run's kernel on the single run's shapes. ``"grouped"``: ``p`` maps
+    a name to the (K, *shape) stack; convolution activations are one (N, K·C, H, W) tensor whose channel
+    group k is member k's, dense activations (K, N, F).
     """
 
     def __init__(self, k: int, mode: str, memory_format: torch.memory_format) -> None:
         self.k, self.mode, self.memory_format = k, mode, memory_format
+
+    def params(self, stacked: dict[str, torch.Tensor]) -> dict[str, Any]:
+        """The parameters in this layout (call once per step: the unbind is part of the step's graph)."""
+        if self.mode == "loop":
+            return {name: tensor.unbind(0) for name, tensor in stacked.items()}
+        return stacked
 
     # layouts
     def images(self, xs: list[torch.Tensor]) -> Any:
@@ -140,29 +149,39 @@ class _Net:
             return [x.contiguous(memory_format=self.memory_format) for x in xs]
         return torch.cat(xs, dim=1).contiguous(memory_format=self.memory_format)
 
-    def flatten(self, h: Any) -> torch.Tensor:
+    def flatten(self, h: Any) -> Any:
         if isinstance(h, list):
-            return torch.stack([x.flatten(1) for x in h])
+            return [x.flatten(1) for x in h]
         if h.dim() == 3:
             return h
         n = h.shape[0]
         return h.reshape(n, self.k, -1).transpose(0, 1)
 
-    def unflatten(self, h: torch.Tensor, chw: tuple[int, int, int]) -> Any:
+    def unflatten(self, h: Any, chw: tuple[int, int, int]) -> Any:
+        if isinstance(h, list):
+            return [x.reshape(x.shape[0], *chw).contiguous(memory_format=self.memory_format) for x in h]
         k, n = h.shape[:2]
-        if self.mode == "loop":
-            return [h[i].reshape(n, *chw).contiguous(memory_format=self.memory_format) for i in range(k)]
         grouped = h.reshape(k, n, *chw).transpose(0, 1).reshape(n, k * chw[0], chw[1], chw[2])
         return grouped.contiguous(memory_format=self.memory_format)
 
     def members(self, h: Any, chw: tuple[int, int, int]) -> list[torch.Tensor]:
-        """Conv-layout output → per-member (N, C, H, W) tensors."""
+        """Output → per-member (N, C, H, W) tensors."""
         if isinstance(h, list):
-            return h
+            return [x.reshape(x.shape[0], *chw) for x in h]
+        if h.dim() == 3:  # dense (K, N, C·H·W)
+            return [x.reshape(x.shape[0], *chw) for x in h.unbind(0)]
         return list(h.reshape(h.shape[0], self.k, *chw).unbind(1))
 
+    def split(self, z: torch.Tensor) -> Any:
+        """A (K, N, F) input → this layout's dense activation."""
+        return list(z.unbind(0)) if self.mode == "loop" else z
+
+    @staticmethod
+    def stack(h: Any) -> torch.Tensor:
+        return torch.stack(h) if isinstance(h, list) else h
+
     # layers
-    def sequential(self, p: dict[str, torch.Tensor], prefix: str, seq: nn.Sequential, h: Any) -> Any:
+    def sequential(self, p: dict[str, Any], prefix: str, seq: nn.Sequential, h: Any) -> Any:
         for index, layer in enumerate(seq):
             name = f"{prefix}.{index}"
             if isinstance(layer, nn.Linear):
@@ -177,14 +196,14 @@ class _Net:
                 raise PackError(f"cannot pack layer {prefix}.{index} ({type(layer).__name__})")
         return h
 
-    def dense(self, p: dict[str, torch.Tensor], name: str, h: torch.Tensor) -> torch.Tensor:
-        """(K, N, in) → (K, N, out): member k's x @ W_kᵀ + b_k."""
+    def dense(self, p: dict[str, Any], name: str, h: Any) -> Any:
+        """Member k's x @ W_kᵀ + b_k: nn.Linear's own kernel per member (loop), or one baddbmm (grouped)."""
         weight, bias = p[name + ".weight"], p[name + ".bias"]
-        if self.mode == "loop":  # nn.Linear's own kernel, member by member: the single run's rounding
-            return torch.stack([F.linear(h[i], weight[i], bias[i]) for i in range(self.k)])
+        if isinstance(h, list):
+            return [F.linear(x, weight[i], bias[i]) for i, x in enumerate(h)]
         return torch.baddbmm(bias.unsqueeze(1), h, weight.transpose(1, 2))
 
-    def conv(self, p: dict[str, torch.Tensor], name: str, layer: nn.Module, h: Any) -> Any:
+    def conv(self, p: dict[str, Any], name: str, layer: nn.Module, h: Any) -> Any:
         weight, bias = p[name + ".weight"], p[name + ".bias"]
         options: dict[str, Any] = {"stride": layer.stride, "padding": layer.padding}
         if isinstance(layer, nn.ConvTranspose2d):
@@ -194,33 +213,36 @@ class _Net:
             fn = F.conv2d
         if layer.groups != 1 or layer.dilation != (1, 1):
             raise PackError(f"cannot pack layer {name}: grouped or dilated convolutions are not supported")
-        if self.mode == "loop":
+        if isinstance(h, list):
             return [fn(x, weight[i], bias[i], **options) for i, x in enumerate(h)]
         # groups=K: output channels k·O..(k+1)·O see only input channels k·C..(k+1)·C, i.e. member k's.
         return fn(h, weight.flatten(0, 1), bias.flatten(), groups=self.k, **options)
 
     # networks
-    def encode(self, p: dict[str, torch.Tensor], encoder: nn.Module, xs: list[torch.Tensor]):
+    def encode(self, p: dict[str, Any], encoder: nn.Module, xs: list[torch.Tensor]):
+        """Per-member images → (mean, logvar), each (K, N, L)."""
         if not isinstance(encoder, (ConvEncoder, FcEncoder)):
             raise PackError(f"cannot pack encoder {type(encoder).__name__}")
         h = self.flatten(self.sequential(p, "encoder.features", encoder.features, self.images(xs)))
-        return self.dense(p, "encoder.mean", h), self.dense(p, "encoder.logvar", h)
+        return self.stack(self.dense(p, "encoder.mean", h)), self.stack(self.dense(p, "encoder.logvar", h))
 
-    def decode(self, p: dict[str, torch.Tensor], decoder: nn.Module, z: torch.Tensor,
+    def decode(self, p: dict[str, Any], decoder: nn.Module, z: torch.Tensor,
                chw: tuple[int, int, int]) -> list[torch.Tensor]:
+        """(K, N, L) codes → per-member logits (N, C, H, W)."""
         if isinstance(decoder, DeconvDecoder):
-            h = self.sequential(p, "decoder.dense", decoder.dense, z)
+            h = self.sequential(p, "decoder.dense", decoder.dense, self.split(z))
             first = decoder.deconv[0]
-            side = int(round((h.shape[-1] // first.in_channels) ** 0.5))
+            width = (h[0] if isinstance(h, list) else h).shape[-1]
+            side = int(round((width // first.in_channels) ** 0.5))
             h = self.unflatten(h, (first.in_channels, side, side))  # DeconvDecoder.forward's view(-1, 64, 4, 4)
             return self.members(self.sequential(p, "decoder.deconv", decoder.deconv, h), chw)
         if isinstance(decoder, FcDecoder):
-            h = self.sequential(p, "decoder.net", decoder.net, z)
-            return [x.reshape(x.shape[0], *chw) for x in h.unbind(0)]
+            return self.members(self.sequential(p, "decoder.net", decoder.net, self.split(z)), chw)
         raise PackError(f"cannot pack decoder {type(decoder).__name__}")
 
-    def discriminate(self, p: dict[str, torch.Tensor], discriminator: FcDiscriminator, z: torch.Tensor) -> torch.Tensor:
-        return self.sequential(p, "discriminator.net", discriminator.net, z)
+    def discriminate(self, p: dict[str, Any], discriminator: FcDiscriminator, z: torch.Tensor) -> torch.Tensor:
+        """(K, N, L) codes → (K, N, 2) logits."""
+        return self.stack(self.sequential(p, "discriminator.net", discriminator.net, self.split(z)))
 
 
 class _Member:
@@ -437,7 +459,7 @@ class PackTrainer:
     def loss_terms(self, step: int) -> dict[str, torch.Tensor]:
         """Every member's loss terms at training step ``step`` (0-based): name → (K,) tensor."""
         batches = [m.source.batch(step) for m in self.members]
-        p = self.params
+        p = self.net.params(self.params)
         shadow = self.members[0]
         if self.weak:
             return self._weak_terms(p, shadow.vae, batches)
