@@ -39,6 +39,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from gtdata.core.data import GroundTruthData
+from gtdata.core.errors import GtdataError
 from gtdata.models import losses
 from gtdata.models.architectures import ConvEncoder, DeconvDecoder, FcDecoder, FcDiscriminator, FcEncoder
 from gtdata.models.methods import VAE, FactorVAE
@@ -61,7 +62,7 @@ pair and label modes and samplers may differ from member to member."""
 CONV_MODES = ("auto", "grouped", "loop")
 
 
-class PackError(ValueError):
+class PackError(GtdataError, ValueError):
     """Runs that cannot be trained as one pack (different data, method, steps...) or a bad pack option."""
 
 
