@@ -38,5 +38,7 @@ def test_ci_installs_cpu_torch_then_ray_then_runs_the_readme_command():
     torch = lines.index("python -m pip install --quiet torch==2.13.0")
     package = next(i for i, line in enumerate(lines) if line.startswith("python -m pip install") and "-e " in line)
     assert torch < package and "ray" in lines[package]
-    assert lines[-1] == _readme_command()
+    # the README's test command runs after every install; only the documentation build may follow it
+    run = lines.index(_readme_command())
+    assert run > package and all(not line.startswith("python -m pip") for line in lines[run + 1:])
     assert 'export CI="${CI:-true}"' in " ".join(lines)
