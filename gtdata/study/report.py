@@ -463,7 +463,7 @@ def _plot_pair_sharing(ok: pd.DataFrame, path: Path) -> Path:
     ax.set_ylabel("pair sharing: max over latents of\nmin(|ρ| with each factor) [Spearman, 0–1]")
     ax.set_ylim(-0.02, 1.0)
     ax.grid(axis="y", alpha=0.3)
-    _legend_below(fig, ax)
+    ax.legend(loc="upper right", fontsize=8)  # inside: below the axes it would cover the two-line x label
     return _save(fig, path)
 
 
