@@ -16,7 +16,10 @@ from gtdata.datasets.manifest import ManifestError, UnknownDatasetError
 from gtdata.render.spec import SpecError
 from gtdata.splits import OODSplitError
 from gtdata.store.atomic import OutputExistsError
+from gtdata.training.pack import PackError
+from gtdata.training.trainer import TrainingDiverged
 from gtdata.store.yamlio import YAMLFileError
+from gtdata.study.executors import StudyExecutionError
 from gtdata.study.results import StudyDirError
 from gtdata.study.spec import StudySpecError
 
@@ -26,6 +29,7 @@ from gtdata.study.spec import StudySpecError
     (ManifestError, ValueError), (UnknownDatasetError, KeyError), (ChecksumError, ValueError),
     (DownloadError, RuntimeError), (UnsafeArchiveError, ValueError), (OutputExistsError, FileExistsError),
     (YAMLFileError, ValueError), (StudySpecError, ValueError), (StudyDirError, ValueError),
+    (PackError, ValueError), (TrainingDiverged, RuntimeError), (StudyExecutionError, RuntimeError),
 ])
 def test_every_error_is_a_gtdata_error_and_keeps_its_builtin(cls, builtin):
     assert issubclass(cls, gtdata.GtdataError) and issubclass(cls, builtin)

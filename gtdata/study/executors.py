@@ -29,6 +29,7 @@ from typing import Any, Callable, Mapping, Sequence
 from tqdm.auto import tqdm
 
 from gtdata.study.runs import RunConfig
+from gtdata.core.errors import GtdataError
 
 RunFunction = Callable[["RunTask"], Mapping[str, Any]]
 PackFunction = Callable[[Sequence["RunTask"]], Sequence[Any]]
@@ -36,7 +37,7 @@ OutcomeCallback = Callable[[RunConfig, dict], None]
 PrepareFunction = Callable[[Sequence[str]], None]
 
 
-class StudyExecutionError(RuntimeError):
+class StudyExecutionError(GtdataError, RuntimeError):
     """The executor cannot start (missing Ray, no cluster) or lost its workers."""
 
 

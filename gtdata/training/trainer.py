@@ -29,6 +29,7 @@ from gtdata.training.config import TrainConfig
 from gtdata.training.data import resolve_data, resolve_sampler, save_instance
 from gtdata.training.device_data import make_batch_source
 from gtdata.training.figures import write_figures
+from gtdata.core.errors import GtdataError
 
 __all__ = ["TrainingDiverged", "resolve_device", "build_model", "make_adam", "Trainer", "CHECKPOINT_FORMAT", "MODEL_FORMAT",
            "claim_run", "finish_run", "write_provenance", "diverged_error"]
@@ -37,7 +38,7 @@ CHECKPOINT_FORMAT = "gtdata-checkpoint-1"
 MODEL_FORMAT = "gtdata-vae-1"
 
 
-class TrainingDiverged(RuntimeError):
+class TrainingDiverged(GtdataError, RuntimeError):
     """The loss became NaN or infinite; the run directory keeps its last good checkpoint."""
 
 
