@@ -178,14 +178,9 @@ class GroundTruthData:
             codes = self.factor_space.index_to_codes(points)
             keep = np.all([codes[:, pos] == c for pos, c in pinned.items()], axis=0)
             points = points[keep]
-            logp = self.distribution.log_prob(codes[keep])
-            with np.errstate(under="ignore"):
-                p = np.exp(logp - logp.max()) if logp.size and np.isfinite(logp.max()) else np.zeros(points.size)
-            if not p.sum() > 0:
-                raise ValueError(f"{dict(fixed)} has zero probability under the distribution of {self.name}"
-                                 + (f" inside the split {self.split_description}" if self._splits else ""))
-            cdf = np.cumsum(p) / p.sum()
-            cdf[-1] = 1.0
+            cdf = _cdf(self.distribution.log_prob(codes[keep]),
+                       f"{dict(fixed)} has zero probability under the distribution of {self.name}"
+                       + (f" inside the split {self.split_description}" if self._splits else ""))
         u = rng.random_sample(n) if isinstance(rng, np.random.RandomState) else rng.random(n)
         return self.factor_space.index_to_codes(points[np.searchsorted(cdf, u, side="right")])
 
@@ -219,7 +214,7 @@ class GroundTruthData:
         if self.grid_mask is not None:
             codes = codes[self.grid_mask[self.factor_space.codes_to_index(codes)]]
         nuisance = _repeat_nuisance(self._draw_nuisance(1, as_rng(rng)), codes.shape[0])
-        return codes, convert_images(self._render(codes, nuisance), _check_dtype(dtype))
+        return codes, convert_images(self._render(codes, nuisance), check_dtype(dtype))
 
     # -- splits -----------------------------------------------------------------------------------------
     def split(self, expr: "str | GridSubset") -> "GroundTruthData":
@@ -360,16 +355,9 @@ class GroundTruthData:
         """Cumulative probabilities of the distribution over the split's grid points (cached per view)."""
         cached = self.__dict__.get("_restricted_cdf_cache")
         if cached is None:
-            points = self.grid_points
-            logp = self.distribution.log_prob(self.factor_space.index_to_codes(points))
-            with np.errstate(under="ignore"):
-                p = np.exp(logp - logp.max()) if np.isfinite(logp.max()) else np.zeros(points.size)
-            total = p.sum()
-            if not total > 0:
-                raise ValueError(f"the split {self.split_description} of {self.name} has zero probability under "
-                                 f"the distribution; choose a split that the distribution can reach")
-            cached = np.cumsum(p) / total
-            cached[-1] = 1.0
+            cached = _cdf(self.distribution.log_prob(self.factor_space.index_to_codes(self.grid_points)),
+                          f"the split {self.split_description} of {self.name} has zero probability under the "
+                          f"distribution; choose a split that the distribution can reach")
             self.__dict__["_restricted_cdf_cache"] = cached
         return cached
 
@@ -418,6 +406,17 @@ class GroundTruthData:
         from gtdata.sampling.pairs import check_k
 
         return check_k(self, k, mode)
+
+
+def _cdf(logp: np.ndarray, zero_mass: str) -> np.ndarray:
+    """The cumulative distribution of points with log-probabilities ``logp``, or a ValueError ``zero_mass``."""
+    with np.errstate(under="ignore"):
+        p = np.exp(logp - logp.max()) if logp.size and np.isfinite(logp.max()) else np.zeros(logp.size)
+    if not p.sum() > 0:
+        raise ValueError(zero_mass)
+    cdf = np.cumsum(p) / p.sum()
+    cdf[-1] = 1.0
+    return cdf
 
 
 class FactorDistribution(Protocol):
@@ -470,8 +469,6 @@ def check_dtype(dtype: Any) -> np.dtype:
         raise ValueError(f"dtype must be float32, float64 or uint8, got {dt}")
     return dt
 
-
-_check_dtype = check_dtype  # the 0.1 name, still imported by subclasses
 
 
 def convert_images(images: np.ndarray, dtype: np.dtype) -> np.ndarray:

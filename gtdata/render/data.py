@@ -7,7 +7,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from gtdata.core.data import GroundTruthData, _check_dtype, convert_images
+from gtdata.core.data import GroundTruthData, check_dtype, convert_images
 from gtdata.core.factors import check_count
 from gtdata.core.rng import AnyRNG, RNGLike, as_rng, randint, uniform
 from gtdata.render.raster import Rasterizer
@@ -109,7 +109,7 @@ class RenderedData(GroundTruthData):
             raise ValueError("values are empty; give at least one value per factor")
         nuisance = self._draw_nuisance(n, as_rng(rng))
         images = self._raster.render_values(numeric, codes, n, nuisance)
-        return convert_images(images, _check_dtype(dtype))
+        return convert_images(images, check_dtype(dtype))
 
     def sample_values(self, n: int, rng: RNGLike = None, dtype=np.float32) -> tuple[dict[str, np.ndarray], np.ndarray]:
         """``(values, images)`` of n draws: continuous factors uniform in [low, high] (off the grid), the
