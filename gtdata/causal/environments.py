@@ -103,9 +103,23 @@ class EnvironmentSampler(Sampler):
     def check(self, data: GroundTruthData) -> None:
         check_scm(data, self.scm)
 
+    def _views(self, data: GroundTruthData) -> list[GroundTruthData]:
+        """One view of ``data`` per environment, made once per data set: a view with a split computes its
+        distribution over the split's grid points, which must not be redone for every batch."""
+        cached = self.__dict__.get("_view_cache")
+        if cached is None or cached[0] is not data:
+            cached = (data, [data.with_distribution(scm) for scm in self.scms])
+            self.__dict__["_view_cache"] = cached
+        return cached[1]
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state.pop("_view_cache", None)  # views are rebuilt where the sampler is unpickled (DataLoader workers)
+        return state
+
     def environment_rows(self, data: GroundTruthData, env: int, key: int, start: int, n: int) -> tuple:
         """Rows ``start … start+n-1`` of environment ``env``'s stream: (codes, nuisance)."""
-        view = data.with_distribution(self.scms[env])
+        view = self._views(data)[env]
         return counter_draw(key, start, n, lambda g, b: (view.sample_codes(b, g), data.draw_nuisance(b, g)),
                             salt=_SALT + env)
 
