@@ -178,23 +178,10 @@ class Background:
         return self.kind in ("noise", "image")
 
 
-@dataclass
-class RenderSpec:
-    """A validated spec. Build with :meth:`from_dict`, :meth:`from_yaml` or :meth:`load`."""
-
-    raw: dict
-    base_dir: Path | None
-    name: str
-    description: str
-    height: int
-    width: int
-    channels: int
-    background: Background
-    factors: list[FactorDecl]
-    shapes: list[Shape]
-    shape_names: list[str]
-    objects: list[ObjectSpec]
-    sha256: str = field(default="")
+class SpecBase:
+    """What every render spec kind shares: its observation shape, its factors, and pickling as its raw spec
+    (subclasses are dataclasses with ``raw``, ``base_dir``, ``height``, ``width``, ``channels``, ``factors`` and
+    a ``from_dict`` constructor)."""
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -216,7 +203,27 @@ class RenderSpec:
         return FactorSpace([f.to_core() for f in self.factors])
 
     def __reduce__(self):
-        return (RenderSpec.from_dict, (self.raw, self.base_dir))
+        return (type(self).from_dict, (self.raw, self.base_dir))
+
+
+@dataclass
+class RenderSpec(SpecBase):
+    """A validated spec. Build with :meth:`from_dict`, :meth:`from_yaml` or :meth:`load`."""
+
+    raw: dict
+    base_dir: Path | None
+    name: str
+    description: str
+    height: int
+    width: int
+    channels: int
+    background: Background
+    factors: list[FactorDecl]
+    shapes: list[Shape]
+    shape_names: list[str]
+    objects: list[ObjectSpec]
+    sha256: str = field(default="")
+
 
     kind = "scene2d"
 

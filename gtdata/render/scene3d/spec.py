@@ -44,8 +44,8 @@ import numpy as np
 from gtdata.render.scene3d.camera import camera_frames, unit_from_angles
 from gtdata.render.scene3d.primitives import BOUNDING_RADIUS, PRIMITIVES, REST_HEIGHT, inside
 from gtdata.render.scene3d.transform import rotation_matrices, to_local
-from gtdata.render.spec import (Background, Binding, FactorDecl, SpecError, _binding, _check_range, _color,
-                                _is_number, _keys, _parse_factors)
+from gtdata.render.spec import (Background, Binding, FactorDecl, SpecBase, SpecError, _binding, _check_range,
+                                _color, _is_number, _keys, _parse_factors)
 
 __all__ = ["Scene3DSpec", "Material", "Object3D", "Light3D", "Room3D", "load_scene3d_yaml", "WALLS", "KIND"]
 
@@ -100,7 +100,7 @@ class Room3D:
 
 
 @dataclass
-class Scene3DSpec:
+class Scene3DSpec(SpecBase):
     """A validated 3-D scene spec (``kind: scene3d``). Build with :meth:`from_dict` or :meth:`from_yaml`."""
 
     raw: dict
@@ -122,28 +122,6 @@ class Scene3DSpec:
     gamma: str | float
     sha256: str = field(default="")
     kind: str = KIND
-
-    @property
-    def shape(self) -> tuple[int, int, int]:
-        """Observation shape (H, W, C)."""
-        return (self.height, self.width, self.channels)
-
-    @property
-    def factor_names(self) -> list[str]:
-        return [f.name for f in self.factors]
-
-    @property
-    def grid_size(self) -> int:
-        return int(np.prod([f.size for f in self.factors], dtype=np.float64))
-
-    def factor_space(self) -> Any:
-        """The core ``gtdata.FactorSpace`` of the spec's factors (in declaration order)."""
-        from gtdata.core.factors import FactorSpace
-
-        return FactorSpace([f.to_core() for f in self.factors])
-
-    def __reduce__(self):
-        return (Scene3DSpec.from_dict, (self.raw, self.base_dir))
 
     def to_yaml(self) -> str:
         import yaml
