@@ -4,7 +4,7 @@ Factor-indexed benchmark sets (downloaded, checksummed, memory-mapped), sampling
 pairs, procedurally rendered data sets, the reference VAEs, the metric suite and the study on top.
 """
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 from .core.data import GroundTruthData, PairBatch, TripletBatch
 from .core.errors import GtdataError

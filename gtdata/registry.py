@@ -19,7 +19,6 @@ from .core.data import GroundTruthData
 KINDS = ("benchmark", "rendered", "toy")
 
 _PROVIDERS = [
-    "gtdata.core.memory",
     "gtdata.datasets.catalog",
     "gtdata.render.builtin",
 ]
@@ -61,6 +60,11 @@ def _ensure_loaded() -> None:
     global _loaded
     if not _loaded:
         _loaded = True
+        # The toy set lives in the core, which imports nothing above it, so the registry registers it.
+        from .core.memory import ToyData
+
+        register("toy", ToyData, kind="toy",
+                 description="in-memory toy set: one brightness band per factor (tests, examples; no download)")
         for module in _PROVIDERS:
             importlib.import_module(module)
 

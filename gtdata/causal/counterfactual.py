@@ -13,7 +13,7 @@ import numpy as np
 
 from gtdata.core.data import GroundTruthData, check_dtype
 from gtdata.core.rng import RNGLike, SALTS
-from gtdata.sampling.base import Sampler
+from gtdata.core.sampler import Sampler
 
 from .scm import SCM, SCMError
 from .targets import check_intervention, new_codes, resolve_targets, target_mask

@@ -16,7 +16,7 @@ import numpy as np
 from gtdata.core.data import GroundTruthData, check_dtype
 from gtdata.core.factors import check_count
 from gtdata.core.rng import ENVIRONMENT_SALT, RNGLike, counter_draw, stream_key
-from gtdata.sampling.base import Sampler
+from gtdata.core.sampler import Sampler
 
 from .counterfactual import check_scm
 from .mechanisms import Uniform

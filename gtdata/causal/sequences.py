@@ -16,7 +16,7 @@ import numpy as np
 from gtdata.core.data import GroundTruthData, check_dtype
 from gtdata.core.factors import FactorSpace, check_count
 from gtdata.core.rng import RNGLike, SALTS
-from gtdata.sampling.base import Sampler
+from gtdata.core.sampler import Sampler
 
 from .mechanisms import AdditiveNoise, Mechanism, MechanismError, Uniform
 from .scm import SCM, SCMError, _Node

@@ -13,7 +13,7 @@ import importlib
 import sys
 from typing import Sequence
 
-from .. import __version__
+from .._version import __version__
 from ..core.errors import GtdataError
 
 COMMANDS: list[str] = [

@@ -361,13 +361,14 @@ class GroundTruthData:
             self.__dict__["_restricted_cdf_cache"] = cached
         return cached
 
-    # -- samplers (the logic lives in gtdata.sampling; these keep 0.1's calls and results) -------------
+    # -- samplers (the logic lives in gtdata.core.sampler and gtdata.core.pairs, beside this module: the
+    # samplers need only this protocol, so the core holds them; these methods keep 0.1's calls and results) --
     def stream(self, n: int, seed: RNGLike = 0, start: int = 0, dtype=np.float32) -> tuple[np.ndarray, np.ndarray]:
         """Rows ``start … start+n-1`` of the seeded uniform stream: ``(codes, observations)``.
 
         Row i depends only on ``(seed, i)``, so batches can be cut anywhere and spread over workers.
         """
-        from gtdata.sampling import UniformSampler
+        from .sampler import UniformSampler
 
         batch = UniformSampler().sample(self, n, seed, start=start, dtype=dtype)
         return batch.codes, batch.x
@@ -383,13 +384,13 @@ class GroundTruthData:
         equal old ones; nuisance redrawn). Pair i depends only on ``(seed, start + i)``; a Generator or
         RandomState ``rng`` is consumed for one stream key. See :class:`gtdata.sampling.PairSampler`.
         """
-        from gtdata.sampling import PairSampler
+        from .pairs import PairSampler
 
         return PairSampler(k, mode, share_nuisance).sample(self, n, rng, start=start, dtype=dtype)
 
     def sample_shared_pairs(self, n: int, factor: str | int, rng: RNGLike = None, dtype=np.float32) -> PairBatch:
         """Pairs of independent draws that share the value of ``factor`` (the BetaVAE-score protocol)."""
-        from gtdata.sampling import shared_pairs
+        from .pairs import shared_pairs
 
         return shared_pairs(self, n, factor, rng, dtype)
 
@@ -397,13 +398,13 @@ class GroundTruthData:
                         start: int = 0, dtype=np.float32) -> TripletBatch:
         """Anchors with a positive that differs in ``k_positive`` factors and a negative that differs in
         ``k_negative`` (default: every factor that can change). Counter-based like :meth:`sample_pairs`."""
-        from gtdata.sampling import TripletSampler
+        from .pairs import TripletSampler
 
         return TripletSampler(k_positive, k_negative).sample(self, n, rng, start=start, dtype=dtype)
 
     def check_k(self, k: Any, mode: str = "exact") -> tuple[int, int]:
         """Validate a pair-count spec (see :meth:`sample_pairs`); returns the inclusive (low, high) range."""
-        from gtdata.sampling.pairs import check_k
+        from .pairs import check_k
 
         return check_k(self, k, mode)
 

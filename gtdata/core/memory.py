@@ -1,4 +1,8 @@
-"""In-memory ground-truth data: a toy set computed from its codes, and a user's own labelled arrays."""
+"""In-memory ground-truth data: a toy set computed from its codes, and a user's own labelled arrays.
+
+The registry (a layer above) registers :class:`ToyData` under the name ``"toy"``; this module knows nothing
+of it.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,6 @@ import numpy as np
 from .data import GroundTruthData
 from .factors import Factor, FactorSpace
 from .rng import AnyRNG, uniform
-from ..registry import register
 
 
 class ToyData(GroundTruthData):
@@ -138,6 +141,3 @@ def from_arrays(images: Any, factors: Any, names: Sequence[str] | None = None,
         codes = space.validate_codes(labels, "factors")
     return ArrayData(imgs, codes, space, name=name)
 
-
-register("toy", ToyData, kind="toy",
-         description="in-memory toy set: one brightness band per factor (tests, examples; no download)")

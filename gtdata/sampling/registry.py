@@ -6,15 +6,15 @@ import difflib
 import importlib
 from typing import Any, Mapping
 
-from .base import Sampler
+from gtdata.core.sampler import Sampler
 
 __all__ = ["SAMPLERS", "make_sampler", "sampler_names"]
 
 # name -> "module:class"; imported on first use so that the causal samplers load only when asked for.
 SAMPLERS: dict[str, str] = {
-    "uniform": "gtdata.sampling.uniform:UniformSampler",
-    "pairs": "gtdata.sampling.pairs:PairSampler",
-    "triplets": "gtdata.sampling.pairs:TripletSampler",
+    "uniform": "gtdata.core.sampler:UniformSampler",
+    "pairs": "gtdata.core.pairs:PairSampler",
+    "triplets": "gtdata.core.pairs:TripletSampler",
     "counterfactual": "gtdata.causal.counterfactual:CounterfactualSampler",
     "environments": "gtdata.causal.environments:EnvironmentSampler",
     "sequences": "gtdata.causal.sequences:SequenceSampler",

@@ -17,10 +17,10 @@ def eval_seed(run_id: str, representation: str) -> int:
 
 def prepare_datasets(names: Sequence[str]) -> None:
     """Open each data set once, so benchmark sets are downloaded and prepared before the runs start."""
-    import gtdata
+    from gtdata.registry import load
 
     for name in names:
-        gtdata.load(name)
+        load(name)
 
 
 def _data_checksums(metadata: Mapping[str, Any]) -> dict[str, Any]:
@@ -85,7 +85,7 @@ def _evaluate(task: RunTask, trained: Any, train_time: float) -> dict[str, Any]:
     import sklearn
     import torch
 
-    from gtdata import __version__
+    from gtdata._version import __version__
     from gtdata.metrics.evaluate import run_suite, write_metrics_json
 
     run = task.run

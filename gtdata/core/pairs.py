@@ -13,11 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from gtdata.core.data import GroundTruthData, PairBatch, TripletBatch
-from gtdata.core.factors import check_count
-from gtdata.core.rng import RNGLike, SALTS, as_rng
-
-from .base import Sampler
+from .data import GroundTruthData, PairBatch, TripletBatch
+from .factors import check_count
+from .rng import RNGLike, SALTS, as_rng
+from .sampler import Sampler
 
 __all__ = ["PairSampler", "TripletSampler", "check_k", "intervene", "shared_pairs"]
 

@@ -1,4 +1,5 @@
-"""The sampler protocol: objects that draw factor codes, counter-based, and render them on request.
+"""The sampler protocol: objects that draw factor codes, counter-based, and render them on request; and the
+uniform sampler, the seeded training stream.
 
 A sampler knows *what* to draw (single codes, pairs, triplets, environments, sequences); the data set knows
 *from which distribution* its codes come (``data.sample_codes``: uniform over the grid or its split, or a factor
@@ -6,19 +7,25 @@ distribution attached with :meth:`~gtdata.GroundTruthData.with_distribution`) an
 observations (``data.draw_nuisance`` and ``data.render``). Every sampler is counter-based: row ``i`` of a seeded
 draw depends only on ``(seed, i)`` (:func:`gtdata.core.rng.counter_draw`), so batches can be cut anywhere and
 spread over DataLoader workers without changing a byte.
+
+Why this sits in the core layer: a sampler needs nothing but the data protocol (``sample_codes``,
+``draw_nuisance``, ``render``, ``contains``) and :mod:`gtdata.core.rng`, and GroundTruthData's own 0.1 methods
+(``stream``, ``sample_pairs``, ``sample_triplets``, ``sample_shared_pairs``, ``check_k``) are these samplers, so
+the core keeps them rather than reach up for them. The samplers that need a causal model live one layer up in
+:mod:`gtdata.causal`, and :mod:`gtdata.sampling` names them all (:func:`gtdata.sampling.make_sampler`).
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
-from gtdata.core.data import GroundTruthData, check_dtype, check_image_bytes
-from gtdata.core.factors import check_count
-from gtdata.core.rng import RNGLike, counter_draw, stream_key
+from .data import GroundTruthData, check_dtype, check_image_bytes
+from .factors import check_count
+from .rng import SALTS, RNGLike, counter_draw, stream_key
 
-__all__ = ["Sampler"]
+__all__ = ["CodeBatch", "Sampler", "UniformSampler"]
 
 
 class Sampler:
@@ -88,3 +95,42 @@ class Sampler:
 
     def __hash__(self) -> int:
         return hash((type(self).__name__, repr(self.options())))
+
+
+class CodeBatch(NamedTuple):
+    """One batch of single draws.
+
+    Parameters
+    ----------
+    x : ndarray (n, H, W, C)
+        Observations.
+    codes : ndarray (n, F) int64
+        Their codes.
+    """
+
+    x: np.ndarray
+    codes: np.ndarray
+
+
+class UniformSampler(Sampler):
+    """One code per row from ``data.sample_codes`` — uniform over the grid (or split), or the view's factor
+    distribution — with its nuisance. This is :meth:`GroundTruthData.stream`.
+
+    Examples
+    --------
+    >>> import gtdata
+    >>> from gtdata.sampling import UniformSampler
+    >>> batch = UniformSampler().sample(gtdata.load("toy"), 4, rng=0)
+    >>> batch.x.shape, batch.codes.shape
+    ((4, 64, 64, 1), (4, 4))
+    """
+
+    name = "uniform"
+    salt = SALTS["uniform"]
+
+    def draw_block(self, data: GroundTruthData, gen: np.random.Generator, size: int) -> tuple:
+        return data.sample_codes(size, gen), data.draw_nuisance(size, gen)
+
+    def assemble(self, data: GroundTruthData, drawn: tuple, dtype: np.dtype) -> CodeBatch:
+        codes, nuisance = drawn
+        return CodeBatch(data.render(codes, nuisance, dtype), codes)
