@@ -18,7 +18,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from gtdata.core.factors import Code, FactorSpace, check_count
+from gtdata.core.factors import Code, FactorSpace, FactorSpecError, check_count
 from gtdata.core.rng import RNGLike, as_rng
 
 from .mechanisms import (MAX_TABLE, AdditiveNoise, Fixed, Mechanism, MechanismError, SCMError, TruncatedNormal,
@@ -369,7 +369,9 @@ class SCM:
         if "factors" in spec:
             try:
                 space = FactorSpace.from_dict(spec["factors"])
-            except (ValueError, TypeError, KeyError) as exc:
+            except FactorSpecError as exc:  # names the entry and field: factors[1].values
+                raise SCMError(f"{source}: {exc}") from None
+            except ValueError as exc:  # the space itself (e.g. no factors)
                 raise SCMError(f"{source}: factors: {exc}") from None
             if factor_space is not None and space != factor_space:
                 raise SCMError(f"{source}: its factors {list(space.names)} differ from the data set's "

@@ -3,17 +3,75 @@
 A :class:`FactorSpace` is a list of discrete factors, each with its actual values (numbers with a unit, or
 category names). Grid points are addressed by integer *codes* (one value index per factor) or by a flat
 *index* in mixed radix with the last factor fastest — the native order of dSprites, Shapes3D and MPI3D.
+
+**The factor dialect.** Every YAML file gtdata reads (manifests, render specs, SCM specs, prepared
+``dataset.yaml``) declares its factors in one dialect, parsed here only (:meth:`Factor.from_spec`,
+:func:`parse_factors`). A factor entry is a mapping with ``name`` (a Python identifier), optional ``unit`` and
+``description``, and exactly one of:
+
+- ``values: [square, ellipse, heart]`` or ``values: [0.5, 0.75, 1.0]``: the values themselves (all names or
+  all finite numbers, distinct; integers stay integers);
+- ``linspace: [start, stop, num]`` or ``linspace: {start: ..., stop: ..., num: ...}``: ``num`` evenly spaced
+  numbers from ``start`` to ``stop``, both included;
+- ``range: N``: the integers ``0 … N-1``;
+- ``continuous: [low, high]`` with ``num`` (default 16): a continuous factor, any value in ``[low, high]``, with
+  a grid of ``num`` points for codes;
+- ``low: L, high: H, num: N``: the same continuous factor, as :meth:`Factor.to_dict` writes it.
 """
 
 from __future__ import annotations
 
 import difflib
+import keyword
+import math
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
+from .errors import GtdataError
 from .rng import RNGLike, as_rng, randint
+
+#: The forms a factor entry may take (exactly one per entry; see the module docstring).
+FACTOR_FORMS = ("values", "linspace", "continuous", "range", "low/high/num")
+
+#: The keys of a factor entry in gtdata's dialect; a caller may allow more (``extra_keys``).
+FACTOR_KEYS = ("name", "values", "linspace", "continuous", "range", "low", "high", "num", "unit", "description")
+
+#: Grid points of a ``continuous: [low, high]`` factor that gives no ``num``.
+DEFAULT_CONTINUOUS_NUM = 16
+
+
+class FactorSpecError(GtdataError, ValueError):
+    """A factor entry does not follow gtdata's factor dialect.
+
+    ``place`` is where (``factors[2].linspace``), ``message`` what is wrong, with the value and what is allowed;
+    ``str(error)`` is ``"place: message"``. Manifests and render specs re-raise it as their own error class
+    with the same place.
+
+    Parameters
+    ----------
+    place : str
+        The spec path of the offending field, e.g. ``"factors[2].linspace"``.
+    message : str
+        What is wrong: the value, what is allowed and, where useful, the fix.
+
+    Examples
+    --------
+    >>> try:
+    ...     Factor.from_spec({"name": "scale", "linspace": [0.5, 1.0]}, place="factors[1]")
+    ... except FactorSpecError as exc:
+    ...     print(exc.place)
+    factors[1].linspace
+    """
+
+    def __init__(self, place: str, message: str) -> None:
+        super().__init__(f"{place}: {message}")
+        self.place = place
+        self.message = message
+
+    def __reduce__(self):
+        return (type(self), (self.place, self.message))
 
 
 @dataclass(frozen=True, eq=False)
@@ -126,13 +184,182 @@ class Factor:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "Factor":
-        if "name" not in d:
-            raise ValueError(f"factor entry needs a 'name', got keys {sorted(d)}")
-        if "low" in d or "high" in d:
-            return cls.continuous(d["name"], d["low"], d["high"], d["num"], d.get("unit"), d.get("description"))
-        if "values" not in d:
-            raise ValueError(f"factor {d['name']!r} needs 'values' or a 'low'/'high'/'num' range")
-        return cls(d["name"], d["values"], d.get("unit"), d.get("description"))
+        """The factor of one entry in gtdata's factor dialect (see :meth:`from_spec`, which names the place)."""
+        return cls.from_spec(d, place="factor", extra_keys=("nuisance",))
+
+    @classmethod
+    def from_spec(cls, entry: Any, *, place: str = "factor", extra_keys: Sequence[str] = ()) -> "Factor":
+        """Parse one factor entry of gtdata's factor dialect (the module docstring lists its forms).
+
+        Parameters
+        ----------
+        entry : mapping
+            ``{name, unit?, description?}`` plus exactly one of ``values``, ``linspace``, ``range``,
+            ``continuous`` (+ ``num``) or ``low``/``high``/``num``.
+        place : str
+            Where the entry is written (``"factors[2]"``, ``"editions.2019.factors[0]"``); errors name the
+            field below it (``"factors[2].linspace"``).
+        extra_keys : sequence of str
+            Keys the caller reads itself (a manifest's ``raw`` and ``nuisance``): allowed, not interpreted.
+
+        Returns
+        -------
+        Factor
+            Numbers given as integers stay int64 (``range`` too), other numbers are float64;
+            ``continuous`` and ``low``/``high``/``num`` give a continuous factor.
+
+        Raises
+        ------
+        FactorSpecError
+            Naming the field, the value and what is allowed.
+
+        Examples
+        --------
+        >>> Factor.from_spec({"name": "scale", "linspace": {"start": 0.5, "stop": 1.0, "num": 6}}).values.tolist()
+        [0.5, 0.6, 0.7, 0.8, 0.9, 1.0]
+        >>> Factor.from_spec({"name": "x", "continuous": [0, 1], "num": 3}) == Factor.continuous("x", 0, 1, 3)
+        True
+        >>> Factor.from_spec({"name": "shape", "range": 3}).values.tolist()
+        [0, 1, 2]
+        """
+        if not isinstance(entry, Mapping):
+            raise FactorSpecError(place, f"must be a mapping with name and one of {', '.join(FACTOR_FORMS)} "
+                                         f"(got {entry!r})")
+        allowed = FACTOR_KEYS + tuple(k for k in extra_keys if k not in FACTOR_KEYS)
+        unknown = [k for k in entry if k not in allowed]
+        if unknown:
+            raise FactorSpecError(f"{place}.{unknown[0]}", f"unknown key {unknown[0]!r}; allowed: {', '.join(allowed)}")
+        name = entry.get("name")
+        if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
+            raise FactorSpecError(f"{place}.name", f"must be a Python identifier such as 'posX' (got {name!r})")
+        unit, description = entry.get("unit"), entry.get("description")
+        for key, text in (("unit", unit), ("description", description)):
+            if text is not None and not isinstance(text, str):
+                raise FactorSpecError(f"{place}.{key}", f"must be a string (got {text!r})")
+        given = [k for k in ("values", "linspace", "continuous", "range") if k in entry]
+        given += ["low/high/num"] if "low" in entry or "high" in entry else []
+        if len(given) != 1:
+            raise FactorSpecError(place, f"needs exactly one of {', '.join(FACTOR_FORMS)} (got {given or 'none'})")
+        form = given[0]
+        if "num" in entry and form not in ("continuous", "low/high/num"):
+            raise FactorSpecError(f"{place}.num", "is only allowed with continuous or low/high (the grid resolution)")
+        if form == "values":
+            return cls(name, _spec_values(f"{place}.values", entry["values"]), unit, description)
+        if form == "linspace":
+            start, stop, num = _spec_linspace(f"{place}.linspace", entry["linspace"])
+            return cls(name, np.linspace(start, stop, num), unit, description)
+        if form == "range":
+            n = entry["range"]
+            if not _is_int(n) or n < 1:
+                raise FactorSpecError(f"{place}.range", f"must be a positive integer N (values 0 … N-1), got {n!r}")
+            return cls(name, np.arange(int(n), dtype=np.int64), unit, description)
+        if form == "continuous":
+            bounds = entry["continuous"]
+            ok = isinstance(bounds, (list, tuple)) and len(bounds) == 2 and all(_is_finite(v) for v in bounds)
+            if not ok or bounds[0] >= bounds[1]:
+                raise FactorSpecError(f"{place}.continuous", f"must be [low, high] with low < high (got {bounds!r})")
+            low, high = bounds
+            num = entry.get("num", DEFAULT_CONTINUOUS_NUM)
+        else:
+            missing = [k for k in ("low", "high", "num") if k not in entry]
+            if missing:
+                raise FactorSpecError(f"{place}.{missing[0]}", "is missing: a continuous factor written as low/high "
+                                                               "needs low, high and num")
+            low, high, num = entry["low"], entry["high"], entry["num"]
+            for key, v in (("low", low), ("high", high)):
+                if not _is_finite(v):
+                    raise FactorSpecError(f"{place}.{key}", f"must be a finite number (got {v!r})")
+            if low >= high:
+                raise FactorSpecError(place, f"low must be below high (got low {low!r}, high {high!r})")
+        if not _is_int(num) or num < 2:
+            raise FactorSpecError(f"{place}.num", f"grid resolution must be an integer >= 2 (got {num!r})")
+        return cls.continuous(name, float(low), float(high), int(num), unit, description)
+
+
+def parse_factors(entries: Any, *, place: str = "factors", extra_keys: Sequence[str] = (),
+                  allow_empty: bool = False) -> list[Factor]:
+    """Parse a list of factor entries of gtdata's factor dialect, in order (see :meth:`Factor.from_spec`).
+
+    Parameters
+    ----------
+    entries : list of mappings
+        The factor entries, e.g. a spec's ``factors``.
+    place : str
+        Where the list is written; entry ``i`` is ``f"{place}[{i}]"``.
+    extra_keys : sequence of str
+        Keys each entry may carry for the caller (e.g. a manifest's ``raw`` and ``nuisance``).
+    allow_empty : bool
+        Whether an empty list is valid (a manifest of an image without factors); otherwise it is an error.
+
+    Returns
+    -------
+    list of Factor
+
+    Raises
+    ------
+    FactorSpecError
+        ``entries`` is not a list, an entry is malformed, or a name is declared twice.
+
+    Examples
+    --------
+    >>> [f.size for f in parse_factors([{"name": "a", "range": 2}, {"name": "b", "values": ["x", "y", "z"]}])]
+    [2, 3]
+    """
+    if not isinstance(entries, (list, tuple)) or (not entries and not allow_empty):
+        wanted = "a list of factors" if allow_empty else "a non-empty list of factors"
+        raise FactorSpecError(place, f"must be {wanted} (got {entries!r})")
+    factors: list[Factor] = []
+    seen: set[str] = set()
+    for i, entry in enumerate(entries):
+        factor = Factor.from_spec(entry, place=f"{place}[{i}]", extra_keys=extra_keys)
+        if factor.name in seen:
+            raise FactorSpecError(f"{place}[{i}].name", f"factor {factor.name!r} is declared twice")
+        seen.add(factor.name)
+        factors.append(factor)
+    return factors
+
+
+def _is_int(x: object) -> bool:
+    return isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_))
+
+
+def _is_finite(x: object) -> bool:
+    return (isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, (bool, np.bool_))
+            and math.isfinite(x))
+
+
+def _spec_values(place: str, values: Any) -> np.ndarray:
+    """A ``values`` list as an array: all names (str) or all finite numbers (int64 when all are integers)."""
+    if not isinstance(values, (list, tuple)) or not values:
+        raise FactorSpecError(place, f"must be a non-empty list of numbers or of names (got {values!r})")
+    if all(isinstance(v, str) for v in values):
+        arr = np.array(values, dtype=str)
+    elif all(_is_finite(v) for v in values):
+        arr = np.array(values, dtype=np.int64 if all(_is_int(v) for v in values) else np.float64)
+    else:
+        raise FactorSpecError(place, f"must be all numbers or all names, finite (got {values!r})")
+    uniq, counts = np.unique(arr, return_counts=True)
+    if uniq.size != arr.size:
+        raise FactorSpecError(place, f"value {uniq[counts > 1][0].item()!r} appears twice; values must be distinct")
+    return arr
+
+
+def _spec_linspace(place: str, spec: Any) -> tuple[float, float, int]:
+    """``[start, stop, num]`` or ``{start, stop, num}`` as (start, stop, num)."""
+    if isinstance(spec, Mapping) and set(spec) == {"start", "stop", "num"}:
+        triple = [spec["start"], spec["stop"], spec["num"]]
+    elif isinstance(spec, (list, tuple)) and len(spec) == 3:
+        triple = list(spec)
+    else:
+        triple = None
+    if triple is None or not (_is_finite(triple[0]) and _is_finite(triple[1]) and _is_int(triple[2])
+                              and triple[2] >= 1):
+        raise FactorSpecError(place, f"must be [start, stop, num] or {{start, stop, num}} with finite numbers and "
+                                     f"num an integer >= 1 (got {spec!r})")
+    start, stop, num = float(triple[0]), float(triple[1]), int(triple[2])
+    if num > 1 and start == stop:
+        raise FactorSpecError(place, f"start equals stop, so the values repeat (got {spec!r})")
+    return start, stop, num
 
 
 def _short(values: np.ndarray) -> str:
@@ -306,11 +533,37 @@ class FactorSpace:
         return out
 
     def to_dict(self) -> list[dict]:
+        """The factors as entries of gtdata's factor dialect (round-trips through :meth:`from_dict`)."""
         return [f.to_dict() for f in self.factors]
 
     @classmethod
-    def from_dict(cls, entries: Sequence[Mapping[str, Any]]) -> "FactorSpace":
-        return cls(Factor.from_dict(e) for e in entries)
+    def from_dict(cls, entries: Sequence[Mapping[str, Any]], *, place: str = "factors") -> "FactorSpace":
+        """The factor space of a list of entries in gtdata's factor dialect (see :func:`parse_factors`).
+
+        A prepared set's ``nuisance`` flag may appear in the entries; it is accepted and not interpreted here.
+
+        Parameters
+        ----------
+        entries : list of mappings
+            The factor entries, as :meth:`to_dict` writes them or in any form of the dialect.
+        place : str
+            Where the entries are written, for error messages (``"factors"``).
+
+        Returns
+        -------
+        FactorSpace
+
+        Raises
+        ------
+        FactorSpecError
+            An entry is malformed (the message names ``factors[i].field``).
+
+        Examples
+        --------
+        >>> FactorSpace.from_dict([{"name": "shape", "values": ["square", "heart"]}, {"name": "x", "range": 4}])
+        FactorSpace(shape=2, x=4; 8 points)
+        """
+        return cls(parse_factors(entries, place=place, extra_keys=("nuisance",)))
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ import yaml
 
 from gtdata.store.yamlio import describe_yaml_error
 from gtdata.core.errors import GtdataError
+from gtdata.core.factors import FactorSpecError, parse_factors
 
 SCHEMA_VERSION = 1
 
@@ -30,14 +31,17 @@ CHECKSUM_ALGORITHMS = {"sha256": 64, "md5": 32, "sha1": 40, "git_sha1": 40}
 #: Preparation formats known to gtdata (one streaming preparer each).
 FORMATS = ("dsprites", "smallnorb", "cars3d", "shapes3d", "mpi3d", "image")
 
+#: The ``kind:`` a manifest file carries (files written before ``kind:`` existed are recognised by their keys).
+KIND = "manifest"
+
 _TOP_KEYS = {
-    "schema", "name", "title", "description", "format", "homepage", "license", "citation",
+    "kind", "schema", "name", "title", "description", "format", "homepage", "license", "citation",
     "observation_shape", "aliases", "notes", "factors", "files", "editions",
 }
 _REQUIRED_TOP = ("schema", "name", "title", "format", "license", "citation", "observation_shape", "factors", "files")
 _FILE_KEYS = {"name", "size", "checksums", "sources", "manual", "role"}
 _SOURCE_KEYS = {"url", "checksums", "note"}
-_FACTOR_KEYS = {"name", "values", "linspace", "range", "raw", "unit", "nuisance"}
+_MANIFEST_FACTOR_KEYS = ("raw", "nuisance")  # beside the keys of the core factor dialect
 _EDITION_KEYS = {"description", "aliases", "factors", "files"}
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_]*$")
 _FILE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -260,54 +264,26 @@ def _check_roles(files: tuple[FileEntry, ...], fmt: str, path: Path, where: str)
 
 
 def _parse_factors(obj: Any, path: Path, where: str) -> tuple[FactorEntry, ...]:
-    if not isinstance(obj, list):
-        raise _fail(path, where, "must be a list of factors")
-    factors = []
-    for i, item in enumerate(obj):
+    # The factor itself is gtdata's one factor dialect (parsed in the core); ``raw`` and ``nuisance`` are the
+    # manifest's own keys.
+    try:
+        factors = parse_factors(obj, place=where, extra_keys=_MANIFEST_FACTOR_KEYS, allow_empty=True)
+    except FactorSpecError as exc:
+        raise _fail(path, exc.place, exc.message) from None
+    entries = []
+    for i, (item, factor) in enumerate(zip(obj, factors)):
         w = f"{where}[{i}]"
-        _check_keys(item, _FACTOR_KEYS, path, w)
-        name = item.get("name")
-        if not isinstance(name, str) or not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name):
-            raise _fail(path, f"{w}.name", f"must be an identifier, got {name!r}")
-        given = [k for k in ("values", "linspace", "range") if k in item]
-        if len(given) != 1:
-            raise _fail(path, w, "give exactly one of values, linspace {start, stop, num}, range N")
-        if "values" in item:
-            values = item["values"]
-            if not isinstance(values, list) or not values:
-                raise _fail(path, f"{w}.values", "must be a non-empty list")
-            if not (all(isinstance(v, str) for v in values)
-                    or all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)):
-                raise _fail(path, f"{w}.values", "must be all numbers or all strings")
-            if len(set(values)) != len(values):
-                raise _fail(path, f"{w}.values", "values must be distinct")
-        elif "linspace" in item:
-            spec = item["linspace"]
-            if not isinstance(spec, dict) or set(spec) != {"start", "stop", "num"} \
-                    or not isinstance(spec["num"], int) or spec["num"] < 1:
-                raise _fail(path, f"{w}.linspace", "must be {start: number, stop: number, num: positive int}")
-            values = np.linspace(float(spec["start"]), float(spec["stop"]), spec["num"]).tolist()
-        else:
-            n = item["range"]
-            if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-                raise _fail(path, f"{w}.range", f"must be a positive integer, got {n!r}")
-            values = list(range(n))
+        values = factor.values.tolist()
         raw = item.get("raw")
         if raw is None:
-            raw = values if not isinstance(values[0], str) else list(range(len(values)))
+            raw = values if not factor.is_categorical else list(range(len(values)))
         elif not isinstance(raw, list) or len(raw) != len(values):
             raise _fail(path, f"{w}.raw", f"must be a list of {len(values)} stored values, one per value")
         nuisance = item.get("nuisance", False)
         if not isinstance(nuisance, bool):
             raise _fail(path, f"{w}.nuisance", "must be true or false")
-        unit = item.get("unit")
-        if unit is not None and not isinstance(unit, str):
-            raise _fail(path, f"{w}.unit", "must be a string")
-        factors.append(FactorEntry(name, tuple(values), tuple(raw), unit, nuisance))
-    names = [f.name for f in factors]
-    if len(set(names)) != len(names):
-        raise _fail(path, where, f"factor names must be unique, got {names}")
-    return tuple(factors)
+        entries.append(FactorEntry(factor.name, tuple(values), tuple(raw), factor.unit, nuisance))
+    return tuple(entries)
 
 
 def parse_manifest(data: Any, path: Path) -> Manifest:
@@ -316,6 +292,8 @@ def parse_manifest(data: Any, path: Path) -> Manifest:
     for key in _REQUIRED_TOP:
         if key not in data:
             raise _fail(path, key, "required field is missing")
+    if data.get("kind", KIND) != KIND:
+        raise _fail(path, "kind", f"must be {KIND!r} in a manifest, got {data['kind']!r}")
     if data["schema"] != SCHEMA_VERSION:
         raise _fail(path, "schema", f"must be {SCHEMA_VERSION}, got {data['schema']!r}")
     name = data["name"]

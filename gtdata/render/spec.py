@@ -27,7 +27,6 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import keyword
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,11 +37,15 @@ import numpy as np
 from gtdata.render.colors import parse_color
 from gtdata.render.shapes import BUILTIN_SHAPES, Shape, ShapeParamError, builtin_shape, make_shape
 from gtdata.core.errors import GtdataError
+from gtdata.core.factors import Factor, FactorSpace, FactorSpecError, parse_factors
 
 __all__ = ["SpecError", "FactorDecl", "Binding", "ObjectSpec", "Background", "RenderSpec", "TEXTURES",
            "OBJECT_PROPERTIES"]
 
 TEXTURES = ("solid", "stripes", "checker", "dots")
+
+#: The ``kind:`` of a 2-D sprite spec (the default for a spec without ``kind:``); 3-D scenes are ``scene3d``.
+KIND = "scene2d"
 
 # property -> (kind, default); default None means required (shape) or "absent" (hue)
 OBJECT_PROPERTIES: dict[str, tuple[str, Any]] = {
@@ -83,38 +86,9 @@ def _keys(place: str, raw: dict, allowed: tuple[str, ...]) -> None:
                         f"unknown key {unknown[0]!r}; allowed: {', '.join(allowed)}")
 
 
-@dataclass(frozen=True)
-class FactorDecl:
-    """A declared factor: its grid values, and for continuous factors the range [low, high]."""
-
-    name: str
-    values: tuple
-    continuous: bool = False
-    unit: str | None = None
-
-    @property
-    def size(self) -> int:
-        return len(self.values)
-
-    @property
-    def is_categorical(self) -> bool:
-        return isinstance(self.values[0], str)
-
-    @property
-    def low(self) -> float | None:
-        return None if self.is_categorical else float(min(self.values))
-
-    @property
-    def high(self) -> float | None:
-        return None if self.is_categorical else float(max(self.values))
-
-    def to_core(self) -> Any:
-        """The core ``gtdata.Factor`` for this declaration."""
-        from gtdata.core.factors import Factor
-
-        if self.continuous:
-            return Factor.continuous(self.name, self.low, self.high, self.size, unit=self.unit)
-        return Factor(self.name, list(self.values), unit=self.unit)
+#: A render spec's factor is a core :class:`~gtdata.core.factors.Factor` (a continuous one has
+#: ``is_continuous`` and its ``[low, high]``); the old name stays importable.
+FactorDecl = Factor
 
 
 @dataclass
@@ -196,11 +170,9 @@ class SpecBase:
     def grid_size(self) -> int:
         return int(np.prod([f.size for f in self.factors], dtype=np.float64))
 
-    def factor_space(self) -> Any:
+    def factor_space(self) -> FactorSpace:
         """The core ``gtdata.FactorSpace`` of the spec's factors (in declaration order)."""
-        from gtdata.core.factors import FactorSpace
-
-        return FactorSpace([f.to_core() for f in self.factors])
+        return FactorSpace(self.factors)
 
     def __reduce__(self):
         return (type(self).from_dict, (self.raw, self.base_dir))
@@ -218,14 +190,13 @@ class RenderSpec(SpecBase):
     width: int
     channels: int
     background: Background
-    factors: list[FactorDecl]
+    factors: list[Factor]
     shapes: list[Shape]
     shape_names: list[str]
     objects: list[ObjectSpec]
     sha256: str = field(default="")
 
-
-    kind = "scene2d"
+    kind = KIND
 
     def bindings(self):
         """Every ``(place, Binding)`` of the spec (object properties)."""
@@ -234,9 +205,10 @@ class RenderSpec(SpecBase):
                 yield f"objects[{obj.index}].{prop}", b
 
     def to_yaml(self) -> str:
+        """The spec as YAML, starting with its ``kind: scene2d`` (the raw spec, which the hash covers, has none)."""
         import yaml
 
-        return yaml.safe_dump(self.raw, sort_keys=False)
+        return yaml.safe_dump({"kind": self.kind, **self.raw}, sort_keys=False)
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -412,69 +384,15 @@ def _parse_background(bg: object, height: int, width: int, channels: int, base: 
     return Background("image", image=image, digest=digest)
 
 
-def _parse_factors(raw: object) -> list[FactorDecl]:
-    if not isinstance(raw, list) or not raw:
-        raise SpecError("factors", f"must be a non-empty list of factors (got {raw!r})")
-    out: list[FactorDecl] = []
-    seen: set[str] = set()
-    for i, f in enumerate(raw):
-        place = f"factors[{i}]"
-        if not isinstance(f, dict):
-            raise SpecError(place, f"must be a mapping with name and values, linspace or continuous (got {f!r})")
-        _keys(place, f, ("name", "values", "linspace", "continuous", "num", "unit"))
-        name = f.get("name")
-        if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
-            raise SpecError(f"{place}.name", f"must be a Python identifier such as 'posX' (got {name!r})")
-        if name in seen:
-            raise SpecError(f"{place}.name", f"factor {name!r} is declared twice")
-        seen.add(name)
-        unit = f.get("unit")
-        if unit is not None and not isinstance(unit, str):
-            raise SpecError(f"{place}.unit", f"must be a string (got {unit!r})")
-        given = [k for k in ("values", "linspace", "continuous") if k in f]
-        if len(given) != 1:
-            raise SpecError(place, f"needs exactly one of values, linspace, continuous (got {given or 'none'})")
-        kind = given[0]
-        if "num" in f and kind != "continuous":
-            raise SpecError(f"{place}.num", "is only allowed with continuous (the grid resolution)")
-        arg = f[kind]
-        if kind == "values":
-            values = _factor_values(f"{place}.values", arg)
-            out.append(FactorDecl(name, values, unit=unit))
-        elif kind == "linspace":
-            ok = (isinstance(arg, list) and len(arg) == 3 and _is_number(arg[0]) and _is_number(arg[1])
-                  and isinstance(arg[2], int) and not isinstance(arg[2], bool) and arg[2] >= 1)
-            if not ok:
-                raise SpecError(f"{place}.linspace", f"must be [low, high, num] with num an integer >= 1 (got {arg!r})")
-            values = tuple(float(v) for v in np.linspace(arg[0], arg[1], arg[2]))
-            if arg[2] > 1 and arg[0] == arg[1]:
-                raise SpecError(f"{place}.linspace", f"low equals high, so the values repeat (got {arg!r})")
-            out.append(FactorDecl(name, values, unit=unit))
-        else:
-            ok = isinstance(arg, list) and len(arg) == 2 and _is_number(arg[0]) and _is_number(arg[1])
-            if not ok or arg[0] >= arg[1]:
-                raise SpecError(f"{place}.continuous", f"must be [low, high] with low < high (got {arg!r})")
-            num = f.get("num", 16)
-            if isinstance(num, bool) or not isinstance(num, int) or num < 2:
-                raise SpecError(f"{place}.num", f"grid resolution must be an integer >= 2 (got {num!r})")
-            values = tuple(float(v) for v in np.linspace(arg[0], arg[1], num))
-            out.append(FactorDecl(name, values, continuous=True, unit=unit))
-    return out
-
-
-def _factor_values(place: str, arg: object) -> tuple:
-    if not isinstance(arg, list) or not arg:
-        raise SpecError(place, f"must be a non-empty list of numbers or of names (got {arg!r})")
-    if all(isinstance(v, str) for v in arg):
-        values: tuple = tuple(arg)
-    elif all(_is_number(v) for v in arg):
-        values = tuple(float(v) for v in arg)
-    else:
-        raise SpecError(place, f"must be all numbers or all names, finite (got {arg!r})")
-    if len(set(values)) != len(values):
-        dup = next(v for v in values if values.count(v) > 1)
-        raise SpecError(place, f"value {dup!r} appears twice; values must be distinct")
-    return values
+def _parse_factors(raw: object) -> list[Factor]:
+    """The spec's factors in gtdata's factor dialect (parsed by the core); numbers become floats, as render
+    properties are real-valued (``values: [1, 2]`` is the grid 1.0, 2.0)."""
+    try:
+        factors = parse_factors(raw, place="factors")
+    except FactorSpecError as exc:
+        raise SpecError(exc.place, exc.message) from None
+    return [Factor(f.name, f.values.astype(np.float64), f.unit, f.description) if f.values.dtype.kind == "i" else f
+            for f in factors]
 
 
 def _parse_shapes(raw: object, base: Path | None) -> tuple[list[str], list[Shape], dict[str, Shape]]:
@@ -497,7 +415,7 @@ def _parse_shapes(raw: object, base: Path | None) -> tuple[list[str], list[Shape
 class _Context:
     """What object parsing needs: declared factors, known shapes, canvas channels."""
 
-    def __init__(self, factors: list[FactorDecl], shape_names: list[str], shapes: list[Shape],
+    def __init__(self, factors: list[Factor], shape_names: list[str], shapes: list[Shape],
                  channels: int, custom: dict[str, Shape]) -> None:
         self.factors = factors
         self.by_name = {f.name: i for i, f in enumerate(factors)}
@@ -542,6 +460,7 @@ def _binding(place: str, raw: object, kind: str, ctx: _Context) -> Binding:
         raise SpecError(place, f"factor {name!r} is not declared (declared factors: {declared})")
     index = ctx.by_name[name]
     factor = ctx.factors[index]
+    values = factor.values.tolist()  # Python values: messages show 0.5 and 'heart', not numpy reprs
     modes = [k for k in ("range", "map") if k in raw] + (["scale/offset"] if {"scale", "offset"} & set(raw) else [])
     if len(modes) > 1:
         raise SpecError(place, f"use one mapping, not {' and '.join(modes)}")
@@ -554,11 +473,11 @@ def _binding(place: str, raw: object, kind: str, ctx: _Context) -> Binding:
             outs = [ctx.constant(f"{place}.map[{i}]", kind, v) for i, v in enumerate(table_in)]
         elif isinstance(table_in, dict):
             outs = []
-            for v in factor.values:
+            for v in values:
                 hits = [k for k in table_in if k == v or (_is_number(k) and _is_number(v) and math.isclose(k, v))]
                 if not hits:
                     raise SpecError(f"{place}.map", f"has no entry for value {v!r} of factor {name!r} "
-                                                    f"(values: {list(factor.values)})")
+                                                    f"(values: {values})")
                 outs.append(ctx.constant(f"{place}.map[{hits[0]!r}]", kind, table_in[hits[0]]))
         else:
             raise SpecError(f"{place}.map", f"must be a list (one entry per value) or a mapping value -> "
@@ -567,10 +486,10 @@ def _binding(place: str, raw: object, kind: str, ctx: _Context) -> Binding:
     if kind in ("shape", "texture") or (kind == "color" and factor.is_categorical):
         if modes:
             raise SpecError(place, f"a {kind} can only follow a factor directly or through map")
-        outs = [ctx.constant(f"{place} (value {v!r} of factor {name!r})", kind, v) for v in factor.values]
+        outs = [ctx.constant(f"{place} (value {v!r} of factor {name!r})", kind, v) for v in values]
         return Binding(name, index, np.stack(outs))
     if factor.is_categorical:
-        raise SpecError(place, f"factor {name!r} has names {list(factor.values)}, not numbers; "
+        raise SpecError(place, f"factor {name!r} has names {values}, not numbers; "
                                "bind it through map: {name: number, ...}")
     if kind == "color" and ctx.channels == 3:
         raise SpecError(place, f"an RGB colour cannot follow the numeric factor {name!r} directly; use hue, "
@@ -580,7 +499,7 @@ def _binding(place: str, raw: object, kind: str, ctx: _Context) -> Binding:
         rng = raw["range"]
         if not (isinstance(rng, list) and len(rng) == 2 and all(_is_number(v) for v in rng)):
             raise SpecError(f"{place}.range", f"must be [low, high] numbers (got {rng!r})")
-        lo, hi = factor.low, factor.high
+        lo, hi = min(values), max(values)  # a grid factor's range is its values' (a continuous one's: [low, high])
         a = (rng[1] - rng[0]) / (hi - lo) if hi > lo else 0.0
         b = rng[0] - a * lo
     elif modes:
@@ -590,7 +509,7 @@ def _binding(place: str, raw: object, kind: str, ctx: _Context) -> Binding:
                 raise SpecError(f"{place}.{key}", f"must be a number (got {v!r})")
     vals = a * np.asarray(factor.values, dtype=np.float64) + b
     if kind == "color":
-        for v, out in zip(factor.values, vals):
+        for v, out in zip(values, vals):
             _color(f"{place} (value {v!r} of factor {name!r} gives {out!r})", float(out), ctx.channels)
         return Binding(name, index, vals[:, None], affine=(float(a), float(b)))
     return Binding(name, index, vals, affine=(float(a), float(b)))

@@ -33,7 +33,7 @@ def test_dsprites_like_has_the_dsprites_factor_grid():
     assert spec.factor_names == ["shape", "scale", "orientation", "posX", "posY"]
     assert [f.size for f in spec.factors] == [3, 6, 40, 32, 32]
     assert spec.grid_size == 737_280
-    assert spec.factors[0].values == ("square", "ellipse", "heart")
+    assert spec.factors[0].values.tolist() == ["square", "ellipse", "heart"]
     np.testing.assert_allclose(spec.factors[1].values, np.linspace(0.5, 1.0, 6))
     np.testing.assert_allclose(spec.factors[2].values, np.linspace(0, 2 * np.pi, 40))
     assert spec.shape == (64, 64, 1)

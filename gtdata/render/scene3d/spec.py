@@ -41,10 +41,11 @@ from typing import Any, Iterator
 
 import numpy as np
 
+from gtdata.core.factors import Factor
 from gtdata.render.scene3d.camera import camera_frames, unit_from_angles
 from gtdata.render.scene3d.primitives import BOUNDING_RADIUS, PRIMITIVES, REST_HEIGHT, inside
 from gtdata.render.scene3d.transform import rotation_matrices, to_local
-from gtdata.render.spec import (Background, Binding, FactorDecl, SpecBase, SpecError, _binding, _check_range,
+from gtdata.render.spec import (Background, Binding, SpecBase, SpecError, _binding, _check_range,
                                 _color, _is_number, _keys, _parse_factors)
 
 __all__ = ["Scene3DSpec", "Material", "Object3D", "Light3D", "Room3D", "load_scene3d_yaml", "WALLS", "KIND"]
@@ -111,7 +112,7 @@ class Scene3DSpec(SpecBase):
     width: int
     channels: int
     background: Background
-    factors: list[FactorDecl]
+    factors: list[Factor]
     camera: dict[str, Binding]
     look_at: np.ndarray
     lights: list[Light3D]
@@ -246,7 +247,7 @@ def load_scene3d_yaml(text: str, source: str) -> object:
 class _Context3D:
     """What :func:`gtdata.render.spec._binding` needs: declared factors, constants of each kind."""
 
-    def __init__(self, factors: list[FactorDecl]) -> None:
+    def __init__(self, factors: list[Factor]) -> None:
         self.factors = factors
         self.by_name = {f.name: i for i, f in enumerate(factors)}
         self.channels = 3
@@ -488,7 +489,7 @@ def _inside_object(points: np.ndarray, place: dict[str, np.ndarray], margin: flo
 
 def _first(mask: np.ndarray, codes: np.ndarray, spec: Scene3DSpec) -> str:
     i = int(np.argmax(mask))
-    vals = {f.name: f.values[c] for f, c in zip(spec.factors, codes[i]) if f.size > 1}
+    vals = {f.name: f.values[c].item() for f, c in zip(spec.factors, codes[i]) if f.size > 1}
     return f" (at factor values {vals})" if vals else ""
 
 
