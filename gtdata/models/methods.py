@@ -23,7 +23,39 @@ __all__ = ["VAE", "Method", "METHODS", "make_method", "method_names", "OptimGrou
 
 
 class VAE(nn.Module):
-    """Gaussian encoder and logit decoder for observations of shape (H, W, C) with ``num_latent`` codes."""
+    """Gaussian encoder and logit decoder for observations of shape (H, W, C) with ``num_latent`` codes.
+
+    The method (:class:`Method`) decides the loss; the VAE holds only the two networks.
+
+    Parameters
+    ----------
+    architecture : {"conv", "fc"}
+        Encoder/decoder pair: the study's convolutional one (64×64 observations) or the fully connected one.
+    observation_shape : tuple of int, (H, W, C)
+        Shape of one observation, channels last, as ``data.observation_shape`` gives it.
+    num_latent : int, default 10
+        Number of Gaussian latents L.
+
+    Raises
+    ------
+    ValueError
+        If ``num_latent`` is not a positive integer, ``architecture`` is unknown, or the observation shape does
+        not suit the architecture (``"conv"`` takes 64×64 only).
+
+    See Also
+    --------
+    build_encoder, build_decoder : the networks it holds.
+    make_method : the loss that trains it.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from gtdata.models import VAE
+    >>> vae = VAE("conv", (64, 64, 1), num_latent=10)
+    >>> mean, logvar = vae.encode(torch.rand(4, 1, 64, 64))
+    >>> tuple(mean.shape), tuple(vae.decode(mean).shape)
+    ((4, 10), (4, 1, 64, 64))
+    """
 
     def __init__(self, architecture: str, observation_shape: tuple[int, int, int], num_latent: int = 10) -> None:
         super().__init__()
@@ -83,7 +115,48 @@ def check_k(method: str, k: Any) -> int | str | tuple[int, int]:
 
 
 class Method(nn.Module):
-    """A training objective. Subclasses set ``name``, ``defaults`` and implement ``loss``."""
+    """A training objective. Subclasses set ``name``, ``defaults`` and implement ``loss``.
+
+    ``loss(vae, batch, step)`` returns a dict of scalar tensors; ``"loss"`` is what the VAE's optimiser
+    minimises, the other entries are logged. Hyper-parameters are checked once, here: unknown names and
+    non-finite, negative or (where the method says so) non-integer values are refused.
+
+    Parameters
+    ----------
+    reconstruction : {"bernoulli", "l2"}, default "bernoulli"
+        Reconstruction loss: Bernoulli cross-entropy on the decoder's logits (the study's), or squared error of
+        their sigmoid. Both are summed over pixels and averaged over the batch.
+    **hparams
+        The method's hyper-parameters by their disentanglement_lib names (e.g. ``beta``, ``gamma``, ``k``);
+        those not given take the class's ``defaults``.
+
+    Raises
+    ------
+    ValueError
+        If a hyper-parameter is not one of the method's ``defaults``, a value is not a finite number >= 0 (or
+        not an integer / not > 0 where the method needs it), ``k`` is not a valid pair setting, or
+        ``reconstruction`` is unknown.
+
+    See Also
+    --------
+    make_method : a method by name.
+    method_names : the names.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from gtdata.models import VAE, Method, make_method
+    >>> method = make_method("beta_vae", beta=4.0)
+    >>> isinstance(method, Method), method.hparams
+    (True, {'beta': 4.0})
+    >>> vae = VAE("fc", (16, 16, 1), num_latent=3)
+    >>> method.build(vae)
+    >>> terms = method.loss(vae, {"x": torch.rand(8, 1, 16, 16)}, step=0)
+    >>> sorted(terms)
+    ['elbo', 'kl', 'loss', 'reconstruction', 'regularizer']
+    >>> terms["loss"].shape
+    torch.Size([])
+    """
 
     name: ClassVar[str]
     defaults: ClassVar[dict[str, Any]]
@@ -304,12 +377,56 @@ METHODS: dict[str, type[Method]] = {
 
 
 def method_names() -> list[str]:
-    """Names of all methods, in the study's order followed by the weakly supervised ones."""
+    """Names of all methods, in the study's order followed by the weakly supervised ones.
+
+    Returns
+    -------
+    list of str
+        The names :func:`make_method` and a training config's ``method`` accept.
+
+    Examples
+    --------
+    >>> from gtdata.models import method_names
+    >>> method_names()  # doctest: +NORMALIZE_WHITESPACE
+    ['beta_vae', 'factor_vae', 'dip_vae_i', 'dip_vae_ii', 'beta_tc_vae', 'annealed_vae',
+     'ada_gvae', 'ada_ml_vae', 'group_vae', 'ml_vae']
+    """
     return list(METHODS)
 
 
 def make_method(name: str, reconstruction: str = "bernoulli", **hparams: Any) -> Method:
-    """Method ``name`` with its hyper-parameters (validated; unknown names raise with the valid list)."""
+    """Method ``name`` with its hyper-parameters (validated; unknown names raise with the valid list).
+
+    Parameters
+    ----------
+    name : str
+        One of :func:`method_names`, e.g. ``"beta_vae"`` or the weakly supervised ``"ada_gvae"``.
+    reconstruction : {"bernoulli", "l2"}, default "bernoulli"
+        Reconstruction loss (see :class:`Method`).
+    **hparams
+        Hyper-parameters by their disentanglement_lib names; the others keep the method's defaults.
+
+    Returns
+    -------
+    Method
+        The method's object; call ``build(vae)`` once before its first ``loss``.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is not a method, or a hyper-parameter is unknown to it or out of range.
+
+    Examples
+    --------
+    >>> from gtdata.models import make_method
+    >>> method = make_method("ada_gvae", beta=2.0)
+    >>> method.name, method.weak, method.hparams
+    ('ada_gvae', True, {'beta': 2.0, 'k': 1})
+    >>> make_method("beta_vae", gamma=4.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: beta_vae: unknown hyper-parameter(s) gamma; valid: beta
+    """
     if name not in METHODS:
         raise ValueError(f"unknown method {name!r}; valid: {', '.join(METHODS)}")
     return METHODS[name](reconstruction=reconstruction, **hparams)
