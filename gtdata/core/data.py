@@ -69,6 +69,10 @@ class GroundTruthData:
     Subclasses set ``factor_space`` (the latent factors), ``observation_shape`` (H, W, C) and implement
     ``_render(codes, nuisance)``; they may implement ``_draw_nuisance(n, rng)`` for per-draw variation that is
     not a factor. Observations are NHWC, float32 in [0, 1] by default, or the stored bytes with ``dtype=np.uint8``.
+
+    The underscored hooks are for subclasses only; other code (samplers, exporters, wrappers, the GPU data
+    path) uses the public protocol: :meth:`draw_nuisance`, :meth:`render`, :meth:`contains` and the
+    :attr:`stored_images` capability.
     """
 
     factor_space: FactorSpace
@@ -322,6 +326,31 @@ class GroundTruthData:
     def check_batch_size(self, n: int) -> None:
         """Refuse, before any work, a batch of ``n`` observations larger than this machine's memory."""
         check_image_bytes(n, self.observation_shape)
+
+    @property
+    def stored_images(self) -> np.ndarray | None:
+        """The uint8 array (rows, H, W, C) whose rows *are* this set's observations, or None (the default).
+
+        A set whose :meth:`render` only looks rows up in one stored array (a prepared store,
+        :class:`gtdata.PreparedData`) returns that array, and then also provides ``stored_space`` (the factor
+        space of the rows, nuisance factors included) and ``stored_index(codes, nuisance)`` (the row numbers,
+        so that ``stored_images[stored_index(codes, nuisance)]`` equals ``render(codes, nuisance,
+        dtype=np.uint8)``). Consumers that can copy rows instead of rendering (the GPU data path, the HDF5
+        export) test this capability. Views (splits, factor distributions) keep it; a set that changes the
+        pixels (a dSprites variant, a subclass with its own ``_render``) returns None.
+
+        Returns
+        -------
+        numpy.ndarray or None
+            The stored uint8 images, or None when observations are computed.
+
+        Examples
+        --------
+        >>> from gtdata.core.memory import ToyData
+        >>> ToyData().stored_images is None
+        True
+        """
+        return None
 
     # -- factor distributions ----------------------------------------------------------------------------
     distribution: "FactorDistribution | None" = None

@@ -126,7 +126,7 @@ class _ThreeChannel(GroundTruthData):
 
     def _sprite(self, codes: np.ndarray) -> np.ndarray:
         """(n, H, W, 3) float32 0/1 sprite masks."""
-        gray = self.base._render(codes, None)
+        gray = self.base.render(codes, None, dtype=np.uint8)
         return np.repeat(gray, 3, axis=3).astype(np.float32) / np.float32(255)
 
     def __copy__(self) -> "_ThreeChannel":

@@ -76,9 +76,9 @@ def export_rendered(data: Any, out: str | os.PathLike, split: str | None = None,
                 codes = to_codes(np.arange(start, stop, dtype=np.int64))
                 nuisance = None
                 if data.spec.background.is_random:
-                    nuisance = counter_draw(seed, start, stop - start, lambda g, b: (data._draw_nuisance(b, g),),
+                    nuisance = counter_draw(seed, start, stop - start, lambda g, b: (data.draw_nuisance(b, g),),
                                             salt=_NUISANCE_SALT)[0]
-                writer.write(data._render(codes, nuisance))
+                writer.write(data.render(codes, nuisance, dtype=np.uint8))
                 bar.update(stop - start)
         return writer.commit()
 

@@ -56,8 +56,7 @@ def export_hdf5(data: GroundTruthData, path: str | os.PathLike, chunk_size: int 
     path = Path(path).expanduser()
     check_output(path, directory=False, is_gtdata=is_gtdata_hdf5, overwrite=overwrite,
                  what="a gtdata HDF5 file")
-    stored_bytes = (isinstance(data, PreparedData) and data.grid_mask is None
-                    and type(data)._render is PreparedData._render)
+    stored_bytes = isinstance(data, PreparedData) and data.grid_mask is None and data.stored_images is not None
     if stored_bytes:
         space, nuisance = data.stored_space, set(data.metadata["nuisance_factors"])
         points = None

@@ -366,6 +366,14 @@ class PreparedData(GroundTruthData):
     def _render(self, codes: np.ndarray, nuisance: dict[str, np.ndarray] | None) -> np.ndarray:
         return np.take(self.images, self.stored_index(codes, nuisance), axis=0)
 
+    @property
+    def stored_images(self) -> np.ndarray | None:
+        """The memory-mapped ``images.npy``: its rows are this set's observations (see
+        :attr:`GroundTruthData.stored_images`), unless a subclass renders differently (then None)."""
+        # The one place that compares rendering functions: a subclass that overrides _render changes the
+        # pixels, so its observations are no longer the stored rows.
+        return self.images if type(self)._render is PreparedData._render else None
+
     def verify(self) -> bool:
         """Recompute the sha256 of ``images.npy`` and compare it with ``dataset.yaml``."""
         digest = hashlib.sha256()

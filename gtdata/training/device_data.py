@@ -74,11 +74,10 @@ def _free_bytes(device: torch.device) -> int:
 
 
 def supports_device_path(data: GroundTruthData, sampler: Any = None) -> bool:
-    """Whether :class:`DeviceBatchSource` can serve ``data``: a prepared store whose rendering is a row
-    lookup (``PreparedData``), with the uniform or pair sampler (``sampler=None``)."""
-    from gtdata.store.prepared import PreparedData
-
-    return sampler is None and isinstance(data, PreparedData) and type(data)._render is PreparedData._render
+    """Whether :class:`DeviceBatchSource` can serve ``data``: a set whose observations are rows of one stored
+    uint8 array (:attr:`~gtdata.GroundTruthData.stored_images`, a prepared store), with the uniform or pair
+    sampler (``sampler=None``)."""
+    return sampler is None and data.stored_images is not None
 
 
 def device_store(data: GroundTruthData, device: torch.device) -> DeviceStore:
