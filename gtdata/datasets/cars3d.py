@@ -79,6 +79,39 @@ def prepare_cars3d(manifest: Manifest, files: dict[str, Path], writer: PreparedW
 
 
 class Cars3D(BenchmarkData):
-    """Cars3D (17,568 images 64x64x3): elevation (4), azimuth (24), object_type (183, list.txt order)."""
+    """Cars3D (17,568 images 64x64x3): elevation (4), azimuth (24), object_type (183, list.txt order).
+
+    Parameters
+    ----------
+    root : str or os.PathLike, optional
+        Cache directory; default ``$GTDATA_HOME``, else the platform's user cache directory.
+    download : bool, default True
+        Fetch missing raw files. With False a missing file is a FileNotFoundError that says where to put it.
+    transform : callable, optional
+        Applied to the image of ``data[i]`` (torchvision style); the batch methods return plain arrays.
+    edition : str, optional
+        Another release listed in the manifest; Cars3D has none, so leave it None.
+    manifest : str or os.PathLike, optional
+        A manifest file or directory to read instead of the built-in ``cars3d`` manifest (e.g. a copy that
+        lists a local mirror).
+    progress : bool, default True
+        Show download and preparation progress bars.
+
+    Examples
+    --------
+    The first call downloads the archive, resizes every view to 64x64 and stores the grid once; later calls
+    open the memory map. Observations are float32 in [0, 1], (N, 64, 64, 3):
+
+    >>> data = Cars3D()  # doctest: +SKIP
+    >>> data.sample_observations(4, random_state=0).shape  # doctest: +SKIP
+    (4, 64, 64, 3)
+
+    The factor grid is in the manifest, which needs no download:
+
+    >>> from gtdata.datasets import load_manifest
+    >>> manifest = load_manifest(Cars3D.manifest_name)
+    >>> [f.name for f in manifest.factors], manifest.sizes, manifest.num_images
+    (['elevation', 'azimuth', 'object_type'], (4, 24, 183), 17568)
+    """
 
     manifest_name = "cars3d"

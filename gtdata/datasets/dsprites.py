@@ -96,6 +96,42 @@ class DSprites(BenchmarkData):
     """dSprites (737,280 images 64x64x1): shape, scale, orientation, posX, posY.
 
     ``edition="hdf5"`` prepares from the HDF5 release instead of the npz (same images).
+
+    Parameters
+    ----------
+    root : str or os.PathLike, optional
+        Cache directory; default ``$GTDATA_HOME``, else the platform's user cache directory.
+    download : bool, default True
+        Fetch missing raw files. With False a missing file is a FileNotFoundError that says where to put it.
+    transform : callable, optional
+        Applied to the image of ``data[i]`` (torchvision style); the batch methods return plain arrays.
+    edition : str, optional
+        ``"hdf5"`` prepares from the HDF5 release (the file TFDS reads); default the npz release.
+    manifest : str or os.PathLike, optional
+        A manifest file or directory to read instead of the built-in ``dsprites`` manifest (e.g. a copy that
+        lists a local mirror).
+    progress : bool, default True
+        Show download and preparation progress bars.
+
+    See Also
+    --------
+    ColorDSprites, NoisyDSprites, ScreamDSprites : the study's variants of the same grid.
+
+    Examples
+    --------
+    The first call downloads the npz release and prepares it into the cache once; later calls open the memory
+    map. Observations are float32 in [0, 1], (N, 64, 64, 1):
+
+    >>> data = DSprites()  # doctest: +SKIP
+    >>> data.sample_observations(4, random_state=0).shape  # doctest: +SKIP
+    (4, 64, 64, 1)
+
+    The factor grid is in the manifest, which needs no download:
+
+    >>> from gtdata.datasets import load_manifest
+    >>> manifest = load_manifest(DSprites.manifest_name)
+    >>> [f.name for f in manifest.factors], manifest.sizes
+    (['shape', 'scale', 'orientation', 'posX', 'posY'], (3, 6, 40, 32, 32))
     """
 
     manifest_name = "dsprites"
@@ -151,7 +187,43 @@ _VARIANT_NAMES = {"ColorDSprites": "color_dsprites", "NoisyDSprites": "noisy_dsp
 
 
 class ColorDSprites(_ThreeChannel):
-    """Color-dSprites: the sprite coloured by one RGB colour per draw, uniform in [0.5, 1); background 0."""
+    """Color-dSprites: the sprite coloured by one RGB colour per draw, uniform in [0.5, 1); background 0.
+
+    Parameters
+    ----------
+    root : str or os.PathLike, optional
+        Cache directory of the underlying dSprites set; default ``$GTDATA_HOME``, else the platform's user
+        cache directory.
+    download : bool, default True
+        Fetch missing raw files. With False a missing file is a FileNotFoundError that says where to put it.
+    transform : callable, optional
+        Applied to the image of ``data[i]`` (torchvision style); the batch methods return plain arrays.
+    edition : str, optional
+        Edition of the dSprites manifest to prepare from (``"hdf5"``); default the npz release.
+    manifest : str or os.PathLike, optional
+        A dSprites manifest file or directory to read instead of the built-in one.
+    progress : bool, default True
+        Show download and preparation progress bars.
+
+    See Also
+    --------
+    DSprites : the grid and the prepared images this variant transforms.
+
+    Examples
+    --------
+    Opening it prepares dSprites first (one download). The colour is drawn from the caller's rng, so the same
+    codes give other colours with another seed. Observations are float32 in [0, 1], (N, 64, 64, 3):
+
+    >>> data = ColorDSprites()  # doctest: +SKIP
+    >>> data.observations([[0, 5, 0, 16, 16]], rng=0).shape  # doctest: +SKIP
+    (1, 64, 64, 3)
+
+    The registry entry it is loaded under (``gtdata.load("color_dsprites")``):
+
+    >>> import gtdata
+    >>> gtdata.registry.get_info("color_dsprites").description
+    'dSprites with a random colour per draw (64x64x3)'
+    """
 
     def _draw_nuisance(self, n: int, rng: AnyRNG) -> dict[str, np.ndarray]:
         return {"color": uniform(rng, 0.5, 1.0, (n, 1, 1, 3))}
@@ -161,7 +233,43 @@ class ColorDSprites(_ThreeChannel):
 
 
 class NoisyDSprites(_ThreeChannel):
-    """Noisy-dSprites: white sprite on i.i.d. uniform [0, 1) noise per pixel and channel, drawn per draw."""
+    """Noisy-dSprites: white sprite on i.i.d. uniform [0, 1) noise per pixel and channel, drawn per draw.
+
+    Parameters
+    ----------
+    root : str or os.PathLike, optional
+        Cache directory of the underlying dSprites set; default ``$GTDATA_HOME``, else the platform's user
+        cache directory.
+    download : bool, default True
+        Fetch missing raw files. With False a missing file is a FileNotFoundError that says where to put it.
+    transform : callable, optional
+        Applied to the image of ``data[i]`` (torchvision style); the batch methods return plain arrays.
+    edition : str, optional
+        Edition of the dSprites manifest to prepare from (``"hdf5"``); default the npz release.
+    manifest : str or os.PathLike, optional
+        A dSprites manifest file or directory to read instead of the built-in one.
+    progress : bool, default True
+        Show download and preparation progress bars.
+
+    See Also
+    --------
+    DSprites : the grid and the prepared images this variant transforms.
+
+    Examples
+    --------
+    Opening it prepares dSprites first (one download). Observations are float32 in [0, 1], (N, 64, 64, 3);
+    the sprite's pixels are 1, the background is noise from the caller's rng:
+
+    >>> data = NoisyDSprites()  # doctest: +SKIP
+    >>> data.sample_observations(2, random_state=0).shape  # doctest: +SKIP
+    (2, 64, 64, 3)
+
+    The registry entry it is loaded under (``gtdata.load("noisy_dsprites")``):
+
+    >>> import gtdata
+    >>> gtdata.registry.get_info("noisy_dsprites").description
+    'dSprites on uniform noise drawn per draw (64x64x3)'
+    """
 
     def _draw_nuisance(self, n: int, rng: AnyRNG) -> dict[str, np.ndarray]:
         return {"noise": uniform(rng, 0.0, 1.0, (n, *self.observation_shape))}
@@ -185,7 +293,46 @@ def load_scream(path: Path) -> np.ndarray:
 
 class ScreamDSprites(_ThreeChannel):
     """Scream-dSprites: a random 64x64 patch of The Scream in a random colour shade per draw, with the
-    sprite's pixels colour-inverted. Needs the ``scream`` image (downloaded with this set)."""
+    sprite's pixels colour-inverted. Needs the ``scream`` image (downloaded with this set).
+
+    Parameters
+    ----------
+    root : str or os.PathLike, optional
+        Cache directory of the underlying dSprites set; default ``$GTDATA_HOME``, else the platform's user
+        cache directory.
+    download : bool, default True
+        Fetch missing raw files. With False a missing file is a FileNotFoundError that says where to put it.
+    transform : callable, optional
+        Applied to the image of ``data[i]`` (torchvision style); the batch methods return plain arrays.
+    edition : str, optional
+        Edition of the dSprites manifest to prepare from (``"hdf5"``); default the npz release.
+    manifest : str or os.PathLike, optional
+        A dSprites manifest file or directory to read instead of the built-in one.
+    progress : bool, default True
+        Show download and preparation progress bars.
+    scream_manifest : str or os.PathLike, optional
+        A manifest for the Scream image to read instead of the built-in ``scream`` manifest.
+
+    See Also
+    --------
+    DSprites : the grid and the prepared images this variant transforms.
+    load_scream : how the painting is shrunk (Pillow ``thumbnail`` into :data:`SCREAM_BOX`).
+
+    Examples
+    --------
+    Opening it prepares dSprites and fetches the painting (two downloads). Observations are float32 in
+    [0, 1], (N, 64, 64, 3):
+
+    >>> data = ScreamDSprites()  # doctest: +SKIP
+    >>> data.sample_observations(2, random_state=0).shape  # doctest: +SKIP
+    (2, 64, 64, 3)
+
+    The painting's manifest and the thumbnail box (width, height) need no download:
+
+    >>> from gtdata.datasets import load_manifest
+    >>> [f.name for f in load_manifest("scream").files], SCREAM_BOX
+    (['scream.jpg'], (350, 274))
+    """
 
     def __init__(self, root: str | os.PathLike[str] | None = None, download: bool = True,
                  transform: Callable[[Any], Any] | None = None, *, edition: str | None = None,

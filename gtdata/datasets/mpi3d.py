@@ -43,6 +43,49 @@ class MPI3D(BenchmarkData):
     ``variant``: "toy", "realistic", "real" (default; the study's likely eighth set) or "complex".
     ``edition="2019"`` (toy, realistic): the 460,800-image 2019 files with the 4x4 colour/shape grid that
     disentanglement_lib's ``mpi3d_toy``/``mpi3d_realistic`` expect.
+
+    Parameters
+    ----------
+    root : str or os.PathLike, optional
+        Cache directory; default ``$GTDATA_HOME``, else the platform's user cache directory.
+    download : bool, default True
+        Fetch missing raw files. With False a missing file is a FileNotFoundError that says where to put it.
+    transform : callable, optional
+        Applied to the image of ``data[i]`` (torchvision style); the batch methods return plain arrays.
+    variant : {"real", "toy", "realistic", "complex"}, default "real"
+        Which MPI3D set; it picks the manifest ``mpi3d_<variant>``.
+    edition : str, optional
+        ``"2019"`` for the 2019 files of ``"toy"`` and ``"realistic"`` (4x4 colour/shape grid); default the
+        current release.
+    manifest : str or os.PathLike, optional
+        A manifest file or directory to read instead of the built-in ``mpi3d_<variant>`` manifest (e.g. a copy that
+        lists a local mirror).
+    progress : bool, default True
+        Show download and preparation progress bars.
+
+    Raises
+    ------
+    ValueError
+        If ``variant`` is not one of :data:`VARIANTS` (checked before anything is downloaded).
+
+    Examples
+    --------
+    The first call downloads the variant's npz (several GB for ``"real"``) and stores it once; later calls
+    open the memory map. Observations are float32 in [0, 1], (N, 64, 64, 3):
+
+    >>> data = MPI3D(variant="toy", edition="2019")  # doctest: +SKIP
+    >>> data.factors_num_values  # doctest: +SKIP
+    [4, 4, 2, 3, 3, 40, 40]
+
+    The variant is checked first, and each variant's grid is in its manifest (no download):
+
+    >>> MPI3D(variant="sim")
+    Traceback (most recent call last):
+    ...
+    ValueError: variant must be one of 'toy', 'realistic', 'real', 'complex', got 'sim'
+    >>> from gtdata.datasets import load_manifest
+    >>> load_manifest("mpi3d_real").sizes, load_manifest("mpi3d_toy", "2019").sizes
+    ((6, 6, 2, 3, 3, 40, 40), (4, 4, 2, 3, 3, 40, 40))
     """
 
     def __init__(self, root: str | os.PathLike[str] | None = None, download: bool = True,

@@ -61,6 +61,41 @@ def prepare_shapes3d(manifest: Manifest, files: dict[str, Path], writer: Prepare
 
 
 class Shapes3D(BenchmarkData):
-    """3D Shapes (480,000 images 64x64x3): floor_hue, wall_hue, object_hue, scale, shape, orientation."""
+    """3D Shapes (480,000 images 64x64x3): floor_hue, wall_hue, object_hue, scale, shape, orientation.
+
+    Parameters
+    ----------
+    root : str or os.PathLike, optional
+        Cache directory; default ``$GTDATA_HOME``, else the platform's user cache directory.
+    download : bool, default True
+        Fetch missing raw files. With False a missing file is a FileNotFoundError that says where to put it.
+    transform : callable, optional
+        Applied to the image of ``data[i]`` (torchvision style); the batch methods return plain arrays.
+    edition : str, optional
+        Another release listed in the manifest; 3D Shapes has none, so leave it None.
+    manifest : str or os.PathLike, optional
+        A manifest file or directory to read instead of the built-in ``shapes3d`` manifest (e.g. a copy that
+        lists a local mirror).
+    progress : bool, default True
+        Show download and preparation progress bars.
+
+    Examples
+    --------
+    The first call downloads ``3dshapes.h5`` (268 MB), checks its labels against the grid and stores
+    the images once. Observations are float32 in [0, 1], (N, 64, 64, 3):
+
+    >>> data = Shapes3D()  # doctest: +SKIP
+    >>> data.sample_observations(4, random_state=0).shape  # doctest: +SKIP
+    (4, 64, 64, 3)
+
+    The factor grid is in the manifest, which needs no download:
+
+    >>> from gtdata.datasets import load_manifest
+    >>> manifest = load_manifest(Shapes3D.manifest_name)
+    >>> [f.name for f in manifest.factors]
+    ['floor_hue', 'wall_hue', 'object_hue', 'scale', 'shape', 'orientation']
+    >>> manifest.sizes, manifest.observation_shape
+    ((10, 10, 10, 8, 4, 15), (64, 64, 3))
+    """
 
     manifest_name = "shapes3d"

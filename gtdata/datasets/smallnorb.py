@@ -159,6 +159,56 @@ class SmallNORB(BenchmarkData):
 
     ``instance_as_factor=True`` makes the instance a fifth latent factor (disent's convention) and allows
     ``split="train"`` / ``"test"`` (the original halves: instances 4,6,7,8,9 / 0,1,2,3,5 of every category).
+
+    Parameters
+    ----------
+    root : str or os.PathLike, optional
+        Cache directory; default ``$GTDATA_HOME``, else the platform's user cache directory.
+    download : bool, default True
+        Fetch missing raw files. With False a missing file is a FileNotFoundError that says where to put it.
+    transform : callable, optional
+        Applied to the image of ``data[i]`` (torchvision style); the batch methods return plain arrays.
+    instance_as_factor : bool, default False
+        Keep the instance as a latent factor (5 factors) instead of a nuisance drawn at random per observation
+        (4 factors, the study's convention).
+    split : {None, "train", "test"}, default None
+        One of the original halves (needs ``instance_as_factor=True``); None keeps both.
+    edition : str, optional
+        Another release listed in the manifest; small NORB has none, so leave it None.
+    manifest : str or os.PathLike, optional
+        A manifest file or directory to read instead of the built-in ``smallnorb`` manifest (e.g. a copy that
+        lists a local mirror).
+    progress : bool, default True
+        Show download and preparation progress bars.
+
+    Raises
+    ------
+    ValueError
+        If ``split`` is not None, ``"train"`` or ``"test"``, if it is given without
+        ``instance_as_factor=True`` (both checked before anything is downloaded), or if the prepared set does
+        not record its training instances (prepare it again).
+
+    Examples
+    --------
+    The first call downloads the six NORB files (263 MB), merges both halves into the grid and stores
+    it once. Observations are float32 in [0, 1], (N, 64, 64, 1):
+
+    >>> data = SmallNORB()  # doctest: +SKIP
+    >>> data.factor_names  # doctest: +SKIP
+    ('category', 'elevation', 'azimuth', 'lighting')
+    >>> SmallNORB(instance_as_factor=True, split="test").num_factors  # doctest: +SKIP
+    5
+
+    The arguments are checked first, and the grid (instance included) is in the manifest (no download):
+
+    >>> SmallNORB(split="train")
+    Traceback (most recent call last):
+    ...
+    ValueError: split='train'/'test' needs instance_as_factor=True: ...
+    >>> from gtdata.datasets import load_manifest
+    >>> manifest = load_manifest(SmallNORB.manifest_name)
+    >>> [f.name for f in manifest.factors], manifest.sizes
+    (['category', 'instance', 'elevation', 'azimuth', 'lighting'], (5, 10, 9, 18, 6))
     """
 
     manifest_name = "smallnorb"
