@@ -55,9 +55,33 @@ def traeuble_table(n_a: int, n_b: int, width: float, anti: bool = False) -> np.n
     anti : bool
         Mirror the table (anti-correlation).
 
+    Returns
+    -------
+    ndarray of float64, shape (n_a, n_b)
+        The joint probability of each pair of codes; it sums to 1.
+
+    Raises
+    ------
+    SCMError
+        ``width < 1`` and OpenCV is not installed.
+
+    Notes
+    -----
     Drawn with OpenCV exactly as the released code does (``cv2.line`` then ``cv2.GaussianBlur``): its
     thick-line rasteriser is the definition, so gtdata uses it rather than an imitation. Needs the ``causal``
     extra (``pip install "gtdata[causal]"``, i.e. opencv-python-headless).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gtdata.causal import traeuble_table
+    >>> table = traeuble_table(8, 8, 0.25)
+    >>> table.shape, round(float(table.sum()), 9)
+    ((8, 8), 1.0)
+    >>> bool(np.diag(table).min() > table[0, -1])   # the mass lies along the diagonal
+    True
+    >>> traeuble_table(2, 3, 1.0).round(3).tolist()   # w >= 1: uniform, no OpenCV needed
+    [[0.167, 0.167, 0.167], [0.167, 0.167, 0.167]]
     """
     if width >= 1:
         return np.full((n_a, n_b), 1.0 / (n_a * n_b))
@@ -137,6 +161,14 @@ def correlated(factor_space: FactorSpace, pairs: Any, sigma: Any, *, method: str
     -------
     SCM
         Exact log-probabilities; sampling by ancestral inverse CDF.
+
+    Raises
+    ------
+    SCMError
+        An unknown ``method``; ``factor_space`` not a FactorSpace; a pair that is not two factors, names an
+        unknown factor (closest name suggested) or one factor twice; ``sigma`` or ``anti`` with a length other
+        than the number of pairs, or a ``sigma`` that is not > 0; correlated factors that span more than
+        50,000,000 combinations; ``method="traeuble"`` without OpenCV.
 
     Examples
     --------

@@ -24,8 +24,33 @@ __all__ = ["CounterfactualBatch", "CounterfactualSampler", "counterfactual_pairs
 class CounterfactualBatch(NamedTuple):
     """Factual and counterfactual observations and codes.
 
-    ``x1``, ``x2``: (n, H, W, C); ``codes1``, ``codes2``: (n, F) int64; ``changed``: (n, F) bool, the factors
-    whose code differs; ``intervened``: (n, F) bool, the intervention targets.
+    Parameters
+    ----------
+    x1, x2 : ndarray, shape (n, H, W, C)
+        The factual and the counterfactual observations (the batch's dtype), with the same nuisance.
+    codes1, codes2 : ndarray of int64, shape (n, F)
+        Their codes.
+    changed : ndarray of bool, shape (n, F)
+        The factors whose code differs: the targets (unless resampled to the same value) and the
+        descendants that moved with them.
+    intervened : ndarray of bool, shape (n, F)
+        The intervention targets.
+
+    Examples
+    --------
+    ``factor1 = 4 * factor0 + noise``: intervening on ``factor0`` moves ``factor1`` too, nothing else moves.
+
+    >>> from gtdata.causal import SCM, AdditiveNoise, counterfactual_pairs
+    >>> import gtdata
+    >>> data = gtdata.load("toy")
+    >>> scm = SCM(data.factor_space, {"factor1": AdditiveNoise({"factor0": 4.0}, scale=0.1)})
+    >>> pairs = counterfactual_pairs(data, scm, 4, targets="factor0", rng=0)
+    >>> pairs.x1.shape, pairs.x1.dtype, pairs.codes1.shape
+    ((4, 64, 64, 1), dtype('float32'), (4, 4))
+    >>> pairs.codes1[0].tolist(), pairs.codes2[0].tolist()
+    ([1, 3, 2, 1], [0, 0, 2, 1])
+    >>> pairs.intervened[0].tolist(), pairs.changed[0].tolist()
+    ([True, False, False, False], [True, True, False, False])
     """
 
     x1: np.ndarray
@@ -57,6 +82,26 @@ class CounterfactualSampler(Sampler):
         The intervened node(s): one changeable node drawn uniformly per pair, or the given ones.
     intervention : {"uniform", "resample"}
         Each target takes a different value drawn uniformly, or a fresh uniform value (may be unchanged).
+
+    Raises
+    ------
+    SCMError
+        ``scm`` is not an SCM; ``targets`` is not ``"random"``, a factor name or a non-empty list of names,
+        names an unknown factor, a factor with a single value or one factor twice; ``intervention`` is not
+        one of its two choices.
+
+    Examples
+    --------
+    >>> from gtdata.causal import SCM, AdditiveNoise, CounterfactualSampler, counterfactual_pairs
+    >>> import gtdata
+    >>> data = gtdata.load("toy")
+    >>> scm = SCM(data.factor_space, {"factor1": AdditiveNoise({"factor0": 4.0}, scale=0.1)})
+    >>> sampler = CounterfactualSampler(scm, targets="factor0")
+    >>> batch = sampler.sample(data, 8, rng=0)
+    >>> batch.x2.shape
+    (8, 64, 64, 1)
+    >>> bool((batch.codes2 == counterfactual_pairs(data, scm, 8, targets="factor0", rng=0).codes2).all())
+    True
     """
 
     name = "counterfactual"

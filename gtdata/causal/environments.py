@@ -42,6 +42,18 @@ class EnvironmentBatch(NamedTuple):
         Environment id: 0 is observational, j ≥ 1 intervenes on the j-th target.
     intervened : ndarray (n, F) bool
         The intervention target of each row (all False in environment 0).
+
+    Examples
+    --------
+    >>> from gtdata.causal import SCM, AdditiveNoise, environments
+    >>> import gtdata
+    >>> data = gtdata.load("toy")
+    >>> scm = SCM(data.factor_space, {"factor1": AdditiveNoise({"factor0": 4.0}, scale=0.1)})
+    >>> batch = environments(data, scm, ["factor0"], 3, rng=0)
+    >>> batch.x.shape, batch.env.tolist()
+    ((6, 64, 64, 1), [0, 0, 0, 1, 1, 1])
+    >>> batch.intervened[:, 0].tolist()
+    [False, False, False, True, True, True]
     """
 
     x: np.ndarray
@@ -62,6 +74,31 @@ class EnvironmentSampler(Sampler):
         environment's target is fixed). Default: every factor with more than one value.
     intervention : "uniform" or mapping target → value
         How a target is intervened on (see the module docstring).
+
+    Raises
+    ------
+    SCMError
+        ``scm`` is not an SCM; ``targets`` is ``"random"``, names an unknown factor, a factor with a single
+        value or one factor twice, or gives more than 255 - ``ENVIRONMENT_SALT`` targets; an ``intervention``
+        mapping does not name exactly the targets or holds a value off a target's grid; any other
+        ``intervention`` than ``"uniform"`` or a mapping.
+
+    Examples
+    --------
+    ``do(factor0 = 0.5)`` in environment 1; row i of a batch belongs to environment ``i mod 2``:
+
+    >>> from gtdata.causal import SCM, AdditiveNoise, EnvironmentSampler
+    >>> import gtdata
+    >>> data = gtdata.load("toy")
+    >>> scm = SCM(data.factor_space, {"factor1": AdditiveNoise({"factor0": 4.0}, scale=0.1)})
+    >>> sampler = EnvironmentSampler(scm, ["factor0"], intervention={"factor0": 0.5})
+    >>> sampler.num_environments
+    2
+    >>> batch = sampler.sample(data, 6, rng=0)
+    >>> batch.env.tolist()
+    [0, 1, 0, 1, 0, 1]
+    >>> batch.codes[batch.env == 1, 0].tolist()   # code 1 is the value 0.5
+    [1, 1, 1]
     """
 
     name = "environments"

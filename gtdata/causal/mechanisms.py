@@ -84,7 +84,36 @@ def snap_cells(numbers: np.ndarray, low: float = -np.inf, high: float = np.inf) 
 
 
 class Mechanism:
-    """Base class: ``parents`` (factor names) and :meth:`table`, the exact CPT on a factor space."""
+    """Base class: ``parents`` (factor names) and :meth:`table`, the exact CPT on a factor space.
+
+    A subclass sets ``kind`` (its name in SCM files), ``parents`` and implements :meth:`table` and
+    :meth:`to_dict` (which ``repr``, ``==`` and :meth:`SCM.to_dict` use). SCM files name the built-in kinds:
+    :class:`Uniform`, :class:`Categorical`, :class:`Fixed`, :class:`TruncatedNormal`, :class:`Table` and
+    :class:`AdditiveNoise`.
+
+    Examples
+    --------
+    A mechanism that copies its parent's code (both factors have the same number of values):
+
+    >>> import numpy as np
+    >>> from gtdata import Factor, FactorSpace
+    >>> from gtdata.causal import SCM, Mechanism
+    >>> class Copy(Mechanism):
+    ...     kind = "copy"
+    ...     def __init__(self, parent):
+    ...         self.parents = (parent,)
+    ...     def table(self, space, child):
+    ...         return np.eye(space[child].size)  # row: the parent's code; column: the child's code
+    ...     def to_dict(self):
+    ...         return {"mechanism": self.kind, "parent": self.parents[0]}
+    >>> space = FactorSpace([Factor("cause", [0, 1, 2]), Factor("effect", [0.0, 0.5, 1.0])])
+    >>> scm = SCM(space, {"effect": Copy("cause")})
+    >>> codes = scm.sample_codes(5, rng=0)
+    >>> bool((codes[:, 0] == codes[:, 1]).all())
+    True
+    >>> Copy("cause")
+    Copy(parent='cause')
+    """
 
     kind: ClassVar[str] = "mechanism"
     parents: tuple[str, ...] = ()
@@ -107,7 +136,20 @@ class Mechanism:
 
 
 class Uniform(Mechanism):
-    """A root drawn uniformly over its factor's codes."""
+    """A root drawn uniformly over its factor's codes.
+
+    Every factor of an :class:`SCM` without a declared mechanism has this one.
+
+    Examples
+    --------
+    >>> from gtdata import Factor, FactorSpace
+    >>> space = FactorSpace([Factor("shape", ["square", "ellipse", "heart"]), Factor("scale", [0.5, 0.75, 1.0])])
+    >>> from gtdata.causal import Uniform
+    >>> Uniform().table(space, "scale").round(3).tolist()
+    [[0.333, 0.333, 0.333]]
+    >>> Uniform().to_dict()
+    {'mechanism': 'uniform'}
+    """
 
     kind = "uniform"
 
@@ -125,7 +167,22 @@ class Uniform(Mechanism):
 
 
 class Categorical(Mechanism):
-    """A root with given (non-negative, not all zero) weights per code; normalised."""
+    """A root with given (non-negative, not all zero) weights per code; normalised.
+
+    Parameters
+    ----------
+    weights : sequence of float, one per value of the factor
+        Relative probabilities of the factor's codes, in the order of its values; they need not sum to 1.
+        Their number and sign are checked when an :class:`SCM` compiles the mechanism on its factor space.
+
+    Examples
+    --------
+    >>> from gtdata import Factor, FactorSpace
+    >>> space = FactorSpace([Factor("shape", ["square", "ellipse", "heart"]), Factor("scale", [0.5, 0.75, 1.0])])
+    >>> from gtdata.causal import Categorical
+    >>> Categorical([1, 2, 1]).table(space, "shape").tolist()
+    [[0.25, 0.5, 0.25]]
+    """
 
     kind = "categorical"
 
@@ -144,7 +201,24 @@ class Categorical(Mechanism):
 
 
 class Fixed(Mechanism):
-    """A point mass at one code: the result of a hard intervention ``do(factor = value)``."""
+    """A point mass at one code: the result of a hard intervention ``do(factor = value)``.
+
+    Parameters
+    ----------
+    code : int
+        The code (index into the factor's values, 0 ... size - 1) the factor always takes; checked when an
+        :class:`SCM` compiles the mechanism. :meth:`SCM.do` builds it from an actual value.
+
+    Examples
+    --------
+    >>> from gtdata import Factor, FactorSpace
+    >>> space = FactorSpace([Factor("shape", ["square", "ellipse", "heart"]), Factor("scale", [0.5, 0.75, 1.0])])
+    >>> from gtdata.causal import SCM, Fixed
+    >>> Fixed(2).table(space, "scale").tolist()
+    [[0.0, 0.0, 1.0]]
+    >>> SCM(space, {"scale": Fixed(2)}).sample_codes(3, rng=0)[:, 1].tolist()
+    [2, 2, 2]
+    """
 
     kind = "fixed"
 
@@ -169,9 +243,26 @@ class TruncatedNormal(Mechanism):
     Parameters
     ----------
     mean, std : float
-        The normal's mean and standard deviation (> 0), in ``space``.
+        The normal's mean and standard deviation (> 0), in ``space`` (for ``"value"``, the factor's unit).
     space : {"value", "unit"}
         Actual values, or the factor's values min-max scaled to [0, 1].
+
+    Raises
+    ------
+    SCMError
+        ``std`` is not a positive finite number, or ``space`` is not ``"value"`` or ``"unit"`` (raised as its
+        subclass ``MechanismError``).
+
+    Examples
+    --------
+    A preference for large objects: a normal around 1.0 with standard deviation 0.25, truncated to the
+    range [0.5, 1.0] of ``scale`` and discretised on its three values:
+
+    >>> from gtdata import Factor, FactorSpace
+    >>> space = FactorSpace([Factor("shape", ["square", "ellipse", "heart"]), Factor("scale", [0.5, 0.75, 1.0])])
+    >>> from gtdata.causal import TruncatedNormal
+    >>> TruncatedNormal(1.0, 0.25).table(space, "scale").round(3).tolist()
+    [[0.092, 0.507, 0.401]]
     """
 
     kind = "truncated_normal"
@@ -210,6 +301,19 @@ class Table(Mechanism):
         The parent factors, in the table's axis order (first parent slowest).
     probs : array of shape ``(*parent sizes, child size)``
         Non-negative weights of each child code given each combination of parent codes.
+
+    Examples
+    --------
+    ``scale`` given ``shape``: squares are small, ellipses never small, hearts of any size:
+
+    >>> from gtdata import Factor, FactorSpace
+    >>> space = FactorSpace([Factor("shape", ["square", "ellipse", "heart"]), Factor("scale", [0.5, 0.75, 1.0])])
+    >>> from gtdata.causal import SCM, Table
+    >>> cpt = Table(["shape"], [[1, 0, 0], [0, 1, 1], [1, 1, 1]])
+    >>> cpt.table(space, "scale").round(3).tolist()
+    [[1.0, 0.0, 0.0], [0.0, 0.5, 0.5], [0.333, 0.333, 0.333]]
+    >>> SCM(space, {"scale": cpt}).edges
+    [('shape', 'scale')]
     """
 
     kind = "table"
@@ -250,6 +354,24 @@ class AdditiveNoise(Mechanism):
         Noise scale (> 0), in the child's ``space``.
     space : {"value", "unit"}
         Parents and child as actual values, or min-max scaled to [0, 1].
+
+    Raises
+    ------
+    SCMError
+        ``parents`` is not a mapping, ``form``, ``noise`` or ``space`` is not one of its choices, or ``scale``
+        is not a positive finite number (raised as its subclass ``MechanismError``).
+
+    Examples
+    --------
+    ``scale = 0.5 + 0.25 * shape + noise`` with Gaussian noise of standard deviation 0.1, snapped to the
+    values 0.5, 0.75, 1.0 (a categorical parent enters with its code 0, 1, 2); one row per code of ``shape``:
+
+    >>> from gtdata import Factor, FactorSpace
+    >>> space = FactorSpace([Factor("shape", ["square", "ellipse", "heart"]), Factor("scale", [0.5, 0.75, 1.0])])
+    >>> from gtdata.causal import AdditiveNoise
+    >>> mech = AdditiveNoise({"shape": 0.25}, bias=0.5, scale=0.1)
+    >>> mech.table(space, "scale").round(3).tolist()
+    [[0.894, 0.106, 0.0], [0.106, 0.789, 0.106], [0.0, 0.106, 0.894]]
     """
 
     kind = "additive_noise"

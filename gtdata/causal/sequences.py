@@ -25,7 +25,28 @@ __all__ = ["SequenceBatch", "SequenceSampler", "Transition", "sequences"]
 
 
 class SequenceBatch(NamedTuple):
-    """``x`` (n, T, H, W, C), ``codes`` (n, T, F) int64, ``intervened`` (n, T−1, F) bool."""
+    """``x`` (n, T, H, W, C), ``codes`` (n, T, F) int64, ``intervened`` (n, T−1, F) bool.
+
+    Parameters
+    ----------
+    x : ndarray, shape (n, T, H, W, C)
+        The observations of each sequence's T steps (the batch's dtype), with the sequence's nuisance.
+    codes : ndarray of int64, shape (n, T, F)
+        Their codes.
+    intervened : ndarray of bool, shape (n, T - 1, F)
+        The intervention targets: ``intervened[:, t]`` drives the step t → t+1.
+
+    Examples
+    --------
+    >>> import gtdata
+    >>> from gtdata.causal import Transition, sequences
+    >>> data = gtdata.load("toy")
+    >>> seq = sequences(data, Transition.random_walk(data.factor_space), length=3, n=2, p=0.0, rng=0)
+    >>> seq.x.shape, seq.codes.shape, seq.intervened.shape
+    ((2, 3, 64, 64, 1), (2, 3, 4), (2, 2, 4))
+    >>> bool(seq.intervened.any())   # p = 0: no intervention, only the random walk
+    False
+    """
 
     x: np.ndarray
     codes: np.ndarray
@@ -43,6 +64,13 @@ class Transition:
         Parents refer to the previous step (self-dependence allowed). Factors not named keep their value.
     initial : SCM, optional
         The distribution of the first step (default: the data set's own, ``data.sample_codes``).
+
+    Raises
+    ------
+    SCMError
+        A mechanism or parent names an unknown factor (closest name suggested), ``initial`` is over other
+        factors, or a mechanism cannot be compiled on ``factor_space`` (a table of the wrong shape, a
+        distribution with zero total probability).
 
     Examples
     --------
@@ -112,6 +140,24 @@ class SequenceSampler(Sampler):
         Steps per sequence (≥ 2).
     p : float, optional
         Probability that a changeable factor is an intervention target at a step (default 1/(F+1)).
+
+    Raises
+    ------
+    SCMError
+        ``transition`` is not a Transition, ``length`` is below 2, or ``p`` is outside [0, 1].
+    ValueError
+        ``length`` is not a positive integer.
+
+    Examples
+    --------
+    >>> import gtdata
+    >>> from gtdata.causal import SequenceSampler, Transition
+    >>> data = gtdata.load("toy")
+    >>> sampler = SequenceSampler(Transition.random_walk(data.factor_space), length=4)
+    >>> sampler
+    SequenceSampler(length=4, p=0.2)
+    >>> sampler.sample(data, 2, rng=0).x.shape
+    (2, 4, 64, 64, 1)
     """
 
     name = "sequences"
