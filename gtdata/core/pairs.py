@@ -32,6 +32,30 @@ def check_k(data: GroundTruthData, k: Any, mode: str = "exact") -> tuple[int, in
         An int in 1 … d−1, an inclusive ``(low, high)`` tuple or ``range``, or ``"random"``.
     mode : {"exact", "reference"}
         In exact mode k may not exceed the number of factors with more than one value.
+
+    Returns
+    -------
+    (int, int)
+        The smallest and the largest number of factors that may change.
+
+    Raises
+    ------
+    ValueError
+        ``data`` has fewer than 2 factors; ``k`` is not one of the forms above or leaves 1 … d−1; in exact
+        mode, k exceeds the number of factors with more than one value.
+
+    Examples
+    --------
+    >>> import gtdata
+    >>> from gtdata.sampling import check_k
+    >>> data = gtdata.load("toy")   # 4 factors
+    >>> check_k(data, 2), check_k(data, (1, 2)), check_k(data, range(1, 3)), check_k(data, "random")
+    ((2, 2), (1, 2), (1, 2), (1, 3))
+    >>> try:
+    ...     check_k(data, 4)
+    ... except ValueError as exc:
+    ...     print(exc)
+    k must lie in 1..3 (d = 4 factors), got 4
     """
     d = data.num_factors
     if d < 2:
@@ -81,6 +105,29 @@ def intervene(data: GroundTruthData, codes: np.ndarray, ks: np.ndarray, gen: np.
     exact : bool
         Each chosen factor takes a different value (True) or a uniform redraw that may equal the old one.
         Rows whose result falls outside the view's split are redrawn (bounded).
+
+    Returns
+    -------
+    codes2 : ndarray (n, F) int64
+        The changed codes.
+    changed : ndarray (n, F) bool
+        The factors chosen in each row (with ``exact=True``, exactly those whose code differs).
+
+    Raises
+    ------
+    ValueError
+        After 1,000 redraws some rows still fall outside the view's split (the split is too small for k).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import gtdata
+    >>> from gtdata.sampling import intervene
+    >>> data = gtdata.load("toy")
+    >>> codes = data.sample_codes(3, rng=0)
+    >>> codes2, changed = intervene(data, codes, np.array([1, 2, 3]), np.random.default_rng(0), exact=True)
+    >>> changed.sum(axis=1).tolist(), (codes2 != codes).sum(axis=1).tolist()
+    ([1, 2, 3], [1, 2, 3])
     """
     sizes = data.factor_space.sizes
     codes2 = codes.copy()
@@ -163,7 +210,31 @@ class PairSampler(Sampler):
 
 class TripletSampler(Sampler):
     """Anchors with a positive that differs in ``k_positive`` factors and a negative that differs in
-    ``k_negative`` (default: every factor that can change); exact changes, shared nuisance."""
+    ``k_negative`` (default: every factor that can change); exact changes, shared nuisance.
+
+    ``sample`` returns a :class:`TripletBatch`; :meth:`GroundTruthData.sample_triplets` is this sampler.
+
+    Parameters
+    ----------
+    k_positive : int
+        Factors in which the positive differs from the anchor, in 1 ... the number of factors with more than
+        one value (checked against the data set when sampling, as is ``k_negative``).
+    k_negative : int, optional
+        Factors in which the negative differs from the anchor, larger than ``k_positive`` (default: every
+        factor with more than one value).
+
+    Examples
+    --------
+    >>> import gtdata
+    >>> from gtdata.sampling import TripletSampler
+    >>> t = TripletSampler(k_positive=1).sample(gtdata.load("toy"), 4, rng=0)
+    >>> t.anchor.shape
+    (4, 64, 64, 1)
+    >>> (t.codes_positive != t.codes_anchor).sum(axis=1).tolist()
+    [1, 1, 1, 1]
+    >>> (t.codes_negative != t.codes_anchor).sum(axis=1).tolist()   # every factor differs
+    [4, 4, 4, 4]
+    """
 
     name = "triplets"
     salt = SALTS["triplets"]
@@ -219,6 +290,26 @@ def shared_pairs(data: GroundTruthData, n: int, factor: str | int, rng: RNGLike 
         as the metrics that use it expect.
     dtype : float32, float64 or uint8
         Image dtype.
+
+    Returns
+    -------
+    PairBatch
+        ``x1, x2`` (n, H, W, C), ``codes1, codes2`` (n, F) int64 with ``codes1[:, f] == codes2[:, f]`` for the
+        shared factor f, and ``changed`` (n, F) bool, where the two codes differ.
+
+    Raises
+    ------
+    ValueError
+        ``n`` is not a positive integer, ``factor`` is not a factor of ``data``, or no second draws inside the
+        view's split share the factor's value (after 1,000 redraws).
+
+    Examples
+    --------
+    >>> import gtdata
+    >>> from gtdata.sampling import shared_pairs
+    >>> pairs = shared_pairs(gtdata.load("toy"), 5, "factor2", rng=0)
+    >>> pairs.x1.shape, bool((pairs.codes1[:, 2] == pairs.codes2[:, 2]).all())
+    ((5, 64, 64, 1), True)
     """
     n = check_count(n)
     pos = data.factor_space.index(factor)

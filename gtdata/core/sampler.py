@@ -35,6 +35,31 @@ class Sampler:
     share a seed), ``fields`` (the names of the batch's fields, images first) and implement
     :meth:`draw_block`, which draws one block of ``size`` rows from a Philox Generator, and :meth:`assemble`,
     which turns the drawn arrays into the batch (rendering the images).
+
+    Examples
+    --------
+    A sampler whose rows are the first or the last grid point (every factor at its first or last value):
+
+    >>> import numpy as np
+    >>> import gtdata
+    >>> from gtdata.sampling import CodeBatch, Sampler
+    >>> class Corners(Sampler):
+    ...     name, salt = "corners", 15  # a salt no gtdata stream uses (see gtdata.core.rng.SALTS)
+    ...     def draw_block(self, data, gen, size):
+    ...         last = gen.random(size) < 0.5
+    ...         codes = np.where(last[:, None], data.factor_space.sizes - 1, 0)
+    ...         return codes, data.draw_nuisance(size, gen)
+    ...     def assemble(self, data, drawn, dtype):
+    ...         codes, nuisance = drawn
+    ...         return CodeBatch(data.render(codes, nuisance, dtype), codes)
+    >>> data = gtdata.load("toy")
+    >>> batch = Corners().sample(data, 3, rng=0, dtype=np.uint8)
+    >>> batch.x.shape, batch.x.dtype
+    ((3, 64, 64, 1), dtype('uint8'))
+    >>> batch.codes.tolist()
+    [[0, 0, 0, 0], [2, 3, 4, 5], [0, 0, 0, 0]]
+    >>> bool((Corners().draw(data, 5, rng=0, start=1)[0] == Corners().draw(data, 6, rng=0)[0][1:]).all())
+    True
     """
 
     name: ClassVar[str] = "sampler"
@@ -106,6 +131,16 @@ class CodeBatch(NamedTuple):
         Observations.
     codes : ndarray (n, F) int64
         Their codes.
+
+    Examples
+    --------
+    >>> import gtdata
+    >>> from gtdata.sampling import UniformSampler
+    >>> batch = UniformSampler().sample(gtdata.load("toy"), 3, rng=0)
+    >>> type(batch).__name__, batch._fields
+    ('CodeBatch', ('x', 'codes'))
+    >>> batch.x.shape, batch.codes.shape
+    ((3, 64, 64, 1), (3, 4))
     """
 
     x: np.ndarray

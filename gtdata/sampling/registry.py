@@ -22,7 +22,19 @@ SAMPLERS: dict[str, str] = {
 
 
 def sampler_names() -> list[str]:
-    """The names :func:`make_sampler` accepts."""
+    """The names :func:`make_sampler` accepts.
+
+    Returns
+    -------
+    list of str
+        The registered sampler names, sorted.
+
+    Examples
+    --------
+    >>> from gtdata.sampling import sampler_names
+    >>> sampler_names()
+    ['counterfactual', 'environments', 'pairs', 'sequences', 'triplets', 'uniform']
+    """
     return sorted(SAMPLERS)
 
 
@@ -35,6 +47,18 @@ def make_sampler(spec: "Sampler | str | Mapping[str, Any]", **options: Any) -> S
         A ready sampler, a name from :func:`sampler_names`, or ``{"name": ..., **options}``.
     **options
         The sampler's options (with a name).
+
+    Returns
+    -------
+    Sampler
+        ``spec`` itself when it is a sampler, else a new sampler of that name built with the options.
+
+    Raises
+    ------
+    ValueError
+        Options given with a ready sampler, a mapping without ``name``, an unknown name (the closest one is
+        suggested) or an option the sampler does not take. The sampler's own checks raise their errors too
+        (:class:`gtdata.causal.SCMError` for the causal samplers).
 
     Examples
     --------
