@@ -28,6 +28,47 @@ class RenderedData(GroundTruthData):
     3-D specs (``kind: scene3d``) render with ``backend="numpy"`` (default) or ``backend="torch"`` on
     ``device`` (``"auto"``: CUDA when available, else CPU); see :mod:`gtdata.render.scene3d`. 2-D specs
     have the numpy rasterizer only.
+
+    Parameters
+    ----------
+    spec : RenderSpec, dict, str or os.PathLike
+        The spec: a parsed :class:`RenderSpec`, its mapping form, a YAML file, or a built-in name
+        (``"dsprites_like"``, ``"shapes3d_like"``...; see ``gtdata.list_datasets("rendered")``).
+    threads : int, optional
+        Number of chunks a batch is rendered in parallel; default up to 4 (the CPU count if smaller).
+    backend : {"numpy", "torch"}, default "numpy"
+        Renderer of 3-D specs; 2-D specs accept only ``"numpy"``.
+    device : str, default "auto"
+        Torch device of the ``"torch"`` backend (``"cpu"``, ``"cuda"``, ``"cuda:1"``...); ``"auto"`` picks
+        CUDA when available. 2-D specs accept only ``"auto"`` or ``"cpu"``.
+
+    Raises
+    ------
+    SpecError
+        If the spec is malformed (the message names the place in the spec and what is allowed).
+    ValueError
+        If a 2-D spec is given ``backend="torch"`` or a device other than the CPU.
+
+    See Also
+    --------
+    export_rendered : store the rendered grid (or a split) to load like a benchmark set.
+
+    Examples
+    --------
+    The dSprites grid rendered on demand, nothing stored; observations are float32 in [0, 1]:
+
+    >>> data = RenderedData("dsprites_like")
+    >>> data.factor_names, data.factors_num_values
+    (('shape', 'scale', 'orientation', 'posX', 'posY'), [3, 6, 40, 32, 32])
+    >>> images = data.observations([[2, 5, 0, 16, 16]])  # a heart of scale 1.0 in the centre
+    >>> images.shape, images.dtype, float(images.max())
+    ((1, 64, 64, 1), dtype('float32'), 1.0)
+
+    From factor values instead of codes (continuous factors may lie between grid values):
+
+    >>> data.render_values({"shape": ["heart"], "scale": [0.75], "orientation": [0.0], "posX": [0.5],
+    ...                     "posY": [0.5]}, dtype=np.uint8).shape
+    (1, 64, 64, 1)
     """
 
     def __init__(self, spec: RenderSpec | Mapping | str | os.PathLike, threads: int | None = None,

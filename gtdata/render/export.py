@@ -39,6 +39,67 @@ def export_rendered(data: Any, out: str | os.PathLike, split: str | None = None,
     ``overwrite``: replace an existing gtdata export at ``out``; anything else there (a file, a directory
     that is not a gtdata set) is refused with an OutputExistsError whatever ``overwrite`` says.
     Returns the path written.
+
+    Parameters
+    ----------
+    data : RenderedData, RenderSpec, dict, str or os.PathLike
+        What to render: a RenderedData, or anything :class:`RenderedData` accepts as its spec.
+    out : str or os.PathLike
+        The directory (``"prepared"``) or the ``.h5`` file (``"hdf5"``) to write; ``~`` is expanded.
+    split : str, optional
+        A split expression over the factors; default the whole grid.
+    format : {"prepared", "hdf5"}, default "prepared"
+        The prepared store (uint8 ``images.npy`` plus ``dataset.yaml``) or one self-describing HDF5 file.
+    chunk_size : int, default 4096
+        Images rendered and written per step (memory: chunk_size x H x W x C bytes).
+    seed : int, default 0
+        Seed of random backgrounds; image i's background depends on (seed, i) only.
+    progress : bool, default True
+        Show a progress bar.
+    overwrite : bool, default False
+        Replace a gtdata export already at ``out``.
+    resume : bool, default True
+        Prepared format: continue an interrupted export of the same grid at ``out`` instead of starting over.
+
+    Returns
+    -------
+    pathlib.Path
+        ``out``, holding the finished export (written to a temporary path and renamed when complete).
+
+    Raises
+    ------
+    ValueError
+        If ``format``, ``chunk_size`` or ``seed`` is invalid, or, for ``"prepared"``, if ``split`` is not a
+        sub-grid (export it with ``format="hdf5"``).
+    SplitError
+        If ``split`` does not parse or names unknown factors or values.
+    OutputExistsError
+        If ``out`` holds something gtdata may not replace (see above).
+    OSError
+        If the disk cannot hold the export (checked before writing).
+
+    See Also
+    --------
+    gtdata.load : opens the export (``gtdata.load(out)``).
+
+    Examples
+    --------
+    A spec of 2 shapes x 4 positions on a 16x16 canvas, exported whole, then a split of it to HDF5:
+
+    >>> import gtdata
+    >>> spec = {"name": "tiny", "canvas": {"height": 16, "width": 16, "channels": 1}, "background": 0.0,
+    ...         "factors": [{"name": "shape", "values": ["square", "heart"]},
+    ...                     {"name": "posX", "linspace": [0.0, 1.0, 4]}],
+    ...         "objects": [{"shape": {"factor": "shape"}, "scale": 0.5,
+    ...                      "x": {"factor": "posX", "range": [0.25, 0.75]}, "color": 1.0}]}
+    >>> path = export_rendered(spec, "tiny", progress=False)
+    >>> data = gtdata.load(path)
+    >>> len(data), data.factor_names, data.observation_shape
+    (8, ('shape', 'posX'), (16, 16, 1))
+    >>> path = export_rendered(spec, "hearts.h5", split='shape == "heart" and posX > 0.5', format="hdf5",
+    ...                        progress=False)
+    >>> len(gtdata.load(path))
+    2
     """
     if format not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}, got {format!r}")

@@ -9,7 +9,23 @@ import platformdirs
 
 
 def cache_root() -> Path:
-    """``$GTDATA_HOME`` if set, else the platform's user cache directory for gtdata."""
+    """``$GTDATA_HOME`` if set, else the platform's user cache directory for gtdata.
+
+    Downloads go to ``raw/NAME/`` under it, prepared sets to ``prepared/NAME/``. The variable is read on
+    every call, so setting it in a running process takes effect at once.
+
+    Returns
+    -------
+    pathlib.Path
+        The cache root (``~`` expanded); it need not exist yet.
+
+    Examples
+    --------
+    >>> import os
+    >>> os.environ["GTDATA_HOME"] = "gtdata_cache"
+    >>> cache_root().as_posix(), raw_dir("dsprites").as_posix()
+    ('gtdata_cache', 'gtdata_cache/raw/dsprites')
+    """
     env = os.environ.get("GTDATA_HOME")
     return Path(env).expanduser() if env else Path(platformdirs.user_cache_dir("gtdata"))
 
