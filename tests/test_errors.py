@@ -15,7 +15,7 @@ from gtdata.datasets.fetch import DownloadError
 from gtdata.datasets.manifest import ManifestError, UnknownDatasetError
 from gtdata.render.spec import SpecError
 from gtdata.splits import OODSplitError
-from gtdata.store.atomic import OutputExistsError
+from gtdata.core.persist import OutputExistsError
 from gtdata.training.pack import PackError
 from gtdata.training.trainer import TrainingDiverged
 from gtdata.store.yamlio import YAMLFileError

@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
 
     from PIL.PngImagePlugin import PngInfo
 
-    from gtdata.store.atomic import check_output
+    from gtdata.core.persist import atomic_path, check_output
 
     if args.samples < 1 or args.max_values < 2:
         raise ValueError(f"--samples must be >= 1 and --max-values >= 2, got {args.samples} and {args.max_values}")
@@ -65,11 +65,10 @@ def run(args: argparse.Namespace) -> int:
     check_output(out, directory=False, is_gtdata=_is_preview, overwrite=True, what="a gtdata preview image")
     data = registry.load(args.name)
     image = preview_image(data, args.samples, args.max_values, args.seed)
-    tmp = out.with_name(f".{out.name}.tmp")
     mark = PngInfo()
     mark.add_text("Software", "gtdata preview")
-    image.save(tmp, format="PNG", pnginfo=mark)
-    tmp.replace(out)
+    with atomic_path(out) as tmp:
+        image.save(tmp, format="PNG", pnginfo=mark)
     print(f"wrote {out} ({image.width}x{image.height}: {args.samples} samples, {data.num_factors} traversals)")
     return 0
 

@@ -12,6 +12,7 @@ import tarfile
 import tempfile
 from pathlib import Path
 from gtdata.core.errors import GtdataError
+from gtdata.core.persist import move_into_place
 
 
 class UnsafeArchiveError(GtdataError, ValueError):
@@ -83,7 +84,7 @@ def extract_tar(archive: Path, target: Path, prefix: str = "") -> Path:
                 with src, open(dest, "wb") as out:
                     shutil.copyfileobj(src, out, 1 << 20)
                 os.chmod(dest, 0o644)
-            os.replace(tmp, target)
+            move_into_place(tmp, target)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +12,7 @@ from typing import Iterable
 
 from gtdata.datasets.manifest import FileEntry, Source
 from gtdata.core.errors import GtdataError
+from gtdata.core.persist import atomic_write_text
 
 _BLOCK = 4 << 20
 RECORD_NAME = "recorded_checksums.json"
@@ -104,20 +103,14 @@ def write_record(raw_dir: Path, name: str, digests: Digests, url: str | None) ->
     records = read_records(raw_dir)
     records[name] = {"sha256": digests.sha256, "size": digests.size, "url": url,
                      "recorded": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-    fd, tmp = tempfile.mkstemp(dir=raw_dir, prefix=".record-", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(records, fh, indent=2, sort_keys=True)
-    os.replace(tmp, _record_path(raw_dir))
+    atomic_write_text(_record_path(raw_dir), json.dumps(records, indent=2, sort_keys=True))
 
 
 def forget_record(raw_dir: Path, name: str) -> None:
     """Drop the recorded checksum of ``name`` (after the file was deleted or replaced on purpose)."""
     records = read_records(raw_dir)
     if records.pop(name, None) is not None:
-        fd, tmp = tempfile.mkstemp(dir=raw_dir, prefix=".record-", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(records, fh, indent=2, sort_keys=True)
-        os.replace(tmp, _record_path(raw_dir))
+        atomic_write_text(_record_path(raw_dir), json.dumps(records, indent=2, sort_keys=True))
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from tqdm.auto import tqdm
 from gtdata.datasets.checksums import ChecksumError, check_file, write_record
 from gtdata.datasets.manifest import FileEntry, Source
 from gtdata.core.errors import GtdataError
+from gtdata.core.persist import atomic_write_text, move_into_place
 
 if TYPE_CHECKING:
     import requests
@@ -184,7 +185,7 @@ def _fetch_source(source: Source, entry: FileEntry, part: Path, session: request
         previous = None  # unreadable record: its bytes cannot be trusted to resume
     if previous != source.url:
         part.unlink(missing_ok=True)
-    meta.write_text(json.dumps({"url": source.url}))
+    atomic_write_text(meta, json.dumps({"url": source.url}))
     try:
         if source.url.startswith("file://"):
             _copy_local(source.url, part)
@@ -248,7 +249,7 @@ def download_file(entry: FileEntry, raw_dir: Path, dataset: str, progress: bool 
                     failures.append(f"  {source.url}: checksum mismatch ({'; '.join(verdict.problems)})")
                     report(f"{msg}; deleted")
                     continue
-                os.replace(part, final)
+                move_into_place(part, final)
                 _discard(part)
                 if verdict.how == "new":
                     write_record(raw_dir, entry.name, verdict.digests, source.url)

@@ -16,6 +16,7 @@ import torch
 from PIL import Image
 
 from gtdata.core.data import GroundTruthData
+from gtdata.core.persist import atomic_path
 from gtdata.models.methods import VAE
 
 __all__ = ["image_grid", "latent_kl", "traversal_order", "write_figures", "FIGURE_FILES"]
@@ -81,9 +82,8 @@ def _labelled_traversals(images: np.ndarray, order: np.ndarray, kl: np.ndarray, 
     ax.set_xlabel("value of the traversed latent (posterior mean of one input elsewhere)", fontsize=8)
     ax.set_ylabel("latent, mean KL to the prior (nats)", fontsize=8)
     ax.set_title("Latent traversals, rows sorted by mean KL", fontsize=9)
-    tmp = path.with_name(path.name + ".tmp.png")
-    fig.savefig(tmp)
-    tmp.replace(path)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png")
 
 
 @torch.no_grad()
@@ -92,9 +92,8 @@ def _decode(vae: VAE, z: torch.Tensor) -> np.ndarray:
 
 
 def _save_png(image: Image.Image, path: Path) -> None:
-    tmp = path.with_name(path.name + ".tmp.png")
-    image.save(tmp)
-    tmp.replace(path)
+    with atomic_path(path) as tmp:
+        image.save(tmp, format="PNG")
 
 
 @torch.no_grad()
@@ -143,8 +142,7 @@ def write_figures(vae: VAE, data: GroundTruthData, out_dir: Path, seed: int = 0,
         images = _decode(vae, frame_codes)
         filler = np.ones((rows * cols - vae.num_latent, *images.shape[1:]), dtype=np.float32)
         frames.append(image_grid(np.concatenate([images, filler]), rows, cols))
-    tmp = paths["traversals.gif"].with_name("traversals.tmp.gif")
-    frames[0].save(tmp, save_all=True, append_images=frames[1:], duration=80, loop=0)
-    tmp.replace(paths["traversals.gif"])
+    with atomic_path(paths["traversals.gif"]) as tmp:
+        frames[0].save(tmp, format="GIF", save_all=True, append_images=frames[1:], duration=80, loop=0)
     vae.train(was_training)
     return paths

@@ -7,18 +7,17 @@ finished run), ``figures/`` (PNG grids and the traversal GIF), ``data.pkl`` (onl
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 
+from gtdata.core.persist import atomic_path, atomic_write_text
 from gtdata.training.config import TrainConfig, read_yaml_mapping
 
 __all__ = [
     "CONFIG", "CHECKPOINT", "LOG", "MODEL", "PROVENANCE", "FIGURES",
-    "atomic_write_text", "atomic_torch_save", "load_torch", "to_jsonable", "claim_run_dir", "read_config",
+    "atomic_write_text", "atomic_torch_save", "load_torch", "claim_run_dir", "read_config",
 ]
 
 CONFIG = "config.yaml"
@@ -29,24 +28,13 @@ PROVENANCE = "provenance.json"
 FIGURES = "figures"
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to a temp file beside ``path``, flush it to disk, then rename over ``path``."""
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    tmp.replace(path)
-
-
 def atomic_torch_save(obj: dict[str, Any], path: Path) -> None:
-    """torch.save to a temp file, check it loads back (weights_only) with the same keys, then rename."""
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(obj, tmp)
-    back = torch.load(tmp, map_location="cpu", weights_only=True)
-    if set(back) != set(obj):
-        raise OSError(f"writing {path} failed: the temp file read back with keys {sorted(back)}")
-    tmp.replace(path)
+    """torch.save to a fresh temp file, check it loads back (weights_only) with the same keys, then rename."""
+    with atomic_path(path) as tmp:
+        torch.save(obj, tmp)
+        back = torch.load(tmp, map_location="cpu", weights_only=True)
+        if set(back) != set(obj):
+            raise OSError(f"writing {path} failed: the temp file read back with keys {sorted(back)}")
 
 
 def load_torch(path: Path, what: str, device: torch.device | str = "cpu") -> dict[str, Any]:
@@ -63,21 +51,6 @@ def load_torch(path: Path, what: str, device: torch.device | str = "cpu") -> dic
     if not isinstance(obj, dict) or "format" not in obj:
         raise ValueError(f"the {what} {path} is not a gtdata file (no 'format' entry)")
     return obj
-
-
-def to_jsonable(value: Any) -> Any:
-    """numpy scalars/arrays, tuples and paths → plain JSON types (recursively)."""
-    if isinstance(value, dict):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [to_jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    return str(value)
 
 
 def read_config(run_dir: Path) -> TrainConfig:

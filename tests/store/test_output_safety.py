@@ -9,7 +9,7 @@ import gtdata
 from gtdata import Factor, FactorSpace, PreparedData, PreparedWriter, export_hdf5
 from gtdata.cli.main import main
 from gtdata.render import export_rendered
-from gtdata.store.atomic import OutputExistsError
+from gtdata.core.persist import OutputExistsError
 
 SPEC = {"name": "two_discs", "canvas": {"height": 8, "width": 8, "channels": 1}, "background": 0.0,
         "factors": [{"name": "x", "linspace": [0.3, 0.7, 2]}],

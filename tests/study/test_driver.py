@@ -3,7 +3,6 @@ import json
 import pandas as pd
 import pytest
 
-from gtdata.study import results as results_mod
 from gtdata.study.driver import run_study
 from gtdata.study.executors import LocalExecutor, StudyExecutionError, make_executor
 from gtdata.study.results import StudyDirError, load_results
@@ -117,20 +116,6 @@ def test_executor_arguments_are_checked():
         make_executor("local", address="auto")
     with pytest.raises(ValueError, match="workers must be a positive integer"):
         LocalExecutor(0)
-
-
-def test_atomic_write_leaves_old_file_on_failure(tmp_path, monkeypatch):
-    target = tmp_path / "results.csv"
-    results_mod.atomic_write_text(target, "old\n")
-
-    def broken_replace(src, dst):
-        raise OSError("disk full")
-
-    monkeypatch.setattr(results_mod.os, "replace", broken_replace)
-    with pytest.raises(OSError, match="disk full"):
-        results_mod.atomic_write_text(target, "new\n")
-    assert target.read_text() == "old\n"
-    assert [p.name for p in tmp_path.iterdir()] == ["results.csv"]
 
 
 def test_ray_missing_is_a_clear_error(tmp_path, catalog, small_spec, monkeypatch):
