@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
+from .core import kinds
 from .core.data import GroundTruthData
 
 KINDS = ("benchmark", "rendered", "toy")
@@ -138,8 +139,9 @@ def is_path(name_or_path: Any) -> bool:
 def load(name_or_path: str | os.PathLike, **kwargs: Any) -> GroundTruthData:
     """Open a data set by registry name (``"dsprites"``, ``"dsprites_like"``, ``"toy"``…) or by path.
 
-    Paths: a prepared directory (or its ``dataset.yaml``), a gtdata HDF5 file, or a YAML spec that a
-    provider knows how to open (e.g. a render spec). Keyword arguments go to the data set's factory.
+    Paths: a prepared directory (or its ``dataset.yaml``), a gtdata HDF5 file, or a YAML file of a data set
+    kind (``kind: manifest``, ``scene2d``, ``scene3d``; see :mod:`gtdata.core.kinds`). Keyword arguments go to
+    the data set's factory.
     """
     if isinstance(name_or_path, GroundTruthData):
         return name_or_path
@@ -149,33 +151,28 @@ def load(name_or_path: str | os.PathLike, **kwargs: Any) -> GroundTruthData:
     if not path.exists():
         raise FileNotFoundError(f"no data set at {path} (a path: a prepared directory, dataset.yaml, "
                                 f".h5 file or spec .yaml)")
-    from .store.prepared import META, PreparedData
-
-    if path.is_dir():
-        return PreparedData(path, **kwargs)
-    if path.name == META:
-        return PreparedData(path.parent, **kwargs)
-    if path.suffix in (".h5", ".hdf5"):
-        from .store.hdf5 import import_hdf5
-
-        return import_hdf5(path, **kwargs)
-    if path.suffix.lower() in (".yaml", ".yml"):
+    content: Any = kinds.UNREAD
+    if path.is_file() and path.suffix.lower() in (".yaml", ".yml"):
         from .store.yamlio import read_yaml
 
-        read_yaml(path)  # a syntax error is reported here, with its line and column, for every kind of spec
+        content = read_yaml(path)  # a syntax error is reported here, with its line and column, for every kind
     _ensure_loaded()
-    for opener in _PATH_OPENERS:
-        data = opener(path, **kwargs)
-        if data is not None:
-            return data
-    raise ValueError(f"{path} is neither a prepared data set, a gtdata HDF5 file nor a spec any provider "
-                     f"can open")
+    return kinds.load_file(path, want_data=True, content=content, **kwargs)
 
 
-_PATH_OPENERS: list[Callable[..., GroundTruthData | None]] = []
+def _open_prepared(path: Path, content: Any, **kwargs: Any) -> GroundTruthData:
+    from .store.prepared import PreparedData
+
+    return PreparedData(path, **kwargs)
 
 
-def register_path_opener(opener: Callable[..., GroundTruthData | None]) -> None:
-    """Let a provider open files by path: ``opener(path, **kwargs)`` returns data or None if not its kind."""
-    if opener not in _PATH_OPENERS:
-        _PATH_OPENERS.append(opener)
+def _open_hdf5(path: Path, content: Any, **kwargs: Any) -> GroundTruthData:
+    from .store.hdf5 import import_hdf5
+
+    return import_hdf5(path, **kwargs)
+
+
+# The registry opens the stored sets by path: prepared directories (kind: prepared, their dataset.yaml) and
+# gtdata HDF5 files.
+kinds.register_kind("prepared", summary="a prepared data set", load=_open_prepared)
+kinds.register_kind("hdf5", summary="a gtdata HDF5 file", load=_open_hdf5)

@@ -19,12 +19,16 @@ from typing import Any, Mapping
 import numpy as np
 
 from gtdata.core.factors import Code, FactorSpace, FactorSpecError, check_count
+from gtdata.core.kinds import register_kind
 from gtdata.core.rng import RNGLike, as_rng
 
 from .mechanisms import (MAX_TABLE, AdditiveNoise, Fixed, Mechanism, MechanismError, SCMError, TruncatedNormal,
                          Uniform, mechanism_from_dict)
 
-__all__ = ["SCM", "SCMError", "as_scm", "load_scm"]
+__all__ = ["KIND", "SCM", "SCMError", "as_scm", "load_scm"]
+
+#: The ``kind:`` of an SCM file.
+KIND = "scm"
 
 # u is clipped below 1 so that ``row + u`` never rounds up into the next row of the flattened CDF table.
 _U_MAX = 1.0 - 2.0**-40
@@ -351,7 +355,7 @@ class SCM:
     # -- persistence ---------------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         """The YAML form (``kind: scm``, the factors in gtdata's factor dialect, the non-uniform nodes)."""
-        return {"kind": "scm", "name": self.name, "factors": self.factor_space.to_dict(),
+        return {"kind": KIND, "name": self.name, "factors": self.factor_space.to_dict(),
                 "nodes": {n: m.to_dict() for n, m in self.mechanisms.items() if not isinstance(m, Uniform)}}
 
     @classmethod
@@ -364,8 +368,8 @@ class SCM:
         unknown = sorted(set(spec) - allowed)
         if unknown:
             raise SCMError(f"{source}: unknown key(s) {unknown}; allowed: {sorted(allowed)}")
-        if spec.get("kind", "scm") != "scm":
-            raise SCMError(f"{source}: kind must be 'scm', got {spec.get('kind')!r}")
+        if spec.get("kind", KIND) != KIND:
+            raise SCMError(f"{source}: kind must be {KIND!r}, got {spec.get('kind')!r}")
         if "factors" in spec:
             try:
                 space = FactorSpace.from_dict(spec["factors"])
@@ -426,6 +430,14 @@ def load_scm(path: str | Path, factor_space: FactorSpace | None = None) -> SCM:
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         raise SCMError(f"{path}: not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
     return SCM.from_dict(spec, factor_space, source=str(path))
+
+
+def _load_scm_kind(path: Path, content: Any, factor_space: FactorSpace | None = None) -> SCM:
+    """The loader of ``kind: scm`` files (see :mod:`gtdata.core.kinds`)."""
+    return load_scm(path, factor_space)
+
+
+register_kind(KIND, summary="a structural causal model", load=_load_scm_kind, is_data=False)
 
 
 def as_scm(spec: Any, factor_space: FactorSpace | None = None) -> SCM:

@@ -29,32 +29,6 @@ def _bytes(n: int | None) -> str:
     return f"{n:,} B ({n / 2**20:.1f} MiB)"
 
 
-def _is_manifest(path: Path) -> bool:
-    """A YAML file with a ``files`` list is a manifest; specs, prepared sets and HDF5 files are data."""
-    if path.suffix not in (".yaml", ".yml") or path.name == "dataset.yaml" or not path.is_file():
-        return False
-    import yaml
-
-    try:
-        content = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError):
-        return True
-    return isinstance(content, dict) and "files" in content
-
-
-def _scm_spec(path: Path) -> dict | None:
-    """The content of a YAML file that declares ``kind: scm``, else None."""
-    if path.suffix not in (".yaml", ".yml") or not path.is_file():
-        return None
-    import yaml
-
-    try:
-        content = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError):
-        return None
-    return content if isinstance(content, dict) and content.get("kind") == "scm" else None
-
-
 def _describe_scm(path: Path, spec: dict) -> None:
     """Nodes, mechanisms, edges and the support of an SCM file (its factors, or those of the set it names)."""
     import numpy as np
@@ -87,6 +61,35 @@ def _describe_scm(path: Path, spec: dict) -> None:
               f"(uniform: {np.log(probs.size):.3f})")
 
 
+def _describe_study(path: Path, raw: dict) -> None:
+    """Name, data sets, methods, seeds and number of runs of a study spec file."""
+    from gtdata.study.spec import load_spec
+
+    spec = load_spec(path)
+    print(f"{path}: study spec {spec.name!r}, {spec.num_runs} runs")
+    if spec.description:
+        print(f"  {spec.description}")
+    print(f"  data sets: {', '.join(spec.datasets)}")
+    print(f"  methods: {', '.join(m.method for m in spec.methods)}; seeds {list(spec.seeds)}; {spec.steps} steps")
+    print(f"  metrics: {', '.join(spec.metrics)}; representations: {', '.join(spec.representations)}")
+
+
+def _describe_run_config(path: Path, raw: dict) -> None:
+    """Method, data, steps and seed of a training config (a run directory's config.yaml)."""
+    from gtdata.training.config import TrainConfig
+
+    config = TrainConfig.from_yaml(path)
+    print(f"{path}: training config, method {config.method} on data {config.data!r}")
+    hparams = f", hyper-parameters {config.hparams}" if config.hparams else ""
+    print(f"  {config.steps} steps, batch size {config.batch_size}, seed {config.seed}, "
+          f"{config.num_latent} latents{hparams}")
+
+
+#: Kinds ``gtdata info PATH`` describes from the file itself; the data set kinds are opened and their
+#: factors shown, and manifests get the full account of files and cache state below.
+_DESCRIBERS = {"scm": _describe_scm, "study": _describe_study, "run_config": _describe_run_config}
+
+
 def _describe(title: str, data) -> None:
     print(title)
     print(f"  observation shape {tuple(data.observation_shape)}, {len(data):,} grid points")
@@ -99,7 +102,10 @@ def run(args: argparse.Namespace) -> int:
     from gtdata.datasets.catalog import NEEDS, manifests_for
     from gtdata.datasets.checksums import read_records
     from gtdata.datasets.prepare import file_states, is_prepared, prepared_path, raw_dir
+    from gtdata.core import kinds
+    from gtdata.datasets.manifest import KIND as MANIFEST_KIND
     from gtdata.registry import get_info, is_path
+    from gtdata.store.yamlio import read_yaml
 
     import gtdata.registry as registry
 
@@ -111,13 +117,17 @@ def run(args: argparse.Namespace) -> int:
         if info is not None and info.name not in NEEDS:
             _describe(f"{info.name} ({info.kind}): {info.description}", registry.load(args.name))
             return 0
-    elif _scm_spec(Path(args.name)) is not None:
-        _describe_scm(Path(args.name), _scm_spec(Path(args.name)))
-        return 0
-    elif not _is_manifest(Path(args.name)):
-        data = registry.load(args.name)
-        _describe(f"{args.name}: {type(data).__name__} {data.name!r}", data)
-        return 0
+    else:
+        path = Path(args.name).expanduser()
+        content = read_yaml(path) if path.is_file() and path.suffix.lower() in (".yaml", ".yml") else kinds.UNREAD
+        found = kinds.identify(path, content)  # what the file is: its kind: (or, for old files, its keys)
+        if found.kind in _DESCRIBERS:
+            _DESCRIBERS[found.kind](found.path, found.content)
+            return 0
+        if found.kind != MANIFEST_KIND:
+            data = registry.load(args.name)
+            _describe(f"{args.name}: {type(data).__name__} {data.name!r}", data)
+            return 0
     manifests = manifests_for(args.name, args.edition)
     main = manifests[0]
     print(f"{main.key}: {main.title}")

@@ -1,6 +1,6 @@
 """Registers the benchmark sets (and disentanglement_lib's names for them) with the gtdata registry, lets
-``gtdata.load`` open a manifest file by path, and makes the user manifests in ``$GTDATA_MANIFESTS``
-registry entries (by name and alias), as the command line sees them."""
+``gtdata.load`` open a manifest file by path (the loader of ``kind: manifest``), and makes the user manifests
+in ``$GTDATA_MANIFESTS`` registry entries (by name and alias), as the command line sees them."""
 
 from __future__ import annotations
 
@@ -9,15 +9,16 @@ import os
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from gtdata.core.kinds import register_kind
 from gtdata.datasets.cars3d import Cars3D
 from gtdata.datasets.dsprites import ColorDSprites, DSprites, NoisyDSprites, ScreamDSprites
-from gtdata.datasets.manifest import Manifest, all_manifests, builtin_manifest_dir, load_manifest, read_manifest
+from gtdata.datasets.manifest import KIND as MANIFEST_KIND
+from gtdata.datasets.manifest import (Manifest, ManifestError, all_manifests, builtin_manifest_dir, load_manifest,
+                                      read_manifest)
 from gtdata.datasets.mpi3d import MPI3D
 from gtdata.datasets.shapes3d import Shapes3D
 from gtdata.datasets.smallnorb import SmallNORB
-from gtdata.registry import DatasetInfo, get_info, is_path, register, register_discoverer, register_path_opener
+from gtdata.registry import DatasetInfo, get_info, is_path, register, register_discoverer
 
 #: The class that opens a manifest of each format.
 CLASSES = {"dsprites": DSprites, "smallnorb": SmallNORB, "cars3d": Cars3D, "shapes3d": Shapes3D, "mpi3d": MPI3D}
@@ -92,21 +93,34 @@ def _open_manifest_file(path: Path, **kwargs: Any):
     return CLASSES[read_manifest(path).format](manifest=path, **kwargs)
 
 
-def open_manifest(path: Path, **kwargs: Any):
-    """``gtdata.load("my/shapes3d.yaml")``: open a data set from a user manifest; None for other YAML files."""
-    if path.suffix not in (".yaml", ".yml"):
-        return None
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
-        return None
-    if not isinstance(data, dict) or "files" not in data or "schema" not in data:
-        return None
+def open_manifest(path: Path, content: Any = None, **kwargs: Any):
+    """``gtdata.load("my/shapes3d.yaml")``: open the data set of a user manifest (``kind: manifest``).
+
+    Parameters
+    ----------
+    path : Path
+        The manifest file.
+    content : Any
+        Its parsed YAML (unused: the manifest is read and validated by :func:`read_manifest`).
+    **kwargs
+        Options of the data set's class (e.g. ``transform``).
+
+    Returns
+    -------
+    GroundTruthData
+        The set, opened with the class of the manifest's format.
+
+    Raises
+    ------
+    ManifestError
+        The manifest does not validate, or its format is not a data set by itself (e.g. an image).
+    """
     fmt = read_manifest(path).format
     if fmt not in CLASSES:
-        raise ValueError(f"{path}: manifests of format {fmt!r} are not a data set by themselves")
+        raise ManifestError(f"manifest {path}: field 'format': manifests of format {fmt!r} are not a data set by "
+                            f"themselves; data set formats: {', '.join(CLASSES)}")
     return _open_manifest_file(path, **kwargs)
 
 
-register_path_opener(open_manifest)
+register_kind(MANIFEST_KIND, summary="a data set manifest", load=open_manifest)
 register_discoverer(user_manifest_sets)

@@ -1,6 +1,7 @@
 """Built-in render specs, registered next to the benchmark sets (``gtdata.load("dsprites_like")``).
 
-Also lets ``gtdata.load("my_scene.yaml")`` open any render spec file as a RenderedData.
+Also registers the loader of render spec files (``kind: scene2d`` and ``kind: scene3d``), so
+``gtdata.load("my_scene.yaml")`` opens any render spec file as a RenderedData.
 """
 
 from __future__ import annotations
@@ -11,7 +12,10 @@ from typing import Any
 
 import yaml
 
-from gtdata.registry import register, register_path_opener
+from gtdata.core.kinds import register_kind
+from gtdata.registry import register
+from gtdata.render.scene3d.spec import KIND as SCENE3D
+from gtdata.render.spec import KIND as SCENE2D
 
 __all__ = ["BUILTIN_SPECS", "builtin_spec_path"]
 
@@ -32,16 +36,8 @@ def _open_builtin(name: str, **kwargs: Any):
     return RenderedData(builtin_spec_path(name), **kwargs)
 
 
-def _open_spec_file(path: Path, **kwargs: Any):
-    """A RenderedData for a render spec file; None for other YAML files (manifests, study files)."""
-    if path.suffix.lower() not in (".yaml", ".yml") or not path.is_file():
-        return None
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
-        return None
-    if not (isinstance(raw, dict) and "objects" in raw and "factors" in raw):
-        return None
+def _open_spec_file(path: Path, content: Any = None, **kwargs: Any):
+    """A RenderedData for a render spec file (``kind: scene2d`` or ``scene3d``)."""
     from gtdata.render.data import RenderedData
 
     return RenderedData(path, **kwargs)
@@ -51,4 +47,5 @@ for _name in BUILTIN_SPECS:
     _raw = yaml.safe_load(builtin_spec_path(_name).read_text(encoding="utf-8"))
     register(_name, partial(_open_builtin, _name), kind="rendered",
              description=f"{_raw.get('description', '')} (rendered on demand, no download)")
-register_path_opener(_open_spec_file)
+register_kind(SCENE2D, summary="a 2-D sprite render spec", load=_open_spec_file)
+register_kind(SCENE3D, summary="a 3-D scene render spec", load=_open_spec_file)

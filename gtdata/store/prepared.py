@@ -27,12 +27,14 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from ..core.data import GroundTruthData
-from ..core.factors import Factor, FactorSpace
+from ..core.factors import Factor, FactorSpace, FactorSpecError
 from ..core.rng import AnyRNG, randint
 from .atomic import atomic_write_json, atomic_write_yaml, check_free_space, check_output, fsync_dir, replace_dir
 from .yamlio import YAMLFileError, field_error, parse_yaml
 
 FORMAT_VERSION = 1
+#: The ``kind:`` of a prepared set's ``dataset.yaml``.
+KIND = "prepared"
 IMAGES = "images.npy"
 META = "dataset.yaml"
 PROGRESS = "progress.json"
@@ -169,6 +171,7 @@ class PreparedWriter:
         from .. import __version__
 
         meta = {
+            "kind": KIND,
             "format_version": FORMAT_VERSION,
             "name": self.name,
             "num_images": self.total,
@@ -253,6 +256,8 @@ def read_dataset_yaml(path: str | os.PathLike) -> dict:
     for key in ("format_version", "num_images", "observation_shape", "factors", "images"):
         if key not in meta:
             raise YAMLFileError(f"{meta_file}: the field {key!r} is missing{fix}")
+    if meta.get("kind", KIND) != KIND:  # sets prepared before kind: existed have none
+        raise fail(["kind"], f"must be {KIND!r} in a prepared set's {META}, got {meta['kind']!r}")
     version = meta["format_version"]
     if not _is_int(version) or version < 1:
         raise fail(["format_version"], f"must be a positive integer, got {version!r}")
@@ -274,9 +279,9 @@ def read_dataset_yaml(path: str | os.PathLike) -> dict:
         if not isinstance(entry, dict):
             raise fail(["factors", i], f"must be a mapping (name, values or low/high/num), got {entry!r}")
         try:
-            sizes.append(Factor.from_dict(entry).size)
-        except (ValueError, TypeError, KeyError) as exc:
-            raise fail(["factors", i], f"{exc}") from None
+            sizes.append(Factor.from_spec(entry, place=f"factors[{i}]", extra_keys=("nuisance",)).size)
+        except FactorSpecError as exc:
+            raise fail(["factors", i], exc.message if exc.place == f"factors[{i}]" else str(exc)) from None
         if not isinstance(entry.get("nuisance", False), bool):
             raise fail(["factors", i, "nuisance"], f"must be true or false, got {entry['nuisance']!r}")
     images = meta["images"]

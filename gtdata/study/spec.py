@@ -63,11 +63,15 @@ import yaml
 
 from gtdata.study.catalog import LABEL_METHODS, REPRESENTATIONS, WEAK_METHODS, Catalog
 from gtdata.core.errors import GtdataError
+from gtdata.core.kinds import register_kind
+
+#: The ``kind:`` of a study spec file (``to_dict`` writes it; the fingerprint leaves it out).
+KIND = "study"
 
 SPEC_KEYS = (
     "name", "description", "datasets", "methods", "seeds", "steps", "pair_mode", "label_mode", "batch_size",
     "representation", "metrics", "metric_options", "threads", "device", "distributions", "ood_split",
-    "evaluate_on", "sampler",
+    "evaluate_on", "sampler", "kind",
 )
 SAMPLER_OPTIONS = {"pairs": ("k", "mode", "share_nuisance"), "counterfactual": ("scm", "targets", "intervention")}
 """Pair samplers a weak method may train on, and their options (``sampler: {name: ..., **options}``)."""
@@ -160,6 +164,7 @@ class StudySpec:
             ("pair_mode", self.pair_mode, DEFAULT_PAIR_MODE), ("label_mode", self.label_mode, DEFAULT_LABEL_MODE),
         ) if value != default}
         return {
+            "kind": KIND,
             "name": self.name,
             "description": self.description,
             "datasets": list(self.datasets),
@@ -195,8 +200,8 @@ class StudySpec:
     def fingerprint(self) -> str:
         """Hash of everything that changes results (not the name or description)."""
         content = self.to_dict()
-        content.pop("name")
-        content.pop("description")
+        for key in ("kind", "name", "description"):  # the kind is the file's, not the study's: ids stay as before
+            content.pop(key)
         # A one-value list and its scalar mean the same grid; normalise so both hash alike.
         content["methods"] = [
             {"method": m.method, **{k: list(v) for k, v in m.grid}, **m.overrides()} for m in self.methods
@@ -257,6 +262,14 @@ def load_spec(source: str | Path | Mapping[str, Any], catalog: Catalog | None = 
     raw = dict(raw)
     raw.setdefault("name", path.stem)
     return StudySpec.from_dict(raw, catalog)
+
+
+def _load_study_kind(path: Path, content: Any, catalog: Catalog | None = None) -> StudySpec:
+    """The loader of ``kind: study`` files (see :mod:`gtdata.core.kinds`)."""
+    return load_spec(path, catalog)
+
+
+register_kind(KIND, summary="a study spec", load=_load_study_kind, is_data=False)
 
 
 def _as_list(raw: Mapping[str, Any], key: str, default: Any = None) -> list[Any]:
@@ -323,6 +336,8 @@ def _parse_methods(raw_methods: Any) -> tuple[MethodSweep, ...]:
 def _parse(raw: Mapping[str, Any]) -> StudySpec:
     if not isinstance(raw, Mapping):
         raise StudySpecError(f"a study spec must be a mapping, got {type(raw).__name__}")
+    if raw.get("kind", KIND) != KIND:
+        raise StudySpecError(f"kind: a study spec has kind {KIND!r}, got {raw['kind']!r}")
     unknown = sorted(set(raw) - set(SPEC_KEYS))
     if unknown:
         raise StudySpecError(

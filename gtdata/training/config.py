@@ -17,11 +17,15 @@ from typing import Any, Mapping
 
 import yaml
 
+from gtdata.core.kinds import register_kind
 from gtdata.models.architectures import ARCHITECTURES
 from gtdata.models.losses import RECONSTRUCTIONS
 from gtdata.models.methods import METHODS, make_method
 
-__all__ = ["TrainConfig", "IDENTITY_FIELDS", "PAIR_MODES", "LABEL_MODES"]
+__all__ = ["TrainConfig", "IDENTITY_FIELDS", "KIND", "PAIR_MODES", "LABEL_MODES"]
+
+#: The ``kind:`` of a run directory's ``config.yaml`` (and of a config file given to ``gtdata train``).
+KIND = "run_config"
 
 PAIR_MODES = ("exact", "reference")
 """Weak methods' pairs: exactly k factors change, or disentanglement_lib's ``simple_dynamics``."""
@@ -137,6 +141,9 @@ class TrainConfig:
         """Config from a mapping; unknown keys raise and list the valid ones."""
         if not isinstance(values, Mapping):
             raise ValueError(f"a training config must be a mapping, got {type(values).__name__}")
+        if values.get("kind", KIND) != KIND:
+            raise ValueError(f"kind: a training config has kind {KIND!r}, got {values['kind']!r}")
+        values = {k: v for k, v in values.items() if k != "kind"}  # the file's kind, not a setting
         valid = [f.name for f in dataclasses.fields(cls)]
         unknown = sorted(set(values) - set(valid))
         if unknown:
@@ -153,7 +160,17 @@ class TrainConfig:
         return cls.from_dict(values)
 
     def to_yaml(self) -> str:
-        return yaml.safe_dump(self.to_dict(), sort_keys=False)
+        """The config as YAML, starting with ``kind: run_config`` (the kind is not part of :meth:`to_dict`,
+        so :meth:`identity` and run ids do not depend on it)."""
+        return yaml.safe_dump({"kind": KIND, **self.to_dict()}, sort_keys=False)
+
+
+def _load_run_config_kind(path: Path, content: Any) -> TrainConfig:
+    """The loader of ``kind: run_config`` files (see :mod:`gtdata.core.kinds`)."""
+    return TrainConfig.from_yaml(path)
+
+
+register_kind(KIND, summary="a training run config", load=_load_run_config_kind, is_data=False)
 
 
 def read_yaml_mapping(path: str | Path) -> dict[str, Any]:

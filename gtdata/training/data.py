@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from gtdata.core.data import GroundTruthData
+from gtdata.core.kinds import infer_kind
 from gtdata.core.rng import SALTS, counter_draw
 from gtdata.registry import load
 from gtdata.torchdata import BatchStream
@@ -45,8 +46,9 @@ def save_instance(data: GroundTruthData, run_dir: Path) -> None:
 
 def resolve_data(spec: Any, run_dir: Path | None = None) -> GroundTruthData:
     """GroundTruthData for a config's ``data``: a name or path (``gtdata.load``), ``{"name": ..., **kwargs}``,
-    a render spec mapping (``objects`` and ``factors``, see :mod:`gtdata.render`), or ``{"pickled": "data.pkl"}``
-    (an object given to :func:`gtdata.train`, read from ``run_dir``).
+    a render spec mapping (``kind: scene2d | scene3d``, or a 2-D spec without ``kind:``; see
+    :mod:`gtdata.render`), or ``{"pickled": "data.pkl"}`` (an object given to :func:`gtdata.train`, read from
+    ``run_dir``).
 
     A mapping may also carry ``ood`` (``{kind, side: train | test, ratio, keep, ...}``: one side of
     :func:`gtdata.ood_split`), ``split`` (a split expression) and ``distribution`` (a factor distribution: an
@@ -77,7 +79,7 @@ def resolve_data(spec: Any, run_dir: Path | None = None) -> GroundTruthData:
                 raise FileNotFoundError(f"the run's data set object {path} is missing")
             with open(path, "rb") as fh:
                 return pickle.load(fh)
-        if "objects" in spec and "factors" in spec:
+        if infer_kind(spec, source="data", default="options") in ("scene2d", "scene3d"):
             from gtdata.render import RenderedData
 
             return RenderedData(dict(spec))
@@ -86,7 +88,7 @@ def resolve_data(spec: Any, run_dir: Path | None = None) -> GroundTruthData:
             return load(spec["name"], **kwargs)
     raise ValueError(
         f"cannot open data {spec!r}: give a data set name, a path, a mapping with 'name' (and the data set's "
-        f"options), or a render spec (a mapping with 'objects' and 'factors')"
+        f"options), or a render spec (a mapping with kind: scene2d or scene3d)"
     )
 
 

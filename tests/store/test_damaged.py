@@ -84,8 +84,9 @@ def test_dataset_yaml_syntax_error_gives_line_and_column(tmp_path, capsys):
     meta_file = path / "dataset.yaml"
     text = meta_file.read_text().replace("num_images: 6", "num_images: [6")
     meta_file.write_text(text)
-    with pytest.raises(ValueError, match=r"dataset\.yaml is not valid YAML: line 4, column 18: "
-                       r"expected ',' or '\]'.*starts at line 3, column 13\); fix the syntax there"):
+    # line 1 is kind: prepared, line 2 format_version, line 3 name, line 4 num_images
+    with pytest.raises(ValueError, match=r"dataset\.yaml is not valid YAML: line 5, column 18: "
+                       r"expected ',' or '\]'.*starts at line 4, column 13\); fix the syntax there"):
         gtdata.load(path)
     assert main(["info", str(path)]) == 2
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
