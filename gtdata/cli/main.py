@@ -4,12 +4,16 @@
 Exit codes: 0 success; 1 the command ran but reports a failure (e.g. ``verify`` found a bad file, a study had
 failed runs); 2 an error gtdata reports (bad input, a failed download, a file that would be overwritten), printed
 as one line — ``--debug`` shows its traceback instead; 130 interrupted (Ctrl-C).
+
+The library is quiet (its messages go to ``logging``, its progress bars show only at a terminal); the command
+shows both on stderr: progress bars unless ``--quiet``, messages at INFO (``--debug``: DEBUG).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import sys
 from typing import Sequence
 
@@ -46,6 +50,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "func", None) is None:
         parser.print_help()
         return 0
+    _show_messages(debug=args.debug)
     try:
         return int(args.func(args) or 0)
     except (GtdataError, ValueError, OSError) as exc:
@@ -57,6 +62,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"gtdata {args.command}: interrupted", file=sys.stderr)
         return 130
+
+
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is at the time of each message (it may be replaced after set-up)."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass
+
+
+def _show_messages(debug: bool) -> None:
+    """Send the library's log messages (the ``gtdata`` logger) to stderr, as plain lines, once per process."""
+    logger = logging.getLogger("gtdata")
+    if not any(isinstance(h, _StderrHandler) for h in logger.handlers):  # main() may run many times in a process
+        handler = _StderrHandler()
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG if debug else logging.INFO)
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ class BenchmarkData(PreparedData):
 
     def __init__(self, root: str | os.PathLike[str] | None = None, download: bool = True,
                  transform: Callable[[Any], Any] | None = None, *, edition: str | None = None,
-                 manifest: str | os.PathLike[str] | None = None, progress: bool = True) -> None:
+                 manifest: str | os.PathLike[str] | None = None, progress: bool | None = None) -> None:
         self._init_args = {"root": root, "download": False, "transform": transform, "edition": edition,
                            "manifest": manifest, "progress": progress}
         self.manifest: Manifest = load_manifest(manifest if manifest is not None else self.manifest_name, edition)

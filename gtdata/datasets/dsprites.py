@@ -110,8 +110,8 @@ class DSprites(BenchmarkData):
     manifest : str or os.PathLike, optional
         A manifest file or directory to read instead of the built-in ``dsprites`` manifest (e.g. a copy that
         lists a local mirror).
-    progress : bool, default True
-        Show download and preparation progress bars.
+    progress : bool or None, default None
+        Show download and preparation progress bars; None shows them only when stderr is a terminal.
 
     See Also
     --------
@@ -144,7 +144,7 @@ class _ThreeChannel(GroundTruthData):
 
     def __init__(self, root: str | os.PathLike[str] | None = None, download: bool = True,
                  transform: Callable[[Any], Any] | None = None, *, edition: str | None = None,
-                 manifest: str | os.PathLike[str] | None = None, progress: bool = True) -> None:
+                 manifest: str | os.PathLike[str] | None = None, progress: bool | None = None) -> None:
         self._init_args = {"root": root, "download": False, "transform": transform, "edition": edition,
                            "manifest": manifest, "progress": progress}
         self.base = DSprites(root, download, edition=edition, manifest=manifest, progress=progress)
@@ -202,8 +202,8 @@ class ColorDSprites(_ThreeChannel):
         Edition of the dSprites manifest to prepare from (``"hdf5"``); default the npz release.
     manifest : str or os.PathLike, optional
         A dSprites manifest file or directory to read instead of the built-in one.
-    progress : bool, default True
-        Show download and preparation progress bars.
+    progress : bool or None, default None
+        Show download and preparation progress bars; None shows them only when stderr is a terminal.
 
     See Also
     --------
@@ -248,8 +248,8 @@ class NoisyDSprites(_ThreeChannel):
         Edition of the dSprites manifest to prepare from (``"hdf5"``); default the npz release.
     manifest : str or os.PathLike, optional
         A dSprites manifest file or directory to read instead of the built-in one.
-    progress : bool, default True
-        Show download and preparation progress bars.
+    progress : bool or None, default None
+        Show download and preparation progress bars; None shows them only when stderr is a terminal.
 
     See Also
     --------
@@ -308,8 +308,8 @@ class ScreamDSprites(_ThreeChannel):
         Edition of the dSprites manifest to prepare from (``"hdf5"``); default the npz release.
     manifest : str or os.PathLike, optional
         A dSprites manifest file or directory to read instead of the built-in one.
-    progress : bool, default True
-        Show download and preparation progress bars.
+    progress : bool or None, default None
+        Show download and preparation progress bars; None shows them only when stderr is a terminal.
     scream_manifest : str or os.PathLike, optional
         A manifest for the Scream image to read instead of the built-in ``scream`` manifest.
 
@@ -336,7 +336,7 @@ class ScreamDSprites(_ThreeChannel):
 
     def __init__(self, root: str | os.PathLike[str] | None = None, download: bool = True,
                  transform: Callable[[Any], Any] | None = None, *, edition: str | None = None,
-                 manifest: str | os.PathLike[str] | None = None, progress: bool = True,
+                 manifest: str | os.PathLike[str] | None = None, progress: bool | None = None,
                  scream_manifest: str | os.PathLike[str] | None = None) -> None:
         super().__init__(root, download, transform, edition=edition, manifest=manifest, progress=progress)
         self._init_args["scream_manifest"] = scream_manifest

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import errno
 import json
+import logging
 import os
 import shutil
-import sys
 import time
 import urllib.parse
 import urllib.request
@@ -21,12 +21,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from filelock import FileLock
-from tqdm.auto import tqdm
 
 from gtdata.datasets.checksums import ChecksumError, check_file, write_record
 from gtdata.datasets.manifest import FileEntry, Source
 from gtdata.core.errors import GtdataError
 from gtdata.core.persist import atomic_write_text, move_into_place
+from gtdata.core.progress import progress_bar
 
 if TYPE_CHECKING:
     import requests
@@ -49,9 +49,8 @@ class _NextSource(Exception):
     """A failure that retrying the same URL will not fix (404, HTML page, wrong size)."""
 
 
-def say(message: str) -> None:
-    """Report progress to the user on stderr (the progress bars go there too)."""
-    print(message, file=sys.stderr, flush=True)
+logger = logging.getLogger(__name__)
+"""Where downloads report what they do (which source, retries, checksum verdicts); the CLI shows it on stderr."""
 
 
 def mirror_sources(entry: FileEntry, dataset: str) -> list[Source]:
@@ -134,8 +133,8 @@ def _stream(url: str, entry: FileEntry, part: Path, session: requests.Session, p
             total = have + int(length) if length is not None and length.isdigit() else None
             if entry.size is not None and total is not None and total != entry.size:
                 raise _NextSource(f"server announces {total} bytes, the manifest says {entry.size}")
-            bar = tqdm(total=total or entry.size, initial=have, unit="B", unit_scale=True, unit_divisor=1024,
-                       desc=entry.name, disable=not progress, leave=False)
+            bar = progress_bar(total=total or entry.size, initial=have, unit="B", unit_scale=True, unit_divisor=1024,
+                       desc=entry.name, progress=progress, leave=False)
             first = have == 0
             try:
                 with open(part, mode) as fh:
@@ -216,8 +215,8 @@ def _discard(part: Path) -> None:
     part.with_name(part.name + ".json").unlink(missing_ok=True)
 
 
-def download_file(entry: FileEntry, raw_dir: Path, dataset: str, progress: bool = True,
-                  timeout: float = 60.0, report: Callable[[str], None] = say) -> Path:
+def download_file(entry: FileEntry, raw_dir: Path, dataset: str, progress: bool | None = None,
+                  timeout: float = 60.0, report: Callable[[str], None] = logger.info) -> Path:
     """Fetch ``entry`` into ``raw_dir`` unless it is there; returns the verified file's path.
 
     Tries ``$GTDATA_MIRROR`` then every manifest URL in order. Raises ChecksumError when every URL served

@@ -60,8 +60,8 @@ class MPI3D(BenchmarkData):
     manifest : str or os.PathLike, optional
         A manifest file or directory to read instead of the built-in ``mpi3d_<variant>`` manifest (e.g. a copy that
         lists a local mirror).
-    progress : bool, default True
-        Show download and preparation progress bars.
+    progress : bool or None, default None
+        Show download and preparation progress bars; None shows them only when stderr is a terminal.
 
     Raises
     ------
@@ -79,10 +79,11 @@ class MPI3D(BenchmarkData):
 
     The variant is checked first, and each variant's grid is in its manifest (no download):
 
-    >>> MPI3D(variant="sim")
-    Traceback (most recent call last):
-    ...
-    ValueError: variant must be one of 'toy', 'realistic', 'real', 'complex', got 'sim'
+    >>> try:
+    ...     MPI3D(variant="sim")
+    ... except ValueError as err:
+    ...     print(err)
+    variant must be one of 'toy', 'realistic', 'real', 'complex', got 'sim'
     >>> from gtdata.datasets import load_manifest
     >>> load_manifest("mpi3d_real").sizes, load_manifest("mpi3d_toy", "2019").sizes
     ((6, 6, 2, 3, 3, 40, 40), (4, 4, 2, 3, 3, 40, 40))
@@ -91,7 +92,7 @@ class MPI3D(BenchmarkData):
     def __init__(self, root: str | os.PathLike[str] | None = None, download: bool = True,
                  transform: Callable[[Any], Any] | None = None, *, variant: str = "real",
                  edition: str | None = None, manifest: str | os.PathLike[str] | None = None,
-                 progress: bool = True) -> None:
+                 progress: bool | None = None) -> None:
         if variant not in VARIANTS:
             raise ValueError(f"variant must be one of {', '.join(map(repr, VARIANTS))}, got {variant!r}")
         self.manifest_name = f"mpi3d_{variant}"

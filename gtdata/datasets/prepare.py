@@ -4,6 +4,7 @@ for one preparation instead of racing."""
 
 from __future__ import annotations
 
+import logging
 import importlib
 import os
 import shutil
@@ -11,15 +12,15 @@ from pathlib import Path
 from typing import Callable
 
 from filelock import FileLock
-from tqdm.auto import tqdm
 
 from gtdata.core.factors import Factor, FactorSpace
 from gtdata.datasets.archive import extraction_dir
 from gtdata.datasets.checksums import ChecksumError, Digests, check_file
-from gtdata.datasets.fetch import NO_SPACE, download_file, ensure_writable_dir, say
+from gtdata.datasets.fetch import NO_SPACE, download_file, ensure_writable_dir
 from gtdata.datasets.manifest import Manifest
 from gtdata.store import cache
 from gtdata.store.prepared import META, PreparedWriter
+from gtdata.core.progress import progress_bar
 
 #: Images per chunk written by the preparers (64x64x3 uint8: 4096 images = 48 MiB).
 CHUNK_IMAGES = 4096
@@ -35,6 +36,8 @@ PREPARERS = {
 
 Progress = Callable[[int, int], None]
 
+
+logger = logging.getLogger(__name__)
 
 def raw_dir(manifest: Manifest, root: str | os.PathLike[str] | None = None) -> Path:
     """Where the raw files of ``manifest`` live: ``<root>/raw/<name>`` (root: the gtdata cache by default)."""
@@ -71,7 +74,7 @@ def stored_factor_space(manifest: Manifest) -> FactorSpace:
 
 
 def fetch_all(manifest: Manifest, root: str | os.PathLike[str] | None = None, download: bool = True,
-              progress: bool = True) -> dict[str, Path]:
+              progress: bool | None = None) -> dict[str, Path]:
     """The raw files of ``manifest`` by name, downloading the missing ones when ``download`` is true."""
     rd = raw_dir(manifest, root)
     paths = {}
@@ -89,7 +92,7 @@ def fetch_all(manifest: Manifest, root: str | os.PathLike[str] | None = None, do
 
 
 def verify_all(manifest: Manifest, root: str | os.PathLike[str] | None = None,
-               report: Callable[[str], None] = say) -> dict[str, tuple[Path, Digests]]:
+               report: Callable[[str], None] = logger.info) -> dict[str, tuple[Path, Digests]]:
     """Check every raw file of ``manifest`` in the cache: path and digests by file name.
 
     Raises FileNotFoundError for a missing file and ChecksumError for a mismatch.
@@ -121,7 +124,7 @@ def _preparer(fmt: str) -> Callable[..., None]:
 
 
 def prepare(manifest: Manifest, root: str | os.PathLike[str] | None = None, download: bool = True,
-            progress: bool = True, chunk_images: int = CHUNK_IMAGES, on_chunk: Progress | None = None,
+            progress: bool | None = None, chunk_images: int = CHUNK_IMAGES, on_chunk: Progress | None = None,
             keep_extracted: bool = False) -> Path:
     """Prepare ``manifest`` into the store once and return the prepared directory.
 
@@ -142,7 +145,7 @@ def prepare(manifest: Manifest, root: str | os.PathLike[str] | None = None, down
         if (target / META).exists():
             return target
         fetch_all(manifest, root, download, progress)
-        checked = verify_all(manifest, root, report=say if progress else (lambda _m: None))
+        checked = verify_all(manifest, root, report=logger.info)
         paths = {name: path for name, (path, _d) in checked.items()}
         sources = [{"file": name, "bytes": d.size, **d.hexdigests, "urls": [s.url for s in manifest.file(name).sources]}
                    for name, (_p, d) in checked.items()]
@@ -152,8 +155,8 @@ def prepare(manifest: Manifest, root: str | os.PathLike[str] | None = None, down
             "sources": sources,
         }
         nuisance = [f.name for f in manifest.factors if f.nuisance]
-        bar = tqdm(total=manifest.num_images, unit="img", unit_scale=True, desc=f"preparing {manifest.key}",
-                   disable=not progress, leave=False)
+        bar = progress_bar(total=manifest.num_images, unit="img", unit_scale=True, desc=f"preparing {manifest.key}",
+                   progress=progress, leave=False)
 
         def report(done: int, total: int) -> None:
             bar.update(done - bar.n)
@@ -179,7 +182,7 @@ def prepare(manifest: Manifest, root: str | os.PathLike[str] | None = None, down
         finally:
             bar.close()
     if progress:
-        say(f"{manifest.key}: prepared at {target}")
+        logger.info(f"{manifest.key}: prepared at {target}")
     return target
 
 

@@ -76,8 +76,8 @@ class Shapes3D(BenchmarkData):
     manifest : str or os.PathLike, optional
         A manifest file or directory to read instead of the built-in ``shapes3d`` manifest (e.g. a copy that
         lists a local mirror).
-    progress : bool, default True
-        Show download and preparation progress bars.
+    progress : bool or None, default None
+        Show download and preparation progress bars; None shows them only when stderr is a terminal.
 
     Examples
     --------

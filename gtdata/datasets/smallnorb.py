@@ -178,8 +178,8 @@ class SmallNORB(BenchmarkData):
     manifest : str or os.PathLike, optional
         A manifest file or directory to read instead of the built-in ``smallnorb`` manifest (e.g. a copy that
         lists a local mirror).
-    progress : bool, default True
-        Show download and preparation progress bars.
+    progress : bool or None, default None
+        Show download and preparation progress bars; None shows them only when stderr is a terminal.
 
     Raises
     ------
@@ -201,10 +201,11 @@ class SmallNORB(BenchmarkData):
 
     The arguments are checked first, and the grid (instance included) is in the manifest (no download):
 
-    >>> SmallNORB(split="train")
-    Traceback (most recent call last):
-    ...
-    ValueError: split='train'/'test' needs instance_as_factor=True: ...
+    >>> try:
+    ...     SmallNORB(split="train")
+    ... except ValueError as err:
+    ...     print(err)
+    split='train'/'test' needs instance_as_factor=True: ...
     >>> from gtdata.datasets import load_manifest
     >>> manifest = load_manifest(SmallNORB.manifest_name)
     >>> [f.name for f in manifest.factors], manifest.sizes
@@ -216,7 +217,7 @@ class SmallNORB(BenchmarkData):
     def __init__(self, root: str | os.PathLike[str] | None = None, download: bool = True,
                  transform: Callable[[Any], Any] | None = None, *, instance_as_factor: bool = False,
                  split: str | None = None, edition: str | None = None,
-                 manifest: str | os.PathLike[str] | None = None, progress: bool = True) -> None:
+                 manifest: str | os.PathLike[str] | None = None, progress: bool | None = None) -> None:
         if split not in (None, "train", "test"):
             raise ValueError(f"split must be None, 'train' or 'test', got {split!r}")
         if split is not None and not instance_as_factor:

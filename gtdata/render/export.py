@@ -14,13 +14,13 @@ from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from gtdata.core.factors import Factor, FactorSpace
 from gtdata.core.rng import SALTS, counter_draw
 from gtdata.render.data import RenderedData
 from gtdata.store.hdf5 import export_hdf5
 from gtdata.store.prepared import PreparedWriter
+from gtdata.core.progress import progress_bar
 
 __all__ = ["export_rendered", "FORMATS"]
 
@@ -29,7 +29,7 @@ _NUISANCE_SALT = SALTS["export_nuisance"]
 
 
 def export_rendered(data: Any, out: str | os.PathLike, split: str | None = None, format: str = "prepared",
-                    chunk_size: int = 4096, seed: int = 0, progress: bool = True, overwrite: bool = False,
+                    chunk_size: int = 4096, seed: int = 0, progress: bool | None = None, overwrite: bool = False,
                     resume: bool = True) -> Path:
     """Render every grid point of ``data`` (a RenderedData, a spec, a spec path or a built-in name) to ``out``.
 
@@ -54,8 +54,8 @@ def export_rendered(data: Any, out: str | os.PathLike, split: str | None = None,
         Images rendered and written per step (memory: chunk_size x H x W x C bytes).
     seed : int, default 0
         Seed of random backgrounds; image i's background depends on (seed, i) only.
-    progress : bool, default True
-        Show a progress bar.
+    progress : bool or None, default None
+        Show a progress bar; None shows them only when stderr is a terminal.
     overwrite : bool, default False
         Replace a gtdata export already at ``out``.
     resume : bool, default True
@@ -129,8 +129,8 @@ def export_rendered(data: Any, out: str | os.PathLike, split: str | None = None,
     total = space.size
     with PreparedWriter(out, space, data.observation_shape, metadata=metadata, resume=resume,
                         overwrite=overwrite, name=data.name) as writer:
-        with tqdm(total=total, initial=writer.position, unit="img", desc=f"render {data.name}",
-                  disable=not progress) as bar:
+        with progress_bar(total=total, initial=writer.position, unit="img", desc=f"render {data.name}",
+                  progress=progress) as bar:
             while writer.position < total:
                 start = writer.position
                 stop = min(start + chunk_size, total)

@@ -16,19 +16,18 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import h5py
 import numpy as np
-from tqdm.auto import tqdm
 
 from ..core.data import GroundTruthData
 from ..core.factors import Factor, FactorSpace
 from ..core.memory import from_arrays
-from .atomic import check_free_space, check_output, fsync_dir
-from .prepared import PreparedData, PreparedWriter, _plain
+from ..core.persist import atomic_path, check_free_space, check_output, to_plain
+from .prepared import PreparedData, PreparedWriter
+from gtdata.core.progress import progress_bar
 
 FORMAT = "gtdata-hdf5"
 FORMAT_VERSION = 1
@@ -44,14 +43,14 @@ def is_gtdata_hdf5(path: str | os.PathLike) -> bool:
 
 
 def export_hdf5(data: GroundTruthData, path: str | os.PathLike, chunk_size: int = 4096, seed: int = 0,
-                progress: bool = True, overwrite: bool = False) -> Path:
+                progress: bool | None = None, overwrite: bool = False) -> Path:
     """Write every grid point of ``data`` (its split, if any) to ``path`` in the layout above.
 
     Prepared sets that serve their stored bytes are written with all stored factors (nuisance factors
     flagged); other sets (variants with per-draw transforms, rendered sets) get one observation per grid
     point, with nuisance drawn from ``seed``. Written to a temporary file, then renamed. An existing
     ``path`` is replaced only when it is a gtdata HDF5 file and ``overwrite`` is true; any other file is
-    refused with :class:`~gtdata.store.atomic.OutputExistsError`, before any work.
+    refused with :class:`~gtdata.core.persist.OutputExistsError`, before any work.
     """
     path = Path(path).expanduser()
     check_output(path, directory=False, is_gtdata=is_gtdata_hdf5, overwrite=overwrite,
@@ -69,25 +68,21 @@ def export_hdf5(data: GroundTruthData, path: str | os.PathLike, chunk_size: int 
     check_free_space(path.parent, total * int(np.prod(shape)), f"exporting {data.name} to HDF5")
     path.parent.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
-    # A fresh temporary name: a fixed one could truncate (and then delete) a file that happens to bear it.
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
+    with atomic_path(path) as tmp:
         with h5py.File(tmp, "w") as h5:
             h5.attrs["format"] = FORMAT
             h5.attrs["format_version"] = FORMAT_VERSION
             h5.attrs["name"] = data.name
             h5.attrs["observation_shape"] = np.asarray(shape, dtype=np.int64)
-            h5.attrs["metadata"] = json.dumps(_plain(data.metadata), default=str)
+            h5.attrs["metadata"] = json.dumps(to_plain(data.metadata, json=True))
             images = h5.create_dataset("images", (total, *shape), dtype=np.uint8,
                                        chunks=(min(total, 64), *shape))
             codes_ds = h5.create_dataset("codes", (total, space.num_factors), dtype=np.int64)
             group = h5.create_group("factors")
             for pos, factor in enumerate(space):
                 _write_factor(group, factor, pos, factor.name in nuisance)
-            for start in tqdm(range(0, total, chunk_size), desc=f"export {data.name}", unit="chunk",
-                              disable=not progress):
+            for start in progress_bar(range(0, total, chunk_size), desc=f"export {data.name}", unit="chunk",
+                              progress=progress):
                 stop = min(start + chunk_size, total)
                 if stored_bytes:
                     flat = np.arange(start, stop, dtype=np.int64)
@@ -99,11 +94,6 @@ def export_hdf5(data: GroundTruthData, path: str | os.PathLike, chunk_size: int 
                 codes_ds[start:stop] = space.index_to_codes(flat)
         check_output(path, directory=False, is_gtdata=is_gtdata_hdf5, overwrite=overwrite,
                      what="a gtdata HDF5 file")  # again: something may have appeared there meanwhile
-        os.replace(tmp, path)
-        fsync_dir(path.parent)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
     return path
 
 
@@ -146,7 +136,7 @@ def _read_layout(h5: h5py.File, path: Path) -> tuple[FactorSpace, list[str], dic
 
 
 def import_hdf5(path: str | os.PathLike, out: str | os.PathLike | None = None, chunk_size: int = 4096,
-                progress: bool = True) -> GroundTruthData:
+                progress: bool | None = None) -> GroundTruthData:
     """Open a gtdata HDF5 file.
 
     Without ``out`` the images are read into memory (nuisance factors become per-draw picks among the
@@ -173,8 +163,8 @@ def import_hdf5(path: str | os.PathLike, out: str | os.PathLike | None = None, c
                              f"out= to use it in memory")
         with PreparedWriter(out, space, h5["images"].shape[1:], metadata=dict(metadata, imported_from=str(path)),
                             nuisance=nuisance, name=name) as writer:
-            for start in tqdm(range(writer.position, space.size, chunk_size), desc=f"import {name}",
-                              unit="chunk", disable=not progress):
+            for start in progress_bar(range(writer.position, space.size, chunk_size), desc=f"import {name}",
+                              unit="chunk", progress=progress):
                 writer.write(h5["images"][start : start + chunk_size])
             writer.commit()
     return PreparedData(out)

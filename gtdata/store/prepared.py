@@ -29,7 +29,8 @@ import numpy as np
 from ..core.data import GroundTruthData
 from ..core.factors import Factor, FactorSpace, FactorSpecError
 from ..core.rng import AnyRNG, randint
-from .atomic import atomic_write_json, atomic_write_yaml, check_free_space, check_output, fsync_dir, replace_dir
+from gtdata.core.persist import (atomic_write_json, atomic_write_yaml, check_free_space, check_output, fsync_dir,
+                                 replace_dir, to_plain)
 from .yamlio import YAMLFileError, field_error, parse_yaml
 
 FORMAT_VERSION = 1
@@ -168,7 +169,7 @@ class PreparedWriter:
         size = self._fh.tell()
         self._fh.close()
         self._fh = None
-        from .. import __version__
+        from .._version import __version__
 
         meta = {
             "kind": KIND,
@@ -179,7 +180,7 @@ class PreparedWriter:
             "dtype": "uint8",
             "factors": [dict(f.to_dict(), nuisance=f.name in self.nuisance) for f in self.space],
             "images": {"file": IMAGES, "bytes": size, "sha256": self._hash.hexdigest()},
-            "metadata": _plain(self.metadata),
+            "metadata": to_plain(self.metadata),
             "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
             "gtdata_version": __version__,
         }
@@ -210,21 +211,6 @@ def _npy_header(shape: tuple[int, ...]) -> bytes:
     buf = io.BytesIO()
     np.lib.format.write_array_header_1_0(buf, {"descr": "|u1", "fortran_order": False, "shape": shape})
     return buf.getvalue()
-
-
-def _plain(obj: Any) -> Any:
-    """Convert numpy scalars/arrays and paths inside metadata into YAML-safe Python objects."""
-    if isinstance(obj, Mapping):
-        return {str(k): _plain(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_plain(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, Path):
-        return str(obj)
-    return obj
 
 
 def read_dataset_yaml(path: str | os.PathLike) -> dict:

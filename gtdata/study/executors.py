@@ -26,10 +26,10 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
-from tqdm.auto import tqdm
 
 from gtdata.study.runs import RunConfig
 from gtdata.core.errors import GtdataError
+from gtdata.core.progress import progress_bar
 
 RunFunction = Callable[["RunTask"], Mapping[str, Any]]
 PackFunction = Callable[[Sequence["RunTask"]], Sequence[Any]]
@@ -43,7 +43,38 @@ class StudyExecutionError(GtdataError, RuntimeError):
 
 @dataclass(frozen=True)
 class RunTask:
-    """Everything a worker needs for one run; picklable."""
+    """Everything a worker needs for one run; picklable.
+
+    :func:`run_study` makes one per unfinished run and hands them to an executor, which calls the run function
+    on each.
+
+    Parameters
+    ----------
+    run : RunConfig
+        The model to train.
+    representations : tuple of {"mean", "sampled"}
+        Representations to evaluate the trained model on.
+    metrics : tuple of str
+        Metric names of the suite.
+    metric_options : mapping, default {}
+        Metric name -> its options (sample sizes, bins).
+    threads : int, default 1
+        CPU threads the run may use; torch, BLAS and OpenMP are pinned to it.
+    device : str, default "auto"
+        Training device: ``"auto"``, ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
+    run_dir : str, default ""
+        Absolute path of the run's directory in the study (the trainer writes into ``<run_dir>/train``).
+
+    Examples
+    --------
+    >>> from gtdata.study import RunConfig, RunTask
+    >>> run = RunConfig("run0", 0, "toy", "beta_vae", {"beta": 4}, seed=0, steps=10, batch_size=64)
+    >>> task = RunTask(run, representations=("mean",), metrics=("mig",), metric_options={"mig": {"num_train": 100}})
+    >>> def run_fn(task):  # the shape of a run function's result: rows per representation, info per run
+    ...     return {"rows": {rep: {"mig.discrete_mig": 0.1} for rep in task.representations}, "info": {}}
+    >>> run_fn(task)["rows"]
+    {'mean': {'mig.discrete_mig': 0.1}}
+    """
 
     run: RunConfig
     representations: tuple[str, ...]
@@ -157,13 +188,48 @@ def execute_pack(run_fn: RunFunction, tasks: Sequence[RunTask]) -> list[dict[str
     return outcomes
 
 
-def _progress(total: int, desc: str, enabled: bool) -> tqdm:
-    return tqdm(total=total, desc=desc, unit="run", disable=not enabled, dynamic_ncols=True)
-
-
 class LocalExecutor:
     """Runs tasks in this process (``workers=1``) or in ``workers`` spawned processes; ``pack`` runs up to
-    that many compatible runs as one pack (an integer, or ``"auto"``: chosen from the runs' device)."""
+    that many compatible runs as one pack (an integer, or ``"auto"``: chosen from the runs' device).
+
+    ``run(tasks, run_fn, on_outcome, prepare=None, datasets=(), progress=None, desc="study")`` prepares the
+    data sets once, then calls ``run_fn`` on every task and ``on_outcome(run, outcome)`` in this process as
+    each finishes. An exception in ``run_fn`` becomes a ``"failed"`` outcome with its error, and the other runs
+    go on; a worker process that dies raises :class:`StudyExecutionError` (finished runs are kept).
+
+    Parameters
+    ----------
+    workers : int, default 1
+        1 runs the tasks one after another in this process; more spawns that many worker processes (a run
+        function must then be importable: defined in a module, not in ``__main__`` or a notebook).
+    pack : int or "auto", default 1
+        Up to this many runs that differ only in seed and hyper-parameters train together as one pack
+        (:func:`gtdata.train_pack`), with the same results; ``"auto"`` picks the size from the runs' device.
+
+    Raises
+    ------
+    ValueError
+        If ``workers`` is not a positive integer or ``pack`` is neither a positive integer nor ``"auto"``.
+
+    See Also
+    --------
+    RayExecutor : the same on a Ray cluster.
+
+    Examples
+    --------
+    >>> from gtdata.study import LocalExecutor, RunConfig, RunTask
+    >>> runs = [RunConfig(f"run{i}", i, "toy", "beta_vae", {"beta": b}, 0, 10, 64) for i, b in enumerate([1, 4])]
+    >>> tasks = [RunTask(run, representations=("mean",), metrics=("mig",)) for run in runs]
+    >>> def fake_run(task):  # stands in for training and evaluation (gtdata.study.runner.train_and_evaluate)
+    ...     if task.run.hparams["beta"] > 2:
+    ...         raise RuntimeError("diverged")
+    ...     return {"rows": {"mean": {"mig.discrete_mig": 0.1}}}
+    >>> outcomes = {}
+    >>> LocalExecutor(workers=1).run(tasks, fake_run, lambda run, outcome: outcomes.update({run.run_id: outcome}),
+    ...                              progress=False)
+    >>> {run_id: (outcome["status"], outcome["error"]) for run_id, outcome in outcomes.items()}
+    {'run0': ('ok', None), 'run1': ('failed', 'RuntimeError: diverged')}
+    """
 
     name = "local"
 
@@ -180,10 +246,10 @@ class LocalExecutor:
 
     def run(self, tasks: Sequence[RunTask], run_fn: RunFunction, on_outcome: OutcomeCallback,
             prepare: PrepareFunction | None = None, datasets: Sequence[str] = (),
-            progress: bool = True, desc: str = "study") -> None:
+            progress: bool | None = None, desc: str = "study") -> None:
         if prepare is not None and tasks:
             prepare(datasets)
-        bar = _progress(len(tasks), desc, progress)
+        bar = progress_bar(total=len(tasks), desc=desc, unit="run", progress=progress, dynamic_ncols=True)
         failed = 0
         jobs = group_tasks(tasks, resolve_pack(self.pack, tasks[0].device)) if tasks else []
         try:
@@ -242,6 +308,34 @@ class RayExecutor:
     ``"auto"`` or ``"ray://host:port"`` joins an existing cluster. The results directory must be on
     storage the workers share, since each run writes its training directory there. ``pack="auto"`` is
     resolved on the driver from the runs' device (for ``"auto"``: a GPU when the cluster has one).
+
+    ``run`` takes the same arguments as :meth:`LocalExecutor.run`; ``check()`` imports Ray and connects, and
+    raises :class:`StudyExecutionError` (Ray not installed, no cluster at ``address``) before any run starts.
+    A job whose worker dies is recorded as failed and the study goes on.
+
+    Parameters
+    ----------
+    address : str, optional
+        None (a local Ray instance), ``"auto"`` (the cluster this machine belongs to) or ``"host:port"`` /
+        ``"ray://host:port"``.
+    num_cpus : int, optional
+        CPUs of the local Ray instance started when ``address`` is None (default: all of them).
+    pack : int or "auto", default 1
+        Runs per job trained together as one pack, as in :class:`LocalExecutor`.
+
+    Raises
+    ------
+    ValueError
+        If ``pack`` is neither a positive integer nor ``"auto"``.
+
+    Examples
+    --------
+    >>> from gtdata.study import RayExecutor
+    >>> executor = RayExecutor(address="auto", pack=4)
+    >>> executor.name, executor.address, executor.pack
+    ('ray', 'auto', 4)
+    >>> import gtdata
+    >>> table = gtdata.run_study("quick", "quick_study", executor=executor)  # doctest: +SKIP
     """
 
     name = "ray"
@@ -279,7 +373,7 @@ class RayExecutor:
 
     def run(self, tasks: Sequence[RunTask], run_fn: RunFunction, on_outcome: OutcomeCallback,
             prepare: PrepareFunction | None = None, datasets: Sequence[str] = (),
-            progress: bool = True, desc: str = "study") -> None:
+            progress: bool | None = None, desc: str = "study") -> None:
         import ray
         from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
@@ -304,7 +398,7 @@ class RayExecutor:
             pack = self.pack
         run_fn_ref = ray.put(run_fn)
         pending = {remote.remote(run_fn_ref, job): job for job in group_tasks(tasks, pack)}
-        bar = _progress(len(tasks), desc, progress)
+        bar = progress_bar(total=len(tasks), desc=desc, unit="run", progress=progress, dynamic_ncols=True)
         failed = 0
         try:
             while pending:

@@ -45,7 +45,7 @@ SUMMARY_COLUMNS = {
 
 
 def quickstart(out: str | Path = "gtdata-quickstart", workers: int | None = None,
-               progress: bool = True) -> tuple[pd.DataFrame, Path]:
+               progress: bool | None = None) -> tuple[pd.DataFrame, Path]:
     """Run the quickstart study into ``out`` and write its report; returns (results table, report.md path).
 
     ``workers`` defaults to two local processes when the machine has two cores or more (one model each).

@@ -14,17 +14,17 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from tqdm.auto import tqdm
 
 from gtdata.study.catalog import WEAK_METHODS
-from gtdata.study.results import atomic_write_text, load_results
+from gtdata.core.persist import atomic_path, atomic_write_text
+from gtdata.study.results import load_results
+from gtdata.core.progress import progress_bar
 
 # The scores the reference study compares, with short labels (first match per label is used).
 HEADLINE_METRICS: dict[str, str] = {
@@ -143,17 +143,11 @@ def rank_correlations(table: pd.DataFrame, representation: str | None = None) ->
 
 def _save(fig: Figure, path: Path) -> Path:
     """PNG to a temp file, checked to be a PNG, then renamed into place."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png", dir=path.parent)
-    os.close(fd)
-    try:
-        fig.savefig(tmp, dpi=110, bbox_inches="tight")
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
         with open(tmp, "rb") as fh:
             if fh.read(8) != b"\x89PNG\r\n\x1a\n":
                 raise OSError(f"{tmp} is not a PNG")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return path
 
 
@@ -365,13 +359,62 @@ def _markdown_table(frame: pd.DataFrame) -> str:
 
 
 def write_report(source: str | Path | pd.DataFrame, out: str | Path | None = None,
-                 representation: str | None = None, progress: bool = True,
+                 representation: str | None = None, progress: bool | None = None,
                  extra_figures: dict[str, Path] | None = None) -> Path:
     """Write the study's figures and ``report.md``; returns the path of ``report.md``.
 
     ``source``: a study directory or a results table; ``out`` defaults to ``<study dir>/report``.
     ``representation`` defaults to ``mean`` when the table has it. ``extra_figures`` (title -> path) are
     linked at the end of the summary (the quickstart adds its models' traversals).
+
+    The summary gives the median of each headline score per data set and method, the rank correlations
+    between the scores, and links every figure drawn: each data set's score distributions, the rank
+    correlations, and, where the table has what they need, scores against regularization strength,
+    downstream accuracy against sample size, weak against unsupervised methods, and pair sharing against the
+    training correlation.
+
+    Parameters
+    ----------
+    source : str, path or pandas.DataFrame
+        A study's results directory, or a results table (:func:`load_results`).
+    out : str or path, optional
+        Folder for ``report.md`` and the PNG figures; default ``<source>/report``; required for a DataFrame.
+    representation : {"mean", "sampled"}, optional
+        The representation whose scores are drawn; default ``"mean"`` when the table has it, else its first.
+    progress : bool or None, default None
+        Show a progress bar over the figures; None shows them only when stderr is a terminal.
+    extra_figures : dict of str to path, optional
+        Further figures (title -> image path) linked at the end of the report.
+
+    Returns
+    -------
+    pathlib.Path
+        The path of ``report.md``.
+
+    Raises
+    ------
+    ValueError
+        If ``source`` is a DataFrame and ``out`` is None, the table is empty, or ``representation`` is not in it.
+    FileNotFoundError
+        If ``source`` is a path that is not a study directory.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from gtdata.study import write_report
+    >>> table = pd.DataFrame({"run_id": ["a", "b", "c"], "dataset": "toy", "method": "beta_vae", "seed": [0, 1, 2],
+    ...                       "representation": "mean", "status": "ok",
+    ...                       "mig.discrete_mig": [0.12, 0.31, 0.2], "dci.disentanglement": [0.3, 0.5, 0.4]})
+    >>> path = write_report(table, out="report", progress=False)
+    >>> sorted(p.name for p in path.parent.iterdir())
+    ['distributions_toy.png', 'rank_correlation.png', 'report.md']
+    >>> print(path.read_text())  # doctest: +ELLIPSIS
+    # Study report: study
+    ...
+    | dataset | method | runs | MIG | DCI Dis. |
+    |---|---|---|---|---|
+    | toy | beta_vae | 3 | 0.200 | 0.400 |
+    ...
     """
     if isinstance(source, pd.DataFrame):
         if out is None:
@@ -412,7 +455,7 @@ def write_report(source: str | Path | pd.DataFrame, out: str | Path | None = Non
     if PAIR_SHARING in ok.columns and "distribution.sigma" in ok.columns and ok[PAIR_SHARING].notna().any():
         jobs.append(("Correlated training data: how much the correlated pair shares a latent",
                      lambda: _plot_pair_sharing(ok, out / "pair_sharing.png")))
-    for title, job in tqdm(jobs, desc="report figures", unit="fig", disable=not progress):
+    for title, job in progress_bar(jobs, desc="report figures", unit="fig", progress=progress):
         figures.append((title, job()))
     for title, path in (extra_figures or {}).items():
         figures.append((title, Path(path)))

@@ -14,9 +14,6 @@ leaves a truncated result; a finished run is never trained again.
 from __future__ import annotations
 
 import json
-import math
-import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -27,6 +24,7 @@ import yaml
 from gtdata.study.runs import RunConfig
 from gtdata.study.spec import StudySpec
 from gtdata.core.errors import GtdataError
+from gtdata.core.persist import atomic_write_text, to_plain
 
 STUDY_FILE = "study.yaml"
 CSV_FILE = "results.csv"
@@ -41,37 +39,6 @@ class StudyDirError(GtdataError, ValueError):
     """The results directory cannot hold this study (it belongs to a different spec)."""
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temp file in the same folder, verified, then renamed."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    data = text.encode()
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        if Path(tmp).read_bytes() != data:
-            raise OSError(f"verification of {tmp} failed: the bytes read back differ from those written")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _json_safe(value: Any) -> Any:
-    """NaN and infinities become null so every line is valid JSON."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, Mapping):
-        return {k: _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
-    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
-        return _json_safe(value.item())
-    return value
-
-
 def build_rows(spec: StudySpec, run: RunConfig, outcome: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The table rows of one run: config columns, status, and each representation's columns."""
     per_rep = outcome.get("rows") or {}
@@ -83,7 +50,7 @@ def build_rows(spec: StudySpec, run: RunConfig, outcome: Mapping[str, Any]) -> l
         row.update(info)
         row.update(per_rep.get(rep, {}))
         row["elapsed_s"] = outcome.get("elapsed_s")
-        rows.append(_json_safe(row))
+        rows.append(to_plain(row, json=True))
     return rows
 
 
@@ -135,7 +102,7 @@ class ResultStore:
                 f"results directory {self.out} exists, is not empty and has no {STUDY_FILE}: "
                 f"choose an empty or new directory"
             )
-        from gtdata import __version__
+        from gtdata._version import __version__
 
         atomic_write_text(study_file, yaml.safe_dump(
             {"fingerprint": fingerprint, "gtdata_version": __version__,
@@ -155,7 +122,7 @@ class ResultStore:
         outcome["run_id"] = run.run_id
         outcome["rows_table"] = build_rows(self.spec, run, outcome)
         atomic_write_text(self.run_dir(run.run_id) / "result.json",
-                          json.dumps(_json_safe(outcome), indent=1, sort_keys=True))
+                          json.dumps(to_plain(outcome, json=True), indent=1, sort_keys=True))
         self._outcomes[run.run_id] = outcome
         if time.monotonic() - self._last_flush >= flush_every_s:
             self.write_table()
@@ -181,6 +148,40 @@ def load_results(out: str | Path) -> pd.DataFrame:
 
     Read from ``results.jsonl`` unless a run finished after it was written (a killed study), in which
     case the table is rebuilt from the per-run result files, which are the source of truth.
+
+    Parameters
+    ----------
+    out : str or path
+        The study's results directory (the ``out`` of :func:`run_study`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per run and representation: config columns, ``status`` and ``error``, metric columns
+        (``<metric>.<score>``), timing and provenance; as :func:`run_study` returned it.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``out`` holds neither a ``study.yaml`` nor a ``results.jsonl``.
+
+    Examples
+    --------
+    >>> import gtdata
+    >>> spec = {"name": "demo", "datasets": ["toy"], "methods": [{"method": "beta_vae", "beta": [1, 4]}],
+    ...         "seeds": 1, "steps": 10, "metrics": ["mig"]}
+    >>> def fake_run(task):  # stands in for training and evaluation
+    ...     return {"rows": {"mean": {"mig.discrete_mig": task.run.hparams["beta"] / 10}}}
+    >>> _ = gtdata.run_study(spec, "demo_study", run_fn=fake_run, progress=False)
+    >>> table = gtdata.load_results("demo_study")
+    >>> table[["run_id", "method", "hparam.beta", "status", "mig.discrete_mig"]]
+                 run_id    method  hparam.beta status  mig.discrete_mig
+    0  ab624182e75caf2c  beta_vae            1     ok               0.1
+    1  dbb69b4e29f24630  beta_vae            4     ok               0.4
+    >>> gtdata.load_results("no_study_here")
+    Traceback (most recent call last):
+    ...
+    FileNotFoundError: no_study_here is not a study directory (no study.yaml, no results.jsonl)
     """
     out = Path(out)
     table = out / JSONL_FILE

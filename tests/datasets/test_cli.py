@@ -46,6 +46,8 @@ def test_info_unknown_name_suggests(env, capsys):
 def test_download_verify_prepare_export_preview(env, capsys, tmp_path):
     assert main(["download", "scream_dsprites", "--quiet"]) == 0
     assert (env / "raw" / "scream" / "scream.jpg").exists()
+    err = capsys.readouterr().err  # --quiet hides the bars; the library's log messages still reach the user
+    assert "downloading scream.jpg from http://127.0.0.1" in err and "%" not in err
     assert main(["verify"]) == 0
     out = capsys.readouterr().out
     assert "dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz: ok (matches the published checksum)" in out
