@@ -40,6 +40,35 @@ class Catalog:
     ``methods`` maps each method name to the hyper-parameters it accepts; ``metric_options`` maps a metric
     to the options ``gtdata.metrics.evaluate`` accepts for it (sample sizes, bins); ``check_hparams``, when
     given, validates one grid point's values (``check_hparams(method, hparams)`` raises ValueError).
+
+    Specs are checked against this installation's catalog (registered data sets, the trainer's methods, the
+    metric suite) unless a catalog is passed, e.g. to :func:`load_spec`.
+
+    Parameters
+    ----------
+    datasets : frozenset of str
+        Data set names and aliases a spec may list; a path to a prepared data set on disk is accepted too.
+    methods : mapping of str to frozenset of str
+        Method name -> the names of its hyper-parameters.
+    metrics : frozenset of str
+        Metric names a spec may list.
+    metric_options : mapping of str to frozenset of str, optional
+        Metric name -> the option names it takes; a metric not in it takes any option.
+    check_hparams : callable, optional
+        ``check_hparams(method, hparams)`` raises ValueError for invalid values of one grid point; None: names
+        are checked, values are not.
+
+    Examples
+    --------
+    >>> from gtdata.study import Catalog, load_spec
+    >>> catalog = Catalog(datasets=frozenset({"toy"}), methods={"beta_vae": frozenset({"beta"})},
+    ...                   metrics=frozenset({"mig"}))
+    >>> catalog.is_dataset("toy"), catalog.is_dataset("dsprites")
+    (True, False)
+    >>> spec = load_spec({"datasets": ["toy"], "methods": [{"method": "beta_vae", "beta": [1, 4]}],
+    ...                   "seeds": 2, "steps": 10, "metrics": ["mig"]}, catalog)
+    >>> spec.num_runs
+    4
     """
 
     datasets: frozenset[str]

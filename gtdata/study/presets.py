@@ -176,7 +176,40 @@ PRESETS["correlated"] = {
 
 
 def preset(name: str, catalog: Catalog | None = None, **overrides: Any) -> StudySpec:
-    """The built-in study ``name`` with optional top-level ``overrides`` (e.g. ``seeds=1``)."""
+    """The built-in study ``name`` with optional top-level ``overrides`` (e.g. ``seeds=1``).
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`PRESETS`: ``"reference"``, ``"weak"``, ``"weak_reference"``, ``"quick"`` or ``"correlated"``
+        (described in this module's docstring).
+    catalog : Catalog, optional
+        The names to validate against; default: this installation's.
+    **overrides
+        Top-level spec keys replacing the preset's values, e.g. ``seeds=1``, ``steps=1000`` or
+        ``datasets=["dsprites_like"]``.
+
+    Returns
+    -------
+    StudySpec
+        The validated spec.
+
+    Raises
+    ------
+    StudySpecError
+        If ``name`` is not a preset, or an override makes the spec invalid.
+
+    Examples
+    --------
+    >>> from gtdata.study import PRESETS, preset
+    >>> sorted(PRESETS)
+    ['correlated', 'quick', 'reference', 'weak', 'weak_reference']
+    >>> preset("reference").num_runs
+    14400
+    >>> spec = preset("quick", seeds=1, steps=50)
+    >>> spec.num_runs, spec.steps, spec.datasets
+    (3, 50, ('dsprites_like',))
+    """
     if name not in PRESETS:
         raise StudySpecError(f"unknown preset {name!r}; valid presets: {', '.join(sorted(PRESETS))}")
     raw = {**PRESETS[name], **overrides}

@@ -23,6 +23,55 @@ class RunConfig:
     ``label_mode`` None for methods that are not told which factors changed. ``model_num`` is the position
     in the expansion order — data sets, then methods, then grid points, then seeds — which for the
     ``reference`` preset equals disentanglement_lib's ``dataset_idx*1800 + (method_idx*6 + hp_idx)*50 + seed``.
+
+    Runs are made by :func:`expand`; build one by hand only to call the trainer or an executor directly.
+
+    Parameters
+    ----------
+    run_id : str
+        Stable id: 16 hex digits of the hash of :meth:`training_config` (``expand`` computes it).
+    model_num : int
+        Position in the study's expansion order, from 0.
+    dataset : str
+        Registered data set name or alias, or a path to a prepared data set.
+    method : str
+        Method name (:func:`gtdata.models.method_names`).
+    hparams : mapping of str to value
+        The method's hyper-parameters at this grid point.
+    seed : int
+        Training seed.
+    steps : int
+        Training iterations.
+    batch_size : int
+        Observations (or pairs) per training step.
+    pair_mode : str, optional
+        How a weakly supervised method's pairs are drawn (``"exact"`` or ``"reference"``); None for the others.
+    label_mode : str, optional
+        Which changed factors a label method is told (``"all"`` or ``"last"``); None for the others.
+    distribution : None, str or mapping, optional
+        The training distribution: None (the data set's uniform draws), a path to an SCM file, a
+        ``{"correlated": {...}}`` entry or an SCM mapping, as in the spec's ``distributions``.
+    ood_split : mapping, optional
+        The spec's ``ood_split`` (``{"kind": ..., "ratio": ...}``): train on its train side, evaluate on its test side.
+    evaluate_on : {"training", "uniform"}, default "training"
+        What the metrics draw from: the training distribution, or the uncorrelated / uniform one.
+    sampler : mapping, optional
+        A weak method's pair sampler, ``{"name": "pairs" | "counterfactual", **options}``.
+
+    See Also
+    --------
+    expand : the runs of a spec.
+
+    Examples
+    --------
+    >>> from gtdata.study import RunConfig
+    >>> run = RunConfig("manual", 0, "toy", "beta_vae", {"beta": 4}, seed=0, steps=100, batch_size=64)
+    >>> run.training_config()
+    {'dataset': 'toy', 'method': 'beta_vae', 'hparams': {'beta': 4}, 'seed': 0, 'steps': 100, 'batch_size': 64}
+    >>> run.train_options()
+    {'steps': 100, 'seed': 0, 'batch_size': 64}
+    >>> run.columns()["regularization_param"], run.columns()["regularization"]
+    ('beta', 4)
     """
 
     run_id: str
@@ -150,7 +199,39 @@ def distribution_label(distribution: Any) -> str:
 
 
 def expand(spec: StudySpec) -> list[RunConfig]:
-    """All runs of ``spec`` in model_num order; raises if two grid points resolve to the same run."""
+    """All runs of ``spec`` in model_num order; raises if two grid points resolve to the same run.
+
+    The order is data sets, then distributions, then method entries, then grid points (the first
+    hyper-parameter slowest), then seeds.
+
+    Parameters
+    ----------
+    spec : StudySpec
+        A validated spec (:func:`load_spec`, :func:`preset` or :meth:`StudySpec.from_dict`).
+
+    Returns
+    -------
+    list of RunConfig
+        ``spec.num_runs`` runs, ``model_num`` 0, 1, 2, ...; each ``run_id`` depends only on the run's
+        training config, so the same model has the same id in every study.
+
+    Raises
+    ------
+    StudySpecError
+        If two grid points give the same run (e.g. the same method entry twice); the message names both.
+
+    Examples
+    --------
+    >>> from gtdata.study import expand, load_spec
+    >>> spec = load_spec({"datasets": ["toy"], "methods": [{"method": "beta_vae", "beta": [1, 4]}],
+    ...                   "seeds": 2, "steps": 10, "metrics": ["mig"]})
+    >>> for run in expand(spec):
+    ...     print(run.model_num, run.run_id, run.method, dict(run.hparams), run.seed)
+    0 ab624182e75caf2c beta_vae {'beta': 1} 0
+    1 70bf14b093111c76 beta_vae {'beta': 1} 1
+    2 dbb69b4e29f24630 beta_vae {'beta': 4} 0
+    3 80227eefc96893fb beta_vae {'beta': 4} 1
+    """
     runs: list[RunConfig] = []
     seen: dict[str, int] = {}
     num = 0

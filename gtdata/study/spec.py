@@ -116,7 +116,75 @@ class MethodSweep:
 
 @dataclass(frozen=True)
 class StudySpec:
-    """A resolved, validated study (see the module docstring for the YAML form)."""
+    """A resolved, validated study (see the module docstring for the YAML form).
+
+    Make one with :func:`load_spec`, :func:`preset` or :meth:`from_dict`, which parse and validate; the
+    constructor itself checks nothing. The fields are the YAML keys, resolved (lists as tuples, ``seeds: 3`` as
+    ``(0, 1, 2)``, ``representation`` as ``representations``).
+
+    Parameters
+    ----------
+    name : str
+        The study's name (the ``study`` column of the results; not part of the fingerprint).
+    datasets : tuple of str
+        Registered data set names or aliases, or paths to prepared data sets.
+    methods : tuple of MethodSweep
+        One per method entry: the method's name, its grid (each hyper-parameter with the tuple of values
+        swept) and the run options it overrides.
+    seeds : tuple of int
+        Training seeds; every grid point is trained once per seed.
+    steps : int
+        Training iterations per run, unless a method entry overrides it.
+    metrics : tuple of str
+        Metric names of the suite (:func:`gtdata.evaluate`).
+    pair_mode : {"exact", "reference"}, default "exact"
+        How weakly supervised methods' pairs are drawn: exactly k factors change, or disentanglement_lib's
+        ``simple_dynamics``.
+    label_mode : {"all", "last"}, default "all"
+        Which changed factors the label methods (``group_vae``, ``ml_vae``) are told.
+    batch_size : int, default 64
+        Observations (or pairs) per training step.
+    representations : tuple of {"mean", "sampled"}, default ("mean",)
+        Representations each model is evaluated on: the posterior mean, or a sample of the posterior.
+    metric_options : mapping, default {}
+        Metric name -> its options (sample sizes, bins), overriding the suite's defaults.
+    threads : int, default 1
+        CPU threads per run (torch, BLAS and OpenMP are pinned to it, so results do not depend on the executor).
+    device : str, default "auto"
+        ``"auto"``, ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
+    description : str, default ""
+        Free text (not part of the fingerprint).
+    distributions : tuple, default (None,)
+        Training distributions swept like a grid axis: None (uniform), a ``{"correlated": {...}}`` entry, an SCM
+        mapping or the path of an SCM file.
+    ood_split : mapping, optional
+        ``{"kind": "random" | "composition" | "interpolation" | "extrapolation", ...}``: train on the split's
+        train side, evaluate on its test side.
+    evaluate_on : {"training", "uniform"}, default "training"
+        Whether the metrics draw from the training distribution or from the uncorrelated one.
+    sampler : mapping, optional
+        Pair sampler of the weakly supervised methods, ``{"name": "pairs" | "counterfactual", **options}``.
+
+    See Also
+    --------
+    expand : the runs of a spec.
+    run_study : run them.
+
+    Examples
+    --------
+    >>> from gtdata.study import StudySpec
+    >>> spec = StudySpec.from_dict({
+    ...     "name": "demo", "datasets": ["toy"], "seeds": 3, "steps": 100, "metrics": ["mig"],
+    ...     "methods": [{"method": "beta_vae", "beta": [1, 4]}, {"method": "factor_vae", "gamma": 10}]})
+    >>> spec.num_runs, spec.seeds
+    (9, (0, 1, 2))
+    >>> spec.methods[0].grid
+    (('beta', (1, 4)),)
+    >>> spec.to_dict()["methods"]
+    [{'method': 'beta_vae', 'beta': [1, 4]}, {'method': 'factor_vae', 'gamma': 10}]
+    >>> StudySpec.from_dict(spec.to_dict()) == spec
+    True
+    """
 
     name: str
     datasets: tuple[str, ...]
@@ -240,7 +308,46 @@ def stable_hash(content: Any, length: int = 16) -> str:
 
 
 def load_spec(source: str | Path | Mapping[str, Any], catalog: Catalog | None = None) -> StudySpec:
-    """A spec from a preset name, a YAML path, or a dict; validated."""
+    """A spec from a preset name, a YAML path, or a dict; validated.
+
+    Parameters
+    ----------
+    source : str, path or mapping
+        A preset name (:data:`PRESETS`), the path of a YAML file (its ``name`` defaults to the file's stem), or
+        the spec as a dict (the YAML keys).
+    catalog : Catalog, optional
+        The names to validate against; default: this installation's data sets, methods and metrics.
+
+    Returns
+    -------
+    StudySpec
+        The parsed spec, checked against ``catalog`` before any run starts.
+
+    Raises
+    ------
+    StudySpecError
+        If ``source`` is neither a preset nor a file, the file is not a YAML mapping, or the spec names anything
+        unknown, has an empty grid or an invalid value; the message names the entry and what is allowed.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> from gtdata.study import load_spec
+    >>> _ = Path("my_study.yaml").write_text(
+    ...     "datasets: [dsprites_like]\\n"
+    ...     "methods:\\n  - method: beta_vae\\n    beta: [1, 4]\\n"
+    ...     "seeds: 2\\nsteps: 300\\nmetrics: [mig, dci]\\n")
+    >>> spec = load_spec("my_study.yaml")
+    >>> spec.name, spec.num_runs
+    ('my_study', 4)
+    >>> load_spec("quick").num_runs
+    6
+    >>> load_spec({"datasets": ["toy"], "methods": [{"method": "beta_vae", "betta": 4}], "seeds": 1,
+    ...            "steps": 10, "metrics": ["mig"]})
+    Traceback (most recent call last):
+    ...
+    gtdata.study.spec.StudySpecError: unknown hyper-parameter 'betta' for method 'beta_vae'; valid: beta
+    """
     if isinstance(source, Mapping):
         return StudySpec.from_dict(source, catalog)
     from gtdata.study.presets import PRESETS, preset
