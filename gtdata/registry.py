@@ -27,7 +27,30 @@ _PROVIDERS = [
 
 @dataclass(frozen=True)
 class DatasetInfo:
-    """One registry entry: its name, kind, a one-line description, aliases and the factory."""
+    """One registry entry: its name, kind, a one-line description, aliases and the factory.
+
+    Parameters
+    ----------
+    name : str
+        The name :func:`load` takes (``"dsprites"``).
+    kind : {"benchmark", "rendered", "toy"}
+        Downloaded and prepared, rendered on demand, or computed in memory.
+    description : str
+        One line for ``gtdata list`` and the docs.
+    factory : callable
+        ``factory(**kwargs) -> GroundTruthData``; :func:`load` passes its keyword arguments on.
+    aliases : tuple of str, default ()
+        Other names that find this entry (disentanglement_lib's ``dsprites_full``).
+
+    Examples
+    --------
+    >>> from gtdata.registry import get_info
+    >>> info = get_info("dsprites_full")
+    >>> info.name, info.kind, info.aliases
+    ('dsprites', 'benchmark', ('dsprites_full',))
+    >>> info.description
+    'dSprites: 737,280 2D shapes, 5 factors (64x64x1)'
+    """
 
     name: str
     kind: str
@@ -43,7 +66,52 @@ _loaded = False
 
 def register(name: str, factory: Callable[..., GroundTruthData], kind: str, description: str,
              aliases: tuple[str, ...] | list[str] = ()) -> DatasetInfo:
-    """Register ``factory(**kwargs) -> GroundTruthData`` under ``name`` (and ``aliases``)."""
+    """Register ``factory(**kwargs) -> GroundTruthData`` under ``name`` (and ``aliases``).
+
+    Registering the same name again replaces its entry (a module reloaded); a name or alias that belongs to
+    another entry is refused.
+
+    Parameters
+    ----------
+    name : str
+        The name :func:`load` will take.
+    factory : callable
+        Called as ``factory(**kwargs)`` with the keyword arguments given to :func:`load`; returns a
+        GroundTruthData.
+    kind : {"benchmark", "rendered", "toy"}
+        Downloaded and prepared, rendered on demand, or computed in memory (``gtdata list`` groups by it).
+    description : str
+        One line for ``gtdata list``.
+    aliases : sequence of str, default ()
+        Other names that open the same entry.
+
+    Returns
+    -------
+    DatasetInfo
+        The new entry.
+
+    Raises
+    ------
+    ValueError
+        If ``kind`` is not one of :data:`KINDS`, or ``name`` or an alias is already registered for another
+        data set.
+
+    Examples
+    --------
+    A small in-memory set under its own name; keyword arguments of :func:`load` reach the factory:
+
+    >>> from gtdata.core.memory import ToyData
+    >>> info = register("toy_2x3", lambda **kw: ToyData((2, 3), **kw), kind="toy",
+    ...                 description="2x3 toy grid for examples")
+    >>> data = load("toy_2x3", image_size=8)
+    >>> data.factors_num_values, data.observation_shape
+    ([2, 3], (8, 8, 1))
+    >>> try:
+    ...     register("dsprites_full", ToyData, kind="toy", description="clash")
+    ... except ValueError as err:
+    ...     print(err)
+    data set name 'dsprites_full' is already registered for 'dsprites'
+    """
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
     for key in (name, *aliases):
@@ -101,6 +169,30 @@ def list_datasets(kind: str | None = None) -> list[DatasetInfo]:
     """Every registered data set (optionally of one ``kind``), sorted by kind then name.
 
     Includes the data sets of user manifests in the directories of ``$GTDATA_MANIFESTS``.
+
+    Parameters
+    ----------
+    kind : {"benchmark", "rendered", "toy"}, optional
+        Only the entries of this kind; default all.
+
+    Returns
+    -------
+    list of DatasetInfo
+        Sorted by kind (benchmark, rendered, toy), then by name.
+
+    Raises
+    ------
+    ValueError
+        If ``kind`` is not None or one of :data:`KINDS`.
+
+    Examples
+    --------
+    The sets that render on demand (no download):
+
+    >>> [info.name for info in list_datasets("rendered")]
+    ['dsprites_like', 'light3d', 'multi_sprites', 'objects3d', 'shapes3d_like', 'textured_sprites']
+    >>> "dsprites" in [info.name for info in list_datasets()]
+    True
     """
     if kind is not None and kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
@@ -142,6 +234,46 @@ def load(name_or_path: str | os.PathLike, **kwargs: Any) -> GroundTruthData:
     Paths: a prepared directory (or its ``dataset.yaml``), a gtdata HDF5 file, or a YAML file of a data set
     kind (``kind: manifest``, ``scene2d``, ``scene3d``; see :mod:`gtdata.core.kinds`). Keyword arguments go to
     the data set's factory.
+
+    Parameters
+    ----------
+    name_or_path : str or os.PathLike
+        A registry name or alias (see :func:`list_datasets`), or a path as above. A GroundTruthData is
+        returned as it is.
+    **kwargs
+        Passed to the data set's factory or opener: ``root=``, ``download=``, ``edition=`` for benchmark
+        sets, ``factor_sizes=`` for ``"toy"``, ``transform=`` for prepared sets...
+
+    Returns
+    -------
+    GroundTruthData
+        The data set, full grid, no split.
+
+    Raises
+    ------
+    UnknownDatasetError
+        If the name is not registered (a KeyError and ValueError; the message suggests the closest names).
+    FileNotFoundError
+        If a path names nothing.
+    KindError
+        If the file is not a data set (e.g. a study spec) or its kind cannot be told.
+
+    See Also
+    --------
+    list_datasets : the registered names.
+
+    Examples
+    --------
+    >>> data = load("toy", factor_sizes=(2, 3), image_size=8)
+    >>> data.factor_names, data.factors_num_values
+    (('factor0', 'factor1'), [2, 3])
+    >>> load("dsprites_like").observation_shape
+    (64, 64, 1)
+    >>> try:
+    ...     load("dsprite")
+    ... except KeyError as err:
+    ...     print(err)
+    unknown data set 'dsprite'; did you mean 'dsprites' or 'dsprites_like' or 'dsprites_full'? Known: ...
     """
     if isinstance(name_or_path, GroundTruthData):
         return name_or_path
