@@ -80,7 +80,16 @@ class NumpyOps(Ops):
         return bool(np.any(x))
 
     @staticmethod
+    def all(x):
+        return bool(np.all(x))
+
+    @staticmethod
     def to_int(x):
+        return x.astype(np.int32)
+
+    @staticmethod
+    def to_index(x):
+        """x (bool or int) as the index dtype (slot ids)."""
         return x.astype(np.int32)
 
     @staticmethod
@@ -127,6 +136,10 @@ class NumpyOps(Ops):
     @staticmethod
     def any_axis(x, axis):
         return np.any(x, axis=axis)
+
+    @staticmethod
+    def all_axis(x, axis):
+        return np.all(x, axis=axis)
 
     @staticmethod
     def sum_axis(x, axis):
@@ -214,8 +227,14 @@ class TorchOps(Ops):
     def any(self, x):
         return bool(self.torch.any(x))
 
+    def all(self, x):
+        return bool(self.torch.all(x))
+
     def to_int(self, x):
         return x.to(self.torch.int32)
+
+    def to_index(self, x):
+        return x.to(self.torch.int64)
 
     def take(self, table, index):
         return table[index.long()]
@@ -246,6 +265,9 @@ class TorchOps(Ops):
 
     def any_axis(self, x, axis):
         return self.torch.any(x, dim=axis)
+
+    def all_axis(self, x, axis):
+        return self.torch.all(x, dim=axis)
 
     def sum_axis(self, x, axis):
         return self.torch.sum(x, dim=axis)

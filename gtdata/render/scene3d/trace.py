@@ -56,51 +56,61 @@ class Coefficients:
     mixed_a: Any
 
 
-def gather_scene(xp, scene, idx):
-    """The scene parameters of images ``idx``: one gather of the packed (K, n) parameter matrix."""
-    return unpack_scene(xp.take_cols(scene["_packed"], idx), scene["_layout"])
+def gather_scene(xp, scene, idx, columns=False):
+    """The scene parameters of images ``idx``: one gather of the packed (K, n) parameter matrix.
+
+    ``columns``: parameters as (1, n) views (rays laid out (samples, n), one column per image) instead of
+    (n, 1) (rays laid out (n, rays), one row per image).
+    """
+    return unpack_scene(xp.take_cols(scene["_packed"], idx), scene["_layout"], columns)
 
 
-def unpack_scene(packed, layout):
+def unpack_scene(packed, layout, columns=False):
     """Scene dict of (n, 1) views of the rows of ``packed`` (K, n), following ``layout``.
 
-    ``layout`` is nested dicts, lists and tuples whose leaves are row indices (a contiguous (n, 1) view),
-    slices (a (k, n) block, the material tables indexed by slot) or strings (kept). Each object dict lists
-    its rows as a ``span`` (start, stop), so that one object's parameters are gathered at once
-    (``_object_part``).
+    ``layout`` is nested dicts, lists and tuples whose leaves are row indices (a contiguous (n, 1) view,
+    or (1, n) with ``columns``), slices (a (k, n) block, the material tables indexed by slot) or strings
+    (kept). Each object dict lists its rows as a ``span`` (start, stop), so that one object's parameters
+    are gathered at once (``_object_part``). ``scene["_columns"]`` records the orientation: it says how a
+    flat ray index maps to its image (``_select``).
     """
-    scene = _unpack(packed, layout, 0)
-    scene["_packed"], scene["_layout"] = packed, layout
+    scene = _unpack(packed, layout, 0, columns)
+    scene["_packed"], scene["_layout"], scene["_columns"] = packed, layout, columns
     for obj, obj_layout in zip(scene["objects"], layout["objects"]):
         lo, hi = obj["span"]
         obj["_packed"], obj["_layout"] = packed[lo:hi], obj_layout
     return scene
 
 
-def _unpack(packed, layout, lo):
+def _unpack(packed, layout, lo, columns=False):
     if isinstance(layout, int):
-        return packed[layout - lo][:, None]
+        return packed[layout - lo][None, :] if columns else packed[layout - lo][:, None]
     if isinstance(layout, slice):
         return packed[layout]
     if isinstance(layout, dict):
-        return {k: (v if k == "span" else _unpack(packed, v, lo)) for k, v in layout.items()}
+        return {k: (v if k == "span" else _unpack(packed, v, lo, columns)) for k, v in layout.items()}
     if isinstance(layout, (list, tuple)):
-        return type(layout)(_unpack(packed, v, lo) for v in layout)
+        return type(layout)(_unpack(packed, v, lo, columns) for v in layout)
     return layout
 
 
-def _select(xp, mask):
-    """Flat indices of the True entries of a (R, C) mask and their rows."""
+def _select(xp, mask, columns=False):
+    """Flat indices of the True entries of a (R, C) mask and the images they belong to: their rows, or
+    with ``columns`` (rays laid out (samples, images)) their columns."""
     flat = xp.flatnonzero(mask)
-    cols = mask.shape[1]
+    rows, cols = mask.shape
+    if columns and rows > 1:
+        return flat, flat % cols
     return flat, (flat // cols if cols > 1 else flat)
 
 
-def _pick(xp, a, flat, rows):
-    """Values of a per-image (R, 1) or per-ray (R, C) array (or a Python number) at the selected rays: (K, 1)."""
+def _pick(xp, a, flat, rows, full):
+    """Values of a per-image ((R, 1) or (1, C)) or per-ray (R, C) array (or a Python number) at the selected
+    rays ``flat`` of images ``rows``: (K, 1). ``full`` = R * C, the size of a per-ray array (where an image has
+    one ray, flat and rows are the same indices)."""
     if not hasattr(a, "shape"):
         return a
-    return xp.take(a.reshape(-1), rows if a.shape[1] == 1 else flat)[:, None]
+    return xp.take(a.reshape(-1), flat if a.shape[0] * a.shape[1] == full else rows)[:, None]
 
 
 def _object_hit(xp, obj, o, d, eps, normals=True):
@@ -124,6 +134,11 @@ def _bounded(xp, obj, o, d):
     ox, oy, oz = o[0] - c[0], o[1] - c[1], o[2] - c[2]
     b = ox * d[0] + oy * d[1] + oz * d[2]
     cc = ox * ox + oy * oy + oz * oz - obj["r2"]
+    if cc.shape != b.shape and not xp.any(cc < 0):
+        # one origin per image (the camera) outside the sphere: the test below is b <= -sqrt(cc), one
+        # comparison with a threshold per image (rounding can move the padded sphere's edge by an ulp, where
+        # no ray meets the object, so the culled set keeps every hit)
+        return b <= -xp.sqrt(cc)
     # |o + t d - c|^2 = cc + 2 b t + t^2: no real root, or both roots behind an origin outside the sphere
     return (b * b - cc >= 0) & ((b < 0) | (cc < 0))
 
@@ -148,20 +163,31 @@ def _plane_hits(static):
 
 # unit normals of the floor (face 0) and of the north, south, west and east walls (faces 1-4)
 PLANE_NORMALS = ((0.0, 0.0, 0.0, 1.0, -1.0), (1.0, 0.0, 0.0, 0.0, 0.0), (0.0, 1.0, -1.0, 0.0, 0.0))
+# a direction component below this (world units) runs along the plane: a hit would be > 1e26 units away
+_PARALLEL = 1e-30
 
 
 def _plane_t(xp, o, d, axis, coord, static, eps):
-    """Distance along rays (o, d) to one floor or wall rectangle, and where it is hit (t is garbage elsewhere)."""
+    """Distance along rays (o, d) to one floor or wall rectangle, and where it is hit (t is garbage elsewhere).
+
+    A ray parallel to the plane never meets it, and its zero direction component is not divided by: that
+    gave t = inf and then inf * 0 = nan in the hit point (numpy's RuntimeWarning for light3d, whose shadow rays
+    run along the west wall when the light's azimuth is 0). Such rays get t = -1, behind their origin.
+    """
     half, top = static["half"], static["wall_height"]
-    with xp.errstate():
-        t = (coord - o[axis]) / d[axis]
-        ok = t > eps
-        if axis == 1:
-            ok = ok & (xp.abs(o[0] + t * d[0]) <= half) & (xp.abs(o[2] + t * d[2]) <= half)
-        else:
-            other = 2 if axis == 0 else 0
-            y = o[1] + t * d[1]  # inf * 0 on rays parallel to the plane: rejected by the comparisons
-            ok = ok & (xp.abs(o[other] + t * d[other]) <= half) & (y >= 0) & (y <= top)
+    den = d[axis]
+    parallel = xp.abs(den) < _PARALLEL
+    if xp.any(parallel):
+        t = xp.where(parallel, -1.0, (coord - o[axis]) / xp.where(parallel, 1.0, den))
+    else:
+        t = (coord - o[axis]) / den
+    ok = t > eps
+    if axis == 1:
+        ok = ok & (xp.abs(o[0] + t * d[0]) <= half) & (xp.abs(o[2] + t * d[2]) <= half)
+    else:
+        other = 2 if axis == 0 else 0
+        y = o[1] + t * d[1]
+        ok = ok & (xp.abs(o[other] + t * d[other]) <= half) & (y >= 0) & (y <= top)
     return t, ok
 
 
@@ -169,27 +195,45 @@ def _nearest(xp, scene, static, o, d):
     """Nearest hit: t, slot (int), face, normal (3) per ray; arrays shaped like d."""
     eps = static["eps"]
     shape = tuple(d[0].shape)
-    t = xp.full(shape, math.inf, like=d[0])
-    slot = xp.zeros(shape, dtype=xp.index)
-    face = xp.zeros(shape)
     if static["room"]:
-        for axis, coord, _sign, s, f in _plane_hits(static):
+        planes = _plane_hits(static)
+        t = face = None
+        for axis, coord, _sign, _s, f in planes:
             tp, ok = _plane_t(xp, o, d, axis, coord, static, eps)
+            if t is None:  # the floor (face 0), first: nothing was hit before it
+                t = xp.where(ok, tp, math.inf)
+                face = xp.zeros(shape)
+                continue
             closer = ok & (tp < t)
             xp.put_where(t, closer, tp)
-            xp.put_where(slot, closer, s)
             xp.put_where(face, closer, float(f))
-        plane_face = xp.to_int(face)
-        n = [xp.take(static["plane_normals"][i], plane_face) for i in range(3)]
+        # the slot and the axis-aligned normals follow from the face: comparisons, not gathers
+        slot = xp.to_index(t < math.inf)
+        if len(planes) > 1:
+            slot = slot + xp.to_index(face > 0)
+        n = []
+        for i in range(3):
+            comp = None
+            for _axis, _coord, _sign, _s, f in planes:
+                v = PLANE_NORMALS[i][f]
+                if v:
+                    base = xp.zeros(shape) if comp is None else comp
+                    on = xp.to_float(face == f)
+                    comp = base + on if v > 0 else base - on
+            n.append(xp.zeros(shape) if comp is None else comp)
     else:
+        t = xp.full(shape, math.inf, like=d[0])
+        slot = xp.zeros(shape, dtype=xp.index)
+        face = xp.zeros(shape)
         n = [xp.zeros(shape) for _ in range(3)]
     first = static["first_object_slot"]
+    full = shape[0] * shape[1]
     for k, obj in enumerate(scene["objects"]):
-        flat, rows = _select(xp, _bounded(xp, obj, o, d))
+        flat, rows = _select(xp, _bounded(xp, obj, o, d), scene["_columns"])
         if flat.shape[0] == 0:
             continue
-        sub_o = tuple(_pick(xp, x, flat, rows) for x in o)
-        sub_d = tuple(_pick(xp, x, flat, rows) for x in d)
+        sub_o = tuple(_pick(xp, x, flat, rows, full) for x in o)
+        sub_d = tuple(_pick(xp, x, flat, rows, full) for x in d)
         to, no, fo = _object_hit(xp, _object_part(xp, obj, rows), sub_o, sub_d, eps)
         closer = to < t.reshape(-1)[flat][:, None]
         keep = flat[closer[:, 0]]
@@ -203,29 +247,71 @@ def _nearest(xp, scene, static, o, d):
 
 def _blocked(xp, scene, static, o, d, t_max, cast, slot):
     """Whether shadow rays (o, d) hit an object or a wall before t_max; only rays where ``cast`` is tested.
+    None where none is blocked.
 
     A ray leaves its own surface towards the light (n . l > 0), so a convex object never shadows itself:
     its own rays (``slot``) skip it.
     """
     eps = static["eps"]
-    hit = xp.zeros(tuple(cast.shape), dtype="bool")
+    hit = None
     if static["room"]:
-        for axis, coord, _sign, slot, _f in _plane_hits(static):
+        for axis, coord, _sign, slot_p, _f in _plane_hits(static):
             # from inside the room, only rays heading towards a wall can meet it (one light: often none)
-            if slot == 2 and xp.any(d[axis] * coord > 0):
+            if slot_p == 2 and xp.any(d[axis] * coord > 0):
                 tp, ok = _plane_t(xp, o, d, axis, coord, static, eps)
-                hit = hit | (ok & (tp < t_max))
+                wall = ok if isinstance(t_max, float) else ok & (tp < t_max)  # a float t_max is inf
+                hit = wall if hit is None else hit | wall
+    full = cast.shape[0] * cast.shape[1]
     for k, obj in enumerate(scene["objects"]):
-        test = _bounded(xp, obj, o, d) & cast & ~hit
+        test = _bounded(xp, obj, o, d) & cast
+        if hit is not None:
+            test = test & ~hit
         if obj["kind"] in CONVEX:
             test = test & (slot != static["first_object_slot"] + k)
-        flat, rows = _select(xp, test)
+        flat, rows = _select(xp, test, scene["_columns"])
         if flat.shape[0] == 0:
             continue
-        to, _n, _f = _object_hit(xp, _object_part(xp, obj, rows), tuple(_pick(xp, x, flat, rows) for x in o),
-                                 tuple(_pick(xp, x, flat, rows) for x in d), eps, normals=False)
-        hit.reshape(-1)[flat[(to < _pick(xp, t_max, flat, rows))[:, 0]]] = True
+        to, _n, _f = _object_hit(xp, _object_part(xp, obj, rows), tuple(_pick(xp, x, flat, rows, full) for x in o),
+                                 tuple(_pick(xp, x, flat, rows, full) for x in d), eps, normals=False)
+        if hit is None:
+            hit = xp.zeros(tuple(cast.shape), dtype="bool")
+        hit.reshape(-1)[flat[(to < _pick(xp, t_max, flat, rows, full))[:, 0]]] = True
     return hit
+
+
+def _uniform(xp, table):
+    """The one value of a (nslots, n) material table over every surface (not the sky, slot 0) and image, as
+    a Python float, or None where values differ (then rays gather theirs)."""
+    rest = table[1:]
+    if rest.shape[0] == 0:
+        return None
+    first = rest[:1, :1]
+    if not xp.all(rest == first):
+        return None
+    return float(xp.to_numpy(first)[0, 0])
+
+
+def _specular_rays(xp, table, slot, sidx):
+    """Rays whose surface has a specular reflectance > 0, from the (nslots, n) table ``ks``, or None for none.
+
+    When every surface is specular in all images or in none (the usual case: objects are, the room is not),
+    the slot alone decides: one comparison instead of a gather per ray. ``sidx()`` gives the per-ray table
+    index (slot * n + image) for the general case.
+    """
+    pos = table > 0
+    every = xp.to_numpy(xp.all_axis(pos, 1))
+    some = xp.to_numpy(xp.any_axis(pos, 1))
+    if not some.any():
+        return None
+    if (every != some).any():
+        return xp.take(table.reshape(-1), sidx()) > 0
+    slots = [int(s) for s in every.nonzero()[0]]
+    if slots == list(range(slots[0], table.shape[0])):
+        return slot >= slots[0]
+    mask = slot == slots[0]
+    for s in slots[1:]:
+        mask = mask | (slot == s)
+    return mask
 
 
 def _shade(xp, scene, static, o, d):
@@ -236,10 +322,15 @@ def _shade(xp, scene, static, o, d):
     xp.put_where(tt, sky, 0.0)
     p = [o[i] + tt * d[i] for i in range(3)]
     rows, cols = slot.shape[0], slot.shape[1]
-    # per-ray material parameters: flat gathers from the per-image (R, nslots) tables
-    sidx = slot * rows + xp.arange(rows)[:, None]  # tables are (nslots, rows)
-    kd = xp.take(scene["kd"].reshape(-1), sidx)
-    ks = xp.take(scene["ks"].reshape(-1), sidx)
+    columns = scene["_columns"] and rows > 1
+    n_img, full = (cols if columns else rows), rows * cols
+    # per-ray material parameters from the per-image (nslots, n_img) tables: index slot * n_img + image
+    image = xp.arange(n_img)[None, :] if columns else xp.arange(n_img)[:, None]
+    sidx = lambda: slot * n_img + image  # noqa: E731
+    kd = _uniform(xp, scene["kd"])  # one diffuse reflectance everywhere (the usual case): no gather
+    if kd is None:
+        kd = xp.take(scene["kd"].reshape(-1), sidx())
+    specular = _specular_rays(xp, scene["ks"], slot, sidx)
     a0 = xp.full((rows, cols), static["ambient"], like=tt)
     xp.put_where(a0, sky, 1.0)  # the sky's coefficient is 1 (its albedo is the background colour)
     a = [a0, a0, a0]
@@ -261,21 +352,29 @@ def _shade(xp, scene, static, o, d):
             t_max = dist - eps
         ndl = n[0] * l[0] + n[1] * l[1] + n[2] * l[2]
         facing = ground & (ndl > 0)
-        lit = facing & ~_blocked(xp, scene, static, origin, l, t_max, facing, slot)
+        blocked = _blocked(xp, scene, static, origin, l, t_max, facing, slot)
+        lit = facing if blocked is None else facing & ~blocked
         lam = ndl * lit * kd  # 0 where unlit (ndl is finite everywhere)
         col = light["col"]
         for c in range(3):
             a[c] = a[c] + lam * col[c]
         # Blinn-Phong highlight, only where it is not zero
-        flat, r = _select(xp, lit & (ks > 0))
-        if flat.shape[0]:
-            pick = lambda x: _pick(xp, x, flat, r)  # noqa: E731
+        if specular is None:
+            flat = None
+        else:
+            flat, r = _select(xp, lit & specular, columns)
+        if flat is not None and flat.shape[0]:
+            pick = lambda x: _pick(xp, x, flat, r, full)  # noqa: E731
+            sk = xp.take(slot.reshape(-1), flat) * n_img + r  # table index of the selected rays
             spec = _highlight(xp, [pick(x) for x in n], [-pick(x) for x in d], [pick(x) for x in l],
-                              xp.take(scene["shin"].reshape(-1), pick(sidx)), pick(ks))
+                              xp.take(scene["shin"].reshape(-1), sk)[:, None],
+                              xp.take(scene["ks"].reshape(-1), sk)[:, None])
             for c in range(3):
                 bc = b[c].reshape(-1)
                 bc[flat] = bc[flat] + (spec * pick(col[c]))[:, 0]
         key = key + xp.to_float(~lit) * float(1 << (6 + 6 + j))
+    if a[1] is a[0]:  # no light: three separate arrays (the edge pass writes them per channel)
+        a = [a0, a0 * 1.0, a0 * 1.0]
     return slot, key, a, b
 
 
@@ -323,12 +422,10 @@ def geometry_pass(xp, scene, static) -> Coefficients:
     o, d = _rays(xp, cam, static["px"], static["py"])
     slot, key, a, b = _shade(xp, scene, static, o, d)
     owner = slot
-    a = xp.stack(a, 2)
-    b = xp.stack(b, 2)
-    coeffs = Coefficients(owner, a, b, xp.arange(0), xp.arange(0), xp.zeros((0, nslots, 3)))
+    empty = (xp.arange(0), xp.arange(0), xp.zeros((0, nslots, 3)))
     samples = static["sub_x"].shape[1]
     if samples <= 1:
-        return coeffs
+        return Coefficients(owner, xp.stack(a, 2), xp.stack(b, 2), *empty)
     grid = key.reshape(n_img, h, w)
     edge = grid != grid  # all False, same type
     dh = grid[:, :, 1:] != grid[:, :, :-1]
@@ -339,32 +436,31 @@ def geometry_pass(xp, scene, static) -> Coefficients:
     edge[:, :-1, :] |= dv
     flat, img = _select(xp, edge.reshape(n_img, npix))
     if flat.shape[0] == 0:
-        return coeffs
+        return Coefficients(owner, xp.stack(a, 2), xp.stack(b, 2), *empty)
     pix = flat - img * npix
-    # one row per sub-pixel ray, (E * samples, 1), sample-fastest: numpy loops are slow along a short
-    # broadcast axis, so the sub-rays are not laid out as (E, samples)
+    # sub-pixel rays laid out (samples, E): one column per edge pixel, so that its image's parameters are
+    # gathered once per pixel as (1, E) rows and broadcast down the samples (numpy loops are slow along a
+    # short broadcast axis, which an (E, samples) layout would need), and a mean over samples adds rows
     n_edge = pix.shape[0]
-    ray_img = xp.repeat(img, samples)
-    sub_scene = gather_scene(xp, scene, ray_img)
-    px = (static["px"][0][pix][:, None] + static["sub_x"]).reshape(-1, 1)
-    py = (static["py"][0][pix][:, None] + static["sub_y"]).reshape(-1, 1)
+    sub_scene = gather_scene(xp, scene, img, columns=True)
+    px = static["px"][0][pix][None, :] + static["sub_x"].reshape(samples, 1)
+    py = static["py"][0][pix][None, :] + static["sub_y"].reshape(samples, 1)
     o_k, d_k = _rays(xp, sub_scene["cam"], px, py)
     slot_k, _key, a_k, b_k = _shade(xp, sub_scene, static, o_k, d_k)
-    slot_k = slot_k.reshape(n_edge, samples)
-    a_k = [x.reshape(n_edge, samples) for x in a_k]
-    b_k = [x.reshape(n_edge, samples) for x in b_k]
     inv_s = 1.0 / samples
 
     def mean(x):  # sum in sample order, then scale
-        acc = x[:, 0]
+        acc = x[0]
         for k in range(1, samples):
-            acc = acc + x[:, k]
+            acc = acc + x[k]
         return acc * inv_s
 
-    sel = [slot_k == s for s in range(nslots)]
-    means = [[mean(a_k[c] * sel[s]) for c in range(3)] for s in range(nslots)]    # (E,) each
+    zero = xp.zeros((n_edge,))
+    means = []  # per slot, 3 channels (E,) each; a slot no sub-ray sees has zeros
+    for s in range(nslots):
+        sel = slot_k == s
+        means.append([mean(a_k[c] * sel) for c in range(3)] if xp.any(sel) else [zero, zero, zero])
     acc = xp.stack([xp.stack(m, 1) for m in means], 1)                            # (E, nslots, 3)
-    b_e = xp.stack([mean(b_k[c]) for c in range(3)], 1)
     # coefficients are >= 0, so a slot covers a pixel where its channel sum is > 0
     covers = [xp.to_int((m[0] + m[1] + m[2]) > 0) for m in means]
     count, only = covers[0], covers[0] * 0
@@ -378,7 +474,8 @@ def geometry_pass(xp, scene, static) -> Coefficients:
     pick = xp.clamp(own_e, 0, nslots - 1) + xp.arange(acc.shape[0]) * nslots
     a_e = xp.where(mixed[:, None], 0.0, acc.reshape(-1, 3)[pick])
     owner.reshape(-1)[flat] = own_e
-    a.reshape(-1, 3)[flat] = a_e
-    b.reshape(-1, 3)[flat] = b_e
+    for c in range(3):  # written per channel into the (n, P) planes, then interleaved once
+        a[c].reshape(-1)[flat] = a_e[:, c]
+        b[c].reshape(-1)[flat] = mean(b_k[c])
     keep = xp.flatnonzero(mixed)
-    return Coefficients(owner, a, b, img[keep], pix[keep], acc[keep])
+    return Coefficients(owner, xp.stack(a, 2), xp.stack(b, 2), img[keep], pix[keep], acc[keep])
