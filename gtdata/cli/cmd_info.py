@@ -99,11 +99,11 @@ def _describe(title: str, data) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from gtdata.core import kinds
     from gtdata.datasets.catalog import NEEDS, manifests_for
     from gtdata.datasets.checksums import read_records
-    from gtdata.datasets.prepare import file_states, is_prepared, prepared_path, raw_dir
-    from gtdata.core import kinds
     from gtdata.datasets.manifest import KIND as MANIFEST_KIND
+    from gtdata.datasets.prepare import file_states, is_prepared, prepared_path, raw_dir
     from gtdata.registry import get_info, is_path
     from gtdata.store.yamlio import read_yaml
 

@@ -19,9 +19,9 @@ from typing import Any
 import numpy as np
 import yaml
 
-from gtdata.store.yamlio import describe_yaml_error
 from gtdata.core.errors import GtdataError
 from gtdata.core.factors import FactorSpecError, parse_factors
+from gtdata.store.yamlio import describe_yaml_error
 
 SCHEMA_VERSION = 1
 
