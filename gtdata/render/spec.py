@@ -180,7 +180,61 @@ class SpecBase:
 
 @dataclass
 class RenderSpec(SpecBase):
-    """A validated spec. Build with :meth:`from_dict`, :meth:`from_yaml` or :meth:`load`."""
+    """A validated spec. Build with :meth:`from_dict`, :meth:`from_yaml` or :meth:`load`.
+
+    The fields are the compiled form of the spec; :meth:`from_dict` fills them after validating every key,
+    so constructing the dataclass by hand skips all checks.
+
+    Parameters
+    ----------
+    raw : dict
+        The spec as given, without ``kind`` (what :attr:`sha256` covers and what pickling stores).
+    base_dir : pathlib.Path or None
+        Directory that relative bitmap and image paths resolve against (the YAML file's directory).
+    name : str
+        The data set's name (``"rendered"`` when the spec has none).
+    description : str
+        One line for ``gtdata list`` and ``dataset.yaml``.
+    height, width, channels : int
+        Canvas size in pixels and number of channels (1 grey, 3 RGB).
+    background : Background
+        The compiled background (colour, gradient, per-image noise or image patch).
+    factors : list of Factor
+        The factors in declaration order (the order of codes).
+    shapes : list of Shape
+        Every shape an object can take (built-in and custom), indexed by shape id.
+    shape_names : list of str
+        The names of ``shapes``, same order.
+    objects : list of ObjectSpec
+        One compiled object per entry of ``objects``, drawn in order (or by ``z``).
+    sha256 : str, default ""
+        Hex digest of the raw spec, custom shapes and background image: the identity of the rendered set.
+
+    Raises
+    ------
+    SpecError
+        From the constructors, for any problem in the spec; the message starts with its place
+        (``objects[0].shape: ...``), then the value and what is allowed.
+
+    Examples
+    --------
+    >>> spec = RenderSpec.from_dict({
+    ...     "name": "tiny", "canvas": {"height": 16, "width": 16, "channels": 1},
+    ...     "factors": [{"name": "shape", "values": ["square", "heart"]},
+    ...                 {"name": "posX", "linspace": [0.0, 1.0, 4]}],
+    ...     "objects": [{"shape": {"factor": "shape"}, "scale": 0.5,
+    ...                  "x": {"factor": "posX", "range": [0.25, 0.75]}}]})
+    >>> spec.shape, spec.factor_names, spec.grid_size
+    ((16, 16, 1), ['shape', 'posX'], 8)
+    >>> RenderSpec.load("dsprites_like").grid_size
+    737280
+    >>> try:
+    ...     RenderSpec.from_dict({"factors": [{"name": "posX", "linspace": [0, 1, 4]}],
+    ...                           "objects": [{"shape": "blob", "x": {"factor": "posX"}}]})
+    ... except SpecError as err:
+    ...     print(err)
+    objects[0].shape: unknown shape 'blob'; allowed: square, rectangle, circle, ellipse, heart, ...
+    """
 
     raw: dict
     base_dir: Path | None
