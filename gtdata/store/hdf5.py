@@ -53,6 +53,46 @@ def export_hdf5(data: GroundTruthData, path: str | os.PathLike, chunk_size: int 
     refused with :class:`~gtdata.core.persist.OutputExistsError`, before any work.
     """
     path = Path(path).expanduser()
+
+    Parameters
+    ----------
+    data : GroundTruthData
+        The data set or view (a split keeps only its grid points).
+    path : str or os.PathLike
+        The ``.h5`` file to write; ``~`` is expanded and missing parent directories are created.
+    chunk_size : int, default 4096
+        Images read or rendered and written per step.
+    seed : int, default 0
+        Seed of the nuisance drawn for sets that are not stored bytes (noise, colours, backgrounds).
+    progress : bool or None, default None
+        Show a progress bar; None shows it only when stderr is a terminal.
+    overwrite : bool, default False
+        Replace a gtdata HDF5 file already at ``path``.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``, complete: ``/images`` uint8 (N, H, W, C), ``/codes`` int64 (N, F), ``/factors/<name>``.
+
+    Raises
+    ------
+    OutputExistsError
+        If ``path`` holds a file that is not a gtdata HDF5 file, or one without ``overwrite=True``.
+    OSError
+        If the disk cannot hold the images (checked before writing).
+
+    See Also
+    --------
+    import_hdf5 : reads the file back.
+
+    Examples
+    --------
+    >>> import h5py
+    >>> from gtdata.registry import load
+    >>> path = export_hdf5(load("toy", factor_sizes=(2, 3), image_size=8), "toy.h5", progress=False)
+    >>> with h5py.File(path, "r") as h5:
+    ...     h5["images"].shape, h5["images"].dtype, h5["codes"][4].tolist(), h5["factors/factor1"][()]
+    ((6, 8, 8, 1), dtype('uint8'), [1, 1], array([0. , 0.5, 1. ]))
     check_output(path, directory=False, is_gtdata=is_gtdata_hdf5, overwrite=overwrite,
                  what="a gtdata HDF5 file")
     stored_bytes = isinstance(data, PreparedData) and data.grid_mask is None and data.stored_images is not None
@@ -144,6 +184,51 @@ def import_hdf5(path: str | os.PathLike, out: str | os.PathLike | None = None, c
     and opened memory-mapped.
     """
     path = Path(path)
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A file in gtdata's HDF5 layout (written by :func:`export_hdf5` or another tool following it).
+    out : str or os.PathLike, optional
+        A directory to store the images as a prepared set (resumable, written atomically); default: keep
+        them in memory.
+    chunk_size : int, default 4096
+        Images copied per step when ``out`` is given.
+    progress : bool or None, default None
+        Show a progress bar; None shows it only when stderr is a terminal.
+
+    Returns
+    -------
+    GroundTruthData
+        An in-memory :class:`~gtdata.core.memory.ArrayData` without ``out``, else the
+        :class:`~gtdata.store.prepared.PreparedData` at ``out``.
+
+    Raises
+    ------
+    MissingFileError
+        If ``path`` does not exist (a FileNotFoundError).
+    InvalidValueError
+        If the file is not in gtdata's layout (or from a newer format version), or, with ``out``, does not
+        hold the complete grid in index order (a ValueError; import it without ``out``).
+
+    See Also
+    --------
+    export_hdf5 : writes the layout.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gtdata.registry import load
+    >>> toy = load("toy", factor_sizes=(2, 3), image_size=8)
+    >>> path = export_hdf5(toy, "toy.h5", progress=False)
+    >>> data = import_hdf5(path)
+    >>> type(data).__name__, data.factors_num_values, data.observation_shape
+    ('ArrayData', [2, 3], (8, 8, 1))
+    >>> stored = import_hdf5(path, out="toy_prepared")
+    >>> type(stored).__name__, stored.path.name
+    ('PreparedData', 'toy_prepared')
+    >>> np.array_equal(stored.observations([[1, 2]], dtype=np.uint8), toy.observations([[1, 2]], dtype=np.uint8))
+    True
     if not path.exists():
         raise FileNotFoundError(f"no such HDF5 file: {path}")
     with h5py.File(path, "r") as h5:

@@ -63,6 +63,67 @@ class PreparedWriter:
     keeps the partial directory so the next writer with the same layout resumes.
     """
 
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The directory to create; chunks go to ``<path>.partial/`` until :meth:`commit`.
+    factor_space : FactorSpace
+        Every stored factor in storage order; the writer expects ``factor_space.size`` images in flat-index
+        order (last factor fastest).
+    observation_shape : sequence of int
+        (H, W, C) of one image, in pixels and channels.
+    metadata : mapping, optional
+        Stored under ``metadata`` in ``dataset.yaml`` (sources, checksums, spec...); values are converted to
+        plain YAML types. Its ``"name"`` names the set when ``name`` is not given.
+    nuisance : sequence of str, default ()
+        Names of factors in ``factor_space`` that readers draw at random instead of exposing as latents.
+    resume : bool, default True
+        Continue a partial write of the same layout (same factors, shape and nuisance) from its last chunk;
+        False starts over.
+    overwrite : bool, default False
+        Allow :meth:`commit` to replace a prepared gtdata set already at ``path``.
+    name : str, optional
+        The set's name in ``dataset.yaml`` and in messages; default ``metadata["name"]``, else the directory
+        name.
+
+    Raises
+    ------
+    ValueError
+        If ``observation_shape`` is not three positive integers, or ``nuisance`` names a factor that is not
+        in ``factor_space``.
+    OutputExistsError
+        If ``path`` holds anything but a prepared gtdata set, or a prepared set without ``overwrite=True``
+        (checked before anything is written).
+    OSError
+        If the disk cannot hold the whole set (checked before anything is written).
+
+    See Also
+    --------
+    PreparedData : reads what the writer commits.
+
+    Examples
+    --------
+    Six 4x4 grey images on a 2x3 grid, image i filled with the value i:
+
+    >>> import numpy as np
+    >>> from gtdata.core.factors import Factor, FactorSpace
+    >>> space = FactorSpace([Factor("shape", ["square", "heart"]), Factor("size", [1.0, 2.0, 3.0])])
+    >>> with PreparedWriter("tiny", space, (4, 4, 1)) as writer:
+    ...     writer.write(np.arange(6, dtype=np.uint8)[:, None, None, None] * np.ones((1, 4, 4, 1), np.uint8))
+    ...     path = writer.commit()
+    >>> sorted(p.name for p in path.iterdir())
+    ['dataset.yaml', 'images.npy']
+    >>> PreparedData(path).observations([[1, 2]], dtype=np.uint8)[0, 0, 0]  # codes (1, 2): index 1 * 3 + 2
+    array([5], dtype=uint8)
+
+    A writer left without a commit resumes where it stopped:
+
+    >>> with PreparedWriter("partial", space, (4, 4, 1)) as writer:
+    ...     writer.write(np.zeros((4, 4, 4, 1), np.uint8))
+    >>> with PreparedWriter("partial", space, (4, 4, 1)) as writer:
+    ...     writer.position, writer.remaining
+    (4, 2)
     def __init__(self, path: str | os.PathLike, factor_space: FactorSpace, observation_shape: Sequence[int],
                  metadata: Mapping[str, Any] | None = None, nuisance: Sequence[str] = (), resume: bool = True,
                  overwrite: bool = False, name: str | None = None):
@@ -298,6 +359,39 @@ class PreparedData(GroundTruthData):
     storage order, as disentanglement_lib does). Pickles as its path, so workers reopen the memory map.
     """
 
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A prepared directory (written by :class:`PreparedWriter`, ``gtdata prepare`` or
+        :func:`gtdata.export_rendered`).
+    transform : callable, optional
+        Applied to the image of ``data[i]`` (torchvision style); the batch methods return plain arrays.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``dataset.yaml`` or ``images.npy`` is missing.
+    YAMLFileError
+        If ``dataset.yaml`` is malformed (the message names the field).
+    ValueError
+        If ``images.npy`` does not match ``dataset.yaml`` (truncated, other shape or dtype).
+
+    Examples
+    --------
+    Export a few rendered images, then open them (``gtdata.load(path)`` does the same):
+
+    >>> import numpy as np
+    >>> from gtdata.render import export_rendered
+    >>> path = export_rendered("dsprites_like", "hearts", split='shape == "heart" and scale == 1.0 and '
+    ...                        'orientation == 0 and posX < 0.1 and posY < 0.1', progress=False)
+    >>> data = PreparedData(path)
+    >>> len(data), data.factors_num_values, data.observation_shape
+    (16, [1, 1, 1, 4, 4], (64, 64, 1))
+    >>> data.images.dtype, data.images.shape  # the memory map: uint8, flat-index order
+    (dtype('uint8'), (16, 64, 64, 1))
+    >>> data.sample_observations(2, random_state=0).dtype
+    dtype('float32')
     def __init__(self, path: str | os.PathLike, transform=None):
         self.path = Path(path)
         self.transform = transform
