@@ -113,19 +113,35 @@ def _pick(xp, a, flat, rows, full):
     return xp.take(a.reshape(-1), flat if a.shape[0] * a.shape[1] == full else rows)[:, None]
 
 
-def _object_hit(xp, obj, o, d, eps, normals=True):
-    """World hit of one object: t, world normal, face (miss: t = inf); only t when ``normals`` is False."""
-    c, rt, inv_s = obj["c"], obj["rt"], obj["inv_s"]
-    rx, ry, rz = o[0] - c[0], o[1] - c[1], o[2] - c[2]
+def _object_hit(xp, obj, o, d, flat, rows, full, eps, normals=True):
+    """World hit of one object by the selected rays ``flat`` of images ``rows``: t, world normal, face
+    (miss: t = inf) as (K, 1) arrays; only t when ``normals`` is False.
+
+    Where the origins (the camera) or the directions (a directional light) are per image, they enter the
+    object's frame once per image and the local values are picked per ray: the same arithmetic per value.
+    """
+    part = _object_part(xp, obj, rows)
     # local = R^T (p - c) / s; rt holds R^T row-major
+    src = obj if o[0].shape[0] * o[0].shape[1] < full else part
+    o = o if src is obj else tuple(_pick(xp, x, flat, rows, full) for x in o)
+    c, rt, inv_s = src["c"], src["rt"], src["inv_s"]
+    rx, ry, rz = o[0] - c[0], o[1] - c[1], o[2] - c[2]
     ol = tuple((rt[3 * i] * rx + rt[3 * i + 1] * ry + rt[3 * i + 2] * rz) * inv_s for i in range(3))
+    if src is obj:
+        ol = tuple(_pick(xp, x, flat, rows, full) for x in ol)
+    src = obj if d[0].shape[0] * d[0].shape[1] < full else part
+    d = d if src is obj else tuple(_pick(xp, x, flat, rows, full) for x in d)
+    rt = src["rt"]
     dl = tuple(rt[3 * i] * d[0] + rt[3 * i + 1] * d[1] + rt[3 * i + 2] * d[2] for i in range(3))
-    t, nl, face = intersect(xp, obj["kind"], ol, dl, eps * inv_s, normals)
+    if src is obj:
+        dl = tuple(_pick(xp, x, flat, rows, full) for x in dl)
+    rt = part["rt"]
+    t, nl, face = intersect(xp, obj["kind"], ol, dl, eps * part["inv_s"], normals)
     if not normals:
-        return t * obj["s"], None, None
+        return t * part["s"], None, None
     # world normal = R n_local (R = transpose of rt)
     nw = tuple(rt[i] * nl[0] + rt[3 + i] * nl[1] + rt[6 + i] * nl[2] for i in range(3))
-    return t * obj["s"], nw, face
+    return t * part["s"], nw, face
 
 
 def _bounded(xp, obj, o, d):
@@ -232,9 +248,7 @@ def _nearest(xp, scene, static, o, d):
         flat, rows = _select(xp, _bounded(xp, obj, o, d), scene["_columns"])
         if flat.shape[0] == 0:
             continue
-        sub_o = tuple(_pick(xp, x, flat, rows, full) for x in o)
-        sub_d = tuple(_pick(xp, x, flat, rows, full) for x in d)
-        to, no, fo = _object_hit(xp, _object_part(xp, obj, rows), sub_o, sub_d, eps)
+        to, no, fo = _object_hit(xp, obj, o, d, flat, rows, full, eps)
         closer = to < t.reshape(-1)[flat][:, None]
         keep = flat[closer[:, 0]]
         t.reshape(-1)[keep] = to[closer]
@@ -271,8 +285,7 @@ def _blocked(xp, scene, static, o, d, t_max, cast, slot):
         flat, rows = _select(xp, test, scene["_columns"])
         if flat.shape[0] == 0:
             continue
-        to, _n, _f = _object_hit(xp, _object_part(xp, obj, rows), tuple(_pick(xp, x, flat, rows, full) for x in o),
-                                 tuple(_pick(xp, x, flat, rows, full) for x in d), eps, normals=False)
+        to, _n, _f = _object_hit(xp, obj, o, d, flat, rows, full, eps, normals=False)
         if hit is None:
             hit = xp.zeros(tuple(cast.shape), dtype="bool")
         hit.reshape(-1)[flat[(to < _pick(xp, t_max, flat, rows, full))[:, 0]]] = True
@@ -314,8 +327,13 @@ def _specular_rays(xp, table, slot, sidx):
     return mask
 
 
-def _shade(xp, scene, static, o, d):
-    """Trace rays and shade them: slot, feature key, coefficient a (3) and highlight b (3) per ray."""
+def _shade(xp, scene, static, o, d, keys=True):
+    """Trace rays and shade them: slot, feature key, coefficient a (3) and highlight b (3) per ray.
+
+    With ``keys`` (centre samples) ``b`` is one (R, C, 3) array, channels interleaved as the coefficients
+    store them; without (sub-pixel rays, whose keys nobody reads) the key is None and ``b`` three (R, C)
+    arrays, which the edge pass averages per channel.
+    """
     t, slot, face, n = _nearest(xp, scene, static, o, d)
     sky = slot == 0
     tt = t  # t is not needed beyond this point: sky rays get 0 in place
@@ -334,8 +352,8 @@ def _shade(xp, scene, static, o, d):
     a0 = xp.full((rows, cols), static["ambient"], like=tt)
     xp.put_where(a0, sky, 1.0)  # the sky's coefficient is 1 (its albedo is the background colour)
     a = [a0, a0, a0]
-    b = [xp.zeros((rows, cols)) for _ in range(3)]
-    key = xp.to_float(slot) * 64.0 + face
+    b = [xp.zeros((rows, cols)) for _ in range(3)] if not keys else xp.zeros((rows, cols, 3))
+    key = xp.to_float(slot) * 64.0 + face if keys else None
     eps = static["eps"]
     origin = [p[i] + n[i] * eps for i in range(3)]
     ground = ~sky
@@ -370,9 +388,10 @@ def _shade(xp, scene, static, o, d):
                               xp.take(scene["shin"].reshape(-1), sk)[:, None],
                               xp.take(scene["ks"].reshape(-1), sk)[:, None])
             for c in range(3):
-                bc = b[c].reshape(-1)
-                bc[flat] = bc[flat] + (spec * pick(col[c]))[:, 0]
-        key = key + xp.to_float(~lit) * float(1 << (6 + 6 + j))
+                bc, at = (b.reshape(-1), flat * 3 + c) if keys else (b[c].reshape(-1), flat)
+                bc[at] = bc[at] + (spec * pick(col[c]))[:, 0]
+        if keys:
+            key = key + xp.to_float(~lit) * float(1 << (6 + 6 + j))
     if a[1] is a[0]:  # no light: three separate arrays (the edge pass writes them per channel)
         a = [a0, a0 * 1.0, a0 * 1.0]
     return slot, key, a, b
@@ -425,7 +444,7 @@ def geometry_pass(xp, scene, static) -> Coefficients:
     empty = (xp.arange(0), xp.arange(0), xp.zeros((0, nslots, 3)))
     samples = static["sub_x"].shape[1]
     if samples <= 1:
-        return Coefficients(owner, xp.stack(a, 2), xp.stack(b, 2), *empty)
+        return Coefficients(owner, xp.stack(a, 2), b, *empty)
     grid = key.reshape(n_img, h, w)
     edge = grid != grid  # all False, same type
     dh = grid[:, :, 1:] != grid[:, :, :-1]
@@ -436,7 +455,7 @@ def geometry_pass(xp, scene, static) -> Coefficients:
     edge[:, :-1, :] |= dv
     flat, img = _select(xp, edge.reshape(n_img, npix))
     if flat.shape[0] == 0:
-        return Coefficients(owner, xp.stack(a, 2), xp.stack(b, 2), *empty)
+        return Coefficients(owner, xp.stack(a, 2), b, *empty)
     pix = flat - img * npix
     # sub-pixel rays laid out (samples, E): one column per edge pixel, so that its image's parameters are
     # gathered once per pixel as (1, E) rows and broadcast down the samples (numpy loops are slow along a
@@ -446,7 +465,7 @@ def geometry_pass(xp, scene, static) -> Coefficients:
     px = static["px"][0][pix][None, :] + static["sub_x"].reshape(samples, 1)
     py = static["py"][0][pix][None, :] + static["sub_y"].reshape(samples, 1)
     o_k, d_k = _rays(xp, sub_scene["cam"], px, py)
-    slot_k, _key, a_k, b_k = _shade(xp, sub_scene, static, o_k, d_k)
+    slot_k, _key, a_k, b_k = _shade(xp, sub_scene, static, o_k, d_k, keys=False)
     inv_s = 1.0 / samples
 
     def mean(x):  # sum in sample order, then scale
@@ -476,6 +495,6 @@ def geometry_pass(xp, scene, static) -> Coefficients:
     owner.reshape(-1)[flat] = own_e
     for c in range(3):  # written per channel into the (n, P) planes, then interleaved once
         a[c].reshape(-1)[flat] = a_e[:, c]
-        b[c].reshape(-1)[flat] = mean(b_k[c])
+        b.reshape(-1)[flat * 3 + c] = mean(b_k[c])
     keep = xp.flatnonzero(mixed)
-    return Coefficients(owner, xp.stack(a, 2), xp.stack(b, 2), img[keep], pix[keep], acc[keep])
+    return Coefficients(owner, xp.stack(a, 2), b, img[keep], pix[keep], acc[keep])
