@@ -51,8 +51,6 @@ def export_hdf5(data: GroundTruthData, path: str | os.PathLike, chunk_size: int 
     point, with nuisance drawn from ``seed``. Written to a temporary file, then renamed. An existing
     ``path`` is replaced only when it is a gtdata HDF5 file and ``overwrite`` is true; any other file is
     refused with :class:`~gtdata.core.persist.OutputExistsError`, before any work.
-    """
-    path = Path(path).expanduser()
 
     Parameters
     ----------
@@ -93,6 +91,8 @@ def export_hdf5(data: GroundTruthData, path: str | os.PathLike, chunk_size: int 
     >>> with h5py.File(path, "r") as h5:
     ...     h5["images"].shape, h5["images"].dtype, h5["codes"][4].tolist(), h5["factors/factor1"][()]
     ((6, 8, 8, 1), dtype('uint8'), [1, 1], array([0. , 0.5, 1. ]))
+    """
+    path = Path(path).expanduser()
     check_output(path, directory=False, is_gtdata=is_gtdata_hdf5, overwrite=overwrite,
                  what="a gtdata HDF5 file")
     stored_bytes = isinstance(data, PreparedData) and data.grid_mask is None and data.stored_images is not None
@@ -182,8 +182,6 @@ def import_hdf5(path: str | os.PathLike, out: str | os.PathLike | None = None, c
     Without ``out`` the images are read into memory (nuisance factors become per-draw picks among the
     images that share the latent codes). With ``out`` a complete grid is streamed into a prepared directory
     and opened memory-mapped.
-    """
-    path = Path(path)
 
     Parameters
     ----------
@@ -229,6 +227,8 @@ def import_hdf5(path: str | os.PathLike, out: str | os.PathLike | None = None, c
     ('PreparedData', 'toy_prepared')
     >>> np.array_equal(stored.observations([[1, 2]], dtype=np.uint8), toy.observations([[1, 2]], dtype=np.uint8))
     True
+    """
+    path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no such HDF5 file: {path}")
     with h5py.File(path, "r") as h5:

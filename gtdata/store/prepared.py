@@ -61,8 +61,6 @@ class PreparedWriter:
     factors that are sampled at random instead of being latent (e.g. SmallNORB's instance). Use as a context
     manager: write chunks from ``writer.position`` on, then ``commit()``. Leaving the block without a commit
     keeps the partial directory so the next writer with the same layout resumes.
-    """
-
 
     Parameters
     ----------
@@ -124,6 +122,8 @@ class PreparedWriter:
     >>> with PreparedWriter("partial", space, (4, 4, 1)) as writer:
     ...     writer.position, writer.remaining
     (4, 2)
+    """
+
     def __init__(self, path: str | os.PathLike, factor_space: FactorSpace, observation_shape: Sequence[int],
                  metadata: Mapping[str, Any] | None = None, nuisance: Sequence[str] = (), resume: bool = True,
                  overwrite: bool = False, name: str | None = None):
@@ -357,8 +357,6 @@ class PreparedData(GroundTruthData):
 
     Factors flagged ``nuisance`` in ``dataset.yaml`` are not latent: each draw picks them uniformly (in
     storage order, as disentanglement_lib does). Pickles as its path, so workers reopen the memory map.
-    """
-
 
     Parameters
     ----------
@@ -392,6 +390,8 @@ class PreparedData(GroundTruthData):
     (dtype('uint8'), (16, 64, 64, 1))
     >>> data.sample_observations(2, random_state=0).dtype
     dtype('float32')
+    """
+
     def __init__(self, path: str | os.PathLike, transform=None):
         self.path = Path(path)
         self.transform = transform
