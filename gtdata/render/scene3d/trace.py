@@ -156,7 +156,7 @@ def _bounded(xp, obj, o, d):
         # no ray meets the object, so the culled set keeps every hit)
         return b <= -xp.sqrt(cc)
     # |o + t d - c|^2 = cc + 2 b t + t^2: no real root, or both roots behind an origin outside the sphere
-    return (b * b - cc >= 0) & ((b < 0) | (cc < 0))
+    return (b * b >= cc) & ((b < 0) | (cc < 0))
 
 
 def _object_part(xp, obj, rows):
@@ -408,7 +408,10 @@ def _highlight(xp, n, v, l, shininess, specular):
 
 
 def _rays(xp, cam, px, py):
+    """Camera rays through image-plane offsets (px, py) (pixels): origins per image, unit directions per ray."""
     inv_f = 1.0 / cam["focal"]
+    if px.shape[0] == 1 and inv_f.shape[0] * inv_f.shape[1] > 1 and xp.all(inv_f == inv_f[:1, :1]):
+        inv_f = inv_f[:1, :1]  # one field of view in the batch: the pixel offsets scale once, not per image
     u, v = px * inv_f, py * inv_f
     d = [cam["fwd"][i] + u * cam["right"][i] + v * cam["up"][i] for i in range(3)]
     norm = xp.sqrt(d[0] * d[0] + d[1] * d[1] + d[2] * d[2])
