@@ -109,7 +109,59 @@ class FactorEntry:
 
 @dataclass(frozen=True)
 class Manifest:
-    """A validated manifest, resolved to one edition (``edition`` is None for the default one)."""
+    """A validated manifest, resolved to one edition (``edition`` is None for the default one).
+
+    Read one with :func:`load_manifest`; the fields mirror the YAML keys (``manifests/*.yaml``), already
+    checked, so the constructor itself checks nothing.
+
+    Parameters
+    ----------
+    name : str
+        The data set's name (``"dsprites"``).
+    title : str
+        Its human-readable title.
+    description : str
+        One line; an edition may replace it.
+    format : str
+        The preparer that reads the raw files (``"dsprites"``, ``"mpi3d"``...).
+    homepage : str or None
+        Where the data set is published.
+    license : str
+        The licence of the data (an SPDX identifier where one exists).
+    citation : str
+        BibTeX of the paper to cite.
+    observation_shape : tuple of int
+        (H, W, C) of the prepared images, in pixels and channels.
+    aliases : tuple of str
+        Other names that find this manifest (``"dsprites_full"``).
+    notes : str or None
+        Preprocessing notes (what preparation changes relative to the published files).
+    factors : tuple of FactorEntry
+        The factors in storage order (last fastest), with their values and raw stored values.
+    files : tuple of FileEntry
+        The raw files: name, size in bytes, checksums, URLs in preference order, role.
+    editions : dict
+        Other releases by name, each overriding ``description``, ``factors`` or ``files``.
+    path : pathlib.Path
+        The YAML file it was read from.
+    edition : str or None, default None
+        The edition the fields are resolved to; None for the default release.
+
+    See Also
+    --------
+    load_manifest : finds, reads and validates a manifest.
+
+    Examples
+    --------
+    >>> m = load_manifest("dsprites")
+    >>> m.name, m.license, m.observation_shape, m.num_images
+    ('dsprites', 'Apache-2.0', (64, 64, 1), 737280)
+    >>> m.factors[1].name, m.factors[1].values
+    ('scale', (0.5, 0.6, 0.7, 0.8, 0.9, 1.0))
+    >>> h5 = m.with_edition("hdf5")
+    >>> h5.key, [f.name for f in h5.files]
+    ('dsprites-hdf5', ['dsprites_ndarray_co1sh3sc6or40x32y32_64x64.hdf5'])
+    """
 
     name: str
     title: str
@@ -425,7 +477,47 @@ def resolve_name(name: str) -> tuple[Manifest, str | None]:
 
 
 def load_manifest(name_or_path: str | os.PathLike[str], edition: str | None = None) -> Manifest:
-    """The manifest for a name/alias, a ``.yaml`` path, or a directory holding it, resolved to ``edition``."""
+    """The manifest for a name/alias, a ``.yaml`` path, or a directory holding it, resolved to ``edition``.
+
+    Names are looked up among the built-in manifests and those in the directories of ``$GTDATA_MANIFESTS``;
+    an edition's alias (``"mpi3d_toy_2019"``) implies that edition.
+
+    Parameters
+    ----------
+    name_or_path : str or os.PathLike
+        A data set name or alias, a manifest ``.yaml`` file, or a directory holding exactly one.
+    edition : str, optional
+        Resolve to this edition (e.g. ``"hdf5"`` for dSprites); default the one the name implies, else the
+        default release.
+
+    Returns
+    -------
+    Manifest
+        Validated and resolved to the edition.
+
+    Raises
+    ------
+    UnknownDatasetError
+        If no manifest has that name or alias (a KeyError; the message suggests the closest name).
+    ManifestError
+        If the file cannot be read, is not valid YAML, breaks the manifest schema (the message names the
+        field, e.g. ``files[2].checksums.sha256``), or a directory holds other than one ``.yaml`` file.
+    InvalidValueError
+        If the manifest has no edition ``edition`` (a ValueError; the message lists the editions).
+
+    Examples
+    --------
+    >>> m = load_manifest("mpi3d_toy_2019")  # an edition's alias
+    >>> m.key, m.edition, m.sizes
+    ('mpi3d_toy-2019', '2019', (4, 4, 2, 3, 3, 40, 40))
+    >>> [f.name for f in load_manifest("dsprites_full").factors]
+    ['shape', 'scale', 'orientation', 'posX', 'posY']
+    >>> try:
+    ...     load_manifest("dsprites", edition="v2")
+    ... except ValueError as err:
+    ...     print(err)
+    data set 'dsprites' has no edition 'v2'; editions: 'hdf5' (or None)
+    """
     p = Path(name_or_path)
     if str(name_or_path).endswith((".yaml", ".yml")) or p.is_file():
         m, implied = read_manifest(p), None
