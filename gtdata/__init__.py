@@ -4,10 +4,17 @@ Factor-indexed benchmark sets (downloaded, checksummed, memory-mapped), sampling
 pairs, procedurally rendered data sets, the reference VAEs, the metric suite and the study on top.
 """
 
+import logging as _logging
+
 from ._version import __version__
 
 from .core.data import GroundTruthData, PairBatch, TripletBatch
-from .core.errors import GtdataError
+from .core.errors import (GtdataError, InvalidTypeError, InvalidValueError, MissingFileError, NoAccessError,
+                          OutOfRangeError, UnknownNameError)
+from .core.deprecation import KeywordConflictError
+from .core.factors import FactorSpecError
+from .core.kinds import KindError
+from .core.persist import DiskWriteError, InsufficientSpaceError, OutputExistsError
 from .core.factors import Code, Factor, FactorSpace
 from .core.memory import ArrayData, ToyData, from_arrays
 from .core.split import SplitError
@@ -18,7 +25,13 @@ from .store.prepared import PreparedData, PreparedWriter
 from .datasets import (Cars3D, ColorDSprites, DSprites, MPI3D, NoisyDSprites, ScreamDSprites, Shapes3D,
                        SmallNORB)
 from .render import RenderedData, RenderSpec, SpecError, export_rendered
-from .splits import OODSplit, load_ood_split, ood_split
+from .render.shapes import ShapeParamError
+from .datasets.archive import UnsafeArchiveError
+from .datasets.checksums import ChecksumError
+from .datasets.fetch import DownloadError
+from .datasets.manifest import ManifestError, UnknownDatasetError
+from .splits import OODSplit, OODSplitError, load_ood_split, ood_split
+from .store.yamlio import YAMLFileError
 
 # torch and scikit-learn load only when the trainer or the metrics are first used, so `import gtdata`
 # (and every DataLoader or Ray worker that unpickles a data set) stays fast.
@@ -26,7 +39,12 @@ _LAZY = {"train": "gtdata.training", "train_pack": "gtdata.training", "load_run"
          "TrainConfig": "gtdata.training", "TrainingDiverged": "gtdata.training",
          "evaluate": "gtdata.metrics", "metrics": None, "causal": None, "sampling": None,
          "run_study": "gtdata.study", "load_results": "gtdata.study", "write_report": "gtdata.study",
-         "StudySpec": "gtdata.study", "load_spec": "gtdata.study"}
+         "StudySpec": "gtdata.study", "load_spec": "gtdata.study",
+         # the errors of the lazily loaded packages
+         "PackError": "gtdata.training.pack", "RunDirError": "gtdata.training.rundir", "SCMError": "gtdata.causal",
+         "MechanismError": "gtdata.causal.mechanisms",
+         "StudyDirError": "gtdata.study.results", "StudyExecutionError": "gtdata.study.executors",
+         "StudySpecError": "gtdata.study.spec"}
 
 
 def __getattr__(name: str):
@@ -43,56 +61,86 @@ __all__ = [
     "__version__",
     "ArrayData",
     "Cars3D",
+    "ChecksumError",
+    "Code",
     "ColorDSprites",
     "DSprites",
-    "MPI3D",
-    "NoisyDSprites",
-    "OODSplit",
-    "RenderSpec",
-    "RenderedData",
-    "Run",
-    "ScreamDSprites",
-    "Shapes3D",
-    "TrainConfig",
-    "TrainingDiverged",
-    "SmallNORB",
-    "SpecError",
-    "Code",
     "DatasetInfo",
+    "DiskWriteError",
+    "DownloadError",
     "Factor",
     "FactorSpace",
+    "FactorSpecError",
     "GroundTruthData",
     "GtdataError",
+    "InsufficientSpaceError",
+    "InvalidTypeError",
+    "InvalidValueError",
+    "KeywordConflictError",
+    "KindError",
+    "MPI3D",
+    "ManifestError",
+    "MechanismError",
+    "MissingFileError",
+    "NoAccessError",
+    "NoisyDSprites",
+    "OODSplit",
+    "OODSplitError",
+    "OutOfRangeError",
+    "OutputExistsError",
+    "PackError",
     "PairBatch",
     "PreparedData",
     "PreparedWriter",
+    "RenderSpec",
+    "RenderedData",
+    "Run",
+    "RunDirError",
+    "SCMError",
+    "ScreamDSprites",
+    "ShapeParamError",
+    "Shapes3D",
+    "SmallNORB",
+    "SpecError",
     "SplitError",
+    "StudyDirError",
+    "StudyExecutionError",
     "StudySpec",
+    "StudySpecError",
     "ToyData",
+    "TrainConfig",
+    "TrainingDiverged",
     "TripletBatch",
+    "UnknownDatasetError",
+    "UnknownNameError",
+    "UnsafeArchiveError",
+    "YAMLFileError",
     "cache_root",
     "causal",
     "evaluate",
-    "export_rendered",
-    "load_results",
-    "load_run",
-    "load_spec",
-    "metrics",
-    "train",
-    "train_pack",
     "export_hdf5",
+    "export_rendered",
     "from_arrays",
     "import_hdf5",
     "list_datasets",
     "load",
     "load_ood_split",
+    "load_results",
+    "load_run",
+    "load_spec",
+    "metrics",
     "ood_split",
     "register",
-    "sampling",
     "run_study",
+    "sampling",
+    "train",
+    "train_pack",
     "write_report",
 ]
 
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))
+
+# A library logs and lets the application decide what to show (the CLI shows INFO on stderr).
+_logging.getLogger(__name__).addHandler(_logging.NullHandler())

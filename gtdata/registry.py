@@ -7,6 +7,8 @@ use, so ``import gtdata`` stays cheap.
 
 from __future__ import annotations
 
+from gtdata.core.errors import InvalidValueError, MissingFileError
+
 import difflib
 import importlib
 import os
@@ -113,11 +115,11 @@ def register(name: str, factory: Callable[..., GroundTruthData], kind: str, desc
     data set name 'dsprites_full' is already registered for 'dsprites'
     """
     if kind not in KINDS:
-        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+        raise InvalidValueError(f"kind must be one of {KINDS}, got {kind!r}")
     for key in (name, *aliases):
         owner = _REGISTRY.get(key) or _REGISTRY.get(_ALIASES.get(key, ""))
         if owner is not None and owner.name != name:
-            raise ValueError(f"data set name {key!r} is already registered for {owner.name!r}")
+            raise InvalidValueError(f"data set name {key!r} is already registered for {owner.name!r}")
     info = DatasetInfo(name, kind, description, factory, tuple(aliases))
     _REGISTRY[name] = info
     for alias in aliases:
@@ -195,7 +197,7 @@ def list_datasets(kind: str | None = None) -> list[DatasetInfo]:
     True
     """
     if kind is not None and kind not in KINDS:
-        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+        raise InvalidValueError(f"kind must be one of {KINDS}, got {kind!r}")
     entries, _aliases = _entries()
     infos = [i for i in entries.values() if kind is None or i.kind == kind]
     return sorted(infos, key=lambda i: (KINDS.index(i.kind), i.name))
@@ -281,7 +283,7 @@ def load(name_or_path: str | os.PathLike, **kwargs: Any) -> GroundTruthData:
         return get_info(str(name_or_path)).factory(**kwargs)
     path = Path(name_or_path).expanduser()
     if not path.exists():
-        raise FileNotFoundError(f"no data set at {path} (a path: a prepared directory, dataset.yaml, "
+        raise MissingFileError(f"no data set at {path} (a path: a prepared directory, dataset.yaml, "
                                 f".h5 file or spec .yaml)")
     content: Any = kinds.UNREAD
     if path.is_file() and path.suffix.lower() in (".yaml", ".yml"):

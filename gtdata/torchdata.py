@@ -6,6 +6,8 @@ memory format), which is what convolutions on CPU and CUDA prefer, so no copy is
 
 from __future__ import annotations
 
+from gtdata.core.errors import InvalidTypeError, InvalidValueError
+
 from typing import Any, Callable, Iterator
 
 import numpy as np
@@ -74,26 +76,26 @@ class BatchStream(IterableDataset):
                  transform: Callable[[torch.Tensor], torch.Tensor] | None = None, start_batch: int = 0,
                  sampler: Any = None):
         if dtype not in (torch.float32, torch.uint8):
-            raise ValueError(f"dtype must be torch.float32 or torch.uint8, got {dtype}")
+            raise InvalidValueError(f"dtype must be torch.float32 or torch.uint8, got {dtype}")
         self.data = data
         self.batch_size = check_count(batch_size, "batch_size")
         if sampler is None:
             if kind not in _KINDS:
-                raise ValueError(f"kind must be one of {_KINDS}, got {kind!r}")
+                raise InvalidValueError(f"kind must be one of {_KINDS}, got {kind!r}")
             sampler = {"uniform": lambda: UniformSampler(), "pairs": lambda: PairSampler(k, mode),
                        "triplets": lambda: TripletSampler()}[kind]()
         self.sampler = make_sampler(sampler)
         self.kind, self.k, self.mode, self.seed = self.sampler.name, k, mode, int(seed)
         self.num_batches = None if num_batches is None else check_count(num_batches, "num_batches")
         if start_batch < 0:
-            raise ValueError(f"start_batch must be >= 0, got {start_batch}")
+            raise InvalidValueError(f"start_batch must be >= 0, got {start_batch}")
         self.start_batch = int(start_batch)
         self.dtype, self.transform = dtype, transform
         self.sampler.check(data)
 
     def __len__(self) -> int:
         if self.num_batches is None:
-            raise TypeError("an endless BatchStream has no length; pass num_batches")
+            raise InvalidTypeError("an endless BatchStream has no length; pass num_batches")
         return self.num_batches
 
     def batch(self, index: int) -> tuple[torch.Tensor, ...]:

@@ -415,6 +415,35 @@ def load_scm(path: str | Path, factor_space: FactorSpace | None = None) -> SCM:
     Returns
     -------
     SCM
+
+    Raises
+    ------
+    SCMError
+        The file cannot be read, is not valid YAML (line and column named), has unknown keys or another
+        ``kind``, has no ``factors`` and no ``factor_space`` is given, has factors that differ from
+        ``factor_space``, or names an unknown factor, mechanism or option (the message names the file and node).
+
+    Examples
+    --------
+    An SCM file over the toy set's factors, ``factor1 = 4 * factor0 + noise``:
+
+    >>> import gtdata
+    >>> from gtdata.causal import SCMError, load_scm
+    >>> text = '''
+    ... kind: scm
+    ... name: chain
+    ... nodes:
+    ...   factor1: {mechanism: additive_noise, parents: {factor0: 4.0}, scale: 0.1}
+    ... '''
+    >>> with open("chain.yaml", "w") as f:
+    ...     _ = f.write(text)
+    >>> load_scm("chain.yaml", gtdata.load("toy").factor_space)
+    SCM('chain', 4 nodes, factor0->factor1)
+    >>> try:
+    ...     load_scm("chain.yaml")
+    ... except SCMError as exc:
+    ...     print(exc)
+    chain.yaml: the spec has no 'factors'; pass the data set's factor_space
     """
     import yaml
 
@@ -447,6 +476,39 @@ def as_scm(spec: Any, factor_space: FactorSpace | None = None) -> SCM:
     ``nodes``, as :meth:`SCM.to_dict` writes); or ``{"correlated": {pairs, sigma, method, anti, fixed}}`` for
     :func:`gtdata.causal.correlated` (``fixed``: ``{factor: value}`` held by a hard intervention, e.g. to
     study a pair on one object). ``factor_space`` supplies the factors when the spec has none.
+
+    Parameters
+    ----------
+    spec : SCM, str, Path or mapping
+        The distribution in one of the forms above.
+    factor_space : FactorSpace, optional
+        The data set's factors (``data.factor_space``): needed for ``correlated`` and for files or mappings
+        without ``factors``; an SCM or a spec that has factors is checked against it.
+
+    Returns
+    -------
+    SCM
+        ``spec`` itself when it is an SCM, else a new one.
+
+    Raises
+    ------
+    SCMError
+        ``spec`` is none of these forms, its factors differ from ``factor_space``, a ``correlated`` mapping
+        lacks ``pairs`` or ``sigma``, has unknown keys or no ``factor_space``, or the file or mapping is
+        invalid (see :func:`load_scm`, :func:`correlated`).
+
+    Examples
+    --------
+    >>> import gtdata
+    >>> from gtdata.causal import as_scm
+    >>> space = gtdata.load("dsprites_like").factor_space
+    >>> scm = as_scm({"correlated": {"pairs": [["orientation", "posX"]], "sigma": 0.2}}, space)
+    >>> scm
+    SCM('correlated(gaussian, orientation~posX 0.2)', 5 nodes, orientation->posX)
+    >>> as_scm(scm.to_dict()) == scm   # the mapping form, as in a study spec
+    True
+    >>> as_scm(scm, space) is scm
+    True
     """
     if isinstance(spec, SCM):
         if factor_space is not None and spec.factor_space != factor_space:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from gtdata.core.errors import InvalidValueError
+
 import argparse
 
 
@@ -22,7 +24,7 @@ def run(args: argparse.Namespace) -> int:
     from gtdata.datasets.prepare import fetch_all
 
     if bool(args.names) == bool(args.all):
-        raise ValueError("give data set names or --all (not both)")
+        raise InvalidValueError("give data set names or --all (not both)")
     names = sorted(NEEDS) if args.all else args.names
     seen, failed = set(), []
     for name in names:

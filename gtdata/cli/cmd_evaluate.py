@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
+from gtdata.core.errors import InvalidValueError, MissingFileError
+
 import argparse
 import re
 from pathlib import Path
 
-# Spelled out so that building the CLI parser does not import scikit-learn; a test keeps them equal to
-# gtdata.metrics.METRIC_NAMES / STUDY_METRICS.
-METRIC_NAMES = (
-    "beta_vae", "factor_vae", "mig", "dci", "dci_fast", "sap", "modularity_explicitness", "irs", "unsupervised",
-    "downstream_logistic_regression", "downstream_boosted_trees", "fairness", "strong_downstream", "reduced_downstream",
-    "mcc", "r2", "infomec", "pair_sharing",
-)
-STUDY_METRICS = METRIC_NAMES[:4] + METRIC_NAMES[5:7] + METRIC_NAMES[8:11]
+# The metric table loads no scikit-learn (each metric's module is imported when it runs), so the parser reads
+# the names from it.
+from gtdata.metrics.evaluate import METRIC_NAMES, REPRESENTATIONS, STUDY_METRICS
 
 # Per-factor and per-pair keys are many; the printed table keeps the aggregates (metrics.json has all of them).
 _DETAIL = re.compile(r"(_factor_\d+$|:pred\d+:sens\d+$|:reduced_factor_\d+:)")
@@ -35,7 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="METRIC",
         help="metrics to compute (default: the study's suite: " + " ".join(STUDY_METRICS) + "); 'all' for every metric",
     )
-    p.add_argument("--representation", choices=("mean", "sampled"), default="mean", help="encoder mean (default) or a posterior sample")
+    p.add_argument("--representation", choices=REPRESENTATIONS, default=REPRESENTATIONS[0], help="encoder mean (default) or a posterior sample")
     p.add_argument("--seed", type=int, default=0, help="suite seed (default 0); same seed, same scores")
     p.add_argument(
         "--set",
@@ -62,11 +59,11 @@ def parse_overrides(items: list[str]) -> dict[str, dict[str, object]]:
         key, sep, raw = item.partition("=")
         metric, dot, option = key.partition(".")
         if not sep or not dot or not metric or not option:
-            raise ValueError(f"--set expects METRIC.OPTION=VALUE (e.g. dci.num_train=2000); got {item!r}")
+            raise InvalidValueError(f"--set expects METRIC.OPTION=VALUE (e.g. dci.num_train=2000); got {item!r}")
         try:
             value = yaml.safe_load(raw)
         except yaml.YAMLError as exc:
-            raise ValueError(f"--set {item!r}: cannot parse the value {raw!r}") from exc
+            raise InvalidValueError(f"--set {item!r}: cannot parse the value {raw!r}") from exc
         out.setdefault(metric, {})[option] = value
     return out
 
@@ -95,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
     overrides = parse_overrides(args.overrides)
     run_dir = Path(args.run_dir)
     if not run_dir.is_dir():
-        raise FileNotFoundError(f"run directory {run_dir} does not exist")
+        raise MissingFileError(f"run directory {run_dir} does not exist")
     trained = load_run(run_dir, device=args.device)
     representation = trained.representation(args.representation, seed=args.seed)
     result = run_suite(trained.data, representation, names, args.seed, overrides, args.encode_batch_size, args.n_jobs)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from gtdata.core.errors import InvalidValueError
+
 import argparse
 
 
@@ -26,7 +28,7 @@ def preview_image(data, samples: int, max_values: int, seed: int):
     from PIL import Image, ImageDraw
 
     if samples < 1 or max_values < 2:
-        raise ValueError(f"--samples must be >= 1 and --max-values >= 2, got {samples} and {max_values}")
+        raise InvalidValueError(f"--samples must be >= 1 and --max-values >= 2, got {samples} and {max_values}")
     rng = np.random.default_rng(seed)
     rows = [("samples", data.sample(samples, rng, dtype=np.uint8)[1])]
     anchor = data.sample_codes(1, rng)[0]
@@ -59,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     from gtdata.core.persist import atomic_path, check_output
 
     if args.samples < 1 or args.max_values < 2:
-        raise ValueError(f"--samples must be >= 1 and --max-values >= 2, got {args.samples} and {args.max_values}")
+        raise InvalidValueError(f"--samples must be >= 1 and --max-values >= 2, got {args.samples} and {args.max_values}")
     out = Path(args.out) if args.out else Path(f"{Path(str(args.name)).stem}_preview.png")
     # Only an earlier preview (a PNG marked as gtdata's) is replaced; any other file is left alone.
     check_output(out, directory=False, is_gtdata=_is_preview, overwrite=True, what="a gtdata preview image")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from gtdata.core.errors import InvalidValueError
+
 import argparse
 import time
 
@@ -24,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
     from gtdata.study.quickstart import quickstart, summary_text
 
     if args.workers is not None and args.workers < 1:
-        raise ValueError(f"--workers must be a positive integer, got {args.workers}")
+        raise InvalidValueError(f"--workers must be a positive integer, got {args.workers}")
     start = time.perf_counter()
     table, report = quickstart(args.out, workers=args.workers, progress=not args.no_progress)
     print(summary_text(table))

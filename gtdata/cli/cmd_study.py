@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from gtdata.core.errors import InvalidValueError
+
 import argparse
 import sys
 
@@ -48,9 +50,9 @@ def _run(args: argparse.Namespace) -> int:
     from gtdata.study import StudyExecutionError, load_spec, run_study
 
     if args.workers < 1:
-        raise ValueError(f"--workers must be a positive integer, got {args.workers}")
+        raise InvalidValueError(f"--workers must be a positive integer, got {args.workers}")
     if args.pack != "auto" and not (args.pack.isdigit() and int(args.pack) >= 1):
-        raise ValueError(f"--pack must be a positive integer or 'auto', got {args.pack!r}")
+        raise InvalidValueError(f"--pack must be a positive integer or 'auto', got {args.pack!r}")
     pack = args.pack if args.pack == "auto" else int(args.pack)
     spec = load_spec(args.spec)
     if args.dry_run:
@@ -59,7 +61,7 @@ def _run(args: argparse.Namespace) -> int:
         rates = None
         if args.step_rate is not None:
             if args.step_rate <= 0:
-                raise ValueError(f"--step-rate must be positive, got {args.step_rate}")
+                raise InvalidValueError(f"--step-rate must be positive, got {args.step_rate}")
             rates = {m.method: args.step_rate for m in spec.methods}
         print(make_plan(spec, workers=args.workers, step_rates=rates, pack=pack).render())
         return 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from gtdata.core.errors import InvalidValueError
+
 import argparse
 import sys
 from typing import Any
@@ -75,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
     out = args.out or values.pop("out", None)
     values.pop("out", None)
     if out is None:
-        raise ValueError("no run directory: pass --out RUN_DIR or put 'out' in the config file")
+        raise InvalidValueError("no run directory: pass --out RUN_DIR or put 'out' in the config file")
     for name in _FIELDS:
         if getattr(args, name) is not None:
             values[name] = getattr(args, name)
@@ -87,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
     hparams.update({n: getattr(args, f"hp_{n}") for n in _HPARAMS if getattr(args, f"hp_{n}") is not None})
     values["hparams"] = hparams
     if "data" not in values:
-        raise ValueError("no data set: pass --data NAME (e.g. dsprites_like) or put 'data' in the config file")
+        raise InvalidValueError("no data set: pass --data NAME (e.g. dsprites_like) or put 'data' in the config file")
     config = TrainConfig.from_dict(values)
     try:
         run_dir = train_config(config, out, resume=not args.no_resume, progress=not args.quiet,

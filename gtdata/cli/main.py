@@ -53,7 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _show_messages(debug=args.debug)
     try:
         return int(args.func(args) or 0)
-    except (GtdataError, ValueError, OSError) as exc:
+    except (GtdataError, OSError) as exc:  # what gtdata reports on purpose, and what the system refused
         if args.debug:
             raise
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc  # KeyError's str() adds quotes

@@ -6,6 +6,8 @@ intervention pairs and the disentanglement_lib-compatible interface are shared h
 
 from __future__ import annotations
 
+from gtdata.core.errors import InvalidTypeError, InvalidValueError, OutOfRangeError
+
 import copy
 import os
 from typing import Any, Mapping, NamedTuple, Protocol
@@ -58,7 +60,7 @@ def _describe(expr: "str | GridSubset") -> str:
 def _subset_mask(subset: GridSubset, space: FactorSpace) -> np.ndarray:
     mask = np.asarray(subset.mask(space))
     if mask.dtype != bool or mask.shape != (space.size,):
-        raise ValueError(f"split {subset.description!r}: mask(space) must return a boolean array of shape "
+        raise InvalidValueError(f"split {subset.description!r}: mask(space) must return a boolean array of shape "
                          f"({space.size},), got {mask.dtype} {mask.shape}")
     return mask
 
@@ -165,7 +167,7 @@ class GroundTruthData:
             keep = np.all([codes[:, pos] == c for pos, c in pinned.items()], axis=0)
             points = points[keep]
             if points.size == 0:
-                raise ValueError(f"no grid point of the split {self.split_description} has {dict(fixed)}")
+                raise InvalidValueError(f"no grid point of the split {self.split_description} has {dict(fixed)}")
         return self.factor_space.index_to_codes(points[randint(rng, points.size, n)])
 
     def _sample_distribution(self, n: int, rng: rngmod.AnyRNG, fixed: Mapping[str | int, Any] | None) -> np.ndarray:
@@ -195,10 +197,10 @@ class GroundTruthData:
     def __getitem__(self, i: int) -> tuple[np.ndarray, np.ndarray]:
         """(image (H, W, C) float32, codes (F,) int64) of the i-th grid point (in flat-index order)."""
         if isinstance(i, slice) or not isinstance(i, (int, np.integer)):
-            raise TypeError(f"index must be an integer, got {type(i).__name__}")
+            raise InvalidTypeError(f"index must be an integer, got {type(i).__name__}")
         size = len(self)
         if not -size <= i < size:
-            raise IndexError(f"index must be in 0..{size - 1} (or negative from the end), got {i}")
+            raise OutOfRangeError(f"index must be in 0..{size - 1} (or negative from the end), got {i}")
         flat = int(i) % size
         if self.grid_points is not None:
             flat = int(self.grid_points[flat])
@@ -231,26 +233,26 @@ class GroundTruthData:
         """
         if not isinstance(expr, str) and not (callable(getattr(expr, "mask", None))
                                               and isinstance(getattr(expr, "description", None), str)):
-            raise TypeError(f"split needs an expression string or a grid subset (an object with mask(space) and "
+            raise InvalidTypeError(f"split needs an expression string or a grid subset (an object with mask(space) and "
                             f"description), got {type(expr).__name__}")
         view = copy.copy(self)
         view._splits = self._splits + ((expr, False),)
         view._drop_split_cache()
         if view.grid_points.size == 0:
-            raise ValueError(f"split {_describe(expr)!r} selects no grid point of {self.name} "
+            raise InvalidValueError(f"split {_describe(expr)!r} selects no grid point of {self.name} "
                              f"(factors: {self._factor_ranges()})")
         return view
 
     def complement(self) -> "GroundTruthData":
         """The grid points the most recent split excluded (within any earlier splits)."""
         if not self._splits:
-            raise ValueError(f"{self.name} is not a split; call .split(expr) first")
+            raise InvalidValueError(f"{self.name} is not a split; call .split(expr) first")
         view = copy.copy(self)
         expr, negated = self._splits[-1]
         view._splits = self._splits[:-1] + ((expr, not negated),)
         view._drop_split_cache()
         if view.grid_points.size == 0:
-            raise ValueError(f"the complement of split {_describe(expr)!r} is empty")
+            raise InvalidValueError(f"the complement of split {_describe(expr)!r} is empty")
         return view
 
     @property
@@ -366,11 +368,11 @@ class GroundTruthData:
         if distribution is not None:
             for method in ("sample_codes", "log_prob"):
                 if not callable(getattr(distribution, method, None)):
-                    raise TypeError(f"distribution must have sample_codes(n, rng) and log_prob(codes) "
+                    raise InvalidTypeError(f"distribution must have sample_codes(n, rng) and log_prob(codes) "
                                     f"(e.g. a gtdata.causal.SCM), got {type(distribution).__name__}")
             space = getattr(distribution, "factor_space", None)
             if space is not None and space != self.factor_space:
-                raise ValueError(f"the distribution is over factors {list(space.names)} with sizes "
+                raise InvalidValueError(f"the distribution is over factors {list(space.names)} with sizes "
                                  f"{space.sizes.tolist()}, but {self.name} has {list(self.factor_space.names)} "
                                  f"with sizes {self.factor_space.sizes.tolist()}")
         view = copy.copy(self)
@@ -443,7 +445,7 @@ def _cdf(logp: np.ndarray, zero_mass: str) -> np.ndarray:
     with np.errstate(under="ignore"):
         p = np.exp(logp - logp.max()) if logp.size and np.isfinite(logp.max()) else np.zeros(logp.size)
     if not p.sum() > 0:
-        raise ValueError(zero_mass)
+        raise InvalidValueError(zero_mass)
     cdf = np.cumsum(p) / p.sum()
     cdf[-1] = 1.0
     return cdf
@@ -479,7 +481,7 @@ def check_image_bytes(n: int, shape: tuple[int, ...], itemsize: int = 4, what: s
     need = int(n) * int(np.prod(shape)) * itemsize
     limit = int(MEMORY_SHARE * physical_memory())
     if need > limit:
-        raise ValueError(f"n={n:,} {what} of shape {tuple(shape)} need {_bytes(need)}, more than "
+        raise InvalidValueError(f"n={n:,} {what} of shape {tuple(shape)} need {_bytes(need)}, more than "
                          f"{MEMORY_SHARE:.0%} of this machine's memory ({_bytes(limit)}); draw in batches "
                          f"(stream(n, seed, start=...) or a BatchStream) instead")
 
@@ -496,7 +498,7 @@ def check_dtype(dtype: Any) -> np.dtype:
     """The image dtype as a numpy dtype: float32, float64 or uint8, or a ValueError."""
     dt = np.dtype(dtype)
     if dt not in (np.dtype(np.float32), np.dtype(np.uint8), np.dtype(np.float64)):
-        raise ValueError(f"dtype must be float32, float64 or uint8, got {dt}")
+        raise InvalidValueError(f"dtype must be float32, float64 or uint8, got {dt}")
     return dt
 
 

@@ -21,6 +21,8 @@ category names). Grid points are addressed by integer *codes* (one value index p
 
 from __future__ import annotations
 
+from gtdata.core.errors import InvalidValueError, OutOfRangeError
+
 import difflib
 import keyword
 import math
@@ -93,22 +95,22 @@ class Factor:
     def __init__(self, name: str, values: Sequence[Any] | np.ndarray, unit: str | None = None,
                  description: str | None = None, *, low: float | None = None, high: float | None = None):
         if not isinstance(name, str) or not name.isidentifier():
-            raise ValueError(f"factor name must be an identifier (letters, digits, _), got {name!r}")
+            raise InvalidValueError(f"factor name must be an identifier (letters, digits, _), got {name!r}")
         arr = np.asarray(values)
         if arr.ndim != 1 or arr.size == 0:
-            raise ValueError(f"factor {name!r}: values must be a non-empty 1-D list, got shape {arr.shape}")
+            raise InvalidValueError(f"factor {name!r}: values must be a non-empty 1-D list, got shape {arr.shape}")
         if arr.dtype.kind in "US":
             arr = arr.astype(str)
             if len(set(arr.tolist())) != arr.size:
-                raise ValueError(f"factor {name!r}: category names must be unique, got {arr.tolist()}")
+                raise InvalidValueError(f"factor {name!r}: category names must be unique, got {arr.tolist()}")
         elif arr.dtype.kind in "iub":
             arr = arr.astype(np.int64)
         elif arr.dtype.kind == "f":
             arr = arr.astype(np.float64)
             if not np.all(np.isfinite(arr)):
-                raise ValueError(f"factor {name!r}: values must be finite, got {arr.tolist()}")
+                raise InvalidValueError(f"factor {name!r}: values must be finite, got {arr.tolist()}")
         else:
-            raise ValueError(f"factor {name!r}: values must be numbers or strings, got dtype {arr.dtype}")
+            raise InvalidValueError(f"factor {name!r}: values must be numbers or strings, got dtype {arr.dtype}")
         arr.setflags(write=False)
         object.__setattr__(self, "name", name)
         object.__setattr__(self, "values", arr)
@@ -122,9 +124,9 @@ class Factor:
                    description: str | None = None) -> "Factor":
         """A factor that may take any value in ``[low, high]``; integer codes use ``num`` grid points."""
         if not (np.isfinite(low) and np.isfinite(high)) or high <= low:
-            raise ValueError(f"factor {name!r}: continuous range needs low < high, got [{low}, {high}]")
+            raise InvalidValueError(f"factor {name!r}: continuous range needs low < high, got [{low}, {high}]")
         if int(num) < 2:
-            raise ValueError(f"factor {name!r}: a continuous factor needs a grid of >= 2 points, got {num}")
+            raise InvalidValueError(f"factor {name!r}: a continuous factor needs a grid of >= 2 points, got {num}")
         return cls(name, np.linspace(low, high, int(num)), unit, description, low=low, high=high)
 
     @property
@@ -163,10 +165,10 @@ class Factor:
             try:
                 number = float(value)
             except (TypeError, ValueError):
-                raise ValueError(f"factor {self.name!r} has numeric values, got {value!r}") from None
+                raise InvalidValueError(f"factor {self.name!r} has numeric values, got {value!r}") from None
             matches = np.flatnonzero(np.isclose(self.values.astype(np.float64), number, rtol=1e-9, atol=1e-12))
         if matches.size == 0:
-            raise ValueError(f"factor {self.name!r} has no value {value!r}; allowed: {_short(self.values)}")
+            raise InvalidValueError(f"factor {self.name!r} has no value {value!r}; allowed: {_short(self.values)}")
         return int(matches[0])
 
     def to_dict(self) -> dict:
@@ -373,11 +375,11 @@ class FactorSpace:
     def __init__(self, factors: Iterable[Factor]):
         self.factors: tuple[Factor, ...] = tuple(factors)
         if not self.factors:
-            raise ValueError("a FactorSpace needs at least one factor")
+            raise InvalidValueError("a FactorSpace needs at least one factor")
         names = [f.name for f in self.factors]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
-            raise ValueError(f"factor names must be unique, repeated: {dupes}")
+            raise InvalidValueError(f"factor names must be unique, repeated: {dupes}")
         self.names: tuple[str, ...] = tuple(names)
         self.sizes = np.array([f.size for f in self.factors], dtype=np.int64)
         self.sizes.setflags(write=False)
@@ -417,7 +419,7 @@ class FactorSpace:
         """Position of a factor given its name (or a position, which is validated)."""
         if isinstance(name, (int, np.integer)):
             if not 0 <= int(name) < self.num_factors:
-                raise ValueError(f"factor position must be in 0..{self.num_factors - 1}, got {name}")
+                raise InvalidValueError(f"factor position must be in 0..{self.num_factors - 1}, got {name}")
             return int(name)
         try:
             return self.names.index(name)
@@ -425,7 +427,7 @@ class FactorSpace:
             hint = [n for n in self.names if n.lower() == str(name).lower()]
             hint = hint or difflib.get_close_matches(str(name), self.names, n=1)
             extra = f" (did you mean {hint[0]!r}?)" if hint else ""
-            raise ValueError(f"unknown factor {name!r}{extra}; factors are {list(self.names)}") from None
+            raise InvalidValueError(f"unknown factor {name!r}{extra}; factors are {list(self.names)}") from None
 
     def validate_codes(self, codes: Any, argname: str = "codes") -> np.ndarray:
         """``codes`` as an int64 (N, F) array, or a ValueError naming the offending factor and value."""
@@ -433,21 +435,21 @@ class FactorSpace:
         if arr.ndim == 1 and arr.size == self.num_factors:
             arr = arr[None, :]
         if arr.ndim != 2 or arr.shape[1] != self.num_factors:
-            raise ValueError(
+            raise InvalidValueError(
                 f"{argname} must have shape (N, {self.num_factors}) for factors {list(self.names)}, "
                 f"got shape {arr.shape}"
             )
         if arr.dtype.kind == "f":
             if not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
-                raise ValueError(f"{argname} must be integer value indices, got non-integer floats")
+                raise InvalidValueError(f"{argname} must be integer value indices, got non-integer floats")
         elif arr.dtype.kind not in "iub":
-            raise ValueError(f"{argname} must be integer value indices, got dtype {arr.dtype}")
+            raise InvalidValueError(f"{argname} must be integer value indices, got dtype {arr.dtype}")
         arr = arr.astype(np.int64, copy=False)
         bad = (arr < 0) | (arr >= self.sizes)
         if bad.any():
             row, col = np.argwhere(bad)[0]
             f = self.factors[col]
-            raise ValueError(
+            raise InvalidValueError(
                 f"{argname}[{row}, {col}]: factor {f.name!r} has {f.size} values (codes 0..{f.size - 1}), "
                 f"got {arr[row, col]}"
             )
@@ -457,11 +459,11 @@ class FactorSpace:
         """Flat grid indices as int64, or an IndexError naming the allowed range."""
         arr = np.asarray(index)
         if arr.dtype.kind not in "iu":
-            raise IndexError(f"{argname} must be integers, got dtype {arr.dtype}")
+            raise OutOfRangeError(f"{argname} must be integers, got dtype {arr.dtype}")
         arr = arr.astype(np.int64, copy=False)
         if arr.size and (arr.min() < 0 or arr.max() >= self.size):
             bad = arr[(arr < 0) | (arr >= self.size)].flat[0]
-            raise IndexError(f"{argname} must be in 0..{self.size - 1}, got {bad}")
+            raise OutOfRangeError(f"{argname} must be in 0..{self.size - 1}, got {bad}")
         return arr
 
     def codes_to_index(self, codes: Any) -> np.ndarray:
@@ -483,13 +485,13 @@ class FactorSpace:
         missing = [n for n in self.names if n not in values]
         unknown = [n for n in values if n not in self.names]
         if missing or unknown:
-            raise ValueError(f"values need exactly the factors {list(self.names)}; "
+            raise InvalidValueError(f"values need exactly the factors {list(self.names)}; "
                              f"missing {missing}, unknown {unknown}")
         columns = [[f.code_of(v) for v in np.atleast_1d(np.asarray(values[f.name], dtype=object))]
                    for f in self.factors]
         lengths = {len(c) for c in columns}
         if len(lengths) != 1:
-            raise ValueError(f"every factor needs the same number of values, got lengths {sorted(lengths)}")
+            raise InvalidValueError(f"every factor needs the same number of values, got lengths {sorted(lengths)}")
         return np.array(columns, dtype=np.int64).T
 
     def resolve_fixed(self, fixed: Mapping[str | int, Any] | None) -> dict[int, int]:
@@ -504,7 +506,7 @@ class FactorSpace:
             factor = self.factors[pos]
             if isinstance(value, Code):
                 if not 0 <= value.code < factor.size:
-                    raise ValueError(f"factor {factor.name!r} has {factor.size} values "
+                    raise InvalidValueError(f"factor {factor.name!r} has {factor.size} values "
                                      f"(codes 0..{factor.size - 1}), got code {value.code}")
                 out[pos] = value.code
             else:
@@ -526,7 +528,7 @@ class FactorSpace:
         """All grid points that differ from ``code`` (F,) only in ``factor``, in value order: (size_f, F)."""
         base = self.validate_codes(code, "code")
         if base.shape[0] != 1:
-            raise ValueError(f"code must be a single grid point of shape ({self.num_factors},), got {base.shape}")
+            raise InvalidValueError(f"code must be a single grid point of shape ({self.num_factors},), got {base.shape}")
         pos = self.index(factor)
         out = np.repeat(base, self.sizes[pos], axis=0)
         out[:, pos] = np.arange(self.sizes[pos])
@@ -576,7 +578,7 @@ class Code:
 def check_count(n: Any, argname: str = "n") -> int:
     """A positive sample count as int, or a ValueError naming the argument."""
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
-        raise ValueError(f"{argname} must be a positive integer, got {n!r}")
+        raise InvalidValueError(f"{argname} must be a positive integer, got {n!r}")
     if n <= 0:
-        raise ValueError(f"{argname} must be a positive integer, got {n}")
+        raise InvalidValueError(f"{argname} must be a positive integer, got {n}")
     return int(n)

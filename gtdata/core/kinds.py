@@ -14,6 +14,8 @@ module, imported the first time a file of the kind is met (so opening a render s
 
 from __future__ import annotations
 
+from gtdata.core.errors import MissingFileError
+
 import importlib
 import os
 from collections.abc import Callable, Mapping
@@ -256,7 +258,7 @@ def identify(path: str | os.PathLike[str], content: Any = UNREAD) -> Identified:
     """
     p = Path(path).expanduser()
     if not p.exists():
-        raise FileNotFoundError(f"nothing at {p} (a path names a YAML file of gtdata, a prepared directory or an "
+        raise MissingFileError(f"nothing at {p} (a path names a YAML file of gtdata, a prepared directory or an "
                                 f"HDF5 file)")
     if p.is_dir():
         return Identified("prepared", p)

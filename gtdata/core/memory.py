@@ -6,6 +6,8 @@ of it.
 
 from __future__ import annotations
 
+from gtdata.core.errors import InvalidValueError
+
 from typing import Any, Sequence
 
 import numpy as np
@@ -30,16 +32,16 @@ class ToyData(GroundTruthData):
                  noise: float = 0.0, names: Sequence[str] | None = None):
         sizes = [int(s) for s in factor_sizes]
         if not sizes or min(sizes) < 1:
-            raise ValueError(f"factor_sizes must be positive integers, got {list(factor_sizes)}")
+            raise InvalidValueError(f"factor_sizes must be positive integers, got {list(factor_sizes)}")
         if image_size < len(sizes):
-            raise ValueError(f"image_size must be >= the number of factors ({len(sizes)}), got {image_size}")
+            raise InvalidValueError(f"image_size must be >= the number of factors ({len(sizes)}), got {image_size}")
         if channels not in (1, 3):
-            raise ValueError(f"channels must be 1 or 3, got {channels}")
+            raise InvalidValueError(f"channels must be 1 or 3, got {channels}")
         if not 0.0 <= noise <= 1.0:
-            raise ValueError(f"noise must be in [0, 1], got {noise}")
+            raise InvalidValueError(f"noise must be in [0, 1], got {noise}")
         names = list(names) if names is not None else [f"factor{i}" for i in range(len(sizes))]
         if len(names) != len(sizes):
-            raise ValueError(f"names has {len(names)} entries for {len(sizes)} factors")
+            raise InvalidValueError(f"names has {len(names)} entries for {len(sizes)} factors")
         self.factor_space = FactorSpace(Factor(n, np.linspace(0.0, 1.0, s) if s > 1 else [0.0])
                                         for n, s in zip(names, sizes))
         self.observation_shape = (int(image_size), int(image_size), int(channels))
@@ -94,7 +96,7 @@ class ArrayData(GroundTruthData):
         counts = self._counts[flat]
         if (counts == 0).any():
             missing = codes[counts == 0][0].tolist()
-            raise ValueError(f"{self.name} has no image for codes {missing} "
+            raise InvalidValueError(f"{self.name} has no image for codes {missing} "
                              f"({dict(zip(self.factor_space.names, missing))})")
         within = 0 if nuisance is None else (nuisance["pick"] * counts).astype(np.int64)
         return self.images[self._rows[self._offsets[flat] + within]]
@@ -113,30 +115,30 @@ def from_arrays(images: Any, factors: Any, names: Sequence[str] | None = None,
     if imgs.ndim == 3:
         imgs = imgs[..., None]
     if imgs.ndim != 4:
-        raise ValueError(f"images must have shape (N, H, W) or (N, H, W, C), got {imgs.shape}")
+        raise InvalidValueError(f"images must have shape (N, H, W) or (N, H, W, C), got {imgs.shape}")
     if imgs.dtype != np.uint8:
         if imgs.dtype.kind != "f":
-            raise ValueError(f"images must be uint8 or float in [0, 1], got dtype {imgs.dtype}")
+            raise InvalidValueError(f"images must be uint8 or float in [0, 1], got dtype {imgs.dtype}")
         if imgs.size and (np.nanmin(imgs) < 0 or np.nanmax(imgs) > 1 or not np.isfinite(imgs).all()):
-            raise ValueError("float images must lie in [0, 1]")
+            raise InvalidValueError("float images must lie in [0, 1]")
         imgs = imgs.astype(np.float32, copy=False)
     labels = np.asarray(factors)
     if labels.ndim == 1:
         labels = labels[:, None]
     if labels.ndim != 2 or labels.shape[0] != imgs.shape[0]:
-        raise ValueError(f"factors must have shape (N, F) with N = {imgs.shape[0]} images, got {labels.shape}")
+        raise InvalidValueError(f"factors must have shape (N, F) with N = {imgs.shape[0]} images, got {labels.shape}")
     num = labels.shape[1]
     names = list(names) if names is not None else [f"factor{i}" for i in range(num)]
     units = list(units) if units is not None else [None] * num
     if len(names) != num or len(units) != num:
-        raise ValueError(f"names and units need {num} entries (one per factor column)")
+        raise InvalidValueError(f"names and units need {num} entries (one per factor column)")
     if values is None:
         columns = [np.unique(labels[:, i], return_inverse=True) for i in range(num)]
         space = FactorSpace(Factor(n, u, unit) for n, (u, _), unit in zip(names, columns, units))
         codes = np.stack([inv.ravel() for _, inv in columns], axis=1).astype(np.int64)
     else:
         if len(values) != num:
-            raise ValueError(f"values needs one list per factor ({num}), got {len(values)}")
+            raise InvalidValueError(f"values needs one list per factor ({num}), got {len(values)}")
         space = FactorSpace(Factor(n, v, unit) for n, v, unit in zip(names, values, units))
         codes = space.validate_codes(labels, "factors")
     return ArrayData(imgs, codes, space, name=name)

@@ -9,6 +9,8 @@ factor distribution, if any); the change is a uniform intervention that stays in
 
 from __future__ import annotations
 
+from gtdata.core.errors import InvalidValueError
+
 from typing import Any
 
 import numpy as np
@@ -59,32 +61,32 @@ def check_k(data: GroundTruthData, k: Any, mode: str = "exact") -> tuple[int, in
     """
     d = data.num_factors
     if d < 2:
-        raise ValueError(f"intervention pairs need at least 2 factors; {data.name} has {d}")
+        raise InvalidValueError(f"intervention pairs need at least 2 factors; {data.name} has {d}")
     if isinstance(k, str):
         if k != "random":
-            raise ValueError(f"k must be an int in 1..{d - 1}, a (low, high) range or 'random', got {k!r}")
+            raise InvalidValueError(f"k must be an int in 1..{d - 1}, a (low, high) range or 'random', got {k!r}")
         low, high = 1, d - 1
     elif isinstance(k, range):
         if len(k) == 0 or k.step != 1:
-            raise ValueError(f"k as a range must be non-empty with step 1, got {k!r}")
+            raise InvalidValueError(f"k as a range must be non-empty with step 1, got {k!r}")
         low, high = k.start, k.stop - 1
     elif isinstance(k, (tuple, list)) and len(k) == 2:
         low, high = k
     elif isinstance(k, (int, np.integer)) and not isinstance(k, bool):
         low = high = int(k)
     else:
-        raise ValueError(f"k must be an int in 1..{d - 1}, a (low, high) range or 'random', got {k!r}")
+        raise InvalidValueError(f"k must be an int in 1..{d - 1}, a (low, high) range or 'random', got {k!r}")
     if not (isinstance(low, (int, np.integer)) and isinstance(high, (int, np.integer))) or not 1 <= low <= high <= d - 1:
-        raise ValueError(f"k must lie in 1..{d - 1} (d = {d} factors), got {k!r}")
+        raise InvalidValueError(f"k must lie in 1..{d - 1} (d = {d} factors), got {k!r}")
     changeable = int((data.factor_space.sizes > 1).sum())
     if mode == "exact" and high > changeable:
-        raise ValueError(f"k={k!r}: only {changeable} factors of {data.name} have more than one value")
+        raise InvalidValueError(f"k={k!r}: only {changeable} factors of {data.name} have more than one value")
     return int(low), int(high)
 
 
 def check_mode(mode: Any) -> str:
     if mode not in ("exact", "reference"):
-        raise ValueError(f"mode must be 'exact' or 'reference', got {mode!r}")
+        raise InvalidValueError(f"mode must be 'exact' or 'reference', got {mode!r}")
     return mode
 
 
@@ -151,7 +153,7 @@ def intervene(data: GroundTruthData, codes: np.ndarray, ks: np.ndarray, gen: np.
         todo = todo[~ok]
         if todo.size == 0:
             return codes2, changed
-    raise ValueError(f"could not draw interventions that stay inside split {data.split_description}; "
+    raise InvalidValueError(f"could not draw interventions that stay inside split {data.split_description}; "
                      f"the split is too small for this k")
 
 
@@ -251,10 +253,10 @@ class TripletSampler(Sampler):
         k_negative = changeable if self.k_negative is None else self.k_negative
         for argname, value in (("k_positive", self.k_positive), ("k_negative", k_negative)):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 1 <= value <= changeable:
-                raise ValueError(f"{argname} must be an integer in 1..{changeable} (factors with more than one "
+                raise InvalidValueError(f"{argname} must be an integer in 1..{changeable} (factors with more than one "
                                  f"value), got {value!r}")
         if k_negative <= self.k_positive:
-            raise ValueError(f"k_negative must be larger than k_positive={self.k_positive}, got {k_negative}")
+            raise InvalidValueError(f"k_negative must be larger than k_positive={self.k_positive}, got {k_negative}")
         return int(self.k_positive), int(k_negative)
 
     def check(self, data: GroundTruthData) -> None:
@@ -325,7 +327,7 @@ def shared_pairs(data: GroundTruthData, n: int, factor: str | int, rng: RNGLike 
         redraw[:, pos] = codes1[bad, pos]
         codes2[bad] = redraw
     else:
-        raise ValueError(f"could not find pairs sharing {factor!r} inside split {data.split_description}")
+        raise InvalidValueError(f"could not find pairs sharing {factor!r} inside split {data.split_description}")
     x1 = data.observations(codes1, gen, dtype=dtype)
     x2 = data.observations(codes2, gen, dtype=dtype)
     return PairBatch(x1, x2, codes1, codes2, codes1 != codes2)

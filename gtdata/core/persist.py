@@ -31,7 +31,7 @@ import yaml
 from gtdata.core.errors import GtdataError
 
 __all__ = [
-    "OutputExistsError", "atomic_path", "atomic_write_bytes", "atomic_write_json", "atomic_write_text",
+    "DiskWriteError", "InsufficientSpaceError", "OutputExistsError", "atomic_path", "atomic_write_bytes", "atomic_write_json", "atomic_write_text",
     "atomic_write_yaml", "check_free_space", "check_output", "fsync_dir", "move_into_place", "replace_dir",
     "to_plain",
 ]
@@ -155,7 +155,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
         with open(tmp, "wb") as fh:
             fh.write(data)
         if tmp.read_bytes() != data:
-            raise OSError(f"verification of {tmp} failed: the bytes read back differ from those written to {path}")
+            raise DiskWriteError(f"verification of {tmp} failed: the bytes read back differ from those written to {path}")
     return path
 
 
@@ -283,6 +283,14 @@ def to_plain(value: Any, *, json: bool = False) -> Any:
     return value
 
 
+class DiskWriteError(GtdataError, OSError):
+    """A write that did not reach the disk intact: the bytes or the object read back differ from those written."""
+
+
+class InsufficientSpaceError(GtdataError, OSError):
+    """The disk cannot hold what is about to be written (checked before the first byte)."""
+
+
 class OutputExistsError(GtdataError, FileExistsError):
     """An output path holds something gtdata may not replace: user data, or a gtdata set without ``overwrite``."""
 
@@ -365,5 +373,5 @@ def check_free_space(directory: str | os.PathLike, nbytes: int, what: str) -> No
         probe = probe.parent
     free = shutil.disk_usage(probe).free
     if nbytes > free:
-        raise OSError(f"{what} needs {nbytes / 2**30:.2f} GiB but only {free / 2**30:.2f} GiB are free on "
+        raise InsufficientSpaceError(f"{what} needs {nbytes / 2**30:.2f} GiB but only {free / 2**30:.2f} GiB are free on "
                       f"the disk holding {directory}; free space or choose another location (e.g. $GTDATA_HOME)")

@@ -13,6 +13,8 @@ the batch size or the number of workers.
 
 from __future__ import annotations
 
+from gtdata.core.errors import InvalidTypeError, InvalidValueError
+
 from typing import Callable, Union
 
 import numpy as np
@@ -42,9 +44,9 @@ def as_rng(rng: RNGLike) -> AnyRNG:
         return rng
     if rng is None or isinstance(rng, (int, np.integer)):
         if rng is not None and int(rng) < 0:
-            raise ValueError(f"seed must be a non-negative integer, got {rng}")
+            raise InvalidValueError(f"seed must be a non-negative integer, got {rng}")
         return np.random.default_rng(None if rng is None else int(rng))
-    raise TypeError(
+    raise InvalidTypeError(
         f"rng must be an int seed, None, numpy.random.Generator or RandomState, got {type(rng).__name__}"
     )
 
@@ -67,7 +69,7 @@ def stream_key(rng: RNGLike) -> int:
         rng = 0
     if isinstance(rng, (int, np.integer)):
         if int(rng) < 0:
-            raise ValueError(f"seed must be a non-negative integer, got {rng}")
+            raise InvalidValueError(f"seed must be a non-negative integer, got {rng}")
         return int(rng)
     gen = as_rng(rng)
     return int(randint(gen, 2**63 - 1, None))
@@ -87,7 +89,7 @@ def counter_draw(
     ``None`` entries); blocks are concatenated and sliced, so row ``i`` depends on ``(key, i)`` only.
     """
     if start < 0:
-        raise ValueError(f"start must be >= 0, got {start}")
+        raise InvalidValueError(f"start must be >= 0, got {start}")
     first, last = start // BLOCK, (start + n - 1) // BLOCK
     parts = [draw_block(block_rng(key, b, salt), BLOCK) for b in range(first, last + 1)]
     offset = start - first * BLOCK

@@ -5,6 +5,8 @@ instead of its predecessor's files being reused."""
 
 from __future__ import annotations
 
+from gtdata.core.errors import InvalidValueError
+
 import os
 import posixpath
 import shutil
@@ -63,12 +65,12 @@ def extract_tar(archive: Path, target: Path, prefix: str = "") -> Path:
     try:
         tar = tarfile.open(archive, "r:*")
     except (tarfile.TarError, OSError) as exc:
-        raise ValueError(f"{archive} is not a readable tar archive ({exc}); delete it and download it again") \
+        raise InvalidValueError(f"{archive} is not a readable tar archive ({exc}); delete it and download it again") \
             from None
     with tar:
         members = safe_members(archive, tar, prefix)
         if not any(m.isfile() for m in members):
-            raise ValueError(f"archive {archive} has no files under {prefix or '/'!r}")
+            raise InvalidValueError(f"archive {archive} has no files under {prefix or '/'!r}")
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}-"))
         try:

@@ -3,6 +3,8 @@ read from the memory-mapped prepared store."""
 
 from __future__ import annotations
 
+from gtdata.core.errors import InvalidValueError
+
 import os
 from pathlib import Path
 from typing import Any, Callable
@@ -32,7 +34,7 @@ class BenchmarkData(PreparedData):
                            "manifest": manifest, "progress": progress}
         self.manifest: Manifest = load_manifest(manifest if manifest is not None else self.manifest_name, edition)
         if manifest is None and self.manifest.name != self.manifest_name:
-            raise ValueError(f"{type(self).__name__} reads manifest {self.manifest_name!r}, "
+            raise InvalidValueError(f"{type(self).__name__} reads manifest {self.manifest_name!r}, "
                              f"got {self.manifest.name!r}")
         path = prepare(self.manifest, root=root, download=download, progress=progress)
         super().__init__(path, transform)

@@ -7,6 +7,8 @@ grid index (elevation, azimuth, object). Object i is the i-th name of ``data/car
 
 from __future__ import annotations
 
+from gtdata.core.errors import InvalidValueError
+
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +28,7 @@ def car_order(cars: Path) -> list[str]:
     """The car file names (``*.mat``) in ``list.txt`` order."""
     listing = cars / "list.txt"
     if not listing.exists():
-        raise ValueError(f"{listing} is missing; the archive does not hold the Cars3D list of models")
+        raise InvalidValueError(f"{listing} is missing; the archive does not hold the Cars3D list of models")
     names = [line.strip() for line in listing.read_text().splitlines() if line.strip()]
     return [n if n.endswith(".mat") else f"{n}.mat" for n in names]
 
@@ -44,10 +46,10 @@ def load_car(path: Path, n_azimuth: int, n_elevation: int) -> np.ndarray:
     try:
         im = scipy.io.loadmat(str(path), variable_names=["im"]).get("im")
     except (OSError, ValueError, NotImplementedError) as exc:
-        raise ValueError(f"{path} is not a readable MATLAB file ({exc}); delete the archive and download it "
+        raise InvalidValueError(f"{path} is not a readable MATLAB file ({exc}); delete the archive and download it "
                          "again") from None
     if im is None or im.ndim != 5 or im.shape[2] != 3 or im.shape[3:] != (n_azimuth, n_elevation):
-        raise ValueError(f"{path}: 'im' has shape {None if im is None else im.shape}, expected "
+        raise InvalidValueError(f"{path}: 'im' has shape {None if im is None else im.shape}, expected "
                          f"(H, W, 3, {n_azimuth}, {n_elevation})")
     return im.astype(np.uint8, copy=False)
 
@@ -56,20 +58,20 @@ def prepare_cars3d(manifest: Manifest, files: dict[str, Path], writer: PreparedW
                    on_chunk: Progress | None) -> None:
     """Extract the cars, resize every view and write the grid (elevation, azimuth, object) in chunks."""
     if [f.name for f in manifest.factors] != ["elevation", "azimuth", "object_type"]:
-        raise ValueError(f"{manifest.path}: Cars3D needs the factors elevation, azimuth, object_type in that order")
+        raise InvalidValueError(f"{manifest.path}: Cars3D needs the factors elevation, azimuth, object_type in that order")
     (archive,) = files.values()
     root = extract_tar(archive, extraction_dir(archive, verified_sha256(writer, archive.name)), prefix=CARS_DIR)
     cars = root / CARS_DIR
     order = car_order(cars)
     n_elev, n_azim, n_obj = manifest.sizes
     if len(order) != n_obj:
-        raise ValueError(f"{cars / 'list.txt'} names {len(order)} cars, the manifest has {n_obj} object types")
+        raise InvalidValueError(f"{cars / 'list.txt'} names {len(order)} cars, the manifest has {n_obj} object types")
     size = manifest.observation_shape[0]
     space = FactorSpace.from_sizes(manifest.sizes)
     out = np.empty((space.size, size, size, 3), dtype=np.uint8)
     for obj, name in enumerate(order):
         if not (cars / name).exists():
-            raise ValueError(f"{cars / name} is listed in list.txt but missing from the archive")
+            raise InvalidValueError(f"{cars / name} is listed in list.txt but missing from the archive")
         im = load_car(cars / name, n_azim, n_elev)
         for azim in range(n_azim):
             for elev in range(n_elev):

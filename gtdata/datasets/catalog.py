@@ -4,6 +4,8 @@ in ``$GTDATA_MANIFESTS`` registry entries (by name and alias), as the command li
 
 from __future__ import annotations
 
+from gtdata.core.errors import InvalidValueError
+
 import functools
 import os
 from pathlib import Path
@@ -65,7 +67,7 @@ def manifests_for(name_or_path: str, edition: str | None = None) -> list[Manifes
     # A set of a user manifest (not in NEEDS) reads its own manifest only.
     needs = NEEDS.get(info.name, [(info.name, None)] if info.kind == "benchmark" else None)
     if needs is None:
-        raise ValueError(f"{name_or_path!r} is not a downloadable benchmark set (it is computed, not fetched)")
+        raise InvalidValueError(f"{name_or_path!r} is not a downloadable benchmark set (it is computed, not fetched)")
     return [load_manifest(m, edition if i == 0 and edition is not None else ed) for i, (m, ed) in enumerate(needs)]
 
 

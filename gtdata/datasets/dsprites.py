@@ -8,6 +8,8 @@ are random per-draw transforms of the same prepared set, exactly as disentanglem
 
 from __future__ import annotations
 
+from gtdata.core.errors import InvalidValueError
+
 import os
 from pathlib import Path
 from typing import Any, Callable
@@ -32,14 +34,14 @@ def _check_grid(manifest: Manifest, classes: np.ndarray, values: np.ndarray | No
     """The file's rows must follow the manifest grid (row-major, last factor fastest) with a constant colour."""
     n = manifest.num_images
     if classes.shape != (n, len(manifest.factors) + 1):
-        raise ValueError(f"{source}: latents_classes has shape {classes.shape}; the manifest grid "
+        raise InvalidValueError(f"{source}: latents_classes has shape {classes.shape}; the manifest grid "
                          f"{manifest.sizes} (plus the colour column) needs ({n}, {len(manifest.factors) + 1})")
     if np.any(classes[:, 0] != 0):
-        raise ValueError(f"{source}: the colour column of latents_classes is not constant")
+        raise InvalidValueError(f"{source}: the colour column of latents_classes is not constant")
     expected = np.stack(np.unravel_index(np.arange(n), manifest.sizes), axis=1)
     bad = np.flatnonzero(np.any(classes[:, 1:] != expected, axis=1))
     if bad.size:
-        raise ValueError(f"{source}: row {bad[0]} has factor classes {classes[bad[0], 1:].tolist()}, the manifest "
+        raise InvalidValueError(f"{source}: row {bad[0]} has factor classes {classes[bad[0], 1:].tolist()}, the manifest "
                          f"grid puts {expected[bad[0]].tolist()} there; the file does not match the manifest")
     if values is None:
         return
@@ -50,13 +52,13 @@ def _check_grid(manifest: Manifest, classes: np.ndarray, values: np.ndarray | No
         want = np.asarray(f.values, dtype=np.float64)[expected[:, j]]
         if not np.allclose(got, want, rtol=0, atol=1e-6):
             i = int(np.argmax(np.abs(got - want)))
-            raise ValueError(f"{source}: factor {f.name!r} value {got[i]} at row {i} differs from the manifest's "
+            raise InvalidValueError(f"{source}: factor {f.name!r} value {got[i]} at row {i} differs from the manifest's "
                              f"{want[i]}")
 
 
 def _binary_to_bytes(chunk: np.ndarray, source: str) -> np.ndarray:
     if chunk.size and chunk.max() > 1:
-        raise ValueError(f"{source}: imgs are expected to hold 0/1, found {int(chunk.max())}")
+        raise InvalidValueError(f"{source}: imgs are expected to hold 0/1, found {int(chunk.max())}")
     return chunk * np.uint8(255)
 
 
@@ -71,7 +73,7 @@ def prepare_dsprites(manifest: Manifest, files: dict[str, Path], writer: Prepare
         _check_grid(manifest, classes, values, str(path))
         imgs = NpzMember(path, "imgs")
         if imgs.shape != (n, *manifest.observation_shape[:2]) or imgs.dtype != np.uint8:
-            raise ValueError(f"{path}: imgs is {imgs.dtype} {imgs.shape}, expected uint8 "
+            raise InvalidValueError(f"{path}: imgs is {imgs.dtype} {imgs.shape}, expected uint8 "
                              f"({n}, {manifest.observation_shape[0]}, {manifest.observation_shape[1]})")
         chunks = (_binary_to_bytes(c, str(path)) for c in imgs.chunks(chunk, start=writer.position))
         write_chunks(writer, chunks, n, on_chunk)
@@ -79,15 +81,15 @@ def prepare_dsprites(manifest: Manifest, files: dict[str, Path], writer: Prepare
     try:
         h5 = h5py.File(path, "r")
     except OSError as exc:
-        raise ValueError(f"{path} is not a readable HDF5 file ({exc}); delete it and download it again") from None
+        raise InvalidValueError(f"{path} is not a readable HDF5 file ({exc}); delete it and download it again") from None
     with h5:
         for key in ("imgs", "latents/classes", "latents/values"):
             if key not in h5:
-                raise ValueError(f"{path} has no dataset {key!r}; this is not the dSprites HDF5 file")
+                raise InvalidValueError(f"{path} has no dataset {key!r}; this is not the dSprites HDF5 file")
         _check_grid(manifest, h5["latents/classes"][()], h5["latents/values"][()], str(path))
         imgs = h5["imgs"]
         if imgs.shape != (n, *manifest.observation_shape[:2]):
-            raise ValueError(f"{path}: imgs has shape {imgs.shape}, expected ({n}, 64, 64)")
+            raise InvalidValueError(f"{path}: imgs has shape {imgs.shape}, expected ({n}, 64, 64)")
         chunks = (_binary_to_bytes(imgs[s:s + chunk], str(path)) for s in range(writer.position, n, chunk))
         write_chunks(writer, chunks, n, on_chunk)
 
@@ -285,9 +287,9 @@ def load_scream(path: Path) -> np.ndarray:
             img.thumbnail(SCREAM_BOX)
             arr = np.asarray(img.convert("RGB"), dtype=np.float64) / 255.0
     except OSError as exc:
-        raise ValueError(f"{path} is not a readable image ({exc}); delete it and download it again") from None
+        raise InvalidValueError(f"{path} is not a readable image ({exc}); delete it and download it again") from None
     if arr.shape[0] < 64 or arr.shape[1] < 64:
-        raise ValueError(f"{path}: the thumbnail is {arr.shape[1]}x{arr.shape[0]}, smaller than a 64x64 patch")
+        raise InvalidValueError(f"{path}: the thumbnail is {arr.shape[1]}x{arr.shape[0]}, smaller than a 64x64 patch")
     return arr
 
 

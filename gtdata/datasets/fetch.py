@@ -9,6 +9,8 @@ and ``$GTDATA_BACKOFF`` (seconds before the first retry, doubled each time; defa
 
 from __future__ import annotations
 
+from gtdata.core.errors import NoAccessError
+
 import errno
 import json
 import logging
@@ -73,11 +75,11 @@ def ensure_writable_dir(path: Path, what: str) -> None:
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise PermissionError(
+        raise NoAccessError(
             f"cannot create the {what} directory {path} ({exc.strerror}); set $GTDATA_HOME to a writable "
             "directory or pass root=...") from None
     if not os.access(path, os.W_OK | os.X_OK):
-        raise PermissionError(
+        raise NoAccessError(
             f"the {what} directory {path} is read-only; set $GTDATA_HOME to a writable directory or pass root=..., "
             "or prepare the set once where it is writable")
 

@@ -9,6 +9,10 @@ the same data (e.g. MPI3D's 2019 grid). Search order for a name: the directories
 
 from __future__ import annotations
 
+from gtdata.core.errors import UnknownNameError
+
+from gtdata.core.errors import InvalidValueError
+
 import difflib
 import os
 import re
@@ -196,7 +200,7 @@ class Manifest:
         for entry in self.files:
             if entry.name == name:
                 return entry
-        raise KeyError(f"manifest {self.name!r} has no file {name!r}; files: {[f.name for f in self.files]}")
+        raise UnknownNameError(f"manifest {self.name!r} has no file {name!r}; files: {[f.name for f in self.files]}")
 
     def file_with_role(self, role: str) -> FileEntry:
         """The file whose ``role`` is ``role`` (roles are unique within a manifest's files)."""
@@ -204,7 +208,7 @@ class Manifest:
             if entry.role == role:
                 return entry
         roles = [f.role for f in self.files if f.role]
-        raise KeyError(f"manifest {self.path} has no file with role {role!r}; roles: {roles}")
+        raise UnknownNameError(f"manifest {self.path} has no file with role {role!r}; roles: {roles}")
 
     def with_edition(self, edition: str | None) -> "Manifest":
         """This manifest with the files and factors of ``edition`` (None: the default edition)."""
@@ -214,7 +218,7 @@ class Manifest:
             raise ManifestError(f"manifest {self.name!r} is already resolved to edition {self.edition!r}")
         if edition not in self.editions:
             allowed = ", ".join(repr(e) for e in self.editions) or "none"
-            raise ValueError(f"data set {self.name!r} has no edition {edition!r}; editions: {allowed} (or None)")
+            raise InvalidValueError(f"data set {self.name!r} has no edition {edition!r}; editions: {allowed} (or None)")
         spec = self.editions[edition]
         where = f"editions.{edition}"
         return replace(

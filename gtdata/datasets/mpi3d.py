@@ -4,6 +4,8 @@ number of rows must equal the manifest grid, so a 2019 file is never read with t
 
 from __future__ import annotations
 
+from gtdata.core.errors import InvalidValueError
+
 import os
 from pathlib import Path
 from typing import Any, Callable
@@ -26,11 +28,11 @@ def prepare_mpi3d(manifest: Manifest, files: dict[str, Path], writer: PreparedWr
     images = NpzMember(path, "images")
     n = manifest.num_images
     if images.shape[1:] != manifest.observation_shape or images.dtype != np.uint8:
-        raise ValueError(f"{path}: images is {images.dtype} {images.shape}, expected uint8 "
+        raise InvalidValueError(f"{path}: images is {images.dtype} {images.shape}, expected uint8 "
                          f"(N, {', '.join(map(str, manifest.observation_shape))})")
     if images.shape[0] != n:
         editions = ", ".join(repr(e) for e in manifest.editions) or "none"
-        raise ValueError(f"{path} holds {images.shape[0]:,} images but the grid {manifest.sizes} of "
+        raise InvalidValueError(f"{path} holds {images.shape[0]:,} images but the grid {manifest.sizes} of "
                          f"{manifest.key} has {n:,}; is it another release? (editions of {manifest.name}: "
                          f"{editions})")
     write_chunks(writer, images.chunks(chunk, start=writer.position), n, on_chunk)
@@ -94,7 +96,7 @@ class MPI3D(BenchmarkData):
                  edition: str | None = None, manifest: str | os.PathLike[str] | None = None,
                  progress: bool | None = None) -> None:
         if variant not in VARIANTS:
-            raise ValueError(f"variant must be one of {', '.join(map(repr, VARIANTS))}, got {variant!r}")
+            raise InvalidValueError(f"variant must be one of {', '.join(map(repr, VARIANTS))}, got {variant!r}")
         self.manifest_name = f"mpi3d_{variant}"
         super().__init__(root, download, transform, edition=edition, manifest=manifest, progress=progress)
         self._init_args["variant"] = variant

@@ -3,6 +3,8 @@ member never sits in memory; pickled (object) members are refused, never unpickl
 
 from __future__ import annotations
 
+from gtdata.core.errors import InvalidValueError
+
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,16 +22,16 @@ class NpzMember:
             with zipfile.ZipFile(path) as zf:
                 if self.name not in zf.namelist():
                     keys = sorted(n.removesuffix(".npy") for n in zf.namelist())
-                    raise ValueError(f"{path} has no array {self.name.removesuffix('.npy')!r}; it holds {keys}")
+                    raise InvalidValueError(f"{path} has no array {self.name.removesuffix('.npy')!r}; it holds {keys}")
                 with zf.open(self.name) as fh:
                     self.shape, self.fortran, self.dtype, self.offset = _header(fh, path, self.name)
         except zipfile.BadZipFile as exc:
-            raise ValueError(f"{path} is not a readable npz file ({exc}); delete it and download it again") \
+            raise InvalidValueError(f"{path} is not a readable npz file ({exc}); delete it and download it again") \
                 from None
         if self.dtype.hasobject:
-            raise ValueError(f"{path}:{self.name} holds pickled objects; gtdata does not unpickle downloaded data")
+            raise InvalidValueError(f"{path}:{self.name} holds pickled objects; gtdata does not unpickle downloaded data")
         if self.fortran and len(self.shape) > 1:
-            raise ValueError(f"{path}:{self.name} is stored in Fortran order; only C order is supported")
+            raise InvalidValueError(f"{path}:{self.name} is stored in Fortran order; only C order is supported")
         self.row_bytes = int(np.prod(self.shape[1:], dtype=np.int64)) * self.dtype.itemsize
 
     def chunks(self, rows: int, start: int = 0) -> Iterator[np.ndarray]:
@@ -53,7 +55,7 @@ class NpzMember:
 def _read_exact(fh: IO[bytes], n: int, path: Path, name: str) -> bytes:
     buf = fh.read(n)
     if len(buf) != n:
-        raise ValueError(f"{path}:{name} is truncated; delete the file and download it again")
+        raise InvalidValueError(f"{path}:{name} is truncated; delete the file and download it again")
     return buf
 
 
@@ -65,7 +67,7 @@ def _header(fh: IO[bytes], path: Path, name: str) -> tuple[tuple[int, ...], bool
         else:
             shape, fortran, dtype = np.lib.format.read_array_header_2_0(fh)
     except ValueError as exc:
-        raise ValueError(f"{path}:{name} is not a valid .npy member ({exc})") from None
+        raise InvalidValueError(f"{path}:{name} is not a valid .npy member ({exc})") from None
     return tuple(shape), bool(fortran), np.dtype(dtype), fh.tell()
 
 

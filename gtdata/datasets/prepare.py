@@ -4,6 +4,11 @@ for one preparation instead of racing."""
 
 from __future__ import annotations
 
+from gtdata.core.errors import NoAccessError
+from gtdata.core.persist import InsufficientSpaceError
+
+from gtdata.core.errors import InvalidValueError, MissingFileError
+
 import logging
 import importlib
 import os
@@ -83,7 +88,7 @@ def fetch_all(manifest: Manifest, root: str | os.PathLike[str] | None = None, do
         if not path.exists():
             if not download:
                 where = entry.manual or entry.sources[0].url
-                raise FileNotFoundError(
+                raise MissingFileError(
                     f"{manifest.key}: raw file {path} is missing; pass download=True (or run `gtdata download "
                     f"{manifest.name}`), or fetch it from {where} and save it there")
             download_file(entry, rd, manifest.name, progress=progress)
@@ -102,10 +107,10 @@ def verify_all(manifest: Manifest, root: str | os.PathLike[str] | None = None,
     for entry in manifest.files:
         path = rd / entry.name
         if not path.exists():
-            raise FileNotFoundError(f"{manifest.key}: raw file {path} is missing; run `gtdata download "
+            raise MissingFileError(f"{manifest.key}: raw file {path} is missing; run `gtdata download "
                                     f"{manifest.name}` or place the file there")
         if not os.access(path, os.R_OK):
-            raise PermissionError(f"{manifest.key}: raw file {path} is not readable; fix its permissions")
+            raise NoAccessError(f"{manifest.key}: raw file {path} is not readable; fix its permissions")
         verdict = check_file(entry, path, rd)
         report(verdict.describe(entry.name))
         if not verdict.ok:
@@ -117,7 +122,7 @@ def verify_all(manifest: Manifest, root: str | os.PathLike[str] | None = None,
 
 def _preparer(fmt: str) -> Callable[..., None]:
     if fmt not in PREPARERS:
-        raise ValueError(f"format {fmt!r} has no preparer (it is not a data set by itself); "
+        raise InvalidValueError(f"format {fmt!r} has no preparer (it is not a data set by itself); "
                          f"formats with a preparer: {', '.join(PREPARERS)}")
     module, func = PREPARERS[fmt].split(":")
     return getattr(importlib.import_module(module), func)
@@ -176,7 +181,7 @@ def prepare(manifest: Manifest, root: str | os.PathLike[str] | None = None, down
         except OSError as exc:
             if exc.errno not in NO_SPACE:
                 raise
-            raise OSError(exc.errno, f"no space left while preparing {manifest.key} in {target.parent} "
+            raise InsufficientSpaceError(exc.errno, f"no space left while preparing {manifest.key} in {target.parent} "
                                      f"({exc.strerror}); free space there or set $GTDATA_HOME to a larger disk, "
                                      "then run it again (it resumes)") from None
         finally:
@@ -191,7 +196,7 @@ def verified_sha256(writer: PreparedWriter, name: str) -> str:
     for source in writer.metadata.get("sources", []):
         if source.get("file") == name and "sha256" in source:
             return source["sha256"]
-    raise ValueError(f"{writer.name}: raw file {name!r} was not verified for this preparation")
+    raise InvalidValueError(f"{writer.name}: raw file {name!r} was not verified for this preparation")
 
 
 def write_chunks(writer: PreparedWriter, chunks, total: int, on_chunk: Progress | None) -> None:

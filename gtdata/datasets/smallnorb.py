@@ -10,6 +10,8 @@ into its grid slot of a 64x64 array (199 MB for the full set) before writing it 
 
 from __future__ import annotations
 
+from gtdata.core.errors import InvalidValueError
+
 import gzip
 import os
 import struct
@@ -35,14 +37,14 @@ def read_header(fh: IO[bytes], source: str) -> tuple[np.dtype, tuple[int, ...]]:
     """Parse a NORB matrix header; returns the element dtype and the shape."""
     head = fh.read(8)
     if len(head) != 8:
-        raise ValueError(f"{source} is too short to be a NORB matrix file")
+        raise InvalidValueError(f"{source} is too short to be a NORB matrix file")
     magic, ndim = struct.unpack("<ii", head)
     magic &= 0xFFFFFFFF
     if magic not in MAGIC:
-        raise ValueError(f"{source}: magic {magic:#x} is not a supported NORB matrix type "
+        raise InvalidValueError(f"{source}: magic {magic:#x} is not a supported NORB matrix type "
                          f"({', '.join(f'{m:#x}' for m in MAGIC)})")
     if not 1 <= ndim <= 8:
-        raise ValueError(f"{source}: implausible number of dimensions {ndim}")
+        raise InvalidValueError(f"{source}: implausible number of dimensions {ndim}")
     dims = struct.unpack(f"<{max(3, ndim)}i", fh.read(4 * max(3, ndim)))
     return MAGIC[magic], tuple(dims[:ndim])
 
@@ -62,9 +64,9 @@ def read_matrix(path: Path) -> np.ndarray:
             n = int(np.prod(shape)) * dtype.itemsize
             buf = fh.read(n)
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
-        raise ValueError(f"{path} cannot be read ({exc}); delete it and download it again") from None
+        raise InvalidValueError(f"{path} cannot be read ({exc}); delete it and download it again") from None
     if len(buf) != n:
-        raise ValueError(f"{path} is truncated; delete it and download it again")
+        raise InvalidValueError(f"{path} is truncated; delete it and download it again")
     return np.frombuffer(buf, dtype=dtype).reshape(shape)
 
 
@@ -74,17 +76,17 @@ def iter_images(path: Path, rows: int = _READ_ROWS):
         with _open(path) as fh:
             dtype, shape = read_header(fh, str(path))
             if dtype != np.uint8 or len(shape) != 4 or shape[1] != 2:
-                raise ValueError(f"{path}: expected a uint8 (N, 2, H, W) stereo image matrix, got {dtype} {shape}")
+                raise InvalidValueError(f"{path}: expected a uint8 (N, 2, H, W) stereo image matrix, got {dtype} {shape}")
             n, _, h, w = shape
             row_bytes = 2 * h * w
             for start in range(0, n, rows):
                 k = min(rows, n - start)
                 buf = fh.read(k * row_bytes)
                 if len(buf) != k * row_bytes:
-                    raise ValueError(f"{path} is truncated; delete it and download it again")
+                    raise InvalidValueError(f"{path} is truncated; delete it and download it again")
                 yield np.frombuffer(buf, dtype=np.uint8).reshape(k, 2, h, w)[:, 0]
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
-        raise ValueError(f"{path} cannot be read ({exc}); delete it and download it again") from None
+        raise InvalidValueError(f"{path} cannot be read ({exc}); delete it and download it again") from None
 
 
 def resize(images: np.ndarray, size: int) -> np.ndarray:
@@ -107,7 +109,7 @@ def _codes_of(manifest: Manifest, cat: np.ndarray, info: np.ndarray, source: str
         ok = raw[order][pos] == raw_columns[:, j]
         if not ok.all():
             i = int(np.flatnonzero(~ok)[0])
-            raise ValueError(f"{source}: row {i} has {f.name} = {raw_columns[i, j]}, not one of the manifest's "
+            raise InvalidValueError(f"{source}: row {i} has {f.name} = {raw_columns[i, j]}, not one of the manifest's "
                              f"stored values {list(f.raw)}")
         codes[:, j] = order[pos]
     return codes
@@ -117,7 +119,7 @@ def prepare_smallnorb(manifest: Manifest, files: dict[str, Path], writer: Prepar
                       on_chunk: Progress | None) -> None:
     """Merge training then testing rows into the factor grid and write it in chunks."""
     if [f.name for f in manifest.factors] != ["category", "instance", "elevation", "azimuth", "lighting"]:
-        raise ValueError(f"{manifest.path}: small NORB needs the factors category, instance, elevation, azimuth, "
+        raise InvalidValueError(f"{manifest.path}: small NORB needs the factors category, instance, elevation, azimuth, "
                          "lighting in that order")
     height, width, _ = manifest.observation_shape
     space = FactorSpace.from_sizes(manifest.sizes)
@@ -128,7 +130,7 @@ def prepare_smallnorb(manifest: Manifest, files: dict[str, Path], writer: Prepar
         names = {kind: manifest.file_with_role(f"{split}-{kind}").name for kind in ("dat", "cat", "info")}
         cat, info = read_matrix(files[names["cat"]]), read_matrix(files[names["info"]])
         if len(cat) != len(info):
-            raise ValueError(f"{files[names['cat']]} and {files[names['info']]} disagree on the number of rows")
+            raise InvalidValueError(f"{files[names['cat']]} and {files[names['info']]} disagree on the number of rows")
         codes = _codes_of(manifest, cat, info, str(files[names["info"]]))
         if split == "training":
             instance = manifest.factors[1]
@@ -138,17 +140,17 @@ def prepare_smallnorb(manifest: Manifest, files: dict[str, Path], writer: Prepar
         for block in iter_images(files[names["dat"]]):
             rows = index[start:start + len(block)]
             if rows.size != len(block):
-                raise ValueError(f"{files[names['dat']]} has more images than {files[names['cat']]} has rows")
+                raise InvalidValueError(f"{files[names['dat']]} has more images than {files[names['cat']]} has rows")
             if filled[rows].any():
-                raise ValueError(f"{files[names['dat']]}: two images share one factor combination")
+                raise InvalidValueError(f"{files[names['dat']]}: two images share one factor combination")
             out[rows] = resize(block, height) if block.shape[1:] != (height, width) else block
             filled[rows] = True
             start += len(block)
         if start != len(index):
-            raise ValueError(f"{files[names['dat']]} has {start} images, {files[names['cat']]} has {len(index)} rows")
+            raise InvalidValueError(f"{files[names['dat']]} has {start} images, {files[names['cat']]} has {len(index)} rows")
     if not filled.all():
         missing = space.index_to_codes(np.flatnonzero(~filled)[:1])[0]
-        raise ValueError(f"small NORB files do not cover the manifest grid {manifest.sizes}: e.g. codes "
+        raise InvalidValueError(f"small NORB files do not cover the manifest grid {manifest.sizes}: e.g. codes "
                          f"{missing.tolist()} have no image")
     chunks = (out[s:s + chunk] for s in range(writer.position, space.size, chunk))
     write_chunks(writer, chunks, space.size, on_chunk)
@@ -219,9 +221,9 @@ class SmallNORB(BenchmarkData):
                  split: str | None = None, edition: str | None = None,
                  manifest: str | os.PathLike[str] | None = None, progress: bool | None = None) -> None:
         if split not in (None, "train", "test"):
-            raise ValueError(f"split must be None, 'train' or 'test', got {split!r}")
+            raise InvalidValueError(f"split must be None, 'train' or 'test', got {split!r}")
         if split is not None and not instance_as_factor:
-            raise ValueError("split='train'/'test' needs instance_as_factor=True: the halves differ by instance, "
+            raise InvalidValueError("split='train'/'test' needs instance_as_factor=True: the halves differ by instance, "
                              "which is otherwise a nuisance factor drawn at random")
         self.instance_as_factor = instance_as_factor
         super().__init__(root, download, transform, edition=edition, manifest=manifest, progress=progress)
@@ -229,7 +231,7 @@ class SmallNORB(BenchmarkData):
         if split is not None:
             train = self._meta.get("metadata", {}).get("train_instances")
             if not train:
-                raise ValueError(f"{self.path} does not record which instances form the training half; "
+                raise InvalidValueError(f"{self.path} does not record which instances form the training half; "
                                  "delete it and prepare it again")
             op = "in" if split == "train" else "not in"
             expr = f"instance {op} ({', '.join(str(v) for v in train)},)"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from gtdata.core.errors import InvalidValueError
+
 import warnings
 
 import numpy as np
@@ -12,17 +14,17 @@ def check_codes(codes: object, name: str = "codes", min_rows: int = 2) -> np.nda
     try:
         arr = np.asarray(codes, dtype=np.float64)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be a numeric array of shape (N, L); got {type(codes).__name__}") from exc
+        raise InvalidValueError(f"{name} must be a numeric array of shape (N, L); got {type(codes).__name__}") from exc
     if arr.ndim != 2:
-        raise ValueError(f"{name} must have shape (N, L) (rows are points); got shape {arr.shape}")
+        raise InvalidValueError(f"{name} must have shape (N, L) (rows are points); got shape {arr.shape}")
     if arr.shape[1] == 0:
-        raise ValueError(f"{name} must have at least one column (latent dimension); got shape {arr.shape}")
+        raise InvalidValueError(f"{name} must have at least one column (latent dimension); got shape {arr.shape}")
     if arr.shape[0] < min_rows:
-        raise ValueError(f"{name} needs at least {min_rows} rows (points); got {arr.shape[0]}")
+        raise InvalidValueError(f"{name} needs at least {min_rows} rows (points); got {arr.shape[0]}")
     bad = ~np.isfinite(arr)
     if bad.any():
         rows = np.unique(np.nonzero(bad)[0])
-        raise ValueError(
+        raise InvalidValueError(
             f"{name} contains {int(bad.sum())} NaN or infinite values (first bad row {int(rows[0])}); "
             "the representation must return finite numbers"
         )
@@ -43,21 +45,21 @@ def check_factors(factors: object, num_rows: int, name: str = "factors", require
     """
     arr = np.asarray(factors)
     if arr.ndim != 2:
-        raise ValueError(f"{name} must have shape (N, F) of integer factor indices; got shape {arr.shape}")
+        raise InvalidValueError(f"{name} must have shape (N, F) of integer factor indices; got shape {arr.shape}")
     if arr.shape[0] != num_rows:
-        raise ValueError(f"{name} has {arr.shape[0]} rows but the codes have {num_rows}; rows are points")
+        raise InvalidValueError(f"{name} has {arr.shape[0]} rows but the codes have {num_rows}; rows are points")
     if arr.shape[1] == 0:
-        raise ValueError(f"{name} must have at least one column (factor); got shape {arr.shape}")
+        raise InvalidValueError(f"{name} must have at least one column (factor); got shape {arr.shape}")
     if arr.dtype.kind == "f":
         if not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
-            raise ValueError(f"{name} must hold integer factor indices; got non-integer values")
+            raise InvalidValueError(f"{name} must hold integer factor indices; got non-integer values")
     elif arr.dtype.kind not in "iub":
-        raise ValueError(f"{name} must hold integer factor indices; got dtype {arr.dtype}")
+        raise InvalidValueError(f"{name} must hold integer factor indices; got dtype {arr.dtype}")
     arr = arr.astype(np.int64)
     if require_varying:
         constant = np.nonzero(arr.max(axis=0) == arr.min(axis=0))[0]
         if constant.size:
-            raise ValueError(
+            raise InvalidValueError(
                 f"{name}: factor {int(constant[0])} takes a single value in these {num_rows} points; "
                 "a metric needs every factor to vary (drop the factor, or sample more points)"
             )
@@ -73,16 +75,16 @@ def check_pair(
     cte = check_codes(codes_test, "codes_test", min_rows=1)
     fte = check_factors(factors_test, cte.shape[0], "factors_test", require_varying=False)
     if cte.shape[1] != ctr.shape[1]:
-        raise ValueError(f"codes_test has {cte.shape[1]} latent dimensions but codes_train has {ctr.shape[1]}")
+        raise InvalidValueError(f"codes_test has {cte.shape[1]} latent dimensions but codes_train has {ctr.shape[1]}")
     if fte.shape[1] != ftr.shape[1]:
-        raise ValueError(f"factors_test has {fte.shape[1]} factors but factors_train has {ftr.shape[1]}")
+        raise InvalidValueError(f"factors_test has {fte.shape[1]} factors but factors_train has {ftr.shape[1]}")
     return ctr, ftr, cte, fte
 
 
 def check_positive_int(value: object, name: str, minimum: int = 1) -> int:
     """Return `value` as an int >= `minimum`, or raise a ValueError naming the parameter."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}")
+        raise InvalidValueError(f"{name} must be an integer >= {minimum}; got {value!r}")
     return int(value)
 
 
@@ -94,14 +96,14 @@ def check_values(values: object, num_rows: int, name: str = "factors") -> np.nda
     try:
         arr = np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be a numeric array of shape (N, F); got {type(values).__name__}") from exc
+        raise InvalidValueError(f"{name} must be a numeric array of shape (N, F); got {type(values).__name__}") from exc
     if arr.ndim != 2:
-        raise ValueError(f"{name} must have shape (N, F) (rows are points); got shape {arr.shape}")
+        raise InvalidValueError(f"{name} must have shape (N, F) (rows are points); got shape {arr.shape}")
     if arr.shape[0] != num_rows:
-        raise ValueError(f"{name} has {arr.shape[0]} rows but the latents have {num_rows}; rows are points")
+        raise InvalidValueError(f"{name} has {arr.shape[0]} rows but the latents have {num_rows}; rows are points")
     if arr.shape[1] == 0:
-        raise ValueError(f"{name} must have at least one column (factor); got shape {arr.shape}")
+        raise InvalidValueError(f"{name} must have at least one column (factor); got shape {arr.shape}")
     bad = ~np.isfinite(arr)
     if bad.any():
-        raise ValueError(f"{name} contains {int(bad.sum())} NaN or infinite values (first bad row {int(np.nonzero(bad)[0][0])})")
+        raise InvalidValueError(f"{name} contains {int(bad.sum())} NaN or infinite values (first bad row {int(np.nonzero(bad)[0][0])})")
     return arr

@@ -9,6 +9,8 @@ depend on the number of workers.
 
 from __future__ import annotations
 
+from gtdata.core.errors import InvalidValueError
+
 import contextlib
 import time
 import warnings
@@ -80,7 +82,7 @@ def make_classifier(kind: str, seed: int) -> object:
         return LogisticRegressionCV(Cs=10, cv=KFold(n_splits=5), scoring="accuracy")
     if kind == "logistic_regression":
         return LogisticRegression(random_state=seed)
-    raise ValueError(f"unknown classifier kind {kind!r}")
+    raise InvalidValueError(f"unknown classifier kind {kind!r}")
 
 
 def hist_gbt_gain_importances(model: HistGradientBoostingClassifier, num_features: int) -> np.ndarray:
@@ -151,7 +153,7 @@ def parallel_map(func: Callable[..., T], args: Sequence[tuple], costs: Sequence[
     _PARALLEL_MIN_WORK seconds) or one worker runs in this process.
     """
     if n_jobs is not None and (isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs < 1):
-        raise ValueError(f"n_jobs must be None or an integer >= 1; got {n_jobs!r}")
+        raise InvalidValueError(f"n_jobs must be None or an integer >= 1; got {n_jobs!r}")
     workers = min(max(1, joblib.cpu_count()) if n_jobs is None else n_jobs, len(args))
     if workers <= 1 or sum(costs) < _PARALLEL_MIN_WORK:
         return [func(*a) for a in args]

@@ -3,6 +3,8 @@ which factor a group of 64 pairs shares from the mean absolute difference of the
 
 from __future__ import annotations
 
+from gtdata.core.errors import InvalidValueError
+
 import numpy as np
 
 from gtdata.metrics._checks import check_codes, check_factors, check_positive_int
@@ -23,7 +25,7 @@ def beta_vae(
     xev = check_codes(features_eval, "features_eval", min_rows=1)
     yev = check_factors(np.reshape(labels_eval, (-1, 1)), xev.shape[0], "labels_eval", require_varying=False)[:, 0]
     if xev.shape[1] != xtr.shape[1]:
-        raise ValueError(f"features_eval has {xev.shape[1]} columns but features_train has {xtr.shape[1]}")
+        raise InvalidValueError(f"features_eval has {xev.shape[1]} columns but features_train has {xtr.shape[1]}")
     model = make_classifier("logistic_regression", draw_seeds(as_rng(random_state), 1)[0])
     with quiet_fit():
         model.fit(xtr, ytr)

@@ -8,6 +8,8 @@ the default's, read from the fitted trees — at a fraction of the cost.
 
 from __future__ import annotations
 
+from gtdata.core.errors import InvalidValueError
+
 import numpy as np
 import scipy.stats
 
@@ -32,9 +34,9 @@ def dci_scores(importance_matrix: np.ndarray) -> dict[str, float]:
     """
     r = np.asarray(importance_matrix, dtype=np.float64)
     if r.ndim != 2 or min(r.shape) == 0:
-        raise ValueError(f"importance_matrix must have shape (num_codes, num_factors); got {r.shape}")
+        raise InvalidValueError(f"importance_matrix must have shape (num_codes, num_factors); got {r.shape}")
     if np.any(r < 0) or not np.all(np.isfinite(r)):
-        raise ValueError("importance_matrix must hold finite nonnegative importances")
+        raise InvalidValueError("importance_matrix must hold finite nonnegative importances")
     per_code = 1.0 - _normalised_entropy(r.T, r.shape[1])
     per_factor = 1.0 - _normalised_entropy(r, r.shape[0])
     weights = r if r.sum() > 0 else np.ones_like(r)

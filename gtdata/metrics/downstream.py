@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from gtdata.core.errors import InvalidValueError
+
 from collections.abc import Sequence
 
 import numpy as np
@@ -12,16 +14,16 @@ from gtdata.metrics._checks import check_codes, check_factors, check_positive_in
 from gtdata.metrics._fitting import fit_per_factor
 from gtdata.core.rng import RNGLike, as_rng
 from gtdata.metrics._random import draw_seeds
+from gtdata.metrics._sizes import DEFAULT_NUM_TRAIN
 from gtdata.metrics.sampling import DEFAULT_ENCODE_BATCH_SIZE, prepare, sample_train_test
 
 PREDICTORS = {"logistic_regression": "logistic_regression_cv", "boosted_trees": "gbt"}
-DEFAULT_NUM_TRAIN = (10, 100, 1000, 10000)
 
 
 def check_predictor(predictor: str) -> str:
     """The classifier kind of a downstream predictor name, or a ValueError listing the allowed names."""
     if predictor not in PREDICTORS:
-        raise ValueError(f"predictor must be one of {sorted(PREDICTORS)}; got {predictor!r}")
+        raise InvalidValueError(f"predictor must be one of {sorted(PREDICTORS)}; got {predictor!r}")
     return PREDICTORS[predictor]
 
 
@@ -32,7 +34,7 @@ def check_train_test(codes_train, factors_train, codes_test, factors_test):
     cte = check_codes(codes_test, "codes_test", min_rows=1)
     fte = check_factors(factors_test, cte.shape[0], "factors_test", require_varying=False)
     if cte.shape[1] != ctr.shape[1] or fte.shape[1] != ftr.shape[1]:
-        raise ValueError(
+        raise InvalidValueError(
             f"train and test disagree: codes {ctr.shape[1]} vs {cte.shape[1]} dims, factors {ftr.shape[1]} vs {fte.shape[1]}"
         )
     return ctr, ftr, cte, fte
@@ -81,7 +83,7 @@ def check_sizes(num_train: Sequence[int] | int) -> list[int]:
     """Training sizes as a non-empty list of positive ints."""
     sizes = [num_train] if isinstance(num_train, (int, np.integer)) else list(num_train)
     if not sizes:
-        raise ValueError("num_train must list at least one training size")
+        raise InvalidValueError("num_train must list at least one training size")
     return [check_positive_int(s, "num_train entries") for s in sizes]
 
 

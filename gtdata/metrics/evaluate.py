@@ -15,202 +15,293 @@ change the draws the other metrics read.
 
 from __future__ import annotations
 
+from gtdata.core.errors import InvalidValueError
+
+import importlib
 import platform
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
-from gtdata.metrics import (
-    beta_vae,
-    dci,
-    downstream,
-    factor_vae,
-    fairness,
-    infomec,
-    irs,
-    mcc,
-    mig,
-    modularity,
-    pair_sharing,
-    r2,
-    reduced_downstream,
-    sap,
-    strong_downstream,
-    unsupervised,
-)
-from gtdata.metrics.sampling import DEFAULT_ENCODE_BATCH_SIZE, prepare, sample_codes
+from gtdata.core.persist import atomic_write_json, to_plain
+from gtdata.metrics._sizes import DEFAULT_MAX_KERNEL_TRAIN, DEFAULT_NUM_TRAIN
+from gtdata.metrics.sampling import DEFAULT_ENCODE_BATCH_SIZE, prepare, sample_latents
 
 FORMAT = "gtdata-metrics/1"
 
 
+Options = Mapping[str, Any]
+"""One metric's options (sample sizes, bins, predictors): its defaults with the caller's overrides."""
+Scores = dict[str, float]
+"""A metric's result: disentanglement_lib's key -> value."""
+
+
+class SharedDraws(NamedTuple):
+    """The suite's shared sample, encoded once: the point-sample metrics read prefixes of it.
+
+    Parameters
+    ----------
+    latents_train, factors_train : ndarray
+        (N, L) float latents and (N, F) int64 factor codes of the training draw.
+    latents_test, factors_test : ndarray or None
+        The same for the test draw (None when no metric of the suite needs one).
+    """
+
+    latents_train: np.ndarray
+    factors_train: np.ndarray
+    latents_test: np.ndarray | None
+    factors_test: np.ndarray | None
+
+    def train(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """The first ``n`` training ``(latents, factors)``."""
+        return self.latents_train[:n], self.factors_train[:n]
+
+    def test(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """The first ``n`` test ``(latents, factors)``."""
+        return self.latents_test[:n], self.factors_test[:n]
+
+
+@dataclass(frozen=True)
+class _Lazy:
+    """A function named by module and attribute, imported at its first call, so that the table (and the CLI that
+    reads its names) loads no scikit-learn."""
+
+    module: str
+    attribute: str
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return getattr(importlib.import_module(self.module), self.attribute)(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"{self.module}.{self.attribute}"
+
+
 @dataclass(frozen=True)
 class MetricSpec:
-    """A metric of the suite: its defaults, sampling-level function, and how it uses the shared sample.
+    """One metric of the suite: its name, functions, defaults and how it uses the shared sample.
 
-    `shared(codes_train, factors_train, codes_test, factors_test, rng, options, n_jobs)` computes the metric from
-    the shared draws (None: the metric samples on its own through `compute`). `sizes(options)` gives the
-    (train, test) points it needs from the shared draws.
+    Parameters
+    ----------
+    name : str
+        The metric's name (the prefix of its score keys, ``"<name>.<key>"``).
+    compute : callable
+        The sampling-level function, ``compute(data, representation, random_state, **options)`` -> scores
+        (disentanglement_lib's signature); used when the metric draws its own sample.
+    defaults : mapping
+        The study's options; a caller may override any of them, and no other.
+    from_latents : callable, optional
+        ``from_latents(draws, options, rng, n_jobs)`` -> scores from the :class:`SharedDraws`; None when the
+        metric needs intervened draws of its own (BetaVAE, FactorVAE, fairness, strong downstream).
+    sizes : callable, optional
+        ``sizes(options)`` -> the (train, test) points ``from_latents`` reads from the shared draws.
+    parallel : bool
+        Whether the metric fits per-factor models in ``n_jobs`` processes.
+    study : bool
+        Whether the metric is in the reference study's suite (:data:`STUDY_METRICS`).
     """
 
     name: str
-    compute: Callable[..., dict[str, float]]
-    defaults: Mapping[str, Any]
-    shared: Callable[..., dict[str, float]] | None = None
-    sizes: Callable[[Mapping[str, Any]], tuple[int, int]] | None = None
-    parallel: bool = field(default=False)
+    compute: Callable[..., Scores]
+    defaults: Options
+    from_latents: Callable[[SharedDraws, Options, np.random.RandomState, int | None], Scores] | None = None
+    sizes: Callable[[Options], tuple[int, int]] | None = None
+    parallel: bool = False
+    study: bool = False
+
+    def __post_init__(self) -> None:
+        if (self.from_latents is None) != (self.sizes is None):
+            raise InvalidValueError(f"metric {self.name!r}: from_latents and sizes go together (both or neither)")
+
+
+def _compute(module: str) -> _Lazy:
+    return _Lazy(f"gtdata.metrics.{module}", f"compute_{module}")
 
 
 def _largest(value: Any) -> int:
-    return max(downstream.check_sizes(value))
+    from gtdata.metrics.downstream import check_sizes
+
+    return max(check_sizes(value))
 
 
-def _downstream_shared(predictor: str) -> Callable[..., dict[str, float]]:
-    def run(ctr, ftr, cte, fte, rng, o, n_jobs):
-        out: dict[str, float] = {}
-        for n in downstream.check_sizes(o["num_train"]):
-            out.update(downstream.downstream(ctr[:n], ftr[:n], cte[: o["num_test"]], fte[: o["num_test"]], predictor, rng, n_jobs))
+# -- the (train, test) points each shared-sample metric reads -------------------------------------------------
+def _train(o: Options) -> tuple[int, int]:
+    return o["num_train"], 0
+
+
+def _train_test(o: Options) -> tuple[int, int]:
+    return o["num_train"], o["num_test"]
+
+
+def _sizes_train_test(o: Options) -> tuple[int, int]:
+    return _largest(o["num_train"]), o["num_test"]
+
+
+def _mcc_sizes(o: Options) -> tuple[int, int]:
+    return o["num_train"], o["num_test"] if o["out_of_sample"] else 0
+
+
+# -- each metric on the shared draws ------------------------------------------------------------------------
+def _mig(d: SharedDraws, o: Options, rng: np.random.RandomState, n_jobs: int | None) -> Scores:
+    from gtdata.metrics.mig import mig
+
+    return mig(*d.train(o["num_train"]), o["num_bins"])
+
+
+def _dci(d: SharedDraws, o: Options, rng: np.random.RandomState, n_jobs: int | None) -> Scores:
+    from gtdata.metrics.dci import dci
+
+    return dci(*d.train(o["num_train"]), *d.test(o["num_test"]), rng, n_jobs)
+
+
+def _dci_fast(d: SharedDraws, o: Options, rng: np.random.RandomState, n_jobs: int | None) -> Scores:
+    from gtdata.metrics.dci import dci_fast
+
+    return dci_fast(*d.train(o["num_train"]), *d.test(o["num_test"]), rng, n_jobs)
+
+
+def _sap(d: SharedDraws, o: Options, rng: np.random.RandomState, n_jobs: int | None) -> Scores:
+    from gtdata.metrics.sap import sap
+
+    return sap(*d.train(o["num_train"]), *d.test(o["num_test"]), rng, n_jobs=n_jobs)
+
+
+def _modularity(d: SharedDraws, o: Options, rng: np.random.RandomState, n_jobs: int | None) -> Scores:
+    from gtdata.metrics.modularity import modularity_explicitness
+
+    return modularity_explicitness(*d.train(o["num_train"]), *d.test(o["num_test"]), rng, o["num_bins"], n_jobs)
+
+
+def _irs(d: SharedDraws, o: Options, rng: np.random.RandomState, n_jobs: int | None) -> Scores:
+    from gtdata.metrics.irs import irs
+
+    return irs(*d.train(o["num_train"]), o["diff_quantile"], o["num_bins"])
+
+
+def _unsupervised(d: SharedDraws, o: Options, rng: np.random.RandomState, n_jobs: int | None) -> Scores:
+    from gtdata.metrics.unsupervised import unsupervised
+
+    return unsupervised(d.train(o["num_train"])[0], o["num_bins"])
+
+
+def _downstream_on(predictor: str) -> Callable[[SharedDraws, Options, np.random.RandomState, int | None], Scores]:
+    def run(d: SharedDraws, o: Options, rng: np.random.RandomState, n_jobs: int | None) -> Scores:
+        from gtdata.metrics.downstream import check_sizes, downstream
+
+        out: Scores = {}
+        for n in check_sizes(o["num_train"]):
+            out.update(downstream(*d.train(n), *d.test(o["num_test"]), predictor, rng, n_jobs))
         return out
 
+    run.__name__ = run.__qualname__ = f"_downstream_{predictor}"
     return run
 
 
-def _reduced_shared(ctr, ftr, cte, fte, rng, o, n_jobs):
-    out: dict[str, float] = {}
-    for n in downstream.check_sizes(o["num_train"]):
-        out.update(
-            reduced_downstream.reduced_downstream(ctr[:n], ftr[:n], cte[: o["num_test"]], fte[: o["num_test"]], o["num_factors_to_remove"], rng, n_jobs)
-        )
+def _reduced(d: SharedDraws, o: Options, rng: np.random.RandomState, n_jobs: int | None) -> Scores:
+    from gtdata.metrics.downstream import check_sizes
+    from gtdata.metrics.reduced_downstream import reduced_downstream
+
+    out: Scores = {}
+    for n in check_sizes(o["num_train"]):
+        out.update(reduced_downstream(*d.train(n), *d.test(o["num_test"]), o["num_factors_to_remove"], rng, n_jobs))
     return out
 
 
-def _mcc_shared(ctr, ftr, cte, fte, rng, o, n_jobs):
-    n = o["num_train"]
+def _mcc(d: SharedDraws, o: Options, rng: np.random.RandomState, n_jobs: int | None) -> Scores:
+    from gtdata.metrics.mcc import mcc, mcc_scores
+
     if o["out_of_sample"]:
-        m = o["num_test"]
-        return mcc.mcc_scores(mcc.mcc(ctr[:n], ftr[:n], o["method"], latents_test=cte[:m], factors_test=fte[:m]))
-    return mcc.mcc_scores(mcc.mcc(ctr[:n], ftr[:n], o["method"]))
+        latents_test, factors_test = d.test(o["num_test"])
+        return mcc_scores(mcc(*d.train(o["num_train"]), o["method"], latents_test=latents_test,
+                              factors_test=factors_test))
+    return mcc_scores(mcc(*d.train(o["num_train"]), o["method"]))
+
+
+def _r2(d: SharedDraws, o: Options, rng: np.random.RandomState, n_jobs: int | None) -> Scores:
+    from gtdata.metrics.r2 import r2, r2_scores
+
+    latents_test, factors_test = d.test(o["num_test"])
+    return r2_scores(r2(*d.train(o["num_train"]), latents_test=latents_test, factors_test=factors_test,
+                        regressor=o["regressor"], categorical=o["categorical"],
+                        max_kernel_train=o["max_kernel_train"], rng=rng))
+
+
+def _infomec(d: SharedDraws, o: Options, rng: np.random.RandomState, n_jobs: int | None) -> Scores:
+    from gtdata.metrics.infomec import infomec, infomec_scores
+
+    return infomec_scores(infomec(*d.train(o["num_train"]), discrete_latents=o["discrete_latents"], rng=rng))
+
+
+def _pair_sharing(d: SharedDraws, o: Options, rng: np.random.RandomState, n_jobs: int | None) -> Scores:
+    from gtdata.metrics.pair_sharing import pair_sharing
+
+    return pair_sharing(*d.train(o["num_train"]), o["pair"])
 
 
 _TRAIN_TEST = {"num_train": 10000, "num_test": 5000}
-METRICS: dict[str, MetricSpec] = {
-    s.name: s
-    for s in (
-        MetricSpec("beta_vae", beta_vae.compute_beta_vae, {"batch_size": 64, "num_train": 10000, "num_eval": 5000}),
-        MetricSpec(
-            "factor_vae",
-            factor_vae.compute_factor_vae,
-            {"batch_size": 64, "num_train": 10000, "num_eval": 5000, "num_variance_estimate": 10000, "threshold": 0.05},
-        ),
-        MetricSpec(
-            "mig", mig.compute_mig, {"num_train": 10000, "num_bins": 20},
-            lambda ctr, ftr, cte, fte, rng, o, j: mig.mig(ctr[: o["num_train"]], ftr[: o["num_train"]], o["num_bins"]),
-            lambda o: (o["num_train"], 0),
-        ),
-        MetricSpec(
-            "dci", dci.compute_dci, dict(_TRAIN_TEST),
-            lambda ctr, ftr, cte, fte, rng, o, j: dci.dci(ctr[: o["num_train"]], ftr[: o["num_train"]], cte[: o["num_test"]], fte[: o["num_test"]], rng, j),
-            lambda o: (o["num_train"], o["num_test"]), True,
-        ),
-        MetricSpec(
-            "dci_fast", dci.compute_dci_fast, dict(_TRAIN_TEST),
-            lambda ctr, ftr, cte, fte, rng, o, j: dci.dci_fast(ctr[: o["num_train"]], ftr[: o["num_train"]], cte[: o["num_test"]], fte[: o["num_test"]], rng, j),
-            lambda o: (o["num_train"], o["num_test"]), True,
-        ),
-        MetricSpec(
-            "sap", sap.compute_sap, dict(_TRAIN_TEST),
-            lambda ctr, ftr, cte, fte, rng, o, j: sap.sap(ctr[: o["num_train"]], ftr[: o["num_train"]], cte[: o["num_test"]], fte[: o["num_test"]], rng, n_jobs=j),
-            lambda o: (o["num_train"], o["num_test"]), True,
-        ),
-        MetricSpec(
-            "modularity_explicitness", modularity.compute_modularity_explicitness, {**_TRAIN_TEST, "num_bins": 20},
-            lambda ctr, ftr, cte, fte, rng, o, j: modularity.modularity_explicitness(
-                ctr[: o["num_train"]], ftr[: o["num_train"]], cte[: o["num_test"]], fte[: o["num_test"]], rng, o["num_bins"], j
-            ),
-            lambda o: (o["num_train"], o["num_test"]), True,
-        ),
-        MetricSpec(
-            "irs", irs.compute_irs, {"num_train": 10000, "diff_quantile": 0.99, "num_bins": 20},
-            lambda ctr, ftr, cte, fte, rng, o, j: irs.irs(ctr[: o["num_train"]], ftr[: o["num_train"]], o["diff_quantile"], o["num_bins"]),
-            lambda o: (o["num_train"], 0),
-        ),
-        MetricSpec(
-            "unsupervised", unsupervised.compute_unsupervised, {"num_train": 10000, "num_bins": 20},
-            lambda ctr, ftr, cte, fte, rng, o, j: unsupervised.unsupervised(ctr[: o["num_train"]], o["num_bins"]),
-            lambda o: (o["num_train"], 0),
-        ),
-        MetricSpec(
-            "downstream_logistic_regression",
-            downstream.compute_downstream_logistic_regression,
-            {"num_train": downstream.DEFAULT_NUM_TRAIN, "num_test": 5000},
-            _downstream_shared("logistic_regression"),
-            lambda o: (_largest(o["num_train"]), o["num_test"]), True,
-        ),
-        MetricSpec(
-            "downstream_boosted_trees",
-            downstream.compute_downstream_boosted_trees,
-            {"num_train": downstream.DEFAULT_NUM_TRAIN, "num_test": 5000},
-            _downstream_shared("boosted_trees"),
-            lambda o: (_largest(o["num_train"]), o["num_test"]), True,
-        ),
-        MetricSpec("fairness", fairness.compute_fairness, {"num_train": 10000, "num_test_points_per_class": 100}),
-        MetricSpec("strong_downstream", strong_downstream.compute_strong_downstream, {"num_train": (1000,), "num_test": 1000, "n_experiment": 2}, parallel=True),
-        MetricSpec(
-            "reduced_downstream", reduced_downstream.compute_reduced_downstream, {"num_train": (100,), "num_test": 100, "num_factors_to_remove": 1},
-            _reduced_shared, lambda o: (_largest(o["num_train"]), o["num_test"]), True,
-        ),
-        # New metrics go below, never above: a metric's seed is its position in this table.
-        MetricSpec(
-            "mcc", mcc.compute_mcc, {"num_train": 10000, "method": "pearson", "out_of_sample": False, "num_test": 5000},
-            _mcc_shared, lambda o: (o["num_train"], o["num_test"] if o["out_of_sample"] else 0),
-        ),
-        MetricSpec(
-            "r2", r2.compute_r2,
-            {"num_train": 10000, "num_test": 5000, "regressor": "linear", "categorical": [], "max_kernel_train": r2.DEFAULT_MAX_KERNEL_TRAIN},
-            lambda ctr, ftr, cte, fte, rng, o, j: r2.r2_scores(
-                r2.r2(
-                    ctr[: o["num_train"]], ftr[: o["num_train"]], latents_test=cte[: o["num_test"]], factors_test=fte[: o["num_test"]],
-                    regressor=o["regressor"], categorical=o["categorical"], max_kernel_train=o["max_kernel_train"], rng=rng,
-                )
-            ),
-            lambda o: (o["num_train"], o["num_test"]),
-        ),
-        MetricSpec(
-            "infomec", infomec.compute_infomec, {"num_train": 10000, "discrete_latents": False},
-            lambda ctr, ftr, cte, fte, rng, o, j: infomec.infomec_scores(
-                infomec.infomec(ctr[: o["num_train"]], ftr[: o["num_train"]], discrete_latents=o["discrete_latents"], rng=rng)
-            ),
-            lambda o: (o["num_train"], 0),
-        ),
-        MetricSpec(
-            "pair_sharing", pair_sharing.compute_pair_sharing, {"num_train": 10000, "pair": None},
-            lambda ctr, ftr, cte, fte, rng, o, j: pair_sharing.pair_sharing(ctr[: o["num_train"]], ftr[: o["num_train"]], o["pair"]),
-            lambda o: (o["num_train"], 0),
-        ),
-    )
-}
+
+METRIC_TABLE: tuple[MetricSpec, ...] = (
+    MetricSpec("beta_vae", _compute("beta_vae"), {"batch_size": 64, "num_train": 10000, "num_eval": 5000}, study=True),
+    MetricSpec("factor_vae", _compute("factor_vae"), {"batch_size": 64, "num_train": 10000, "num_eval": 5000,
+                                                      "num_variance_estimate": 10000, "threshold": 0.05}, study=True),
+    MetricSpec("mig", _compute("mig"), {"num_train": 10000, "num_bins": 20}, _mig, _train, study=True),
+    MetricSpec("dci", _compute("dci"), dict(_TRAIN_TEST), _dci, _train_test, parallel=True, study=True),
+    MetricSpec("dci_fast", _Lazy("gtdata.metrics.dci", "compute_dci_fast"), dict(_TRAIN_TEST), _dci_fast, _train_test,
+               parallel=True),
+    MetricSpec("sap", _compute("sap"), dict(_TRAIN_TEST), _sap, _train_test, parallel=True, study=True),
+    MetricSpec("modularity_explicitness", _Lazy("gtdata.metrics.modularity", "compute_modularity_explicitness"),
+               {**_TRAIN_TEST, "num_bins": 20}, _modularity, _train_test, parallel=True, study=True),
+    MetricSpec("irs", _compute("irs"), {"num_train": 10000, "diff_quantile": 0.99, "num_bins": 20}, _irs, _train),
+    MetricSpec("unsupervised", _compute("unsupervised"), {"num_train": 10000, "num_bins": 20}, _unsupervised, _train,
+               study=True),
+    MetricSpec("downstream_logistic_regression",
+               _Lazy("gtdata.metrics.downstream", "compute_downstream_logistic_regression"),
+               {"num_train": DEFAULT_NUM_TRAIN, "num_test": 5000}, _downstream_on("logistic_regression"),
+               _sizes_train_test, parallel=True, study=True),
+    MetricSpec("downstream_boosted_trees", _Lazy("gtdata.metrics.downstream", "compute_downstream_boosted_trees"),
+               {"num_train": DEFAULT_NUM_TRAIN, "num_test": 5000}, _downstream_on("boosted_trees"),
+               _sizes_train_test, parallel=True, study=True),
+    MetricSpec("fairness", _compute("fairness"), {"num_train": 10000, "num_test_points_per_class": 100}),
+    MetricSpec("strong_downstream", _compute("strong_downstream"),
+               {"num_train": (1000,), "num_test": 1000, "n_experiment": 2}, parallel=True),
+    MetricSpec("reduced_downstream", _compute("reduced_downstream"),
+               {"num_train": (100,), "num_test": 100, "num_factors_to_remove": 1}, _reduced, _sizes_train_test,
+               parallel=True),
+    # New metrics go below, never above: a metric's seed is its position in this table.
+    MetricSpec("mcc", _compute("mcc"), {"num_train": 10000, "method": "pearson", "out_of_sample": False,
+                                        "num_test": 5000}, _mcc, _mcc_sizes),
+    MetricSpec("r2", _compute("r2"), {"num_train": 10000, "num_test": 5000, "regressor": "linear", "categorical": [],
+                                      "max_kernel_train": DEFAULT_MAX_KERNEL_TRAIN}, _r2, _train_test),
+    MetricSpec("infomec", _compute("infomec"), {"num_train": 10000, "discrete_latents": False}, _infomec, _train),
+    MetricSpec("pair_sharing", _compute("pair_sharing"), {"num_train": 10000, "pair": None}, _pair_sharing, _train),
+)
+"""Every metric of the suite, in a fixed order (the order of their seeds): the one list the names come from."""
+
+METRICS: dict[str, MetricSpec] = {spec.name: spec for spec in METRIC_TABLE}
+"""The table by name."""
 
 METRIC_NAMES: tuple[str, ...] = tuple(METRICS)
 """Every metric `evaluate` knows, in a fixed order (also the order of their seeds)."""
 
-STUDY_METRICS: tuple[str, ...] = (
-    "beta_vae", "factor_vae", "mig", "dci", "sap", "modularity_explicitness", "unsupervised",
-    "downstream_logistic_regression", "downstream_boosted_trees",
-)
+STUDY_METRICS: tuple[str, ...] = tuple(spec.name for spec in METRIC_TABLE if spec.study)
 """The metrics of the reference study (disentanglement_lib's unsupervised_study_v1 metric configs)."""
+
+REPRESENTATIONS: tuple[str, ...] = ("mean", "sampled")
+"""The representations of a trained encoder the suite scores, the default first: the posterior mean, or one
+posterior sample per call (implemented by :meth:`gtdata.training.Run.representation`)."""
 
 
 def check_metric_names(metrics: Iterable[str] | str) -> list[str]:
     """Validate metric names (a list, or one name); unknown names raise a ValueError listing the valid ones."""
     names = [metrics] if isinstance(metrics, str) else list(metrics)
     if not names:
-        raise ValueError(f"metrics must name at least one metric; valid: {', '.join(METRIC_NAMES)}")
+        raise InvalidValueError(f"metrics must name at least one metric; valid: {', '.join(METRIC_NAMES)}")
     unknown = [m for m in names if m not in METRICS]
     if unknown:
-        raise ValueError(f"unknown metric(s) {unknown}; valid: {', '.join(METRIC_NAMES)}")
+        raise InvalidValueError(f"unknown metric(s) {unknown}; valid: {', '.join(METRIC_NAMES)}")
     return list(dict.fromkeys(names))
 
 
@@ -218,7 +309,7 @@ def metric_seeds(seed: int) -> dict[str, int]:
     """Per-metric seeds drawn from RandomState(seed): one for the shared draws, then one per metric in
     METRIC_NAMES order, so a metric's seed does not depend on which others run."""
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer; got {seed!r}")
+        raise InvalidValueError(f"seed must be a non-negative integer; got {seed!r}")
     draws = np.random.RandomState(int(seed)).randint(0, 2**32, size=len(METRIC_NAMES) + 1, dtype=np.int64)
     return {"shared": int(draws[0]), **{name: int(s) for name, s in zip(METRIC_NAMES, draws[1:])}}
 
@@ -227,13 +318,13 @@ def _resolve_options(names: list[str], options: Mapping[str, Mapping[str, Any]] 
     options = dict(options or {})
     unknown = [m for m in options if m not in names]
     if unknown:
-        raise ValueError(f"options given for metric(s) {unknown} that are not being evaluated ({names})")
+        raise InvalidValueError(f"options given for metric(s) {unknown} that are not being evaluated ({names})")
     resolved = {}
     for name in names:
         given = dict(options.get(name, {}))
         bad = [k for k in given if k not in METRICS[name].defaults]
         if bad:
-            raise ValueError(f"unknown option(s) {bad} for metric {name!r}; valid: {sorted(METRICS[name].defaults)}")
+            raise InvalidValueError(f"unknown option(s) {bad} for metric {name!r}; valid: {sorted(METRICS[name].defaults)}")
         resolved[name] = {**METRICS[name].defaults, **given}
     return resolved
 
@@ -243,9 +334,9 @@ def versions() -> dict[str, str]:
     import scipy
     import sklearn
 
-    import gtdata
+    from gtdata._version import __version__
 
-    out = {"gtdata": gtdata.__version__, "numpy": np.__version__, "scikit-learn": sklearn.__version__, "scipy": scipy.__version__}
+    out = {"gtdata": __version__, "numpy": np.__version__, "scikit-learn": sklearn.__version__, "scipy": scipy.__version__}
     out["python"] = platform.python_version()
     return out
 
@@ -277,24 +368,24 @@ def run_suite(
     rep, _ = prepare(data, representation, 0)
     started = time.time()
     elapsed: dict[str, float] = {}
-    shared_names = [n for n in names if METRICS[n].shared is not None]
+    shared_names = [n for n in names if METRICS[n].from_latents is not None]
     num_train = max((METRICS[n].sizes(opts[n])[0] for n in shared_names), default=0)
     num_test = max((METRICS[n].sizes(opts[n])[1] for n in shared_names), default=0)
-    ctr = ftr = cte = fte = None
+    draws = None
     if shared_names:
         t0 = time.perf_counter()
         rng = np.random.RandomState(seeds["shared"])
-        ctr, ftr = sample_codes(data, rep, num_train, rng, encode_batch_size)
-        if num_test:
-            cte, fte = sample_codes(data, rep, num_test, rng, encode_batch_size)
+        train = sample_latents(data, rep, num_train, rng, encode_batch_size)
+        test = sample_latents(data, rep, num_test, rng, encode_batch_size) if num_test else (None, None)
+        draws = SharedDraws(*train, *test)
         elapsed["shared_sample"] = time.perf_counter() - t0
     scores: dict[str, float] = {}
     for name in names:
         spec = METRICS[name]
         rng = np.random.RandomState(seeds[name])
         t0 = time.perf_counter()
-        if spec.shared is not None:
-            result = spec.shared(ctr, ftr, cte, fte, rng, opts[name], n_jobs)
+        if spec.from_latents is not None:
+            result = spec.from_latents(draws, opts[name], rng, n_jobs)
         else:
             kwargs = dict(opts[name], encode_batch_size=encode_batch_size)
             if spec.parallel:
@@ -306,7 +397,7 @@ def run_suite(
         "versions": versions(),
         "seed": int(seed),
         "metric_seeds": {n: seeds[n] for n in names} | ({"shared": seeds["shared"]} if shared_names else {}),
-        "sizes": {n: _jsonable(opts[n]) for n in names},
+        "sizes": {n: to_plain(opts[n], json=True) for n in names},
         "shared_sample": {"num_train": num_train, "num_test": num_test, "metrics": shared_names},
         "encode_batch_size": encode_batch_size,
         "data": _describe_data(data),
@@ -342,34 +433,11 @@ def evaluate(
 
 
 def write_metrics_json(path: str | Path, evaluation: Evaluation, extra_provenance: Mapping[str, Any] | None = None) -> Path:
-    """Write an Evaluation as JSON to `path` atomically (temp file, verified round trip, rename)."""
-    import json
-
-    from gtdata.store.atomic import atomic_write_text
-
-    payload = _jsonable(evaluation.to_json())
+    """Write an Evaluation as JSON to `path` atomically (temp file, verified, rename; NaN becomes null)."""
+    payload = to_plain(evaluation.to_json(), json=True)
     if extra_provenance:
-        payload["provenance"] = {**payload["provenance"], **_jsonable(dict(extra_provenance))}
-    text = json.dumps(payload, indent=2, allow_nan=False) + "\n"
-    if json.loads(text)["scores"].keys() != payload["scores"].keys():
-        raise RuntimeError("metrics.json did not survive a JSON round trip")
-    return atomic_write_text(path, text)
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _jsonable(value.tolist())
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not np.isfinite(value):
-        return None  # JSON has no NaN / infinity
-    if isinstance(value, Path):
-        return str(value)
-    return value
+        payload["provenance"] = {**payload["provenance"], **to_plain(dict(extra_provenance), json=True)}
+    return atomic_write_json(path, payload)
 
 
 def _describe_data(data: object) -> dict[str, Any]:
@@ -377,8 +445,8 @@ def _describe_data(data: object) -> dict[str, Any]:
     for attr in ("name", "split_description"):
         value = getattr(data, attr, None)
         if value is not None:
-            desc[attr] = _jsonable(value)
+            desc[attr] = to_plain(value, json=True)
     metadata = getattr(data, "metadata", None)
     if isinstance(metadata, Mapping):
-        desc["metadata"] = _jsonable(dict(metadata))
+        desc["metadata"] = to_plain(dict(metadata), json=True)
     return desc

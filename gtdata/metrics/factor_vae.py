@@ -3,13 +3,15 @@
 
 from __future__ import annotations
 
+from gtdata.core.errors import InvalidValueError
+
 import warnings
 
 import numpy as np
 
 from gtdata.metrics._checks import check_positive_int
 from gtdata.core.rng import RNGLike, randint
-from gtdata.metrics.sampling import DEFAULT_ENCODE_BATCH_SIZE, SAMPLING_ROWS, Representation, encode_factors, prepare, resample_outside, sample_codes
+from gtdata.metrics.sampling import DEFAULT_ENCODE_BATCH_SIZE, SAMPLING_ROWS, Representation, encode_factors, prepare, resample_outside, sample_latents
 
 
 def factor_vae(votes_train: np.ndarray, votes_eval: np.ndarray) -> dict[str, float]:
@@ -18,7 +20,7 @@ def factor_vae(votes_train: np.ndarray, votes_eval: np.ndarray) -> dict[str, flo
     vt = np.asarray(votes_train, dtype=np.float64)
     ve = np.asarray(votes_eval, dtype=np.float64)
     if vt.ndim != 2 or vt.shape != ve.shape or vt.sum() <= 0 or ve.sum() <= 0 or np.any(vt < 0) or np.any(ve < 0):
-        raise ValueError(f"votes_train and votes_eval must be nonnegative (F, L) count arrays of the same shape with votes; got {vt.shape} and {ve.shape}")
+        raise InvalidValueError(f"votes_train and votes_eval must be nonnegative (F, L) count arrays of the same shape with votes; got {vt.shape} and {ve.shape}")
     classifier = np.argmax(vt, axis=0)
     cols = np.arange(vt.shape[1])
     return {"train_accuracy": float(vt[classifier, cols].sum() / vt.sum()), "eval_accuracy": float(ve[classifier, cols].sum() / ve.sum())}
@@ -78,7 +80,7 @@ def compute_factor_vae(
     reference defines.
     """
     rep, rng = prepare(data, representation, random_state)
-    codes, _ = sample_codes(data, rep, num_variance_estimate, rng, encode_batch_size)
+    codes, _ = sample_latents(data, rep, num_variance_estimate, rng, encode_batch_size)
     global_variances = np.var(codes, axis=0, ddof=1)
     active = (np.sqrt(global_variances) >= threshold) & (global_variances > 0)
     if not active.any():

@@ -4,20 +4,22 @@ the prediction distribution within each intervened value of the sensitive factor
 
 from __future__ import annotations
 
+from gtdata.core.errors import InvalidValueError
+
 import numpy as np
 
 from gtdata.metrics._checks import check_positive_int
 from gtdata.metrics._fitting import make_classifier, quiet_fit
 from gtdata.core.rng import RNGLike
 from gtdata.metrics._random import draw_seeds
-from gtdata.metrics.sampling import DEFAULT_ENCODE_BATCH_SIZE, encode_factors, prepare, resample_outside, sample_codes
+from gtdata.metrics.sampling import DEFAULT_ENCODE_BATCH_SIZE, encode_factors, prepare, resample_outside, sample_latents
 
 
 def inter_group_fairness(counts: np.ndarray) -> tuple[float, float]:
     """Mean (weighted by group size) and max over groups c of TV(p(pred | c), p(pred)), for counts[pred, c]."""
     counts = np.asarray(counts, dtype=np.float64)
     if counts.ndim != 2 or np.any(counts < 0) or np.any(counts.sum(axis=0) == 0):
-        raise ValueError("counts must be a (num_predictions, num_groups) array of nonnegative counts, every group non-empty")
+        raise InvalidValueError("counts must be a (num_predictions, num_groups) array of nonnegative counts, every group non-empty")
     overall = counts.sum(axis=1) / counts.sum()
     per_group = counts.sum(axis=0)
     tv = np.abs(counts / per_group - overall[:, None]).sum(axis=0) / 2.0
@@ -31,7 +33,7 @@ def aggregate_fairness(matrix: np.ndarray, prefix: str) -> dict[str, float]:
     (the outer statistic first). The paper's score is "mean_fairness:mean_pred:mean_sens"."""
     m = np.asarray(matrix, dtype=np.float64)
     if m.ndim != 2 or m.shape[0] != m.shape[1] or m.shape[0] < 2:
-        raise ValueError(f"matrix must be square with at least 2 factors; got shape {m.shape}")
+        raise InvalidValueError(f"matrix must be square with at least 2 factors; got shape {m.shape}")
     k = m.shape[0]
     off = ~np.eye(k, dtype=bool)
     out: dict[str, float] = {}
@@ -72,8 +74,8 @@ def compute_fairness(
     sizes = [int(s) for s in data.factors_num_values]
     k = len(sizes)
     if k < 2:
-        raise ValueError("fairness needs at least 2 factors (a target and a sensitive one)")
-    codes, factors = sample_codes(data, rep, num_train, rng, encode_batch_size)
+        raise InvalidValueError("fairness needs at least 2 factors (a target and a sensitive one)")
+    codes, factors = sample_latents(data, rep, num_train, rng, encode_batch_size)
     mean_f = np.zeros((k, k))
     max_f = np.zeros((k, k))
     seeds = draw_seeds(rng, k)

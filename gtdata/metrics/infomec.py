@@ -26,7 +26,7 @@ from gtdata.core.rng import RNGLike, as_rng
 from gtdata.metrics._checks import check_codes, check_factors
 from gtdata.metrics._fitting import quiet_fit
 from gtdata.metrics._random import draw_seeds
-from gtdata.metrics.sampling import DEFAULT_ENCODE_BATCH_SIZE, prepare, sample_codes
+from gtdata.metrics.sampling import DEFAULT_ENCODE_BATCH_SIZE, prepare, sample_latents
 
 N_NEIGHBORS = 10
 PRUNE_RATIO = 20.0
@@ -213,5 +213,5 @@ def compute_infomec(
 ) -> dict[str, float]:
     """InfoMEC on `num_train` fresh draws from `data`. Returns the scalar scores of `infomec_scores`."""
     rep, rng = prepare(data, representation, random_state)
-    latents, factors = sample_codes(data, rep, num_train, rng, encode_batch_size)
+    latents, factors = sample_latents(data, rep, num_train, rng, encode_batch_size)
     return infomec_scores(infomec(latents, factors, discrete_latents=discrete_latents, rng=rng))

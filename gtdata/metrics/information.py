@@ -6,6 +6,8 @@ Values equal disentanglement_lib's `_histogram_discretize`, `discrete_mutual_inf
 
 from __future__ import annotations
 
+from gtdata.core.errors import InvalidValueError
+
 import numpy as np
 
 from gtdata.metrics._checks import check_positive_int
@@ -20,7 +22,7 @@ def histogram_discretize(values: np.ndarray, num_bins: int = 20) -> np.ndarray:
     num_bins = check_positive_int(num_bins, "num_bins")
     values = np.asarray(values, dtype=np.float64)
     if values.ndim != 2:
-        raise ValueError(f"values must have shape (N, D); got shape {values.shape}")
+        raise InvalidValueError(f"values must have shape (N, D); got shape {values.shape}")
     out = np.empty(values.shape, dtype=np.int64)
     for j in range(values.shape[1]):  # one vectorised pass per column; edges differ per column
         edges = np.histogram_bin_edges(values[:, j], bins=num_bins)
@@ -48,7 +50,7 @@ def discrete_mutual_info(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     a = np.asarray(a)
     b = np.asarray(b)
     if a.ndim != 2 or b.ndim != 2 or a.shape[0] != b.shape[0]:
-        raise ValueError(f"a and b must be (N, D) and (N, F) with the same N; got {a.shape} and {b.shape}")
+        raise InvalidValueError(f"a and b must be (N, D) and (N, F) with the same N; got {a.shape} and {b.shape}")
     n = a.shape[0]
     da, ka = _relabel(a)
     db, kb = _relabel(b)
@@ -69,7 +71,7 @@ def discrete_entropy(labels: np.ndarray) -> np.ndarray:
     """Plug-in entropy (nats) of every column of `labels` (N, F); float64 (F,)."""
     labels = np.asarray(labels)
     if labels.ndim != 2:
-        raise ValueError(f"labels must have shape (N, F); got shape {labels.shape}")
+        raise InvalidValueError(f"labels must have shape (N, F); got shape {labels.shape}")
     dense, sizes = _relabel(labels)
     out = np.empty(labels.shape[1])
     for j in range(labels.shape[1]):

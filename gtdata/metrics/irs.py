@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from gtdata.core.errors import InvalidValueError
+
 import warnings
 
 import numpy as np
@@ -9,7 +11,7 @@ import numpy as np
 from gtdata.metrics._checks import check_codes, check_factors
 from gtdata.core.rng import RNGLike
 from gtdata.metrics.information import discretize
-from gtdata.metrics.sampling import DEFAULT_ENCODE_BATCH_SIZE, prepare, sample_codes
+from gtdata.metrics.sampling import DEFAULT_ENCODE_BATCH_SIZE, prepare, sample_latents
 
 
 def irs_matrix(factors: np.ndarray, codes: np.ndarray, diff_quantile: float = 0.99) -> tuple[np.ndarray, np.ndarray]:
@@ -40,7 +42,7 @@ def irs(codes: np.ndarray, factors: np.ndarray, diff_quantile: float = 0.99, num
     No active dimension gives IRS 0 with a warning, as the reference defines.
     """
     if not 0.0 < diff_quantile <= 1.0:
-        raise ValueError(f"diff_quantile must be in (0, 1]; got {diff_quantile}")
+        raise InvalidValueError(f"diff_quantile must be in (0, 1]; got {diff_quantile}")
     codes = check_codes(codes)
     factors = check_factors(factors, codes.shape[0])
     active = codes[:, codes.std(axis=0) > 0]
@@ -64,5 +66,5 @@ def compute_irs(
 ) -> dict[str, float]:
     """IRS on `num_train` fresh draws (reference config: 10,000 points, 99th percentile, 20 bins)."""
     rep, rng = prepare(data, representation, random_state)
-    codes, factors = sample_codes(data, rep, num_train, rng, encode_batch_size)
+    codes, factors = sample_latents(data, rep, num_train, rng, encode_batch_size)
     return irs(codes, factors, diff_quantile, num_bins)

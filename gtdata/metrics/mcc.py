@@ -9,13 +9,15 @@ rectangular and min(L, F) pairs are matched (scipy's behaviour; no paper convent
 
 from __future__ import annotations
 
+from gtdata.core.errors import InvalidValueError
+
 import numpy as np
 import scipy.optimize
 import scipy.stats
 
 from gtdata.core.rng import RNGLike
 from gtdata.metrics._checks import check_codes, check_positive_int, check_values
-from gtdata.metrics.sampling import DEFAULT_ENCODE_BATCH_SIZE, prepare, sample_codes, sample_train_test
+from gtdata.metrics.sampling import DEFAULT_ENCODE_BATCH_SIZE, prepare, sample_latents, sample_train_test
 
 METHODS = ("pearson", "spearman")
 
@@ -68,7 +70,7 @@ def correlation_matrix(latents: np.ndarray, factors: np.ndarray, method: str = "
 
 def _check_method(method: object) -> str:
     if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}; got {method!r}")
+        raise InvalidValueError(f"method must be one of {METHODS}; got {method!r}")
     return method
 
 
@@ -132,14 +134,14 @@ def mcc(
     factors = check_values(factors, latents.shape[0], "factors")
     if (latents_test is None) != (factors_test is None):
         given = "latents_test" if latents_test is not None else "factors_test"
-        raise ValueError(f"the out-of-sample MCC needs both latents_test and factors_test; only {given} was given")
+        raise InvalidValueError(f"the out-of-sample MCC needs both latents_test and factors_test; only {given} was given")
     if latents_test is not None:
         lte = check_codes(latents_test, "latents_test")
         fte = check_values(factors_test, lte.shape[0], "factors_test")
         if lte.shape[1] != latents.shape[1]:
-            raise ValueError(f"latents_test has {lte.shape[1]} latent dimensions but latents has {latents.shape[1]}")
+            raise InvalidValueError(f"latents_test has {lte.shape[1]} latent dimensions but latents has {latents.shape[1]}")
         if fte.shape[1] != factors.shape[1]:
-            raise ValueError(f"factors_test has {fte.shape[1]} factors but factors has {factors.shape[1]}")
+            raise InvalidValueError(f"factors_test has {fte.shape[1]} factors but factors has {factors.shape[1]}")
     corr = _correlation(latents, factors, method)
     rows, cols = scipy.optimize.linear_sum_assignment(-np.abs(corr))
     out: dict[str, object] = {"correlation": corr}
@@ -182,5 +184,5 @@ def compute_mcc(
         check_positive_int(num_test, "num_test", 2)
         ctr, ftr, cte, fte = sample_train_test(data, rep, rng, num_train, num_test, encode_batch_size)
         return mcc_scores(mcc(ctr, ftr, method, latents_test=cte, factors_test=fte))
-    latents, factors = sample_codes(data, rep, num_train, rng, encode_batch_size)
+    latents, factors = sample_latents(data, rep, num_train, rng, encode_batch_size)
     return mcc_scores(mcc(latents, factors, method))

@@ -7,7 +7,7 @@ import numpy as np
 from gtdata.metrics._checks import check_codes, check_factors
 from gtdata.core.rng import RNGLike
 from gtdata.metrics.information import discrete_entropy, discrete_mutual_info, discretize
-from gtdata.metrics.sampling import DEFAULT_ENCODE_BATCH_SIZE, prepare, sample_codes
+from gtdata.metrics.sampling import DEFAULT_ENCODE_BATCH_SIZE, prepare, sample_latents
 
 
 def top_two_gap(matrix: np.ndarray) -> np.ndarray:
@@ -37,5 +37,5 @@ def compute_mig(
 ) -> dict[str, float]:
     """MIG on `num_train` fresh draws from `data` (study default 10,000 points, 20 bins)."""
     rep, rng = prepare(data, representation, random_state)
-    codes, factors = sample_codes(data, rep, num_train, rng, encode_batch_size)
+    codes, factors = sample_latents(data, rep, num_train, rng, encode_batch_size)
     return mig(codes, factors, num_bins)

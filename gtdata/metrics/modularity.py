@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from gtdata.core.errors import InvalidValueError
+
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
@@ -18,7 +20,7 @@ def modularity(mutual_information: np.ndarray) -> float:
     (max_j m_ij^2 (F - 1)); a code with no information scores 0."""
     m2 = np.square(np.asarray(mutual_information, dtype=np.float64))
     if m2.ndim != 2 or min(m2.shape) == 0:
-        raise ValueError(f"mutual_information must have shape (num_codes, num_factors); got {m2.shape}")
+        raise InvalidValueError(f"mutual_information must have shape (num_codes, num_factors); got {m2.shape}")
     theta = m2.max(axis=1)
     informative = theta > 0
     score = np.zeros(m2.shape[0])

@@ -12,6 +12,8 @@ disentanglement scores.
 
 from __future__ import annotations
 
+from gtdata.core.errors import InvalidValueError
+
 from typing import Any, Sequence
 
 import numpy as np
@@ -19,7 +21,7 @@ import numpy as np
 from gtdata.core.rng import RNGLike
 from gtdata.metrics._checks import check_codes, check_factors
 from gtdata.metrics.mcc import correlation_matrix
-from gtdata.metrics.sampling import DEFAULT_ENCODE_BATCH_SIZE, prepare, sample_codes
+from gtdata.metrics.sampling import DEFAULT_ENCODE_BATCH_SIZE, prepare, sample_latents
 
 __all__ = ["check_pair", "compute_pair_sharing", "pair_sharing"]
 
@@ -28,10 +30,10 @@ def check_pair(pair: Any, num_factors: int) -> tuple[int, int]:
     """Two distinct factor positions in 0 … num_factors−1, or a ValueError naming the option."""
     if (not isinstance(pair, (list, tuple)) or len(pair) != 2
             or not all(isinstance(p, (int, np.integer)) and not isinstance(p, bool) for p in pair)):
-        raise ValueError(f"pair_sharing needs option pair: two factor positions, e.g. [3, 4]; got {pair!r}")
+        raise InvalidValueError(f"pair_sharing needs option pair: two factor positions, e.g. [3, 4]; got {pair!r}")
     a, b = int(pair[0]), int(pair[1])
     if not (0 <= a < num_factors and 0 <= b < num_factors) or a == b:
-        raise ValueError(f"pair_sharing: pair must be two different factor positions in 0..{num_factors - 1}, "
+        raise InvalidValueError(f"pair_sharing: pair must be two different factor positions in 0..{num_factors - 1}, "
                          f"got {list(pair)}")
     return a, b
 
@@ -60,7 +62,7 @@ def pair_sharing(latents: np.ndarray, factors: np.ndarray, pair: Sequence[int]) 
     a, b = check_pair(pair, factors.shape[1])
     for pos in (a, b):
         if np.unique(factors[:, pos]).size < 2:
-            raise ValueError(f"pair_sharing: factor {pos} of the pair takes a single value in these "
+            raise InvalidValueError(f"pair_sharing: factor {pos} of the pair takes a single value in these "
                              f"{factors.shape[0]} points; both factors of the pair must vary")
     rho = np.abs(correlation_matrix(latents, factors[:, [a, b]], method="spearman"))
     both = np.minimum(rho[:, 0], rho[:, 1])
@@ -74,5 +76,5 @@ def compute_pair_sharing(data: object, representation: object, random_state: RNG
                          encode_batch_size: int = DEFAULT_ENCODE_BATCH_SIZE) -> dict[str, float]:
     """Pair sharing on ``num_train`` draws from ``data`` (draw from the uncorrelated distribution)."""
     rep, rng = prepare(data, representation, random_state)
-    latents, factors = sample_codes(data, rep, num_train, rng, encode_batch_size)
+    latents, factors = sample_latents(data, rep, num_train, rng, encode_batch_size)
     return pair_sharing(latents, factors, pair)

@@ -10,6 +10,8 @@ default `LogisticRegression` and scored by its accuracy.
 
 from __future__ import annotations
 
+from gtdata.core.errors import InvalidValueError
+
 from collections.abc import Sequence
 
 import numpy as np
@@ -22,14 +24,12 @@ from sklearn.preprocessing import StandardScaler
 from gtdata.core.rng import RNGLike, as_rng
 from gtdata.metrics._checks import check_codes, check_positive_int, check_values
 from gtdata.metrics._fitting import quiet_fit
+from gtdata.metrics._sizes import DEFAULT_MAX_KERNEL_TRAIN
 from gtdata.metrics.sampling import DEFAULT_ENCODE_BATCH_SIZE, prepare, sample_train_test
 
 REGRESSORS = ("linear", "kernel_ridge")
 KERNEL_RIDGE_GRID = {"alpha": [1.0, 0.1, 0.01, 0.001], "gamma": np.logspace(-2, 2, 4)}
 """The reference's grid for the rbf kernel ridge regression (16 settings, 3-fold cross-validation)."""
-
-DEFAULT_MAX_KERNEL_TRAIN = 2000
-"""Fit points of the kernel ridge regression: its cost grows as n³ (a dense solve per setting and fold)."""
 
 
 def r2(
@@ -100,7 +100,7 @@ def r2(
     (1.0, [1.0, 1.0])
     """
     if regressor not in REGRESSORS:
-        raise ValueError(f"regressor must be one of {REGRESSORS}; got {regressor!r}")
+        raise InvalidValueError(f"regressor must be one of {REGRESSORS}; got {regressor!r}")
     max_kernel_train = check_positive_int(max_kernel_train, "max_kernel_train", 3)
     gen = as_rng(rng)
     latents = check_codes(latents, "latents")
@@ -109,10 +109,10 @@ def r2(
     classes = _check_categorical(categorical, factors)
     if (latents_test is None) != (factors_test is None):
         given = "latents_test" if latents_test is not None else "factors_test"
-        raise ValueError(f"a separate test set needs both latents_test and factors_test; only {given} was given")
+        raise InvalidValueError(f"a separate test set needs both latents_test and factors_test; only {given} was given")
     if latents_test is None:
         if not (isinstance(test_fraction, (int, float)) and 0.0 < test_fraction < 1.0):
-            raise ValueError(f"test_fraction must be in (0, 1); got {test_fraction!r}")
+            raise InvalidValueError(f"test_fraction must be in (0, 1); got {test_fraction!r}")
         order = gen.permutation(latents.shape[0])
         num_test = int(round(test_fraction * latents.shape[0]))
         fit, test = order[: latents.shape[0] - num_test], order[latents.shape[0] - num_test :]
@@ -123,13 +123,13 @@ def r2(
         ltest = check_codes(latents_test, "latents_test")
         ftest = check_values(factors_test, ltest.shape[0], "factors_test")
         if ltest.shape[1] != latents.shape[1]:
-            raise ValueError(f"latents_test has {ltest.shape[1]} latent dimensions but latents has {latents.shape[1]}")
+            raise InvalidValueError(f"latents_test has {ltest.shape[1]} latent dimensions but latents has {latents.shape[1]}")
         if ftest.shape[1] != num_factors:
-            raise ValueError(f"factors_test has {ftest.shape[1]} factors but factors has {num_factors}")
+            raise InvalidValueError(f"factors_test has {ftest.shape[1]} factors but factors has {num_factors}")
         _check_categorical(classes, ftest, "factors_test")
         where = "the given fit and test sets"
     if lfit.shape[0] < 3 or ltest.shape[0] < 2:
-        raise ValueError(f"r2 needs at least 3 fit and 2 test points; {where} has {lfit.shape[0]} and {ltest.shape[0]}")
+        raise InvalidValueError(f"r2 needs at least 3 fit and 2 test points; {where} has {lfit.shape[0]} and {ltest.shape[0]}")
 
     scaler = StandardScaler().fit(lfit)
     xfit, xtest = scaler.transform(lfit), scaler.transform(ltest)
@@ -143,14 +143,14 @@ def r2(
         for f in sorted(classes):
             yfit = ffit[:, f].astype(np.int64)
             if np.unique(yfit).size < 2:
-                raise ValueError(f"factors: categorical factor {f} has a single class on the fit set; no classifier can be fit")
+                raise InvalidValueError(f"factors: categorical factor {f} has a single class on the fit set; no classifier can be fit")
             model = LogisticRegression().fit(xfit, yfit)
             accuracy[f] = accuracy_score(ftest[:, f].astype(np.int64), model.predict(xtest))
         for f in regressed:
             for name, column in (("fit", ffit[:, f]), ("test", ftest[:, f])):
                 if column.max() == column.min():
                     arg = "factors_test" if name == "test" and latents_test is not None else "factors"
-                    raise ValueError(
+                    raise InvalidValueError(
                         f"{arg}: factor {f} is constant on the {name} set ({where}); R² is undefined "
                         "(drop the factor or use more points)"
                     )
@@ -205,14 +205,14 @@ def _check_categorical(categorical: object, factors: np.ndarray, name: str = "fa
     except TypeError:
         items = None
     if items is None or not all(isinstance(c, (int, np.integer)) and not isinstance(c, bool) for c in items):
-        raise ValueError(f"categorical must be a sequence of factor column indices (integers); got {categorical!r}")
+        raise InvalidValueError(f"categorical must be a sequence of factor column indices (integers); got {categorical!r}")
     columns = [int(c) for c in items]
     bad = [c for c in columns if not 0 <= c < factors.shape[1]]
     if bad:
-        raise ValueError(f"categorical: factor column(s) {bad} out of range for {factors.shape[1]} factors (0..{factors.shape[1] - 1})")
+        raise InvalidValueError(f"categorical: factor column(s) {bad} out of range for {factors.shape[1]} factors (0..{factors.shape[1] - 1})")
     for c in columns:
         if np.any(factors[:, c] != np.round(factors[:, c])):
-            raise ValueError(f"{name}: categorical factor {c} must hold integer codes; got non-integer values")
+            raise InvalidValueError(f"{name}: categorical factor {c} must hold integer codes; got non-integer values")
     return set(columns)
 
 

@@ -4,6 +4,8 @@ factors can still be predicted by boosted trees from the rest."""
 
 from __future__ import annotations
 
+from gtdata.core.errors import InvalidValueError
+
 from collections.abc import Sequence
 
 import numpy as np
@@ -37,9 +39,9 @@ def reduced_downstream(
     num_remove = check_positive_int(num_factors_to_remove, "num_factors_to_remove")
     num_codes, num_factors = ctr.shape[1], ftr.shape[1]
     if num_factors < 2:
-        raise ValueError("reduced_downstream compares the reduced factor with the others; it needs at least 2 factors")
+        raise InvalidValueError("reduced_downstream compares the reduced factor with the others; it needs at least 2 factors")
     if num_remove >= num_codes:
-        raise ValueError(f"num_factors_to_remove={num_remove} must leave at least one of the {num_codes} code dimensions")
+        raise InvalidValueError(f"num_factors_to_remove={num_remove} must leave at least one of the {num_codes} code dimensions")
     rng = as_rng(random_state)
     n = ctr.shape[0]
     out: dict[str, float] = {}

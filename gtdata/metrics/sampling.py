@@ -8,11 +8,14 @@ so that pinned draws stay inside a split or an incomplete grid.
 
 from __future__ import annotations
 
+from gtdata.core.errors import InvalidTypeError, InvalidValueError
+
 import sys
 from collections.abc import Callable
 
 import numpy as np
 
+from gtdata.core.deprecation import deprecated_alias
 from gtdata.core.rng import as_rng
 from gtdata.metrics._checks import check_positive_int
 
@@ -37,7 +40,7 @@ def as_representation(representation: object) -> Representation:
         return _TorchRepresentation(representation)
     if callable(representation):
         return representation
-    raise TypeError(
+    raise InvalidTypeError(
         "representation must be a callable (numpy (N, H, W, C) float32 -> (N, L)) or a torch nn.Module; "
         f"got {type(representation).__name__}"
     )
@@ -72,15 +75,15 @@ def check_output(out: object, num_rows: int) -> np.ndarray:
     try:
         arr = np.asarray(out, dtype=np.float64)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"the representation must return a numeric array of shape (N, L); got {type(out).__name__}") from exc
+        raise InvalidValueError(f"the representation must return a numeric array of shape (N, L); got {type(out).__name__}") from exc
     if arr.ndim != 2:
-        raise ValueError(f"the representation must return shape (N, L) = ({num_rows}, L); got shape {arr.shape}")
+        raise InvalidValueError(f"the representation must return shape (N, L) = ({num_rows}, L); got shape {arr.shape}")
     if arr.shape[0] != num_rows:
-        raise ValueError(f"the representation returned {arr.shape[0]} rows for a batch of {num_rows} observations")
+        raise InvalidValueError(f"the representation returned {arr.shape[0]} rows for a batch of {num_rows} observations")
     if arr.shape[1] == 0:
-        raise ValueError("the representation returned zero latent dimensions")
+        raise InvalidValueError("the representation returned zero latent dimensions")
     if not np.all(np.isfinite(arr)):
-        raise ValueError(
+        raise InvalidValueError(
             f"the representation returned {int(np.sum(~np.isfinite(arr)))} NaN or infinite values "
             f"in a batch of {num_rows} observations"
         )
@@ -91,36 +94,40 @@ def check_data(data: object) -> list[int]:
     """Check that `data` has the disentanglement_lib interface and no single-valued factor; factor sizes."""
     missing = [a for a in ("num_factors", "factors_num_values", "sample_factors", "sample_observations_from_factors", "sample") if not hasattr(data, a)]
     if missing:
-        raise TypeError(f"data must be a GroundTruthData (or have disentanglement_lib's interface); missing {missing}")
+        raise InvalidTypeError(f"data must be a GroundTruthData (or have disentanglement_lib's interface); missing {missing}")
     sizes = [int(s) for s in data.factors_num_values]
     single = [i for i, s in enumerate(sizes) if s < 2]
     if single:
         names = getattr(data, "factor_names", None)
         label = [names[i] for i in single] if names is not None else single
-        raise ValueError(
+        raise InvalidValueError(
             f"factor(s) {label} of the data set take a single value; the metrics need every factor to vary "
             "(use a data set without constant factors)"
         )
     return sizes
 
 
-def sample_codes(
+def sample_latents(
     data: object, representation: Representation, num: int, rng: np.random.Generator | np.random.RandomState, batch_size: int = DEFAULT_ENCODE_BATCH_SIZE
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Draw `num` points, encode them chunk by chunk; (codes float64 (num, L), factors int64 (num, F)).
+    """Draw `num` points, encode them chunk by chunk; (latents float64 (num, L), factors int64 (num, F)).
 
     The counterpart of disentanglement_lib's `generate_batch_factor_code` (rows are points here). Memory is
     bounded by `batch_size` images.
     """
     num = check_positive_int(num, "num")
     batch_size = check_positive_int(batch_size, "batch_size")
-    codes, factors = [], []
+    latents, factors = [], []
     for start in range(0, num, batch_size):
         n = min(batch_size, num - start)
         f, x = data.sample(n, rng)
-        codes.append(check_output(representation(x), n))
+        latents.append(check_output(representation(x), n))
         factors.append(np.asarray(f, dtype=np.int64))
-    return np.concatenate(codes, axis=0), np.concatenate(factors, axis=0)
+    return np.concatenate(latents, axis=0), np.concatenate(factors, axis=0)
+
+
+# 0.1 called the learned representation "codes", the word the core uses for factor indices.
+sample_codes = deprecated_alias(sample_latents, "sample_codes")
 
 
 def resample_outside(data: object, factors: np.ndarray, pinned: np.ndarray, rng: np.random.Generator | np.random.RandomState) -> np.ndarray:
@@ -141,7 +148,7 @@ def resample_outside(data: object, factors: np.ndarray, pinned: np.ndarray, rng:
         keep = pinned[bad]
         redraw[keep] = factors[bad][keep]
         factors[bad] = redraw
-    raise ValueError(
+    raise InvalidValueError(
         "could not draw factor combinations inside the data set's split that keep the pinned factor values "
         f"({int(bad.size)} rows left); the split {getattr(data, 'split_description', '')} excludes them"
     )
@@ -156,10 +163,11 @@ def prepare(data: object, representation: object, random_state: object) -> tuple
 def sample_train_test(
     data: object, representation: Representation, rng: np.random.Generator | np.random.RandomState, num_train: int, num_test: int, batch_size: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """A training draw of `num_train` points, then a test draw of `num_test`: (codes_train, factors_train, codes_test, factors_test)."""
-    ctr, ftr = sample_codes(data, representation, num_train, rng, batch_size)
-    cte, fte = sample_codes(data, representation, num_test, rng, batch_size)
-    return ctr, ftr, cte, fte
+    """A training draw of `num_train` points, then a test draw of `num_test`: (latents_train, factors_train,
+    latents_test, factors_test)."""
+    latents_train, factors_train = sample_latents(data, representation, num_train, rng, batch_size)
+    latents_test, factors_test = sample_latents(data, representation, num_test, rng, batch_size)
+    return latents_train, factors_train, latents_test, factors_test
 
 
 def encode_factors(

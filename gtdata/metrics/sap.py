@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from gtdata.core.errors import InvalidValueError
+
 import numpy as np
 from sklearn.svm import LinearSVC
 
@@ -70,7 +72,7 @@ def sap(
         s = sap_matrix_continuous(ctr, ftr.astype(np.float64))
     else:
         if codes_test is None or factors_test is None:
-            raise ValueError("sap with discrete factors needs codes_test and factors_test")
+            raise InvalidValueError("sap with discrete factors needs codes_test and factors_test")
         ctr, ftr, cte, fte = check_pair(codes_train, factors_train, codes_test, factors_test)
         seeds = draw_seeds(as_rng(random_state), ctr.shape[1] * ftr.shape[1])
         s = sap_matrix_discrete(ctr, ftr, cte, fte, seeds, n_jobs)

@@ -3,6 +3,8 @@ trained with one other factor fixed to a single value and tested where that fact
 
 from __future__ import annotations
 
+from gtdata.core.errors import InvalidValueError
+
 from collections.abc import Sequence
 
 import numpy as np
@@ -24,7 +26,7 @@ def intervene(
     """
     k = len(sizes)
     if k < 2:
-        raise ValueError("the strong downstream task needs at least 2 factors")
+        raise InvalidValueError("the strong downstream task needs at least 2 factors")
     f = int(randint(rng, k - 1, 1)[0])
     f += f >= target  # uniform over the factors other than the target
     v = int(randint(rng, sizes[f], 1)[0])

@@ -11,7 +11,7 @@ import scipy.linalg
 from gtdata.metrics._checks import check_codes
 from gtdata.core.rng import RNGLike
 from gtdata.metrics.information import discrete_mutual_info, discretize
-from gtdata.metrics.sampling import DEFAULT_ENCODE_BATCH_SIZE, prepare, sample_codes
+from gtdata.metrics.sampling import DEFAULT_ENCODE_BATCH_SIZE, prepare, sample_latents
 
 
 def gaussian_total_correlation(cov: np.ndarray) -> float:
@@ -72,5 +72,5 @@ def compute_unsupervised(
 ) -> dict[str, float]:
     """Unsupervised scores on `num_train` fresh draws (study default 10,000 points, 20 bins)."""
     rep, rng = prepare(data, representation, random_state)
-    codes, _ = sample_codes(data, rep, num_train, rng, encode_batch_size)
+    codes, _ = sample_latents(data, rep, num_train, rng, encode_batch_size)
     return unsupervised(codes, num_bins)

@@ -8,6 +8,8 @@ starts from the same distribution as the reference.
 
 from __future__ import annotations
 
+from gtdata.core.errors import InvalidValueError
+
 import math
 
 import torch
@@ -263,11 +265,11 @@ class FcDiscriminator(nn.Module):
 def check_observation_shape(architecture: str, shape_hwc: tuple[int, ...]) -> None:
     """Raise ValueError unless ``architecture`` can take observations of shape (H, W, C)."""
     if architecture not in ARCHITECTURES:
-        raise ValueError(f"unknown architecture {architecture!r}; valid: {', '.join(ARCHITECTURES)}")
+        raise InvalidValueError(f"unknown architecture {architecture!r}; valid: {', '.join(ARCHITECTURES)}")
     if len(shape_hwc) != 3 or any(int(s) < 1 for s in shape_hwc):
-        raise ValueError(f"observation shape must be (height, width, channels), got {tuple(shape_hwc)}")
+        raise InvalidValueError(f"observation shape must be (height, width, channels), got {tuple(shape_hwc)}")
     if architecture == "conv" and tuple(shape_hwc[:2]) != (64, 64):
-        raise ValueError(
+        raise InvalidValueError(
             f"the conv architecture takes 64×64×C observations, this data set has "
             f"{shape_hwc[0]}×{shape_hwc[1]}×{shape_hwc[2]}; resize the data or use architecture='fc'"
         )

@@ -7,6 +7,8 @@ natural (nats).
 
 from __future__ import annotations
 
+from gtdata.core.errors import InvalidValueError
+
 import math
 
 import torch
@@ -49,7 +51,7 @@ def reconstruction_loss(kind: str, logits: torch.Tensor, x: torch.Tensor) -> tor
         return bernoulli_reconstruction(logits, x)
     if kind == "l2":
         return l2_reconstruction(logits, x)
-    raise ValueError(f"unknown reconstruction loss {kind!r}; valid: {', '.join(RECONSTRUCTIONS)}")
+    raise InvalidValueError(f"unknown reconstruction loss {kind!r}; valid: {', '.join(RECONSTRUCTIONS)}")
 
 
 def reparameterize(mean: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
@@ -94,7 +96,7 @@ def dip_covariance(kind: str, mean: torch.Tensor, logvar: torch.Tensor) -> torch
         return cov
     if kind == "ii":
         return cov + torch.diag(logvar.exp().mean(dim=0))
-    raise ValueError(f"unknown DIP-VAE type {kind!r}; valid: i, ii")
+    raise InvalidValueError(f"unknown DIP-VAE type {kind!r}; valid: i, ii")
 
 
 def dip_penalty(cov: torch.Tensor, lambda_od: float, lambda_d: float) -> torch.Tensor:

@@ -8,6 +8,8 @@ disentanglement_lib (methods_metrics.md §2, §4).
 
 from __future__ import annotations
 
+from gtdata.core.errors import InvalidValueError
+
 import math
 from numbers import Real
 from typing import Any, ClassVar
@@ -60,7 +62,7 @@ class VAE(nn.Module):
     def __init__(self, architecture: str, observation_shape: tuple[int, int, int], num_latent: int = 10) -> None:
         super().__init__()
         if not isinstance(num_latent, int) or isinstance(num_latent, bool) or num_latent < 1:
-            raise ValueError(f"num_latent must be a positive integer, got {num_latent!r}")
+            raise InvalidValueError(f"num_latent must be a positive integer, got {num_latent!r}")
         self.architecture = architecture
         self.observation_shape = tuple(int(s) for s in observation_shape)
         self.num_latent = num_latent
@@ -85,13 +87,13 @@ class OptimGroup:
 
 def _check_number(method: str, name: str, value: Any, *, integer: bool = False, positive: bool = False) -> float:
     if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(float(value)):
-        raise ValueError(f"{method}: hyper-parameter {name!r} must be a finite number, got {value!r}")
+        raise InvalidValueError(f"{method}: hyper-parameter {name!r} must be a finite number, got {value!r}")
     if integer and float(value) != int(value):
-        raise ValueError(f"{method}: hyper-parameter {name!r} must be an integer, got {value!r}")
+        raise InvalidValueError(f"{method}: hyper-parameter {name!r} must be an integer, got {value!r}")
     if positive and value <= 0:
-        raise ValueError(f"{method}: hyper-parameter {name!r} must be > 0, got {value!r}")
+        raise InvalidValueError(f"{method}: hyper-parameter {name!r} must be > 0, got {value!r}")
     if value < 0:
-        raise ValueError(f"{method}: hyper-parameter {name!r} must be >= 0, got {value!r}")
+        raise InvalidValueError(f"{method}: hyper-parameter {name!r} must be >= 0, got {value!r}")
     return int(value) if integer else float(value)
 
 
@@ -108,7 +110,7 @@ def check_k(method: str, k: Any) -> int | str | tuple[int, int]:
             return "random"
         if k >= 1:
             return int(k)
-    raise ValueError(
+    raise InvalidValueError(
         f"{method}: hyper-parameter 'k' must be an integer >= 1, 'random' (or -1, as in disentanglement_lib) "
         f"or a pair (lo, hi) with 1 <= lo <= hi; got {k!r}"
     )
@@ -170,9 +172,9 @@ class Method(nn.Module):
         unknown = sorted(set(hparams) - set(self.defaults))
         if unknown:
             valid = ", ".join(sorted(self.defaults)) or "none"
-            raise ValueError(f"{self.name}: unknown hyper-parameter(s) {', '.join(unknown)}; valid: {valid}")
+            raise InvalidValueError(f"{self.name}: unknown hyper-parameter(s) {', '.join(unknown)}; valid: {valid}")
         if reconstruction not in losses.RECONSTRUCTIONS:
-            raise ValueError(
+            raise InvalidValueError(
                 f"unknown reconstruction loss {reconstruction!r}; valid: {', '.join(losses.RECONSTRUCTIONS)}"
             )
         self.reconstruction = reconstruction
@@ -428,5 +430,5 @@ def make_method(name: str, reconstruction: str = "bernoulli", **hparams: Any) ->
     ValueError: beta_vae: unknown hyper-parameter(s) gamma; valid: beta
     """
     if name not in METHODS:
-        raise ValueError(f"unknown method {name!r}; valid: {', '.join(METHODS)}")
+        raise InvalidValueError(f"unknown method {name!r}; valid: {', '.join(METHODS)}")
     return METHODS[name](reconstruction=reconstruction, **hparams)

@@ -7,6 +7,8 @@ posterior (it changed between the two images), False = it is replaced by the ave
 
 from __future__ import annotations
 
+from gtdata.core.errors import InvalidValueError
+
 import torch
 
 __all__ = [
@@ -66,7 +68,7 @@ def label_keep_mask(changed: torch.Tensor, num_latent: int) -> torch.Tensor:
     """
     n, num_factors = changed.shape
     if num_factors > num_latent:
-        raise ValueError(
+        raise InvalidValueError(
             f"label aggregation ties latent i to factor i and needs num_latent >= the number of factors "
             f"({num_factors}), got num_latent={num_latent}"
         )
@@ -89,7 +91,7 @@ def average_posterior(
     if kind == "ml":
         total = var1 + var2
         return (mean1 * var2 + mean2 * var1) / total, torch.log(2.0 * var1 * var2 / total)
-    raise ValueError(f"unknown posterior average {kind!r}; valid: {', '.join(AVERAGES)}")
+    raise InvalidValueError(f"unknown posterior average {kind!r}; valid: {', '.join(AVERAGES)}")
 
 
 def aggregate(

@@ -6,6 +6,8 @@ Also registers the loader of render spec files (``kind: scene2d`` and ``kind: sc
 
 from __future__ import annotations
 
+from gtdata.core.errors import InvalidValueError
+
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -26,7 +28,7 @@ BUILTIN_SPECS = ("dsprites_like", "multi_sprites", "textured_sprites", "shapes3d
 def builtin_spec_path(name: str) -> Path:
     """Path of the YAML file of a built-in spec (one of ``BUILTIN_SPECS``)."""
     if name not in BUILTIN_SPECS:
-        raise ValueError(f"unknown built-in spec {name!r}; built-in specs: {', '.join(BUILTIN_SPECS)}")
+        raise InvalidValueError(f"unknown built-in spec {name!r}; built-in specs: {', '.join(BUILTIN_SPECS)}")
     return _SPEC_DIR / f"{name}.yaml"
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from gtdata.core.errors import InvalidValueError
+
 import os
 from typing import Any, Mapping
 
@@ -88,7 +90,7 @@ class RenderedData(GroundTruthData):
 
             return Scene3DRenderer(self.spec, threads=self.threads, backend=self.backend, device=self.device)
         if self.backend != "numpy" or self.device not in ("auto", "cpu"):
-            raise ValueError(f"backend={self.backend!r}, device={self.device!r}: 2-D specs render with the numpy "
+            raise InvalidValueError(f"backend={self.backend!r}, device={self.device!r}: 2-D specs render with the numpy "
                              "rasterizer only (backend='numpy'); the torch backend is for kind: scene3d specs")
         return Rasterizer(self.spec, threads=self.threads)
 
@@ -113,12 +115,12 @@ class RenderedData(GroundTruthData):
         values. Background nuisance is drawn from ``rng``. Grid values give exactly ``observations(codes)``.
         """
         if not isinstance(values, Mapping):
-            raise ValueError(f"values must be a mapping factor name -> array of values, got {type(values).__name__}")
+            raise InvalidValueError(f"values must be a mapping factor name -> array of values, got {type(values).__name__}")
         names = self.factor_space.names
         missing = [n for n in names if n not in values]
         unknown = [n for n in values if n not in names]
         if missing or unknown:
-            raise ValueError(f"values need exactly the factors {list(names)}; missing {missing}, unknown {unknown}")
+            raise InvalidValueError(f"values need exactly the factors {list(names)}; missing {missing}, unknown {unknown}")
         grid_only = {b.factor for _place, b in self.spec.bindings() if b.factor is not None and b.affine is None}
         numeric: dict[str, np.ndarray] = {}
         codes: dict[str, np.ndarray] = {}
@@ -126,7 +128,7 @@ class RenderedData(GroundTruthData):
         for factor in self.factor_space:
             column = np.atleast_1d(np.asarray(values[factor.name], dtype=object))
             if column.ndim != 1:
-                raise ValueError(f"values[{factor.name!r}] must be 1-D, got shape {column.shape}")
+                raise InvalidValueError(f"values[{factor.name!r}] must be 1-D, got shape {column.shape}")
             lengths.add(column.size)
             if factor.is_categorical or factor.name in grid_only:
                 uniq, inverse = np.unique(column.astype(str if factor.is_categorical else np.float64),
@@ -136,18 +138,18 @@ class RenderedData(GroundTruthData):
             try:
                 col = column.astype(np.float64)
             except (TypeError, ValueError):
-                raise ValueError(f"values[{factor.name!r}] must be numbers, got {column[:3].tolist()}") from None
+                raise InvalidValueError(f"values[{factor.name!r}] must be numbers, got {column[:3].tolist()}") from None
             lo, hi = float(factor.values.min()), float(factor.values.max())
             bad = ~np.isfinite(col) | (col < lo - 1e-9 * max(1.0, abs(lo))) | (col > hi + 1e-9 * max(1.0, abs(hi)))
             if bad.any():
-                raise ValueError(f"values[{factor.name!r}]: {float(col[bad][0])!r} is outside the factor's range "
+                raise InvalidValueError(f"values[{factor.name!r}]: {float(col[bad][0])!r} is outside the factor's range "
                                  f"[{lo}, {hi}]")
             numeric[factor.name] = col
         if len(lengths) != 1:
-            raise ValueError(f"every factor needs the same number of values, got lengths {sorted(lengths)}")
+            raise InvalidValueError(f"every factor needs the same number of values, got lengths {sorted(lengths)}")
         n = lengths.pop()
         if n == 0:
-            raise ValueError("values are empty; give at least one value per factor")
+            raise InvalidValueError("values are empty; give at least one value per factor")
         nuisance = self._draw_nuisance(n, as_rng(rng))
         images = self._raster.render_values(numeric, codes, n, nuisance)
         return convert_images(images, check_dtype(dtype))

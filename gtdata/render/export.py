@@ -9,6 +9,8 @@ to the same bytes whatever the chunk size.
 
 from __future__ import annotations
 
+from gtdata.core.errors import InvalidValueError
+
 import os
 from pathlib import Path
 from typing import Any, Callable
@@ -102,11 +104,11 @@ def export_rendered(data: Any, out: str | os.PathLike, split: str | None = None,
     2
     """
     if format not in FORMATS:
-        raise ValueError(f"format must be one of {', '.join(FORMATS)}, got {format!r}")
+        raise InvalidValueError(f"format must be one of {', '.join(FORMATS)}, got {format!r}")
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
-        raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
+        raise InvalidValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+        raise InvalidValueError(f"seed must be a non-negative integer, got {seed!r}")
     if not isinstance(data, RenderedData):
         data = RenderedData(data)
     if split is not None:
@@ -153,7 +155,7 @@ def _grid_layout(data: RenderedData) -> tuple[FactorSpace, Callable[[np.ndarray]
     codes = full.index_to_codes(points)
     subsets = [np.unique(codes[:, i]) for i in range(full.num_factors)]
     if int(np.prod([s.size for s in subsets], dtype=np.float64)) != points.size:
-        raise ValueError(f"split {' and '.join(data.split_description)!r} is not a sub-grid (one set of values per "
+        raise InvalidValueError(f"split {' and '.join(data.split_description)!r} is not a sub-grid (one set of values per "
                          f"factor), which the prepared layout needs; export it with format='hdf5'")
     factors = []
     for factor, subset in zip(full, subsets):

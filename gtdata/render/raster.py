@@ -15,6 +15,8 @@ How it stays fast:
 
 from __future__ import annotations
 
+from gtdata.core.errors import InvalidValueError
+
 import math
 import os
 import threading
@@ -261,7 +263,7 @@ class Rasterizer:
         if not bg.is_random:
             return None
         if nuisance is None:
-            raise ValueError(f"spec {self.spec.name!r} has a random {bg.kind} background: pass the nuisance "
+            raise InvalidValueError(f"spec {self.spec.name!r} has a random {bg.kind} background: pass the nuisance "
                              "drawn by draw_nuisance(n, rng)")
         if bg.kind == "noise":
             return nuisance["background_noise"]

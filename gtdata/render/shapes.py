@@ -9,6 +9,8 @@ coverage is clipped to [0, 1] one pixel away from it.
 
 from __future__ import annotations
 
+from gtdata.core.errors import UnknownNameError
+
 import hashlib
 import math
 from pathlib import Path
@@ -240,7 +242,7 @@ def builtin_shape(name: str) -> Shape:
         return _star(5, 0.45)
     if name == "capsule":
         return Capsule(0.25, 0.25)
-    raise KeyError(name)
+    raise UnknownNameError(f"unknown shape {name!r}; built-in shapes: {', '.join(BUILTIN_SHAPES)}")
 
 
 def _number(defn: dict, key: str, default: float, low: float, high: float, low_open: bool = True) -> float:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from gtdata.core.errors import InvalidValueError
+
 import difflib
 import importlib
 from typing import Any, Mapping
@@ -69,20 +71,20 @@ def make_sampler(spec: "Sampler | str | Mapping[str, Any]", **options: Any) -> S
     """
     if isinstance(spec, Sampler):
         if options:
-            raise ValueError(f"options {sorted(options)} given with a ready sampler {spec!r}; pass one or the other")
+            raise InvalidValueError(f"options {sorted(options)} given with a ready sampler {spec!r}; pass one or the other")
         return spec
     if isinstance(spec, Mapping):
         if "name" not in spec:
-            raise ValueError(f"a sampler mapping needs a 'name' (one of {sampler_names()}), got keys {sorted(spec)}")
+            raise InvalidValueError(f"a sampler mapping needs a 'name' (one of {sampler_names()}), got keys {sorted(spec)}")
         options = {**{k: v for k, v in spec.items() if k != "name"}, **options}
         spec = spec["name"]
     if not isinstance(spec, str) or spec not in SAMPLERS:
         hint = difflib.get_close_matches(str(spec), SAMPLERS, n=1)
         extra = f" (did you mean {hint[0]!r}?)" if hint else ""
-        raise ValueError(f"unknown sampler {spec!r}{extra}; samplers are {sampler_names()}")
+        raise InvalidValueError(f"unknown sampler {spec!r}{extra}; samplers are {sampler_names()}")
     module, cls = SAMPLERS[spec].split(":")
     factory = getattr(importlib.import_module(module), cls)
     try:
         return factory(**options)
     except TypeError as exc:
-        raise ValueError(f"sampler {spec!r}: {exc}") from None
+        raise InvalidValueError(f"sampler {spec!r}: {exc}") from None

@@ -54,6 +54,10 @@ Examples
 
 from __future__ import annotations
 
+from gtdata.core.persist import OutputExistsError
+
+from gtdata.core.errors import MissingFileError
+
 import difflib
 import hashlib
 import io
@@ -71,7 +75,7 @@ from gtdata.core.data import GroundTruthData
 from gtdata.core.factors import FactorSpace
 from gtdata.core.rng import RNGLike, as_rng
 from gtdata.core.split import SplitError
-from gtdata.store.atomic import atomic_write_bytes
+from gtdata.core.persist import atomic_write_bytes
 
 KINDS = ("random", "composition", "interpolation", "extrapolation")
 GENERIC_RATIO = 0.2
@@ -250,7 +254,7 @@ def load_ood_split(path: str | Path, sha256: str | None = None) -> "OODSplit":
     """
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"no OOD split file at {path}")
+        raise MissingFileError(f"no OOD split file at {path}")
     raw = path.read_bytes()
     if sha256 is not None:
         want = str(sha256).lower()
@@ -298,6 +302,30 @@ class OODSplit:
         Composition only: the low (train-enabling) codes per split factor; None for the other kinds.
     train, test : OODSubset
         The two sides as grid subsets (``data.split(split.test)``).
+
+    Parameters
+    ----------
+    kind, dataset, factor_names, factor_sizes, parameters, test_values, low_values
+        The attributes above (keyword-only); :func:`ood_split` and :func:`load_ood_split` fill them in.
+    test_mask : ndarray of bool, shape (prod(factor_sizes),)
+        Which grid points are in the test set, in flat-index order (mixed radix, last factor fastest).
+
+    Examples
+    --------
+    >>> import gtdata
+    >>> from gtdata.splits import load_ood_split, ood_split
+    >>> data = gtdata.load("toy")
+    >>> split = ood_split(data, "extrapolation")   # each factor's top 20 % of values held out
+    >>> split
+    OODSplit(extrapolation(toy, ratio=0.2, keep=none): train 96 / test 264)
+    >>> split.test_values
+    {'factor0': (2,), 'factor1': (3,), 'factor2': (4,), 'factor3': (4, 5)}
+    >>> train, test = split.views(data)
+    >>> len(train), len(test)
+    (96, 264)
+    >>> sha256 = split.save("toy_extrapolation.npz")
+    >>> load_ood_split("toy_extrapolation.npz", sha256=sha256).test_values == split.test_values
+    True
     """
 
     def __init__(self, *, kind: str, dataset: str | None, factor_names: Sequence[str], factor_sizes: Sequence[int],
@@ -366,7 +394,7 @@ class OODSplit:
         """
         path = Path(path)
         if path.exists() and not overwrite:
-            raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
+            raise OutputExistsError(f"{path} exists; pass overwrite=True to replace it")
         index = self.test_index.astype("<i8")
         meta = {
             "format": FILE_FORMAT, "version": FILE_VERSION, "kind": self.kind, "dataset": self.dataset,
@@ -390,6 +418,24 @@ class OODSubset:
 
     ``description`` reads like ``"extrapolation(dsprites, ratio=0.2, keep=shape).test"``; ``mask(space)``
     is the boolean (space.size,) mask in flat-index order, and refuses a grid other than the split's.
+
+    Parameters
+    ----------
+    split : OODSplit
+        The split it is a side of.
+    side : {"train", "test"}
+        Which side.
+
+    Examples
+    --------
+    >>> import gtdata
+    >>> from gtdata.splits import ood_split
+    >>> data = gtdata.load("toy")
+    >>> test = ood_split(data, "extrapolation").test
+    >>> test
+    OODSubset('extrapolation(toy, ratio=0.2, keep=none).test')
+    >>> int(test.mask(data.factor_space).sum()), len(data.split(test))
+    (264, 264)
     """
 
     def __init__(self, split: OODSplit, side: str):

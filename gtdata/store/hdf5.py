@@ -14,6 +14,8 @@ Any HDF5 reader can use it: ``images[i]`` has factor values ``factors/<name>[cod
 
 from __future__ import annotations
 
+from gtdata.core.errors import InvalidValueError, MissingFileError
+
 import json
 import os
 from pathlib import Path
@@ -152,13 +154,13 @@ def _write_factor(group: h5py.Group, factor: Factor, pos: int, nuisance: bool) -
 
 def _read_layout(h5: h5py.File, path: Path) -> tuple[FactorSpace, list[str], dict[str, Any]]:
     if h5.attrs.get("format") != FORMAT:
-        raise ValueError(f"{path} is not a gtdata HDF5 file (attribute format={h5.attrs.get('format')!r}, "
+        raise InvalidValueError(f"{path} is not a gtdata HDF5 file (attribute format={h5.attrs.get('format')!r}, "
                          f"expected {FORMAT!r})")
     if int(h5.attrs.get("format_version", 0)) > FORMAT_VERSION:
-        raise ValueError(f"{path} has format_version {h5.attrs['format_version']}; upgrade gtdata")
+        raise InvalidValueError(f"{path} has format_version {h5.attrs['format_version']}; upgrade gtdata")
     for key in ("images", "codes", "factors"):
         if key not in h5:
-            raise ValueError(f"{path} lacks /{key}")
+            raise InvalidValueError(f"{path} lacks /{key}")
     entries = []
     for name, ds in h5["factors"].items():
         raw = ds[()]
@@ -230,7 +232,7 @@ def import_hdf5(path: str | os.PathLike, out: str | os.PathLike | None = None, c
     """
     path = Path(path)
     if not path.exists():
-        raise FileNotFoundError(f"no such HDF5 file: {path}")
+        raise MissingFileError(f"no such HDF5 file: {path}")
     with h5py.File(path, "r") as h5:
         space, nuisance, metadata = _read_layout(h5, path)
         name = str(h5.attrs.get("name", path.stem))
@@ -243,7 +245,7 @@ def import_hdf5(path: str | os.PathLike, out: str | os.PathLike | None = None, c
                                values=[space.factors[i].values.tolist() for i in latent],
                                units=[space.factors[i].unit for i in latent], name=name)
         if codes.shape[0] != space.size or not np.array_equal(codes @ space.strides, np.arange(space.size)):
-            raise ValueError(f"{path} does not hold the complete factor grid in index order "
+            raise InvalidValueError(f"{path} does not hold the complete factor grid in index order "
                              f"({codes.shape[0]} images for a {space.size}-point grid); import it without "
                              f"out= to use it in memory")
         with PreparedWriter(out, space, h5["images"].shape[1:], metadata=dict(metadata, imported_from=str(path)),

@@ -14,6 +14,8 @@ recorded after every chunk, and a new writer resumes from it. The reader memory-
 
 from __future__ import annotations
 
+from gtdata.core.errors import InvalidValueError, MissingFileError
+
 import datetime
 import hashlib
 import io
@@ -132,10 +134,10 @@ class PreparedWriter:
         self.space = factor_space
         self.shape = tuple(int(s) for s in observation_shape)
         if len(self.shape) != 3 or min(self.shape) < 1:
-            raise ValueError(f"observation_shape must be (H, W, C), got {tuple(observation_shape)}")
+            raise InvalidValueError(f"observation_shape must be (H, W, C), got {tuple(observation_shape)}")
         unknown = [n for n in nuisance if n not in factor_space.names]
         if unknown:
-            raise ValueError(f"nuisance factors {unknown} are not among the factors {list(factor_space.names)}")
+            raise InvalidValueError(f"nuisance factors {unknown} are not among the factors {list(factor_space.names)}")
         self.nuisance = list(nuisance)
         self.metadata = dict(metadata or {})
         self.name = name or self.metadata.get("name") or self.path.name
@@ -208,11 +210,11 @@ class PreparedWriter:
         if chunk.ndim == 3 and self.shape[2] == 1:
             chunk = chunk[..., None]
         if chunk.dtype != np.uint8:
-            raise ValueError(f"chunks must be uint8, got {chunk.dtype}")
+            raise InvalidValueError(f"chunks must be uint8, got {chunk.dtype}")
         if chunk.shape[1:] != self.shape:
-            raise ValueError(f"chunk images must have shape {self.shape}, got {chunk.shape[1:]}")
+            raise InvalidValueError(f"chunk images must have shape {self.shape}, got {chunk.shape[1:]}")
         if chunk.shape[0] > self.remaining:
-            raise ValueError(f"{self.name}: {chunk.shape[0]} images written past the end "
+            raise InvalidValueError(f"{self.name}: {chunk.shape[0]} images written past the end "
                              f"({self.position} of {self.total} already written)")
         data = memoryview(np.ascontiguousarray(chunk)).cast("B")
         self._fh.write(data)
@@ -225,7 +227,7 @@ class PreparedWriter:
     def commit(self) -> Path:
         """Verify the count, write ``dataset.yaml`` and move the data set into place. Returns its path."""
         if self.position != self.total:
-            raise ValueError(f"{self.name}: {self.position} of {self.total} images written; cannot commit")
+            raise InvalidValueError(f"{self.name}: {self.position} of {self.total} images written; cannot commit")
         self._save_progress()
         size = self._fh.tell()
         self._fh.close()
@@ -290,7 +292,7 @@ def read_dataset_yaml(path: str | os.PathLike) -> dict:
         partial = Path(path).with_name(Path(path).name + ".partial")
         hint = " (an interrupted preparation is in progress or was stopped; run it again to resume)" \
             if partial.exists() else ""
-        raise FileNotFoundError(f"{path} is not a prepared gtdata set: {META} is missing{hint}")
+        raise MissingFileError(f"{path} is not a prepared gtdata set: {META} is missing{hint}")
     text = meta_file.read_text(encoding="utf-8")
     meta = parse_yaml(text, meta_file)
     fix = f"; delete {path} and prepare it again"
@@ -411,18 +413,18 @@ class PreparedData(GroundTruthData):
         try:
             size = images_file.stat().st_size
         except FileNotFoundError:
-            raise FileNotFoundError(f"{images_file} is missing ({META} promises it); {fix}") from None
+            raise MissingFileError(f"{images_file} is missing ({META} promises it); {fix}") from None
         recorded = meta["images"].get("bytes")
         if recorded is not None and size != recorded:
-            raise ValueError(f"{images_file} has {size} bytes, {META} records {recorded}: the file was truncated "
+            raise InvalidValueError(f"{images_file} has {size} bytes, {META} records {recorded}: the file was truncated "
                              f"or replaced; {fix}")
         try:
             self.images = np.load(images_file, mmap_mode="r")
         except (OSError, ValueError, EOFError) as exc:
-            raise ValueError(f"cannot read {images_file} ({size} bytes): {exc}; {fix}") from None
+            raise InvalidValueError(f"cannot read {images_file} ({size} bytes): {exc}; {fix}") from None
         expected = (self.stored_space.size, *self.observation_shape)
         if self.images.shape != expected or self.images.dtype != np.uint8:
-            raise ValueError(f"{images_file} holds {self.images.dtype} {self.images.shape}, dataset.yaml "
+            raise InvalidValueError(f"{images_file} holds {self.images.dtype} {self.images.shape}, dataset.yaml "
                              f"promises uint8 {expected}; delete {self.path} and prepare it again")
 
     @property

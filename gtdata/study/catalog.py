@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
+from gtdata.metrics.evaluate import REPRESENTATIONS  # re-exported: the spec validates against it
+
 # The hyper-parameter each method's strength is swept over in the studies; the report plots metrics
 # against it ("regularization strength").
 REGULARIZATION_PARAM: dict[str, str] = {
@@ -30,7 +32,6 @@ WEAK_METHODS = frozenset({"ada_gvae", "ada_ml_vae", "group_vae", "ml_vae"})
 # The weak methods told which factors changed (the others estimate it); a spec's label_mode applies to these.
 LABEL_METHODS = frozenset({"group_vae", "ml_vae"})
 
-REPRESENTATIONS = ("mean", "sampled")
 
 
 @dataclass(frozen=True)

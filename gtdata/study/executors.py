@@ -16,6 +16,8 @@ packing.
 
 from __future__ import annotations
 
+from gtdata.core.errors import InvalidValueError
+
 import json
 import multiprocessing
 import socket
@@ -117,7 +119,7 @@ def resolve_pack(pack: int | str, device: str = "auto") -> int:
 
         return auto_pack_size(device)
     if isinstance(pack, bool) or not isinstance(pack, int) or pack < 1:
-        raise ValueError(f"pack must be a positive integer or 'auto', got {pack!r}")
+        raise InvalidValueError(f"pack must be a positive integer or 'auto', got {pack!r}")
     return pack
 
 
@@ -235,7 +237,7 @@ class LocalExecutor:
 
     def __init__(self, workers: int = 1, pack: int | str = 1) -> None:
         if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-            raise ValueError(f"workers must be a positive integer, got {workers!r}")
+            raise InvalidValueError(f"workers must be a positive integer, got {workers!r}")
         if pack != "auto":
             resolve_pack(pack)
         self.workers = workers
@@ -450,8 +452,8 @@ def make_executor(kind: str, workers: int = 1, address: str | None = None,
     """``"local"`` or ``"ray"``; other names are refused with the valid ones."""
     if kind == "local":
         if address is not None:
-            raise ValueError("--address is only used with --executor ray")
+            raise InvalidValueError("--address is only used with --executor ray")
         return LocalExecutor(workers, pack=pack)
     if kind == "ray":
         return RayExecutor(address=address, num_cpus=None if workers == 1 else workers, pack=pack)
-    raise ValueError(f"unknown executor {kind!r}; valid executors: local, ray")
+    raise InvalidValueError(f"unknown executor {kind!r}; valid executors: local, ray")

@@ -40,6 +40,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from gtdata.metrics.evaluate import REPRESENTATIONS
+from gtdata.metrics.evaluate import STUDY_METRICS as _STUDY_METRICS
 from gtdata.study.catalog import Catalog
 from gtdata.study.spec import StudySpec, StudySpecError
 
@@ -60,10 +62,7 @@ REFERENCE_METHODS: list[dict[str, Any]] = [
      "iteration_threshold": 100000},
 ]
 
-STUDY_METRICS = [
-    "beta_vae", "factor_vae", "mig", "dci", "sap", "modularity_explicitness", "unsupervised",
-    "downstream_logistic_regression", "downstream_boosted_trees",
-]
+STUDY_METRICS = list(_STUDY_METRICS)
 
 QUICK_METRICS = [
     "beta_vae", "factor_vae", "mig", "dci_fast", "sap", "modularity_explicitness", "unsupervised",
@@ -92,7 +91,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "seeds": 50,
         "steps": 300_000,
         "batch_size": 64,
-        "representation": ["mean", "sampled"],
+        "representation": list(REPRESENTATIONS),
         "metrics": STUDY_METRICS,
         "device": "auto",
     },

@@ -12,6 +12,10 @@ Figures (drawn from the results table, one representation at a time):
 
 from __future__ import annotations
 
+from gtdata.core.persist import DiskWriteError
+
+from gtdata.core.errors import InvalidValueError
+
 import math
 import os
 from pathlib import Path
@@ -112,7 +116,7 @@ def pick_representation(table: pd.DataFrame, representation: str | None = None) 
     if representation is None:
         return "mean" if "mean" in reps else (reps[0] if reps else None)
     if representation not in reps:
-        raise ValueError(f"representation {representation!r} is not in the table; it has: {', '.join(reps)}")
+        raise InvalidValueError(f"representation {representation!r} is not in the table; it has: {', '.join(reps)}")
     return representation
 
 
@@ -147,7 +151,7 @@ def _save(fig: Figure, path: Path) -> Path:
         fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
         with open(tmp, "rb") as fh:
             if fh.read(8) != b"\x89PNG\r\n\x1a\n":
-                raise OSError(f"{tmp} is not a PNG")
+                raise DiskWriteError(f"{tmp} is not a PNG")
     return path
 
 
@@ -418,7 +422,7 @@ def write_report(source: str | Path | pd.DataFrame, out: str | Path | None = Non
     """
     if isinstance(source, pd.DataFrame):
         if out is None:
-            raise ValueError("out is required when the report is drawn from a DataFrame")
+            raise InvalidValueError("out is required when the report is drawn from a DataFrame")
         table = source
     else:
         table = load_results(source)
@@ -426,7 +430,7 @@ def write_report(source: str | Path | pd.DataFrame, out: str | Path | None = Non
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     if table.empty:
-        raise ValueError("the results table is empty: run the study first (gtdata study run ...)")
+        raise InvalidValueError("the results table is empty: run the study first (gtdata study run ...)")
     reps = list(dict.fromkeys(table["representation"])) if "representation" in table.columns else []
     representation = pick_representation(table, representation)
     ok = _finished(table, representation)

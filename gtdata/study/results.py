@@ -13,6 +13,8 @@ leaves a truncated result; a finished run is never trained again.
 
 from __future__ import annotations
 
+from gtdata.core.errors import MissingFileError
+
 import json
 import time
 from pathlib import Path
@@ -186,7 +188,7 @@ def load_results(out: str | Path) -> pd.DataFrame:
     out = Path(out)
     table = out / JSONL_FILE
     if not (out / STUDY_FILE).exists() and not table.exists():
-        raise FileNotFoundError(f"{out} is not a study directory (no {STUDY_FILE}, no {JSONL_FILE})")
+        raise MissingFileError(f"{out} is not a study directory (no {STUDY_FILE}, no {JSONL_FILE})")
     results = sorted((out / "runs").glob("*/result.json"))
     if table.exists():
         written = table.stat().st_mtime_ns

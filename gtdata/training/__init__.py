@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from gtdata.core.errors import InvalidValueError
+
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -38,7 +40,7 @@ def train(
     channels_last: bool = True,
     compile: bool = False,
     resume: bool = True,
-    progress: bool = True,
+    progress: bool | None = None,
     figures: bool = True,
     **hparams: Any,
 ) -> Run:
@@ -60,7 +62,7 @@ def train(
     the finished run; a run with another config is refused.
     """
     if out is None:
-        raise ValueError("out is required: the run directory to write (config, checkpoints, log, model, figures)")
+        raise InvalidValueError("out is required: the run directory to write (config, checkpoints, log, model, figures)")
     data_obj = data if isinstance(data, GroundTruthData) else None
     config = _make_config(data, method, steps, seed, batch_size=batch_size, lr=lr, num_latent=num_latent,
                           architecture=architecture, reconstruction=reconstruction, pair_mode=pair_mode,
@@ -93,7 +95,7 @@ def train_pack(
     runs: Sequence[Mapping[str, Any]],
     *,
     resume: bool = True,
-    progress: bool = True,
+    progress: bool | None = None,
     figures: bool = True,
     conv_mode: str = "auto",
 ) -> list[Run]:

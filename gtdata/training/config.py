@@ -8,6 +8,8 @@ results; the rest (device, threads, logging cadence, speed options) may change w
 
 from __future__ import annotations
 
+from gtdata.core.errors import InvalidValueError, MissingFileError
+
 import dataclasses
 import math
 from dataclasses import dataclass, field
@@ -18,11 +20,12 @@ from typing import Any, Mapping
 import yaml
 
 from gtdata.core.kinds import register_kind
+from gtdata.core.persist import to_plain
 from gtdata.models.architectures import ARCHITECTURES
 from gtdata.models.losses import RECONSTRUCTIONS
 from gtdata.models.methods import METHODS, make_method
 
-__all__ = ["TrainConfig", "IDENTITY_FIELDS", "KIND", "PAIR_MODES", "LABEL_MODES"]
+__all__ = ["TrainConfig", "IDENTITY_FIELDS", "KIND", "PAIR_MODES", "LABEL_MODES", "PRECISIONS"]
 
 #: The ``kind:`` of a run directory's ``config.yaml`` (and of a config file given to ``gtdata train``).
 KIND = "run_config"
@@ -32,6 +35,9 @@ PAIR_MODES = ("exact", "reference")
 LABEL_MODES = ("all", "last")
 """Label methods' labels: every resampled factor, or only the last one (disentanglement_lib's weak label)."""
 DEVICES_HELP = "'auto', 'cpu', 'cuda' or 'cuda:N'"
+PRECISIONS = ("fp32", "bf16")
+"""Training arithmetic: float32 throughout, or the networks' forward passes under bfloat16 autocast (the losses,
+gradients' accumulation, Adam and the stored parameters stay float32)."""
 IDENTITY_FIELDS = (
     "data", "method", "hparams", "steps", "batch_size", "lr", "seed",
     "num_latent", "architecture", "reconstruction", "pair_mode", "label_mode",
@@ -61,6 +67,7 @@ class TrainConfig:
     checkpoint_every: int = 1000
     channels_last: bool = True
     compile: bool = False
+    precision: str = "fp32"
 
     def __post_init__(self) -> None:
         self.validate()
@@ -69,58 +76,61 @@ class TrainConfig:
         """Check every field; raise ValueError naming the field and what is allowed. Fills hparam defaults."""
         if isinstance(self.data, (str, Path)):
             if not str(self.data):
-                raise ValueError("data must name a data set, a path, or be a mapping (name + options, or a render spec)")
+                raise InvalidValueError("data must name a data set, a path, or be a mapping (name + options, or a render spec)")
             self.data = str(self.data)
         elif not isinstance(self.data, Mapping):
-            raise ValueError(
+            raise InvalidValueError(
                 f"data must be a data set name, a path or a mapping (name + options, or a render spec); "
                 f"got {type(self.data).__name__} (pass GroundTruthData objects to gtdata.train directly)"
             )
         if self.method not in METHODS:
-            raise ValueError(f"unknown method {self.method!r}; valid: {', '.join(METHODS)}")
+            raise InvalidValueError(f"unknown method {self.method!r}; valid: {', '.join(METHODS)}")
         if not isinstance(self.hparams, Mapping):
-            raise ValueError(f"hparams must be a mapping of hyper-parameter names to values, got {self.hparams!r}")
+            raise InvalidValueError(f"hparams must be a mapping of hyper-parameter names to values, got {self.hparams!r}")
         resolved = make_method(self.method, self.reconstruction, **dict(self.hparams)).hparams
         self.hparams = {k: list(v) if isinstance(v, tuple) else v for k, v in resolved.items()}
         for name in ("steps", "batch_size", "num_latent", "log_every", "checkpoint_every"):
             _positive_int(name, getattr(self, name))
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}")
+            raise InvalidValueError(f"seed must be a non-negative integer, got {self.seed!r}")
         if isinstance(self.lr, bool) or not isinstance(self.lr, Real) or not (math.isfinite(self.lr) and self.lr > 0):
-            raise ValueError(f"lr must be a positive number, got {self.lr!r}")
+            raise InvalidValueError(f"lr must be a positive number, got {self.lr!r}")
         self.lr = float(self.lr)
         if self.architecture not in ARCHITECTURES:
-            raise ValueError(f"unknown architecture {self.architecture!r}; valid: {', '.join(ARCHITECTURES)}")
+            raise InvalidValueError(f"unknown architecture {self.architecture!r}; valid: {', '.join(ARCHITECTURES)}")
         if self.reconstruction not in RECONSTRUCTIONS:
-            raise ValueError(
+            raise InvalidValueError(
                 f"unknown reconstruction loss {self.reconstruction!r}; valid: {', '.join(RECONSTRUCTIONS)}"
             )
         if self.pair_mode not in PAIR_MODES:
-            raise ValueError(f"unknown pair_mode {self.pair_mode!r}; valid: {', '.join(PAIR_MODES)}")
+            raise InvalidValueError(f"unknown pair_mode {self.pair_mode!r}; valid: {', '.join(PAIR_MODES)}")
         if self.label_mode not in LABEL_MODES:
-            raise ValueError(f"unknown label_mode {self.label_mode!r}; valid: {', '.join(LABEL_MODES)}")
+            raise InvalidValueError(f"unknown label_mode {self.label_mode!r}; valid: {', '.join(LABEL_MODES)}")
         if self.sampler is not None:
             if not METHODS[self.method].weak:
-                raise ValueError(f"sampler draws the pairs of weakly supervised methods; {self.method} trains on "
+                raise InvalidValueError(f"sampler draws the pairs of weakly supervised methods; {self.method} trains on "
                                  f"single images (give data a distribution instead: "
                                  f"data: {{name: ..., distribution: ...}})")
             if isinstance(self.sampler, str):
                 self.sampler = {"name": self.sampler}
             if not isinstance(self.sampler, Mapping) or "name" not in self.sampler:
-                raise ValueError(f"sampler must be a mapping {{name: pairs | counterfactual, ...options}}, "
+                raise InvalidValueError(f"sampler must be a mapping {{name: pairs | counterfactual, ...options}}, "
                                  f"got {self.sampler!r}")
             # an SCM object is stored as its YAML form, so the config file says which model drew the pairs
-            self.sampler = _plain({k: v.to_dict() if hasattr(v, "to_dict") and hasattr(v, "log_prob") else v
+            self.sampler = to_plain({k: v.to_dict() if hasattr(v, "to_dict") and hasattr(v, "log_prob") else v
                                    for k, v in self.sampler.items()})
         if not isinstance(self.device, str) or not (
             self.device in ("auto", "cpu", "cuda") or (self.device.startswith("cuda:") and self.device[5:].isdigit())
         ):
-            raise ValueError(f"device must be {DEVICES_HELP}, got {self.device!r}")
+            raise InvalidValueError(f"device must be {DEVICES_HELP}, got {self.device!r}")
         if self.threads is not None:
             _positive_int("threads", self.threads)
         for name in ("channels_last", "compile"):
             if not isinstance(getattr(self, name), bool):
-                raise ValueError(f"{name} must be true or false, got {getattr(self, name)!r}")
+                raise InvalidValueError(f"{name} must be true or false, got {getattr(self, name)!r}")
+        if self.precision not in PRECISIONS:
+            raise InvalidValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r} "
+                                    f"(bf16 is opt-in mixed precision; fp32 is the study's arithmetic)")
 
     @property
     def weak(self) -> bool:
@@ -130,26 +140,32 @@ class TrainConfig:
     def identity(self) -> dict[str, Any]:
         """The fields that define the run's results (compared when a run directory is reused)."""
         fields = IDENTITY_FIELDS + (("sampler",) if self.sampler is not None else ())  # 0.1 runs keep their identity
-        return _plain({name: getattr(self, name) for name in fields})
+        if self.precision != "fp32":  # bf16 changes the results; fp32 runs keep their identity
+            fields += ("precision",)
+        return to_plain({name: getattr(self, name) for name in fields})
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain YAML/JSON-friendly dict of every field (tuples become lists, paths strings)."""
-        return _plain(dataclasses.asdict(self))
+        """Plain YAML/JSON-friendly dict of every field (tuples become lists, paths strings); ``precision`` only
+        where it is not the default fp32, so the config files of fp32 runs read as before it existed."""
+        values = to_plain(dataclasses.asdict(self))
+        if values["precision"] == "fp32":
+            del values["precision"]
+        return values
 
     @classmethod
     def from_dict(cls, values: Mapping[str, Any]) -> "TrainConfig":
         """Config from a mapping; unknown keys raise and list the valid ones."""
         if not isinstance(values, Mapping):
-            raise ValueError(f"a training config must be a mapping, got {type(values).__name__}")
+            raise InvalidValueError(f"a training config must be a mapping, got {type(values).__name__}")
         if values.get("kind", KIND) != KIND:
-            raise ValueError(f"kind: a training config has kind {KIND!r}, got {values['kind']!r}")
+            raise InvalidValueError(f"kind: a training config has kind {KIND!r}, got {values['kind']!r}")
         values = {k: v for k, v in values.items() if k != "kind"}  # the file's kind, not a setting
         valid = [f.name for f in dataclasses.fields(cls)]
         unknown = sorted(set(values) - set(valid))
         if unknown:
-            raise ValueError(f"unknown config key(s) {', '.join(unknown)}; valid: {', '.join(valid)}")
+            raise InvalidValueError(f"unknown config key(s) {', '.join(unknown)}; valid: {', '.join(valid)}")
         if "data" not in values:
-            raise ValueError("a training config needs 'data' (a data set name, a path, or a mapping)")
+            raise InvalidValueError("a training config needs 'data' (a data set name, a path, or a mapping)")
         return cls(**dict(values))
 
     @classmethod
@@ -177,26 +193,16 @@ def read_yaml_mapping(path: str | Path) -> dict[str, Any]:
     """A YAML file's top-level mapping, with clear errors for a missing or malformed file."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"no config file at {path}")
+        raise MissingFileError(f"no config file at {path}")
     try:
         values = yaml.safe_load(path.read_text())
     except yaml.YAMLError as exc:
-        raise ValueError(f"{path} is not valid YAML: {exc}") from None
+        raise InvalidValueError(f"{path} is not valid YAML: {exc}") from None
     if not isinstance(values, dict):
-        raise ValueError(f"{path} must hold a mapping of config keys, got {type(values).__name__}")
+        raise InvalidValueError(f"{path} must hold a mapping of config keys, got {type(values).__name__}")
     return values
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, Path):
-        return str(value)
-    return value
 
 
 def _positive_int(name: str, value: Any) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        raise InvalidValueError(f"{name} must be a positive integer, got {value!r}")

@@ -6,6 +6,8 @@ pure function of the run's seed and ``s``, so a resumed run sees exactly the bat
 
 from __future__ import annotations
 
+from gtdata.core.errors import InvalidValueError, MissingFileError
+
 import pickle
 from pathlib import Path
 from typing import Any, Mapping
@@ -15,6 +17,7 @@ import torch
 
 from gtdata.core.data import GroundTruthData
 from gtdata.core.kinds import infer_kind
+from gtdata.core.persist import atomic_path
 from gtdata.core.rng import SALTS, counter_draw
 from gtdata.registry import load
 from gtdata.torchdata import BatchStream
@@ -38,10 +41,8 @@ def instance_spec(data: GroundTruthData) -> dict[str, Any]:
 
 def save_instance(data: GroundTruthData, run_dir: Path) -> None:
     """Pickle ``data`` into the run directory (temp file, then rename)."""
-    tmp = run_dir / (DATA_PICKLE + ".tmp")
-    with open(tmp, "wb") as fh:
+    with atomic_path(run_dir / DATA_PICKLE) as tmp, open(tmp, "wb") as fh:
         pickle.dump(data, fh, protocol=pickle.HIGHEST_PROTOCOL)
-    tmp.replace(run_dir / DATA_PICKLE)
 
 
 def resolve_data(spec: Any, run_dir: Path | None = None) -> GroundTruthData:
@@ -73,10 +74,10 @@ def resolve_data(spec: Any, run_dir: Path | None = None) -> GroundTruthData:
     if isinstance(spec, Mapping):
         if "pickled" in spec:
             if run_dir is None:
-                raise ValueError("this config's data set was passed as an object; open it through its run directory")
+                raise InvalidValueError("this config's data set was passed as an object; open it through its run directory")
             path = Path(run_dir) / spec["pickled"]
             if not path.is_file():
-                raise FileNotFoundError(f"the run's data set object {path} is missing")
+                raise MissingFileError(f"the run's data set object {path} is missing")
             with open(path, "rb") as fh:
                 return pickle.load(fh)
         if infer_kind(spec, source="data", default="options") in ("scene2d", "scene3d"):
@@ -86,7 +87,7 @@ def resolve_data(spec: Any, run_dir: Path | None = None) -> GroundTruthData:
         if "name" in spec:
             kwargs = {k: v for k, v in spec.items() if k != "name"}
             return load(spec["name"], **kwargs)
-    raise ValueError(
+    raise InvalidValueError(
         f"cannot open data {spec!r}: give a data set name, a path, a mapping with 'name' (and the data set's "
         f"options), or a render spec (a mapping with kind: scene2d or scene3d)"
     )
@@ -96,7 +97,7 @@ def _ood_side(data: GroundTruthData, ood: Any) -> GroundTruthData:
     from gtdata.splits import ood_split
 
     if not isinstance(ood, Mapping) or "kind" not in ood or ood.get("side") not in ("train", "test"):
-        raise ValueError(f"data.ood must be {{kind: ..., side: train | test, ...options of gtdata.ood_split}}, "
+        raise InvalidValueError(f"data.ood must be {{kind: ..., side: train | test, ...options of gtdata.ood_split}}, "
                          f"got {ood!r}")
     options = {k: v for k, v in ood.items() if k not in ("kind", "side")}
     train, test = ood_split(data, ood["kind"], **options).views(data)
@@ -118,7 +119,7 @@ def resolve_sampler(spec: Any, data: GroundTruthData):
         spec = {**spec, "scm": as_scm(spec["scm"], data.factor_space)}
     sampler = make_sampler(spec)
     if sampler.name not in PAIR_SAMPLERS:
-        raise ValueError(f"sampler {sampler.name!r} does not draw pairs; the weakly supervised methods train on "
+        raise InvalidValueError(f"sampler {sampler.name!r} does not draw pairs; the weakly supervised methods train on "
                          f"one of {list(PAIR_SAMPLERS)}")
     sampler.check(data)
     return sampler
@@ -147,7 +148,7 @@ class BatchSource:
         sampler: Any = None,
     ) -> None:
         if label_mode not in ("all", "last"):
-            raise ValueError(f"unknown label_mode {label_mode!r}; valid: all, last")
+            raise InvalidValueError(f"unknown label_mode {label_mode!r}; valid: all, last")
         self.weak = weak
         self.seed, self.batch_size, self.label_mode = int(seed), int(batch_size), label_mode
         self.device = device
@@ -223,12 +224,12 @@ def observations_to_tensor(x: Any, shape_hwc: tuple[int, int, int], device: torc
     """Validate numpy observations (N, H, W, C) (uint8, or float in [0, 1]) → NCHW float32 tensor on ``device``."""
     arr = np.asarray(x)
     if arr.ndim == 3 and tuple(arr.shape) == tuple(shape_hwc):
-        raise ValueError(
+        raise InvalidValueError(
             f"observations must be a batch (N, {', '.join(map(str, shape_hwc))}); got one image of shape "
             f"{arr.shape} — add a leading axis (x[None])"
         )
     if arr.ndim != 4 or tuple(arr.shape[1:]) != tuple(shape_hwc):
-        raise ValueError(
+        raise InvalidValueError(
             f"observations must have shape (N, {', '.join(map(str, shape_hwc))}) (NHWC, as the data sets return "
             f"them), got {arr.shape}"
         )
@@ -237,5 +238,5 @@ def observations_to_tensor(x: Any, shape_hwc: tuple[int, int, int], device: torc
     elif arr.dtype.kind == "f":
         tensor = torch.from_numpy(np.ascontiguousarray(arr, dtype=np.float32)).to(device)
     else:
-        raise ValueError(f"observations must be uint8 or float in [0, 1], got dtype {arr.dtype}")
+        raise InvalidValueError(f"observations must be uint8 or float in [0, 1], got dtype {arr.dtype}")
     return tensor.permute(0, 3, 1, 2)

@@ -12,6 +12,8 @@ there and copied asynchronously, and a warning says so once.
 
 from __future__ import annotations
 
+from gtdata.core.errors import InvalidValueError
+
 import warnings
 from typing import Any
 
@@ -108,7 +110,7 @@ class DeviceBatchSource(BatchSource):
     def __init__(self, data: GroundTruthData, batch_size: int, seed: int, device: torch.device,
                  store: DeviceStore | None = None, **options: Any) -> None:
         if not supports_device_path(data, options.get("sampler")):
-            raise ValueError(f"the device data path needs a prepared data set (PreparedData) and the uniform or "
+            raise InvalidValueError(f"the device data path needs a prepared data set (PreparedData) and the uniform or "
                              f"pair sampler; {data.name!r} ({type(data).__name__}) is served by BatchSource")
         super().__init__(data, batch_size, seed, device, **options)
         self.data = data

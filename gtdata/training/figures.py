@@ -9,6 +9,8 @@ sweeping −2 → 2 → −2, in latent-index order). Decoder logits are turned 
 
 from __future__ import annotations
 
+from gtdata.core.errors import InvalidValueError
+
 from pathlib import Path
 
 import numpy as np
@@ -33,7 +35,7 @@ def image_grid(images: np.ndarray, rows: int, cols: int) -> Image.Image:
     """Tile (rows·cols, H, W, C) images in [0, 1] row-major into one PIL image with a white 2-pixel gap."""
     n, h, w, c = images.shape
     if n != rows * cols:
-        raise ValueError(f"image_grid needs rows·cols = {rows * cols} images, got {n}")
+        raise InvalidValueError(f"image_grid needs rows·cols = {rows * cols} images, got {n}")
     grid = np.ones((rows * (h + _PAD) + _PAD, cols * (w + _PAD) + _PAD, c), dtype=np.float32)
     for i in range(n):
         r, q = divmod(i, cols)

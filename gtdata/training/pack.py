@@ -28,15 +28,19 @@ on near-zero gradients: ~1e-5 of the parameters' norm after 10 steps, 1e-2 on si
 
 from __future__ import annotations
 
+from gtdata.core.errors import InvalidValueError
+
+import contextlib
 import json
 import time
+import weakref
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Sequence
 
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
 
 from gtdata.core.data import GroundTruthData
 from gtdata.core.errors import GtdataError
@@ -47,6 +51,7 @@ from gtdata.models.weak import adaptive_keep_mask, aggregate, label_keep_mask, p
 from gtdata.training import rundir
 from gtdata.training.config import TrainConfig
 from gtdata.training.device_data import make_batch_source
+from gtdata.core.progress import progress_bar
 from gtdata.training.trainer import (
     CHECKPOINT_FORMAT, TrainingDiverged, _truncate_log, build_model, claim_run, diverged_error, finish_run,
     make_adam, resolve_device, write_provenance,
@@ -56,7 +61,7 @@ __all__ = ["PackError", "PACK_SHARED_FIELDS", "CONV_MODES", "check_pack", "PackT
            "auto_pack_size"]
 
 PACK_SHARED_FIELDS = ("data", "method", "steps", "batch_size", "lr", "num_latent", "architecture", "device",
-                      "threads", "log_every", "checkpoint_every", "channels_last")
+                      "threads", "log_every", "checkpoint_every", "channels_last", "precision")
 """Config fields every member of a pack shares (one batched loop); seeds, hyper-parameters, reconstruction,
 pair and label modes and samplers may differ from member to member."""
 CONV_MODES = ("auto", "grouped", "loop")
@@ -134,8 +139,21 @@ class _Net:
     group k is member k's, dense activations (K, N, F).
     """
 
-    def __init__(self, k: int, mode: str, memory_format: torch.memory_format) -> None:
+    def __init__(self, k: int, mode: str, memory_format: torch.memory_format,
+                 autocast: torch.device | None = None) -> None:
         self.k, self.mode, self.memory_format = k, mode, memory_format
+        # bf16: each network's pass under autocast, its outputs float32 (as trainer.autocast_forward does)
+        self.autocast = autocast
+
+    def _autocast(self) -> Any:
+        if self.autocast is None:
+            return contextlib.nullcontext()
+        return torch.autocast(self.autocast.type, dtype=torch.bfloat16)
+
+    def _float(self, h: Any) -> Any:
+        if self.autocast is None:
+            return h
+        return [x.float() for x in h] if isinstance(h, list) else h.float()
 
     def params(self, stacked: dict[str, torch.Tensor]) -> dict[str, Any]:
         """The parameters in this layout (call once per step: the unbind is part of the step's graph)."""
@@ -224,26 +242,34 @@ class _Net:
         """Per-member images → (mean, logvar), each (K, N, L)."""
         if not isinstance(encoder, (ConvEncoder, FcEncoder)):
             raise PackError(f"cannot pack encoder {type(encoder).__name__}")
-        h = self.flatten(self.sequential(p, "encoder.features", encoder.features, self.images(xs)))
-        return self.stack(self.dense(p, "encoder.mean", h)), self.stack(self.dense(p, "encoder.logvar", h))
+        with self._autocast():
+            h = self.flatten(self.sequential(p, "encoder.features", encoder.features, self.images(xs)))
+            mean, logvar = self.dense(p, "encoder.mean", h), self.dense(p, "encoder.logvar", h)
+        return self.stack(self._float(mean)), self.stack(self._float(logvar))
 
     def decode(self, p: dict[str, Any], decoder: nn.Module, z: torch.Tensor,
                chw: tuple[int, int, int]) -> list[torch.Tensor]:
         """(K, N, L) codes → per-member logits (N, C, H, W)."""
         if isinstance(decoder, DeconvDecoder):
-            h = self.sequential(p, "decoder.dense", decoder.dense, self.split(z))
-            first = decoder.deconv[0]
-            width = (h[0] if isinstance(h, list) else h).shape[-1]
-            side = int(round((width // first.in_channels) ** 0.5))
-            h = self.unflatten(h, (first.in_channels, side, side))  # DeconvDecoder.forward's view(-1, 64, 4, 4)
-            return self.members(self.sequential(p, "decoder.deconv", decoder.deconv, h), chw)
+            with self._autocast():
+                h = self.sequential(p, "decoder.dense", decoder.dense, self.split(z))
+                first = decoder.deconv[0]
+                width = (h[0] if isinstance(h, list) else h).shape[-1]
+                side = int(round((width // first.in_channels) ** 0.5))
+                h = self.unflatten(h, (first.in_channels, side, side))  # DeconvDecoder.forward's view(-1, 64, 4, 4)
+                h = self.sequential(p, "decoder.deconv", decoder.deconv, h)
+            return self.members(self._float(h), chw)
         if isinstance(decoder, FcDecoder):
-            return self.members(self.sequential(p, "decoder.net", decoder.net, self.split(z)), chw)
+            with self._autocast():
+                h = self.sequential(p, "decoder.net", decoder.net, self.split(z))
+            return self.members(self._float(h), chw)
         raise PackError(f"cannot pack decoder {type(decoder).__name__}")
 
     def discriminate(self, p: dict[str, Any], discriminator: FcDiscriminator, z: torch.Tensor) -> torch.Tensor:
         """(K, N, L) codes → (K, N, 2) logits."""
-        return self.stack(self.sequential(p, "discriminator.net", discriminator.net, self.split(z)))
+        with self._autocast():
+            h = self.sequential(p, "discriminator.net", discriminator.net, self.split(z))
+        return self.stack(self._float(h))
 
 
 class _Member:
@@ -297,22 +323,39 @@ class _PackAdam:
         self.steps = [[torch.zeros((), dtype=torch.float32, device=p.device if self.fused else "cpu")
                        for p in params] for _ in range(k)]
         self.started = False
+        # Member-wise steps (see PackTrainer): member i's parameter j is the leaf leaves[i][j], a view of
+        # params[j][i] that holds its own gradient; None where the gradient is the stack's.
+        self.leaves: list[list[torch.Tensor]] | None = None
 
-    def zero_grad(self) -> None:
-        for p in self.params:
-            p.grad = None
+    def grad(self, i: int, j: int) -> torch.Tensor | None:
+        """Member i's gradient of parameter j (None when it has none this step)."""
+        if self.leaves is not None:
+            return self.leaves[i][j].grad
+        stack = self.params[j].grad
+        return None if stack is None else stack[i]
+
+    def zero_grad(self, members: Sequence[int] | None = None) -> None:
+        if self.leaves is None:
+            for p in self.params:
+                p.grad = None
+            return
+        for i in range(self.k) if members is None else members:
+            for leaf in self.leaves[i]:
+                leaf.grad = None
 
     @torch.no_grad()
-    def step(self) -> None:
+    def step(self, members: Sequence[int] | None = None) -> None:
+        """Update ``members`` (default: all); member-wise steps may update disjoint members concurrently."""
         from torch.optim.adam import adam
 
         lists: dict[str, list[torch.Tensor]] = {"p": [], "g": [], "m": [], "v": [], "s": []}
-        for i in range(self.k):
+        for i in range(self.k) if members is None else members:
             for j, p in enumerate(self.params):
-                if p.grad is None:
+                grad = self.grad(i, j)
+                if grad is None:
                     continue
                 lists["p"].append(p[i])
-                lists["g"].append(p.grad[i])
+                lists["g"].append(grad)
                 lists["m"].append(self.exp_avg[j][i])
                 lists["v"].append(self.exp_avg_sq[j][i])
                 lists["s"].append(self.steps[i][j])
@@ -351,7 +394,7 @@ class PackTrainer:
     """
 
     def __init__(self, configs: Sequence[TrainConfig], run_dirs: Sequence[Path], data: GroundTruthData,
-                 progress: bool = True, figures: bool = True, conv_mode: str = "auto") -> None:
+                 progress: bool | None = None, figures: bool = True, conv_mode: str = "auto") -> None:
         check_pack(configs)
         if conv_mode not in CONV_MODES:
             raise PackError(f"conv_mode must be one of {', '.join(CONV_MODES)}, got {conv_mode!r}")
@@ -368,7 +411,14 @@ class PackTrainer:
         if conv_mode == "auto":
             conv_mode = "grouped" if self.device.type == "cuda" else "loop"
         memory_format = torch.channels_last if first.channels_last else torch.contiguous_format
-        self.net = _Net(self.k, conv_mode, memory_format)
+        self.net = _Net(self.k, conv_mode, memory_format, self.device if first.precision == "bf16" else None)
+        # "loop" steps member by member (a single run's graph each); on the CPU the members of a step run on
+        # min(threads, K) worker threads of threads // workers intra-op threads each (see the module docstring).
+        self.memberwise = conv_mode == "loop"
+        threads = torch.get_num_threads()
+        self.workers = min(threads, self.k) if self.memberwise and self.device.type == "cpu" else 1
+        self.worker_threads = max(1, threads // self.workers)
+        self._pool: ThreadPoolExecutor | None = None
         shadow_vae, shadow_method = self.members[0].vae, self.members[0].method
         if any(True for _ in shadow_vae.buffers()) or any(True for _ in shadow_method.buffers()):
             raise PackError("cannot pack models with buffers (batch norm statistics)")
@@ -387,10 +437,35 @@ class PackTrainer:
         self.group_names = [[names_by_id[id(p)] for p in g.params] for g in self.groups]
         self.optimizers = [_PackAdam([self.params[n] for n in names], self.k, make_adam(g.params, first.lr, g.betas))
                            for g, names in zip(self.groups, self.group_names)]
+        if self.memberwise:
+            # Member i's parameters: leaves that are views of the stacks (Adam and checkpoints use the stacks)
+            # and hold member i's own gradient, so members step independently, on any thread.
+            self.leaves = [{name: stack[i].requires_grad_(True) for name, stack in self.params.items()}
+                           for i in range(self.k)]
+            for opt, names in zip(self.optimizers, self.group_names):
+                opt.leaves = [[self.leaves[i][n] for n in names] for i in range(self.k)]
         self.images_per_step = first.batch_size * (2 if self.weak else 1)
 
     def _stack(self, tensors: list[torch.Tensor]) -> torch.Tensor:
-        return torch.stack([t.detach() for t in tensors]).to(self.device).requires_grad_(True)
+        return torch.stack([t.detach() for t in tensors]).to(self.device).requires_grad_(not self.memberwise)
+
+    def close(self) -> None:
+        """Stop the worker threads (started on the first step; ``run`` closes them when it ends)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+
+    def _map(self, fn, items: Sequence[int]) -> list[Any]:
+        """``[fn(i) for i in items]``, on the worker threads when there are several."""
+        if self.workers == 1:
+            return [fn(i) for i in items]
+        if self._pool is None:
+            threads = self.worker_threads
+            self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="gtdata-pack",
+                                            initializer=torch.set_num_threads, initargs=(threads,))
+            # An abandoned trainer (no run, no close) does not keep its threads.
+            weakref.finalize(self, self._pool.shutdown, wait=False)
+        return list(self._pool.map(fn, items))
 
     # -- checkpoints ---------------------------------------------------------------------------------------
     def member_state(self, i: int) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
@@ -423,7 +498,7 @@ class PackTrainer:
         for path in paths:
             state = rundir.load_torch(path, "checkpoint", self.device)
             if state["format"] != CHECKPOINT_FORMAT:
-                raise ValueError(f"checkpoint {path} has format {state['format']!r}, expected {CHECKPOINT_FORMAT!r}")
+                raise InvalidValueError(f"checkpoint {path} has format {state['format']!r}, expected {CHECKPOINT_FORMAT!r}")
             states.append(state)
         steps = {int(s["step"]) for s in states}
         if len(steps) != 1:
@@ -438,14 +513,14 @@ class PackTrainer:
                     for name in self.params:
                         self.params[name][i].copy_(sources[name])
                 except (RuntimeError, KeyError) as exc:
-                    raise ValueError(f"checkpoint {path} does not fit this run's model ({exc}); delete it to start "
+                    raise InvalidValueError(f"checkpoint {path} does not fit this run's model ({exc}); delete it to start "
                                      f"over") from None
         for path, state in zip(paths, states):
             try:
                 for i_opt, opt in enumerate(self.optimizers):
                     opt.load_member_state(paths.index(path), state["optimizers"][i_opt])
             except (RuntimeError, KeyError, IndexError) as exc:
-                raise ValueError(f"checkpoint {path} does not fit this run's optimisers ({exc}); delete it to "
+                raise InvalidValueError(f"checkpoint {path} does not fit this run's optimisers ({exc}); delete it to "
                                  f"start over") from None
         for member, state in zip(self.members, states):
             member.cpu_state = state["torch_rng"].cpu()
@@ -457,14 +532,21 @@ class PackTrainer:
         return steps.pop()
 
     # -- one step ------------------------------------------------------------------------------------------
-    def loss_terms(self, step: int) -> dict[str, torch.Tensor]:
-        """Every member's loss terms at training step ``step`` (0-based): name → (K,) tensor."""
-        batches = [m.source.batch(step) for m in self.members]
-        p = self.net.params(self.params)
+    def loss_terms(self, step: int, members: Sequence[int] | None = None,
+                   batches: Sequence[dict[str, torch.Tensor]] | None = None) -> dict[str, torch.Tensor]:
+        """The loss terms of ``members`` (default: all) at training step ``step`` (0-based): name → (len,)
+        tensor. ``batches`` are those members' batches of the step (default: drawn here)."""
+        members = list(range(self.k)) if members is None else list(members)
+        if batches is None:
+            batches = [self.members[i].source.batch(step) for i in members]
+        if self.memberwise:
+            p = {name: tuple(self.leaves[i][name] for i in members) for name in self.params}
+        else:
+            p = self.net.params(self.params)
         shadow = self.members[0]
         if self.weak:
-            return self._weak_terms(p, shadow.vae, batches)
-        return self._unsupervised_terms(p, shadow, batches, step)
+            return self._weak_terms(p, members, shadow.vae, batches)
+        return self._unsupervised_terms(p, members, shadow, batches, step)
 
     def _noise(self, i: int, shape: tuple[int, ...], like: torch.Tensor, kind: str = "randn") -> torch.Tensor:
         """Member i's next draw, as a single run draws it from torch's global generator."""
@@ -474,25 +556,27 @@ class PackTrainer:
     # The two methods below are Method.loss with the networks batched over the members. Each member's terms
     # are built from its own slices (unbind) in the order Method.loss builds them, so the autograd graph of
     # a member, and with it the order in which gradients are summed, is the single run's.
-    def _unsupervised_terms(self, p, shadow: _Member, batches, step: int) -> dict[str, torch.Tensor]:
+    def _unsupervised_terms(self, p, members: list[int], shadow: _Member, batches,
+                            step: int) -> dict[str, torch.Tensor]:
         xs = [b["x"] for b in batches]
         mean, logvar = self.net.encode(p, shadow.vae.encoder, xs)
         means, logvars = mean.unbind(0), logvar.unbind(0)
         # losses.reparameterize, with the member's own noise
-        zs = [m + torch.exp(0.5 * lv) * self._noise(i, tuple(m.shape), m) for i, (m, lv) in enumerate(zip(means, logvars))]
+        zs = [m + torch.exp(0.5 * lv) * self._noise(i, tuple(m.shape), m)
+              for i, m, lv in zip(members, means, logvars)]
         z = torch.stack(zs)
         logits = self.net.decode(p, shadow.vae.decoder, z, self.chw)
         if isinstance(shadow.method, FactorVAE):
             # losses.shuffle_codes from each member's generator, after its reparameterisation noise.
             shuffled = []
-            for i, zi in enumerate(zs):
+            for i, zi in zip(members, zs):
                 n, num_latent = zi.shape
                 perms = torch.argsort(self._noise(i, (num_latent, n), zi, kind="rand"), dim=1).T
                 shuffled.append(torch.gather(zi.detach(), 0, perms))
             d_real = self.net.discriminate(p, shadow.method.discriminator, z).unbind(0)
             d_shuffled = self.net.discriminate(p, shadow.method.discriminator, torch.stack(shuffled)).unbind(0)
         rows = []
-        for i, member in enumerate(self.members):
+        for i, member in enumerate(self.members[m] for m in members):
             method = member.method
             recon = losses.reconstruction_loss(method.reconstruction, logits[i], xs[i])
             kl = losses.gaussian_kl(means[i], logvars[i]).mean()
@@ -509,13 +593,13 @@ class PackTrainer:
             rows.append(terms)
         return {key: torch.stack([r[key] for r in rows]) for key in rows[0]}
 
-    def _weak_terms(self, p, vae: VAE, batches) -> dict[str, torch.Tensor]:
+    def _weak_terms(self, p, members: list[int], vae: VAE, batches) -> dict[str, torch.Tensor]:
         n = batches[0]["x1"].shape[0]
         xs = [torch.cat([b["x1"], b["x2"]]) for b in batches]
         mean, logvar = self.net.encode(p, vae.encoder, xs)
         agg_means, agg_logvars, keeps, zs = [], [], [], []
-        for i, (member, batch, m, lv) in enumerate(zip(self.members, batches, mean.unbind(0), logvar.unbind(0))):
-            method = member.method
+        for i, batch, m, lv in zip(members, batches, mean.unbind(0), logvar.unbind(0)):
+            method = self.members[i].method
             mean1, mean2, logvar1, logvar2 = m[:n], m[n:], lv[:n], lv[n:]
             if method.adaptive:
                 identical = (batch["x1"] == batch["x2"]).flatten(1).all(dim=1)
@@ -530,7 +614,7 @@ class PackTrainer:
             keeps.append(keep)
         logits = self.net.decode(p, vae.decoder, torch.stack(zs), self.chw)
         rows = []
-        for i, member in enumerate(self.members):
+        for i, member in enumerate(self.members[m] for m in members):
             method = member.method
             recon = losses.reconstruction_loss(method.reconstruction, logits[i], xs[i])
             kl = losses.gaussian_kl(agg_means[i], agg_logvars[i]).mean()
@@ -543,18 +627,30 @@ class PackTrainer:
 
     def step(self, step: int) -> dict[str, torch.Tensor]:
         """One training step of every member; returns the loss terms, name → (K,) (detached)."""
-        terms = self.loss_terms(step)
+        # The batches are drawn here, on the calling thread (the data sets are not promised to be thread-safe).
+        batches = [m.source.batch(step) for m in self.members]
+        if not self.memberwise:
+            return self._step_members(list(range(self.k)), batches, step)
+        rows = self._map(lambda i: self._step_members([i], batches[i:i + 1], step), range(self.k))
+        return {key: torch.cat([r[key] for r in rows]) for key in rows[0]}
+
+    def _step_members(self, members: list[int], batches, step: int) -> dict[str, torch.Tensor]:
+        """Loss, gradients and Adam update of ``members`` (all of them, or one in member-wise steps)."""
+        terms = self.loss_terms(step, members, batches)
         for opt in self.optimizers:
-            opt.zero_grad()
+            opt.zero_grad(members)
         # Members are independent: d(sum of losses)/d(member i's parameters) is member i's own gradient.
         if len(self.groups) == 1:
             terms["loss"].sum().backward()
         else:
             for g, (group, names) in enumerate(zip(self.groups, self.group_names)):
-                terms[group.loss_key].sum().backward(inputs=[self.params[n] for n in names],
-                                                     retain_graph=g < len(self.groups) - 1)
+                if self.memberwise:
+                    inputs = [self.leaves[i][n] for i in members for n in names]
+                else:
+                    inputs = [self.params[n] for n in names]
+                terms[group.loss_key].sum().backward(inputs=inputs, retain_graph=g < len(self.groups) - 1)
         for opt in self.optimizers:
-            opt.step()
+            opt.step(members)
         return {k: v.detach() for k, v in terms.items()}
 
     # -- the loop ------------------------------------------------------------------------------------------
@@ -573,8 +669,8 @@ class PackTrainer:
                 self.save_checkpoint(i, 0)
         nonfinite = torch.zeros(self.k, dtype=torch.bool, device=self.device)
         checked = [g.loss_key for g in self.groups]
-        bar = tqdm(total=config.steps, initial=start, desc=f"{config.method} x{self.k}", unit="step",
-                   disable=not self.progress, dynamic_ncols=True)
+        bar = progress_bar(total=config.steps, initial=start, desc=f"{config.method} x{self.k}", unit="step",
+                   progress=self.progress, dynamic_ncols=True)
         logs = [open(m.run_dir / rundir.LOG, "a") for m in self.members]
         window_start, window_steps = time.perf_counter(), 0
         try:
@@ -613,6 +709,7 @@ class PackTrainer:
                     bar.set_postfix(loss=f"{sum(values['loss']) / self.k:.4g}")
                     window_start, window_steps = time.perf_counter(), 0
         finally:
+            self.close()
             bar.close()
             for fh in logs:
                 fh.close()
@@ -637,7 +734,7 @@ def _checkpoint_step(run_dir: Path) -> int:
 
 def train_configs_packed(
     configs: Sequence[TrainConfig], outs: Sequence[str | Path], data: GroundTruthData | None = None,
-    resume: bool = True, progress: bool = True, figures: bool = True, conv_mode: str = "auto",
+    resume: bool = True, progress: bool | None = None, figures: bool = True, conv_mode: str = "auto",
 ) -> list[Path | TrainingDiverged]:
     """Train ``configs`` as one pack into the run directories ``outs`` (see :func:`gtdata.train_pack`).
 

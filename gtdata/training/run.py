@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from gtdata.core.errors import InvalidValueError, MissingFileError
+
 import json
 from pathlib import Path
 from typing import Any, Callable
@@ -10,6 +12,7 @@ import numpy as np
 import torch
 
 from gtdata.core.data import GroundTruthData
+from gtdata.metrics.evaluate import REPRESENTATIONS
 from gtdata.models.methods import VAE
 from gtdata.training import rundir
 from gtdata.training.config import TrainConfig
@@ -19,8 +22,6 @@ from gtdata.training.trainer import MODEL_FORMAT, resolve_device
 
 __all__ = ["Run", "load_run", "REPRESENTATIONS"]
 
-REPRESENTATIONS = ("mean", "sampled")
-
 
 class Run:
     """A run directory written by :func:`gtdata.train`. Use :func:`load_run` to open one."""
@@ -28,7 +29,7 @@ class Run:
     def __init__(self, path: str | Path, device: str = "auto") -> None:
         self.path = Path(path).expanduser()
         if not (self.path / rundir.CONFIG).is_file():
-            raise FileNotFoundError(f"{self.path} is not a gtdata run directory ({rundir.CONFIG} missing)")
+            raise MissingFileError(f"{self.path} is not a gtdata run directory ({rundir.CONFIG} missing)")
         self.config: TrainConfig = rundir.read_config(self.path)
         self.device = resolve_device(device)
         self._data: GroundTruthData | None = None
@@ -55,18 +56,18 @@ class Run:
         """The trained VAE (eval mode, on this run's device), loaded with ``weights_only=True``."""
         if self._model is None:
             if not self.finished:
-                raise ValueError(
+                raise InvalidValueError(
                     f"run {self.path} is not finished ({rundir.MODEL} missing); resume it with "
                     f"gtdata.train(..., out={str(self.path)!r}) or `gtdata train --resume`"
                 )
             state = rundir.load_torch(self.path / rundir.MODEL, "model", "cpu")
             if state["format"] != MODEL_FORMAT:
-                raise ValueError(f"{self.path / rundir.MODEL} has format {state['format']!r}, expected {MODEL_FORMAT!r}")
+                raise InvalidValueError(f"{self.path / rundir.MODEL} has format {state['format']!r}, expected {MODEL_FORMAT!r}")
             vae = VAE(state["architecture"], tuple(state["observation_shape"]), int(state["num_latent"]))
             try:
                 vae.load_state_dict(state["model"])
             except RuntimeError as exc:
-                raise ValueError(f"{self.path / rundir.MODEL} does not match its architecture ({exc})") from None
+                raise InvalidValueError(f"{self.path / rundir.MODEL} does not match its architecture ({exc})") from None
             self._model = vae.to(self.device).eval()
         return self._model
 
@@ -92,9 +93,9 @@ class Run:
         Returns float32.
         """
         if kind not in REPRESENTATIONS:
-            raise ValueError(f"unknown representation {kind!r}; valid: {', '.join(REPRESENTATIONS)}")
+            raise InvalidValueError(f"unknown representation {kind!r}; valid: {', '.join(REPRESENTATIONS)}")
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+            raise InvalidValueError(f"batch_size must be a positive integer, got {batch_size!r}")
         model = self.model
         shape = tuple(model.observation_shape)
         rng = np.random.default_rng(seed)

@@ -7,6 +7,11 @@ finished run), ``figures/`` (PNG grids and the traversal GIF), ``data.pkl`` (onl
 
 from __future__ import annotations
 
+from gtdata.core.errors import GtdataError
+from gtdata.core.persist import DiskWriteError
+
+from gtdata.core.errors import InvalidValueError, MissingFileError
+
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +21,7 @@ from gtdata.core.persist import atomic_path, atomic_write_text
 from gtdata.training.config import TrainConfig, read_yaml_mapping
 
 __all__ = [
-    "CONFIG", "CHECKPOINT", "LOG", "MODEL", "PROVENANCE", "FIGURES",
+    "RunDirError", "CONFIG", "CHECKPOINT", "LOG", "MODEL", "PROVENANCE", "FIGURES",
     "atomic_write_text", "atomic_torch_save", "load_torch", "claim_run_dir", "read_config",
 ]
 
@@ -34,28 +39,33 @@ def atomic_torch_save(obj: dict[str, Any], path: Path) -> None:
         torch.save(obj, tmp)
         back = torch.load(tmp, map_location="cpu", weights_only=True)
         if set(back) != set(obj):
-            raise OSError(f"writing {path} failed: the temp file read back with keys {sorted(back)}")
+            raise DiskWriteError(f"writing {path} failed: the temp file read back with keys {sorted(back)}")
 
 
 def load_torch(path: Path, what: str, device: torch.device | str = "cpu") -> dict[str, Any]:
     """``torch.load(weights_only=True)`` with a clear error for a missing or corrupt file."""
     if not path.is_file():
-        raise FileNotFoundError(f"no {what} at {path}")
+        raise MissingFileError(f"no {what} at {path}")
     try:
         obj = torch.load(path, map_location=device, weights_only=True)
     except Exception as exc:  # torch raises many types for a damaged archive
-        raise ValueError(
+        raise InvalidValueError(
             f"the {what} {path} is corrupt or not a gtdata file ({type(exc).__name__}: {exc}); "
             f"delete it to start over"
         ) from None
     if not isinstance(obj, dict) or "format" not in obj:
-        raise ValueError(f"the {what} {path} is not a gtdata file (no 'format' entry)")
+        raise InvalidValueError(f"the {what} {path} is not a gtdata file (no 'format' entry)")
     return obj
 
 
 def read_config(run_dir: Path) -> TrainConfig:
     """The resolved config stored in a run directory."""
     return TrainConfig.from_dict(read_yaml_mapping(run_dir / CONFIG))
+
+
+class RunDirError(GtdataError, FileExistsError):
+    """The output directory cannot take this run: it holds another run, this run without ``resume``, or files
+    that are not a gtdata run."""
 
 
 def claim_run_dir(run_dir: Path, config: TrainConfig, resume: bool) -> str:
@@ -70,22 +80,22 @@ def claim_run_dir(run_dir: Path, config: TrainConfig, resume: bool) -> str:
         try:
             old = read_config(run_dir)
         except ValueError as exc:
-            raise ValueError(f"{run_dir} holds a run whose {CONFIG} cannot be read ({exc}); choose another out") from None
+            raise InvalidValueError(f"{run_dir} holds a run whose {CONFIG} cannot be read ({exc}); choose another out") from None
         new_id, old_id = config.identity(), old.identity()
         if new_id != old_id:
             diff = "; ".join(
                 f"{key}: {old_id[key]!r} in the run, {new_id[key]!r} now"
                 for key in new_id if new_id[key] != old_id[key]
             )
-            raise ValueError(f"{run_dir} holds a run with another config ({diff}); choose another out directory")
+            raise InvalidValueError(f"{run_dir} holds a run with another config ({diff}); choose another out directory")
         if not resume:
-            raise FileExistsError(f"{run_dir} already holds this run; pass resume=True (--resume) to continue it")
+            raise RunDirError(f"{run_dir} already holds this run; pass resume=True (--resume) to continue it")
         return "finished" if (run_dir / MODEL).is_file() else "resume"
     if run_dir.exists():
         if not run_dir.is_dir():
-            raise FileExistsError(f"out {run_dir} exists and is not a directory")
+            raise RunDirError(f"out {run_dir} exists and is not a directory")
         if any(run_dir.iterdir()):
-            raise FileExistsError(f"out {run_dir} is not empty and holds no gtdata run ({CONFIG} missing); "
+            raise RunDirError(f"out {run_dir} is not empty and holds no gtdata run ({CONFIG} missing); "
                                   f"choose an empty or new directory")
     run_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_text(config_path, config.to_yaml())

@@ -8,6 +8,8 @@ resumed run on CPU repeat the uninterrupted run's loss sequence exactly.
 
 from __future__ import annotations
 
+from gtdata.core.errors import InvalidValueError
+
 import json
 import platform
 import sys
@@ -18,9 +20,8 @@ from typing import Any
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
-import gtdata
+from gtdata._version import __version__
 from gtdata.core.data import GroundTruthData
 from gtdata.models.architectures import check_observation_shape
 from gtdata.models.methods import VAE, Method, make_method
@@ -30,9 +31,11 @@ from gtdata.training.data import resolve_data, resolve_sampler, save_instance
 from gtdata.training.device_data import make_batch_source
 from gtdata.training.figures import write_figures
 from gtdata.core.errors import GtdataError
+from gtdata.core.persist import to_plain
+from gtdata.core.progress import progress_bar
 
 __all__ = ["TrainingDiverged", "resolve_device", "build_model", "make_adam", "Trainer", "CHECKPOINT_FORMAT", "MODEL_FORMAT",
-           "claim_run", "finish_run", "write_provenance", "diverged_error"]
+           "claim_run", "finish_run", "write_provenance", "diverged_error", "autocast_forward"]
 
 CHECKPOINT_FORMAT = "gtdata-checkpoint-1"
 MODEL_FORMAT = "gtdata-vae-1"
@@ -49,9 +52,9 @@ def resolve_device(name: str) -> torch.device:
     device = torch.device(name)
     if device.type == "cuda":
         if not torch.cuda.is_available():
-            raise ValueError(f"device {name!r} asked for, but torch sees no CUDA device; use 'auto' or 'cpu'")
+            raise InvalidValueError(f"device {name!r} asked for, but torch sees no CUDA device; use 'auto' or 'cpu'")
         if device.index is not None and device.index >= torch.cuda.device_count():
-            raise ValueError(f"device {name!r}: only {torch.cuda.device_count()} CUDA device(s) present")
+            raise InvalidValueError(f"device {name!r}: only {torch.cuda.device_count()} CUDA device(s) present")
     return device
 
 
@@ -72,10 +75,42 @@ def make_adam(params: list[torch.nn.Parameter], lr: float, betas: tuple[float, f
         return torch.optim.Adam(params, lr=lr, betas=betas, eps=1e-8)
 
 
+def autocast_forward(module: torch.nn.Module, device: torch.device) -> None:
+    """Make ``module``'s forward pass run under bfloat16 autocast on ``device`` and return float32 tensors.
+
+    The networks' matrix products and convolutions then run in bfloat16 (autocast casts their inputs and
+    weights), while the losses, the gradients' accumulation into the float32 parameters and Adam stay float32.
+    The instance's ``forward`` is replaced, so its ``state_dict`` keys are unchanged.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        A network whose forward returns a tensor or a tuple of tensors (encoder, decoder, discriminator).
+    device : torch.device
+        The device it runs on (its type selects the autocast backend: ``"cpu"`` or ``"cuda"``).
+
+    Examples
+    --------
+    >>> from torch import nn
+    >>> layer = nn.Linear(3, 2)
+    >>> autocast_forward(layer, torch.device("cpu"))
+    >>> layer(torch.ones(1, 3)).dtype, layer.weight.dtype
+    (torch.float32, torch.float32)
+    """
+    forward = module.forward
+
+    def bf16_forward(*args: Any, **kwargs: Any) -> Any:
+        with torch.autocast(device.type, dtype=torch.bfloat16):
+            out = forward(*args, **kwargs)
+        return tuple(o.float() for o in out) if isinstance(out, tuple) else out.float()
+
+    module.forward = bf16_forward
+
+
 class Trainer:
     """Runs ``config`` in ``run_dir`` from its last checkpoint (or from scratch) to ``config.steps``."""
 
-    def __init__(self, config: TrainConfig, run_dir: Path, data: GroundTruthData, progress: bool = True,
+    def __init__(self, config: TrainConfig, run_dir: Path, data: GroundTruthData, progress: bool | None = None,
                  figures: bool = True) -> None:
         self.config = config
         self.run_dir = Path(run_dir)
@@ -94,6 +129,9 @@ class Trainer:
             # In place, so state_dict keys (checkpoints, model.pt) stay those of the plain modules.
             self.vae.encoder.compile()
             self.vae.decoder.compile()
+        if config.precision == "bf16":
+            for module in [self.vae.encoder, self.vae.decoder, *self.method.children()]:
+                autocast_forward(module, self.device)
         self.groups = self.method.optim_groups(self.vae)
         self.optimizers = [make_adam(g.params, config.lr, g.betas) for g in self.groups]
         # On CUDA, a prepared store's batches are gathered on the device (the same batches, see device_data).
@@ -124,14 +162,14 @@ class Trainer:
             return 0
         state = rundir.load_torch(path, "checkpoint", self.device)
         if state["format"] != CHECKPOINT_FORMAT:
-            raise ValueError(f"checkpoint {path} has format {state['format']!r}, expected {CHECKPOINT_FORMAT!r}")
+            raise InvalidValueError(f"checkpoint {path} has format {state['format']!r}, expected {CHECKPOINT_FORMAT!r}")
         try:
             self.vae.load_state_dict(state["model"])
             self.method.load_state_dict(state["method"])
             for opt, opt_state in zip(self.optimizers, state["optimizers"], strict=True):
                 opt.load_state_dict(opt_state)
         except (RuntimeError, KeyError, ValueError) as exc:
-            raise ValueError(f"checkpoint {path} does not fit this run's model ({exc}); delete it to start over") from None
+            raise InvalidValueError(f"checkpoint {path} does not fit this run's model ({exc}); delete it to start over") from None
         torch.set_rng_state(state["torch_rng"].cpu())
         if self.device.type == "cuda" and state["cuda_rng"].numel():
             torch.cuda.set_rng_state(state["cuda_rng"].cpu(), self.device)
@@ -165,7 +203,7 @@ class Trainer:
         _truncate_log(log_path, start)
         nonfinite = torch.zeros((), dtype=torch.bool, device=self.device)
         checked_losses = [g.loss_key for g in self.groups]
-        bar = tqdm(total=config.steps, initial=start, desc=config.method, unit="step", disable=not self.progress,
+        bar = progress_bar(total=config.steps, initial=start, desc=config.method, unit="step", progress=self.progress,
                    dynamic_ncols=True)
         window_start, window_steps = time.perf_counter(), 0
         last_logged = start
@@ -245,15 +283,15 @@ def write_provenance(run_dir: Path, config: TrainConfig, data: GroundTruthData, 
     """Append this training session (versions, device, threads, start step) to the run's provenance.json."""
     path = run_dir / rundir.PROVENANCE
     prov = json.loads(path.read_text()) if path.is_file() else {
-        "gtdata": gtdata.__version__,
+        "gtdata": __version__,
         "seed": config.seed,
-        "data": rundir.to_jsonable(data.metadata),
+        "data": to_plain(data.metadata, json=True),
         "sessions": [],
     }
     session = {
         "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "from_step": start,
-        "gtdata": gtdata.__version__,
+        "gtdata": __version__,
         "torch": torch.__version__,
         "numpy": np.__version__,
         "python": sys.version.split()[0],
@@ -313,7 +351,7 @@ def claim_run(config: TrainConfig, out: str | Path, data: GroundTruthData | None
 
 def train_config(
     config: TrainConfig, out: str | Path, data: GroundTruthData | None = None, resume: bool = True,
-    progress: bool = True, figures: bool = True,
+    progress: bool | None = None, figures: bool = True,
 ) -> Path:
     """Train ``config`` into ``out`` (see :func:`gtdata.training.train`); returns the run directory."""
     run_dir, data, state = claim_run(config, out, data, resume)

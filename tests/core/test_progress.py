@@ -41,9 +41,11 @@ def test_library_calls_are_silent_by_default_and_show_a_bar_on_request(tmp_path,
     assert "export" in capfd.readouterr().err
 
 
-def test_the_library_logs_under_the_gtdata_logger_without_printing(caplog, capfd):
+def test_the_library_logs_under_the_gtdata_logger_without_printing(caplog, capfd, monkeypatch):
     from gtdata.datasets.fetch import logger
 
+    # as in a fresh process that never ran the CLI (an earlier CLI test in this one added its stderr handler)
+    monkeypatch.setattr(logging.getLogger("gtdata"), "handlers", [logging.NullHandler()])
     with caplog.at_level(logging.INFO, logger="gtdata"):
         logger.info("downloading x from y")
     assert [r.name for r in caplog.records] == ["gtdata.datasets.fetch"]

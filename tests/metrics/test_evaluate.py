@@ -5,7 +5,7 @@ import pytest
 
 from gtdata.metrics import METRIC_NAMES, STUDY_METRICS, arrays, evaluate, run_suite
 from gtdata.metrics.evaluate import metric_seeds
-from gtdata.metrics.sampling import sample_codes
+from gtdata.metrics.sampling import sample_latents
 
 from metric_fixtures import identity_data, identity_rep
 
@@ -55,7 +55,7 @@ def test_study_suite_keys_values_and_determinism(tmp_path):
 def test_shared_sample_is_used_by_point_metrics():
     data = identity_data(3, 4)
     scores = evaluate(data, identity_rep, ["mig", "unsupervised"], seed=2, options={"mig": {"num_train": 300}, "unsupervised": {"num_train": 500}})
-    codes, factors = sample_codes(data, identity_rep, 500, np.random.RandomState(metric_seeds(2)["shared"]))
+    codes, factors = sample_latents(data, identity_rep, 500, np.random.RandomState(metric_seeds(2)["shared"]))
     assert scores["mig.discrete_mig"] == arrays.mig(codes[:300], factors[:300])["discrete_mig"]
     assert scores["unsupervised.mutual_info_score"] == arrays.unsupervised(codes)["mutual_info_score"]
 

@@ -25,7 +25,7 @@ from gtdata.metrics.evaluate import METRICS, check_metric_names, metric_seeds
 from gtdata.metrics.infomec import infomec, nmi_matrix
 from gtdata.metrics.mcc import correlation_matrix, mcc
 from gtdata.metrics.r2 import KERNEL_RIDGE_GRID, kernel_ridge_predictions, r2
-from gtdata.metrics.sampling import sample_codes
+from gtdata.metrics.sampling import sample_latents
 
 from metric_fixtures import identity_data, identity_rep
 
@@ -441,8 +441,8 @@ def test_evaluate_on_toy_data():
     assert scores["infomec.infom"] > 0.9 and scores["infomec.infoc"] > 0.9 and scores["infomec.infoe"] > 0.9
     # the scores are the array functions on the shared draws (training draw, then test draw)
     rng = np.random.RandomState(metric_seeds(5)["shared"])
-    latents, factors = sample_codes(data, _toy_representation, 800, rng)
-    latents_test, factors_test = sample_codes(data, _toy_representation, 400, rng)
+    latents, factors = sample_latents(data, _toy_representation, 800, rng)
+    latents_test, factors_test = sample_latents(data, _toy_representation, 400, rng)
     assert scores["mcc.mcc"] == mcc(latents, factors)["mcc"]
     expected = r2(latents, factors, latents_test=latents_test, factors_test=factors_test, rng=np.random.RandomState(metric_seeds(5)["r2"]))
     assert scores["r2.r2"] == expected["r2"]
@@ -471,7 +471,7 @@ def test_sampling_level_functions_draw_then_call_the_array_functions():
 
     def draws(*sizes):
         rng = np.random.RandomState(7)
-        return rng, [sample_codes(data, identity_rep, n, rng) for n in sizes]
+        return rng, [sample_latents(data, identity_rep, n, rng) for n in sizes]
 
     _, [(latents, factors)] = draws(300)
     assert compute_mcc(data, identity_rep, np.random.RandomState(7), num_train=300, method="spearman") == mcc_scores(mcc(latents, factors, "spearman"))

@@ -4,7 +4,7 @@ import torch
 
 import gtdata
 from gtdata.metrics import as_representation, compute_beta_vae, compute_dci, compute_factor_vae, compute_irs, compute_mig, compute_sap, compute_unsupervised
-from gtdata.metrics.sampling import encode_factors, resample_outside, sample_codes
+from gtdata.metrics.sampling import encode_factors, resample_outside, sample_latents
 
 from metric_fixtures import duplicated_rep, identity_data, identity_rep, zeros_rep
 
@@ -47,10 +47,10 @@ def test_mig_sap_irs_unsupervised_sampling_level():
 
 def test_same_seed_same_bytes_and_generator_or_randomstate():
     data = identity_data(3, 4)
-    a = sample_codes(data, identity_rep, 100, np.random.default_rng(3), batch_size=7)
-    b = sample_codes(data, identity_rep, 100, np.random.default_rng(3), batch_size=7)
+    a = sample_latents(data, identity_rep, 100, np.random.default_rng(3), batch_size=7)
+    b = sample_latents(data, identity_rep, 100, np.random.default_rng(3), batch_size=7)
     assert a[0].tobytes() == b[0].tobytes() and a[1].tobytes() == b[1].tobytes()
-    c = sample_codes(data, identity_rep, 100, np.random.RandomState(3), batch_size=7)
+    c = sample_latents(data, identity_rep, 100, np.random.RandomState(3), batch_size=7)
     assert c[0].shape == (100, 3)
     assert compute_mig(data, identity_rep, 5, num_train=500) == compute_mig(data, identity_rep, 5, num_train=500)
 
@@ -62,7 +62,7 @@ def test_encoding_is_batched():
         seen.append(x.shape[0])
         return identity_rep(x)
 
-    sample_codes(identity_data(3, 4), rep, 1000, np.random.default_rng(0), batch_size=64)
+    sample_latents(identity_data(3, 4), rep, 1000, np.random.default_rng(0), batch_size=64)
     assert max(seen) == 64 and sum(seen) == 1000
     seen.clear()
     compute_beta_vae(identity_data(3, 4), rep, 0, batch_size=64, num_train=20, num_eval=10, encode_batch_size=128)

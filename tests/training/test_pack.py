@@ -72,6 +72,35 @@ def test_packed_members_equal_separate_runs_after_50_steps(tmp_path, method, arc
     assert any(not torch.equal(a[k], b[k]) for k in a)
 
 
+@pytest.mark.parametrize("method,architecture", [("beta_vae", "conv"), ("factor_vae", "fc")])
+def test_members_on_worker_threads_equal_one_thread_runs_bit_for_bit(tmp_path, method, architecture):
+    # threads=2 and K=3: the members step on 2 worker threads of 1 intra-op thread each, so each member is
+    # a single run with threads=1 -- the same kernels, hence the same bytes.
+    data = gtdata.ToyData(**(TOY16 if architecture == "fc" else dict(factor_sizes=(3, 4, 5))))
+    kwargs = dict(method=method, steps=12, architecture=architecture, log_every=3, checkpoint_every=6, batch_size=16,
+                  device="cpu", progress=False, figures=False)
+    runs = [dict(data=data, seed=s, out=tmp_path / f"p{s}", threads=2, **kwargs) for s in range(3)]
+    trainer_threads = []
+    original = PackTrainer.__init__
+
+    def spy(self, *args, **kw):
+        original(self, *args, **kw)
+        trainer_threads.append((self.workers, self.worker_threads))
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(PackTrainer, "__init__", spy)
+        packed = train_pack(runs, progress=False, figures=False)
+    assert trainer_threads == [(2, 1)]
+    assert torch.get_num_threads() == 1  # the caller's setting is restored
+    for s, p in enumerate(packed):
+        single = train(data, seed=s, out=tmp_path / f"s{s}", threads=1, **kwargs)
+        pm = torch.load(p.path / "model.pt", weights_only=True)["model"]
+        sm = torch.load(single.path / "model.pt", weights_only=True)["model"]
+        assert all(torch.equal(pm[k], sm[k]) for k in sm)
+        strip = lambda log: [{k: v for k, v in e.items() if k != "images_per_s"} for e in log]  # noqa: E731
+        assert strip(p.log()) == strip(single.log())
+
+
 def test_grouped_convolutions_match_separate_runs(tmp_path):
     # The CUDA layout (one grouped convolution for all members), run here on the CPU: same math, other rounding,
     # which Adam amplifies on near-zero gradients; 10 steps keep that well inside the tolerance.

@@ -8,6 +8,8 @@ numbers up to ``pow``'s last bit and to fused multiply-adds on GPUs (see ``gtdat
 
 from __future__ import annotations
 
+from gtdata.core.errors import InvalidValueError
+
 from typing import Any
 
 import numpy as np
@@ -287,22 +289,22 @@ def make_ops(backend: str = "numpy", device: str = "auto") -> Ops:
     Raises ValueError (naming the argument) for an unknown backend or a device that is not available.
     """
     if backend not in BACKENDS:
-        raise ValueError(f"backend must be one of {', '.join(BACKENDS)} (got {backend!r})")
+        raise InvalidValueError(f"backend must be one of {', '.join(BACKENDS)} (got {backend!r})")
     if backend == "numpy":
         if device not in ("auto", "cpu"):
-            raise ValueError(f"device {device!r} needs backend='torch'; the numpy backend runs on the CPU only")
+            raise InvalidValueError(f"device {device!r} needs backend='torch'; the numpy backend runs on the CPU only")
         return NumpyOps()
     try:
         import torch
     except ImportError:  # pragma: no cover - torch is a test dependency
-        raise ValueError("backend='torch' needs PyTorch (pip install torch)") from None
+        raise InvalidValueError("backend='torch' needs PyTorch (pip install torch)") from None
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
     if str(device).startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError(f"device {device!r} is not available (torch.cuda.is_available() is False); "
+        raise InvalidValueError(f"device {device!r} is not available (torch.cuda.is_available() is False); "
                          "use device='cpu' or 'auto'")
     try:
         torch.device(device)
     except (RuntimeError, TypeError):
-        raise ValueError(f"device {device!r} is not a torch device; use 'auto', 'cpu' or 'cuda'") from None
+        raise InvalidValueError(f"device {device!r} is not a torch device; use 'auto', 'cpu' or 'cuda'") from None
     return TorchOps(str(device))

@@ -120,9 +120,10 @@ def _object_hit(xp, obj, o, d, flat, rows, full, eps, normals=True):
     Where the origins (the camera) or the directions (a directional light) are per image, they enter the
     object's frame once per image and the local values are picked per ray: the same arithmetic per value.
     """
-    part = _object_part(xp, obj, rows)
+    per_image_o = o[0].shape[0] * o[0].shape[1] < full
+    part = _object_part(xp, obj, rows, ("rt", "s", "inv_s") if per_image_o else ("c", "rt", "s", "inv_s"))
     # local = R^T (p - c) / s; rt holds R^T row-major
-    src = obj if o[0].shape[0] * o[0].shape[1] < full else part
+    src = obj if per_image_o else part
     o = o if src is obj else tuple(_pick(xp, x, flat, rows, full) for x in o)
     c, rt, inv_s = src["c"], src["rt"], src["inv_s"]
     rx, ry, rz = o[0] - c[0], o[1] - c[1], o[2] - c[2]
@@ -159,11 +160,14 @@ def _bounded(xp, obj, o, d):
     return (b * b >= cc) & ((b < 0) | (cc < 0))
 
 
-def _object_part(xp, obj, rows):
-    """One object's parameters at ``rows``, from one gather of its rows of the packed matrix."""
-    part = xp.take_cols(obj["_packed"], rows)
-    return {k: (v if k in ("kind", "span") else _unpack(part, v, obj["span"][0]))
-            for k, v in obj["_layout"].items()}
+def _object_part(xp, obj, rows, keys=("c", "rt", "s", "inv_s", "r2")):
+    """One object's parameters ``keys`` at ``rows``, from one gather of the rows of the packed matrix that
+    span them (the renderer packs an object's rows as c, rt, s, inv_s, r2)."""
+    layout = obj["_layout"]
+    index = [i for k in keys for i in (layout[k] if isinstance(layout[k], tuple) else (layout[k],))]
+    lo, hi = min(index) - obj["span"][0], max(index) + 1 - obj["span"][0]
+    part = xp.take_cols(obj["_packed"][lo:hi], rows)
+    return {k: _unpack(part, layout[k], obj["span"][0] + lo) for k in keys}
 
 
 def _plane_hits(static):
@@ -249,13 +253,13 @@ def _nearest(xp, scene, static, o, d):
         if flat.shape[0] == 0:
             continue
         to, no, fo = _object_hit(xp, obj, o, d, flat, rows, full, eps)
-        closer = to < t.reshape(-1)[flat][:, None]
-        keep = flat[closer[:, 0]]
-        t.reshape(-1)[keep] = to[closer]
+        closer = xp.flatnonzero(to[:, 0] < xp.take(t.reshape(-1), flat))
+        keep = xp.take(flat, closer)
+        t.reshape(-1)[keep] = xp.take(to[:, 0], closer)
         slot.reshape(-1)[keep] = first + k
-        face.reshape(-1)[keep] = fo[closer]
+        face.reshape(-1)[keep] = xp.take(fo[:, 0], closer)
         for i in range(3):
-            n[i].reshape(-1)[keep] = no[i][closer]
+            n[i].reshape(-1)[keep] = xp.take(no[i][:, 0], closer)
     return t, slot, face, n
 
 
@@ -494,7 +498,7 @@ def geometry_pass(xp, scene, static) -> Coefficients:
     own_e = xp.where(mixed, nslots, own_e)
     # a pure edge pixel (one covered slot, or none) keeps its owner's mean coefficient; mixed ones keep all
     pick = xp.clamp(own_e, 0, nslots - 1) + xp.arange(acc.shape[0]) * nslots
-    a_e = xp.where(mixed[:, None], 0.0, acc.reshape(-1, 3)[pick])
+    a_e = xp.where(mixed[:, None], 0.0, xp.take_rows(acc.reshape(-1, 3), pick))
     owner.reshape(-1)[flat] = own_e
     for c in range(3):  # written per channel into the (n, P) planes, then interleaved once
         a[c].reshape(-1)[flat] = a_e[:, c]
