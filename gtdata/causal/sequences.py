@@ -145,7 +145,7 @@ class SequenceSampler(Sampler):
     ------
     SCMError
         ``transition`` is not a Transition, ``length`` is below 2, or ``p`` is outside [0, 1].
-    ValueError
+    InvalidValueError
         ``length`` is not a positive integer.
 
     Examples

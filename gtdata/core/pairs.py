@@ -42,7 +42,7 @@ def check_k(data: GroundTruthData, k: Any, mode: str = "exact") -> tuple[int, in
 
     Raises
     ------
-    ValueError
+    InvalidValueError
         ``data`` has fewer than 2 factors; ``k`` is not one of the forms above or leaves 1 … d−1; in exact
         mode, k exceeds the number of factors with more than one value.
 
@@ -55,7 +55,7 @@ def check_k(data: GroundTruthData, k: Any, mode: str = "exact") -> tuple[int, in
     ((2, 2), (1, 2), (1, 2), (1, 3))
     >>> try:
     ...     check_k(data, 4)
-    ... except ValueError as exc:
+    ... except gtdata.InvalidValueError as exc:   # a GtdataError and a ValueError
     ...     print(exc)
     k must lie in 1..3 (d = 4 factors), got 4
     """
@@ -117,7 +117,7 @@ def intervene(data: GroundTruthData, codes: np.ndarray, ks: np.ndarray, gen: np.
 
     Raises
     ------
-    ValueError
+    InvalidValueError
         After 1,000 redraws some rows still fall outside the view's split (the split is too small for k).
 
     Examples
@@ -301,7 +301,7 @@ def shared_pairs(data: GroundTruthData, n: int, factor: str | int, rng: RNGLike 
 
     Raises
     ------
-    ValueError
+    InvalidValueError
         ``n`` is not a positive integer, ``factor`` is not a factor of ``data``, or no second draws inside the
         view's split share the factor's value (after 1,000 redraws).
 

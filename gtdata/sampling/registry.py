@@ -57,7 +57,7 @@ def make_sampler(spec: "Sampler | str | Mapping[str, Any]", **options: Any) -> S
 
     Raises
     ------
-    ValueError
+    InvalidValueError
         Options given with a ready sampler, a mapping without ``name``, an unknown name (the closest one is
         suggested) or an option the sampler does not take. The sampler's own checks raise their errors too
         (:class:`gtdata.causal.SCMError` for the causal samplers).
