@@ -99,6 +99,11 @@ class NumpyOps(Ops):
         return np.take(table, index)
 
     @staticmethod
+    def lookup(table, x):
+        """table[x] for integer-valued floats x (np.take indexes with intp: converting once, not twice)."""
+        return np.take(table, x.astype(np.intp))
+
+    @staticmethod
     def flatnonzero(mask):
         return np.flatnonzero(mask)
 
@@ -240,6 +245,9 @@ class TorchOps(Ops):
 
     def take(self, table, index):
         return table[index.long()]
+
+    def lookup(self, table, x):
+        return table[x.long()]
 
     def flatnonzero(self, mask):
         return self.torch.nonzero(mask.reshape(-1)).reshape(-1)
