@@ -140,3 +140,25 @@ def test_point_light_and_every_primitive_render():
                            lights=[light], ambient=0.1))[..., 0]
         assert 150 < (img > 0).sum() < 2500, shape  # a visible, bounded object
         assert img.max() > 0.5, shape  # lit from the front
+
+
+def test_rays_parallel_to_a_wall_never_meet_it_and_are_not_divided_by_zero():
+    """light3d's shadow rays run along the west wall when the light's azimuth is 0: no inf or nan."""
+    from gtdata.render.scene3d.backends import make_ops
+    from gtdata.render.scene3d.trace import _plane_t
+
+    static = {"half": 3.0, "wall_height": 2.0}
+    o = tuple(np.full((1, 3), v, dtype=np.float32) for v in (0.5, 1.0, 0.0))
+    # towards the west wall x = -3, along it (parallel), and away from it
+    d = (np.array([[-1.0, 0.0, 1.0]], dtype=np.float32), np.zeros((1, 3), dtype=np.float32),
+         np.array([[0.0, 1.0, 0.0]], dtype=np.float32))
+    with np.errstate(all="raise"):  # a division by zero or inf * 0 raises FloatingPointError
+        t, ok = _plane_t(make_ops("numpy"), o, d, 0, -3.0, static, 1e-4)
+    assert np.all(np.isfinite(t))
+    assert ok.tolist() == [[True, False, False]]
+    assert t[0, 0] == pytest.approx(3.5)
+    light = RenderedData("light3d", threads=1)
+    with np.errstate(all="raise"):
+        images = light.render_values({"light_azimuth": np.array([0.0, 90.0, 180.0, 270.0]),
+                                      "light_elevation": np.array([20.0, 45.0, 75.0, 30.0])}, dtype=np.uint8)
+    assert images.shape == (4, 64, 64, 3)
