@@ -24,7 +24,37 @@ __all__ = ["Run", "load_run", "REPRESENTATIONS"]
 
 
 class Run:
-    """A run directory written by :func:`gtdata.train`. Use :func:`load_run` to open one."""
+    """A run directory written by :func:`gtdata.train`. Use :func:`load_run` to open one.
+
+    Opening reads only ``config.yaml``; the data set, the model and the log are read when first used.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The run directory (``~`` is expanded).
+    device : str, default "auto"
+        Where the model runs: ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
+
+    Raises
+    ------
+    MissingFileError
+        If ``path`` holds no ``config.yaml`` (a FileNotFoundError: not a run directory).
+
+    Examples
+    --------
+    Two training steps of a small fully connected VAE on 16x16 toy images (the study trains 300,000):
+
+    >>> import gtdata
+    >>> run = gtdata.train({"name": "toy", "image_size": 16}, steps=2, out="run", batch_size=4,
+    ...                    architecture="fc", log_every=1, progress=False, figures=False)
+    >>> run
+    Run('run', method='beta_vae', steps=2, finished)
+    >>> [entry["step"] for entry in run.log()], sorted(p.name for p in run.path.iterdir())
+    ([1, 2], ['checkpoint.pt', 'config.yaml', 'log.jsonl', 'model.pt', 'provenance.json'])
+    >>> encode = run.representation()  # posterior means, float32 (N, num_latent)
+    >>> encode(run.data.sample_observations(5, random_state=0)).shape
+    (5, 10)
+    """
 
     def __init__(self, path: str | Path, device: str = "auto") -> None:
         self.path = Path(path).expanduser()
@@ -122,5 +152,32 @@ class Run:
 
 
 def load_run(path: str | Path, device: str = "auto") -> Run:
-    """Open a run directory written by :func:`gtdata.train` (``device``: where the model runs)."""
+    """Open a run directory written by :func:`gtdata.train` (``device``: where the model runs).
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The run directory (the ``out`` of :func:`gtdata.train`).
+    device : str, default "auto"
+        Where the model runs: ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
+
+    Returns
+    -------
+    Run
+        The run, finished or not (``run.finished``); nothing but its config is read yet.
+
+    Examples
+    --------
+    >>> import gtdata
+    >>> _ = gtdata.train({"name": "toy", "image_size": 16}, steps=2, out="run", batch_size=4, architecture="fc",
+    ...                  beta=4.0, progress=False, figures=False)
+    >>> run = load_run("run", device="cpu")
+    >>> run.finished, run.config.method, run.config.hparams
+    (True, 'beta_vae', {'beta': 4.0})
+    >>> try:
+    ...     load_run("not_a_run")
+    ... except FileNotFoundError as err:
+    ...     print(err)
+    not_a_run is not a gtdata run directory (config.yaml missing)
+    """
     return Run(path, device=device)
