@@ -184,8 +184,11 @@ class Scene3DRenderer:
             geo_cols += [p["centre"], p["rotation"].reshape(n, 9), p["scale"][:, None], p["shape"][:, None]]
         geo_cols += refl
         geo = np.ascontiguousarray(np.concatenate(geo_cols, axis=1))
+        # camera frames of the whole batch at once (per image, so the same numbers as per traced chunk)
+        frames = camera_frames(cam["azimuth"], cam["elevation"], cam["distance"], cam["fov"],
+                               np.broadcast_to(spec.look_at, (n, 3)), spec.height)
         return {"n": n, "cam": cam, "lights": lights, "objects": objects, "refl": refl, "albedo": albedo,
-                "geo": geo}
+                "geo": geo, "frames": frames}
 
     @staticmethod
     def _albedo(mat: Material, get, n: int) -> np.ndarray:
@@ -208,10 +211,8 @@ class Scene3DRenderer:
             cols.append(np.asarray(a, dtype=np.float64))
             return len(cols) - 1
 
-        cam_in = params["cam"]
         m = len(rows)
-        frames = camera_frames(cam_in["azimuth"][rows], cam_in["elevation"][rows], cam_in["distance"][rows],
-                               cam_in["fov"][rows], np.broadcast_to(self.spec.look_at, (m, 3)), self.spec.height)
+        frames = {k: v[rows] for k, v in params["frames"].items()}
         cam = {k: tuple(add(frames[k][:, i]) for i in range(3)) for k in ("right", "up")}
         cam["fwd"] = tuple(add(frames["forward"][:, i]) for i in range(3))
         cam["pos"] = tuple(add(frames["position"][:, i]) for i in range(3))
