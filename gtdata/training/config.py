@@ -46,7 +46,83 @@ IDENTITY_FIELDS = (
 
 @dataclass
 class TrainConfig:
-    """Everything a training run needs. ``hparams`` holds the method's hyper-parameters (reference names)."""
+    """Everything a training run needs. ``hparams`` holds the method's hyper-parameters (reference names).
+
+    Validated on construction; missing hyper-parameters are filled with the method's defaults, so two
+    configs that train the same run compare equal. :func:`gtdata.train` builds one from its keywords, and
+    ``config.yaml`` in a run directory is its :meth:`to_yaml`.
+
+    Parameters
+    ----------
+    data : str or mapping
+        A registry name (``"dsprites_like"``), a path, or a mapping ``{"name": ..., **options}`` (or a render
+        spec). GroundTruthData objects go to :func:`gtdata.train` instead.
+    method : str, default "beta_vae"
+        One of :data:`gtdata.models.METHODS`: ``beta_vae``, ``factor_vae``, ``dip_vae_i``, ``dip_vae_ii``,
+        ``beta_tc_vae``, ``annealed_vae`` (unsupervised) or ``ada_gvae``, ``ada_ml_vae``, ``group_vae``,
+        ``ml_vae`` (weakly supervised, trained on pairs).
+    hparams : dict, optional
+        The method's hyper-parameters by the reference's names (``beta``, ``c_max``, ``gamma``, ``k``...).
+    steps : int, default 300000
+        Optimizer steps.
+    batch_size : int, default 64
+        Observations (or pairs) per step.
+    lr : float, default 1e-4
+        Adam learning rate.
+    seed : int, default 0
+        Seed of the weights and of every batch.
+    num_latent : int, default 10
+        Size of the latent code.
+    architecture : {"conv", "fc"}, default "conv"
+        The study's convolutional encoder/decoder (64x64 observations) or the fully connected one.
+    reconstruction : {"bernoulli", "l2"}, default "bernoulli"
+        Reconstruction loss.
+    pair_mode : {"exact", "reference"}, default "exact"
+        Weak methods: exactly k factors change within a pair, or disentanglement_lib's pair sampling.
+    label_mode : {"all", "last"}, default "all"
+        GroupVAE / ML-VAE: told every resampled factor, or only the last one (disentanglement_lib's label).
+    sampler : str or mapping, optional
+        Weak methods only: another pair sampler, ``{"name": "counterfactual" | "pairs", ...options}``.
+    device : str, default "auto"
+        ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
+    threads : int, optional
+        Torch CPU threads for this run; default torch's setting.
+    log_every : int, default 100
+        Steps between lines of ``log.jsonl``.
+    checkpoint_every : int, default 1000
+        Steps between checkpoints (a killed run resumes from the last one).
+    channels_last : bool, default True
+        NHWC convolutions (faster on CPU; same results up to float rounding).
+    compile : bool, default False
+        ``torch.compile`` the encoder and decoder.
+    precision : {"fp32", "bf16"}, default "fp32"
+        ``"bf16"``: forward passes under bfloat16 autocast (opt-in mixed precision; losses, Adam and the
+        stored parameters stay float32). ``"fp32"`` is the study's arithmetic.
+
+    Raises
+    ------
+    InvalidValueError
+        From :meth:`validate`, on construction, naming the field, the value and what is allowed (a
+        ValueError).
+
+    Examples
+    --------
+    >>> config = TrainConfig(data="dsprites_like", method="ada_gvae", steps=1000)
+    >>> config.weak, config.hparams  # defaults filled in
+    (True, {'beta': 1.0, 'k': 1})
+    >>> for line in TrainConfig(data="toy", hparams={"beta": 4}).to_yaml().splitlines()[:5]:
+    ...     print(line)
+    kind: run_config
+    data: toy
+    method: beta_vae
+    hparams:
+      beta: 4.0
+    >>> try:
+    ...     TrainConfig(data="toy", method="vae")
+    ... except ValueError as err:
+    ...     print(err)
+    unknown method 'vae'; valid: beta_vae, factor_vae, dip_vae_i, dip_vae_ii, beta_tc_vae, annealed_vae, ...
+    """
 
     data: Any
     method: str = "beta_vae"

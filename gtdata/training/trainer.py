@@ -353,7 +353,36 @@ def train_config(
     config: TrainConfig, out: str | Path, data: GroundTruthData | None = None, resume: bool = True,
     progress: bool | None = None, figures: bool = True,
 ) -> Path:
-    """Train ``config`` into ``out`` (see :func:`gtdata.training.train`); returns the run directory."""
+    """Train ``config`` into ``out`` (see :func:`gtdata.training.train`); returns the run directory.
+
+    Parameters
+    ----------
+    config : TrainConfig
+        The run.
+    out : str or pathlib.Path
+        The run directory. If it already holds this run, training continues from its last checkpoint (or
+        returns at once when finished); a run with another config there is refused.
+    data : GroundTruthData, optional
+        The data object to train on instead of opening ``config.data`` (recorded in the run).
+    resume : bool, default True
+        Continue an unfinished run at ``out``; False starts it over.
+    progress : bool or None, default None
+        Show a progress bar; None shows it only when stderr is a terminal.
+    figures : bool, default True
+        Draw the run's figures (reconstructions, traversals, losses) into ``out/figures`` at the end.
+
+    Returns
+    -------
+    pathlib.Path
+        The run directory (open it with :func:`gtdata.load_run`).
+
+    Examples
+    --------
+    >>> config = TrainConfig(data={"name": "toy", "image_size": 16}, architecture="fc", steps=2, batch_size=4)
+    >>> path = train_config(config, "run", progress=False, figures=False)
+    >>> path.name, sorted(p.name for p in path.iterdir())
+    ('run', ['checkpoint.pt', 'config.yaml', 'log.jsonl', 'model.pt', 'provenance.json'])
+    """
     run_dir, data, state = claim_run(config, out, data, resume)
     if state == "finished":
         return run_dir
