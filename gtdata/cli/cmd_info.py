@@ -85,9 +85,22 @@ def _describe_run_config(path: Path, raw: dict) -> None:
           f"{config.num_latent} latents{hparams}")
 
 
+def _describe_study_results(path: Path, raw: dict) -> None:
+    """The study a results directory holds (its recorded spec and fingerprint) and how many runs finished."""
+    from gtdata.study.results import ResultStore
+    from gtdata.study.spec import StudySpec
+
+    spec = StudySpec.from_dict(raw["spec"])
+    done = len(ResultStore(path.parent, spec).finished())  # the recorded spec: the store only reads
+    print(f"{path}: results of study {spec.name!r} (fingerprint {raw.get('fingerprint')}), "
+          f"{done} of {spec.num_runs} runs finished")
+    print(f"  data sets: {', '.join(spec.datasets)}; methods: {', '.join(m.method for m in spec.methods)}")
+
+
 #: Kinds ``gtdata info PATH`` describes from the file itself; the data set kinds are opened and their
 #: factors shown, and manifests get the full account of files and cache state below.
-_DESCRIBERS = {"scm": _describe_scm, "study": _describe_study, "run_config": _describe_run_config}
+_DESCRIBERS = {"scm": _describe_scm, "study": _describe_study, "run_config": _describe_run_config,
+              "study_results": _describe_study_results}
 
 
 def _describe(title: str, data) -> None:

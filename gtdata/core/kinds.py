@@ -2,10 +2,10 @@
 
 Every YAML file gtdata reads or writes starts with ``kind:`` — ``manifest``, ``scene2d`` (2-D sprite render
 spec), ``scene3d`` (3-D scene), ``scm``, ``study`` (study spec), ``run_config`` (a run directory's
-``config.yaml``) or ``prepared`` (a prepared set's ``dataset.yaml``); a prepared directory and a gtdata HDF5
-file are the kinds ``prepared`` and ``hdf5``. :func:`identify` tells the kind of a path, :func:`load_file`
-opens it with the loader its package registered (:func:`register_kind`); :func:`gtdata.load`, ``gtdata info``
-and the command line all go through here.
+``config.yaml``), ``study_results`` (a study directory's ``study.yaml``) or ``prepared`` (a prepared set's
+``dataset.yaml``); a prepared directory and a gtdata HDF5 file are the kinds ``prepared`` and ``hdf5``.
+:func:`identify` tells the kind of a path, :func:`load_file` opens it with the loader its package registered
+(:func:`register_kind`); :func:`gtdata.load`, ``gtdata info`` and the command line all go through here.
 
 Files written before ``kind:`` existed have none: their kind is inferred from their keys, here and nowhere
 else (:func:`infer_kind`). Each kind's package registers its loader when imported; the table below names that
@@ -42,6 +42,7 @@ _PROVIDERS: dict[str, str] = {
     "prepared": "gtdata.registry",
     "hdf5": "gtdata.registry",
     "study": "gtdata.study.spec",
+    "study_results": "gtdata.study.results",
     "run_config": "gtdata.training.config",
 }
 
@@ -51,6 +52,7 @@ _LEGACY_KEYS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("manifest", ("schema", "files")),
     ("scm", ("nodes",)),
     ("scene2d", ("objects", "factors")),
+    ("study_results", ("fingerprint", "spec")),
     ("study", ("seeds",)),
     ("run_config", ("data",)),
 )

@@ -26,9 +26,12 @@ import yaml
 from gtdata.study.runs import RunConfig
 from gtdata.study.spec import StudySpec
 from gtdata.core.errors import GtdataError
+from gtdata.core.kinds import register_kind
 from gtdata.core.persist import atomic_write_text, to_plain
 
 STUDY_FILE = "study.yaml"
+#: The ``kind:`` of a study directory's ``study.yaml`` (its spec, fingerprint and versions).
+KIND = "study_results"
 CSV_FILE = "results.csv"
 JSONL_FILE = "results.jsonl"
 FIRST_COLUMNS = (
@@ -92,7 +95,7 @@ class ResultStore:
             if stored.get("fingerprint") != fingerprint:
                 old = stored.get("spec") or {}
                 new = self.spec.to_dict()
-                diff = [k for k in new if k not in ("name", "description") and old.get(k) != new[k]]
+                diff = [k for k in new if k not in ("kind", "name", "description") and old.get(k) != new[k]]
                 raise StudyDirError(
                     f"results directory {self.out} holds a different study ({old.get('name')!r}, "
                     f"fingerprint {stored.get('fingerprint')}; this spec is {fingerprint}); differing: "
@@ -107,7 +110,7 @@ class ResultStore:
         from gtdata._version import __version__
 
         atomic_write_text(study_file, yaml.safe_dump(
-            {"fingerprint": fingerprint, "gtdata_version": __version__,
+            {"kind": KIND, "fingerprint": fingerprint, "gtdata_version": __version__,
              "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
              "spec": self.spec.to_dict()}, sort_keys=False))
 
@@ -143,6 +146,14 @@ class ResultStore:
         atomic_write_text(self.out / CSV_FILE, frame.to_csv(index=False))
         self._last_flush = time.monotonic()
         return frame
+
+
+def _load_results_kind(path: Path, content: Any) -> pd.DataFrame:
+    """The loader of ``kind: study_results`` files: the results table of the study directory they record."""
+    return load_results(path.parent)
+
+
+register_kind(KIND, summary="a study's results record", load=_load_results_kind, is_data=False)
 
 
 def load_results(out: str | Path) -> pd.DataFrame:

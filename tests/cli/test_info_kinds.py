@@ -29,6 +29,17 @@ def test_info_study_spec(tmp_path, capsys):
     assert "study spec 'sweep', 4 runs" in out and "data sets: dsprites_like" in out and "methods: beta_vae" in out
 
 
+def test_info_study_results(tmp_path, capsys):
+    from gtdata.study.results import ResultStore
+    from gtdata.study.spec import load_spec
+
+    spec = load_spec({"name": "sweep", "datasets": ["dsprites_like"], "methods": [{"method": "beta_vae"}],
+                      "seeds": 3, "steps": 10, "metrics": ["mig"]})
+    ResultStore(tmp_path / "out", spec)
+    code, out, _ = info(capsys, tmp_path / "out" / "study.yaml")
+    assert code == 0 and f"results of study 'sweep' (fingerprint {spec.fingerprint()}), 0 of 3 runs finished" in out
+
+
 def test_info_run_config_with_and_without_kind(tmp_path, capsys):
     config = {"data": "toy", "method": "beta_vae", "steps": 7, "seed": 2}
     for path in (write(tmp_path / "old.yaml", config), write(tmp_path / "new.yaml", {"kind": "run_config", **config})):

@@ -42,7 +42,8 @@ def prepared(path):
 
 
 def test_known_kinds():
-    assert known_kinds() == ["hdf5", "manifest", "prepared", "run_config", "scene2d", "scene3d", "scm", "study"]
+    assert known_kinds() == ["hdf5", "manifest", "prepared", "run_config", "scene2d", "scene3d", "scm", "study",
+                             "study_results"]
 
 
 def test_render_specs_load_with_and_without_kind(tmp_path):
@@ -105,6 +106,24 @@ def test_study_specs_load_round_trip_and_keep_their_fingerprint(tmp_path):
         gtdata.load(written)
     with pytest.raises(GtdataError, match=r"kind: a study spec has kind 'study', got 'scm'"):
         StudySpec.from_dict({**STUDY, "kind": "scm"})
+
+
+def test_study_directories_record_their_kind(tmp_path):
+    from gtdata.study.results import ResultStore
+    from gtdata.study.spec import load_spec
+
+    spec = load_spec(STUDY)
+    ResultStore(tmp_path / "out", spec)
+    record = tmp_path / "out" / "study.yaml"
+    content = yaml.safe_load(record.read_text())
+    assert content["kind"] == "study_results" and content["spec"]["kind"] == "study"
+    assert identify(record).kind == "study_results"
+    assert len(load_file(record)) == 0  # the results table: no run has finished
+    content.pop("kind")
+    content["spec"].pop("kind")  # as gtdata 0.1 wrote it: the same study, reopened
+    write(record, content)
+    assert identify(record).kind == "study_results"
+    ResultStore(tmp_path / "out", spec)
 
 
 def test_run_configs_round_trip_with_kind_and_the_same_identity(tmp_path):
