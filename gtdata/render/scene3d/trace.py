@@ -62,7 +62,15 @@ def gather_scene(xp, scene, idx, columns=False):
     ``columns``: parameters as (1, n) views (rays laid out (samples, n), one column per image) instead of
     (n, 1) (rays laid out (n, rays), one row per image).
     """
-    return unpack_scene(xp.take_cols(scene["_packed"], idx), scene["_layout"], columns)
+    out = unpack_scene(xp.take_cols(scene["_packed"], idx), scene["_layout"], columns)
+    # an object's per-ray parameters are gathered from the small per-image table it came from (``_base``,
+    # through ``_map``: new image -> original image), which stays in cache, rather than from this larger one
+    for new, old in zip(out["objects"], scene["objects"]):
+        if "_map" in old:
+            new["_base"], new["_map"] = old["_base"], xp.take(old["_map"], idx)
+        else:
+            new["_base"], new["_map"] = old["_packed"], idx
+    return out
 
 
 def unpack_scene(packed, layout, columns=False):
@@ -166,7 +174,10 @@ def _object_part(xp, obj, rows, keys=("c", "rt", "s", "inv_s", "r2")):
     layout = obj["_layout"]
     index = [i for k in keys for i in (layout[k] if isinstance(layout[k], tuple) else (layout[k],))]
     lo, hi = min(index) - obj["span"][0], max(index) + 1 - obj["span"][0]
-    part = xp.take_cols(obj["_packed"][lo:hi], rows)
+    if "_map" in obj:
+        part = xp.take_cols(obj["_base"][lo:hi], xp.take(obj["_map"], rows))
+    else:
+        part = xp.take_cols(obj["_packed"][lo:hi], rows)
     return {k: _unpack(part, layout[k], obj["span"][0] + lo) for k in keys}
 
 
@@ -280,8 +291,12 @@ def _blocked(xp, scene, static, o, d, t_max, cast, slot):
                 wall = ok if isinstance(t_max, float) else ok & (tp < t_max)  # a float t_max is inf
                 hit = wall if hit is None else hit | wall
     full = cast.shape[0] * cast.shape[1]
-    for k, obj in enumerate(scene["objects"]):
-        test = _bounded(xp, obj, o, d) & cast
+    objects = scene["objects"]
+    # several objects and one direction per image (a directional light): project the origins once onto the
+    # plane across the light and its axis, then each object's test is a disc and a half-space there
+    frame = _light_frame(xp, o, d) if len(objects) > 1 and d[0].shape != o[0].shape else None
+    for k, obj in enumerate(objects):
+        test = (_bounded(xp, obj, o, d) if frame is None else _bounded_along(xp, obj, frame)) & cast
         if hit is not None:
             test = test & ~hit
         if obj["kind"] in CONVEX:
@@ -294,6 +309,34 @@ def _blocked(xp, scene, static, o, d, t_max, cast, slot):
             hit = xp.zeros(tuple(cast.shape), dtype="bool")
         hit.reshape(-1)[flat[(to < _pick(xp, t_max, flat, rows, full))[:, 0]]] = True
     return hit
+
+
+def _light_frame(xp, o, l):
+    """Origins o (per ray) in a per-image orthonormal frame (e1, e2, l) of a light direction l (per image):
+    (e1, e2, l, u, v, w) with u = o . e1, v = o . e2, w = o . l."""
+    # e1 = a x l / |a x l| with a the x axis, or the y axis where l is within 37 degrees of x (|a x l| >= 0.6)
+    near_x = xp.abs(l[0]) >= 0.8
+    zero = l[0] * 0.0
+    ax = (zero, 0.0 - l[2], l[1])
+    ay = (l[2], zero, 0.0 - l[0])
+    e1 = [xp.where(near_x, ay[i], ax[i]) for i in range(3)]
+    inv = 1.0 / xp.sqrt(e1[0] * e1[0] + e1[1] * e1[1] + e1[2] * e1[2])
+    e1 = [x * inv for x in e1]
+    e2 = [l[1] * e1[2] - l[2] * e1[1], l[2] * e1[0] - l[0] * e1[2], l[0] * e1[1] - l[1] * e1[0]]
+    dot = lambda e: o[0] * e[0] + o[1] * e[1] + o[2] * e[2]  # noqa: E731
+    return e1, e2, l, dot(e1), dot(e2), dot(l)
+
+
+def _bounded_along(xp, obj, frame):
+    """``_bounded`` for rays along one direction per image, in the frame of ``_light_frame``: a superset of
+    the rays that meet the bounding sphere (the line passes within its radius, and the sphere is not behind
+    the origin by more than the radius; float32 rounding here is far below the sphere's padding)."""
+    e1, e2, l, u, v, w = frame
+    c = obj["c"]
+    du = u - (c[0] * e1[0] + c[1] * e1[1] + c[2] * e1[2])
+    dv = v - (c[0] * e2[0] + c[1] * e2[1] + c[2] * e2[2])
+    r2 = obj["r2"]
+    return (du * du + dv * dv <= r2) & (w <= (c[0] * l[0] + c[1] * l[1] + c[2] * l[2]) + xp.sqrt(r2))
 
 
 def _uniform(xp, table):
