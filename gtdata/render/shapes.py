@@ -22,7 +22,15 @@ __all__ = ["Shape", "BUILTIN_SHAPES", "make_shape", "ShapeParamError"]
 
 
 class ShapeParamError(GtdataError, ValueError):
-    """A shape definition has a bad parameter; ``where`` is the key inside the definition."""
+    """A shape definition has a bad parameter; ``where`` is the key inside the definition.
+
+    Parameters
+    ----------
+    where : str
+        The key inside the shape definition (``"star.points"``); the spec parser prefixes the spec's place.
+    message : str
+        What is wrong: the value and what is allowed.
+    """
 
     def __init__(self, where: str, message: str) -> None:
         super().__init__(message)
