@@ -131,7 +131,7 @@ class Manifest:
     homepage : str or None
         Where the data set is published.
     license : str
-        The licence of the data (an SPDX identifier where one exists).
+        The licence of the data as its sources state it (``"Apache-2.0"``), or a note that they state none.
     citation : str
         BibTeX of the paper to cite.
     observation_shape : tuple of int
