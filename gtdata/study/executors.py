@@ -203,7 +203,8 @@ class LocalExecutor:
     ----------
     workers : int, default 1
         1 runs the tasks one after another in this process; more spawns that many worker processes (a run
-        function must then be importable: defined in a module, not in ``__main__`` or a notebook).
+        function must then be picklable: a top-level function of a module or script, not one defined in a
+        notebook or an interactive session).
     pack : int or "auto", default 1
         Up to this many runs that differ only in seed and hyper-parameters train together as one pack
         (:func:`gtdata.train_pack`), with the same results; ``"auto"`` picks the size from the runs' device.
