@@ -21,9 +21,32 @@ Other pixels keep the centre sample: their neighbourhood is one smooth surface, 
 little. Edges thinner than a pixel that no centre sample hits are missed (as with any sampling of that
 density).
 
-Arrays: a set of rays is a pair of 2-D arrays shapes (R, C) (R images or rays, C rays each); per-image
-parameters are (R, 1) and broadcast. Sparse work (object intersections, specular highlights, edge pixels)
-runs on compacted (K, 1) sets whose per-image parameters are gathered by row.
+Arrays: a set of rays is a pair of 2-D arrays shapes (R, C): centre samples are (images, pixels) with
+per-image parameters (R, 1); sub-pixel rays are (samples, edge pixels) with per-pixel parameters (1, C),
+gathered once per edge pixel and broadcast down its samples. Sparse work (object intersections, specular
+highlights) runs on compacted (K, 1) sets whose per-image parameters are gathered by index.
+
+Cost (issue 11: random continuous factors, no cache hits, numpy on 2 cores). What was measured and chosen,
+every choice keeping the images bit for bit (the old and new tracers agree on every byte of shapes3d_like,
+objects3d and light3d batches; numpy and torch run this same code):
+
+- Sub-pixel rays in the (samples, edge pixels) layout: their images' parameters are gathered once per edge
+  pixel, not once per ray, and per-image arithmetic (an object's frame, the bounding-sphere threshold) runs
+  on (1, E) rows; an object's per-ray parameters come from the small per-image table (``_map``).
+- Values that are per image stay per image: the camera's bounding-sphere test is one comparison with a
+  threshold per image (b <= -sqrt(cc)); origins (camera) and directions (directional light) enter an
+  object's frame per image and are picked per ray; pixel offsets are scaled once when the batch shares a
+  field of view. The camera is not fixed in the built-ins (its azimuth is a factor), so precomputing whole
+  primary rays per camera would serve only light3d and is not done.
+- Shadow rays of a directional light meet several objects' bounding spheres in one light-aligned frame
+  (origins projected once, then a disc and a half-space per object) instead of a quadratic per object.
+- Floor and wall slots and normals follow from the face by comparisons, not gathers; uniform diffuse and
+  specular reflectances (the usual case) skip per-ray material gathers; numpy gathers use ``mode="clip"``
+  (valid indices; "raise" buffers its output).
+- Kept: 32 configurations per traced chunk (16 and 64 measured slower per CPU-second: per-chunk Python
+  overhead against cache misses), threads over chunks (numpy releases the GIL), adaptive supersampling
+  (about 0.5 extra rays per pixel where a full 2 x 2 pass would add 3, and it would change the images).
+  Not done: ``out=`` buffers (numpy only, while the tracer is shared with torch).
 """
 
 from __future__ import annotations
@@ -311,32 +334,32 @@ def _blocked(xp, scene, static, o, d, t_max, cast, slot):
     return hit
 
 
-def _light_frame(xp, o, l):
-    """Origins o (per ray) in a per-image orthonormal frame (e1, e2, l) of a light direction l (per image):
-    (e1, e2, l, u, v, w) with u = o . e1, v = o . e2, w = o . l."""
-    # e1 = a x l / |a x l| with a the x axis, or the y axis where l is within 37 degrees of x (|a x l| >= 0.6)
-    near_x = xp.abs(l[0]) >= 0.8
-    zero = l[0] * 0.0
-    ax = (zero, 0.0 - l[2], l[1])
-    ay = (l[2], zero, 0.0 - l[0])
+def _light_frame(xp, o, ld):
+    """Origins o (per ray) in a per-image orthonormal frame (e1, e2, ld) of a light direction ld (per image):
+    (e1, e2, ld, u, v, w) with u = o . e1, v = o . e2, w = o . ld."""
+    # e1 = a x ld / |a x ld|, a the x axis, or the y axis where ld is within 37 degrees of x (|a x ld| >= 0.6)
+    near_x = xp.abs(ld[0]) >= 0.8
+    zero = ld[0] * 0.0
+    ax = (zero, 0.0 - ld[2], ld[1])
+    ay = (ld[2], zero, 0.0 - ld[0])
     e1 = [xp.where(near_x, ay[i], ax[i]) for i in range(3)]
     inv = 1.0 / xp.sqrt(e1[0] * e1[0] + e1[1] * e1[1] + e1[2] * e1[2])
     e1 = [x * inv for x in e1]
-    e2 = [l[1] * e1[2] - l[2] * e1[1], l[2] * e1[0] - l[0] * e1[2], l[0] * e1[1] - l[1] * e1[0]]
+    e2 = [ld[1] * e1[2] - ld[2] * e1[1], ld[2] * e1[0] - ld[0] * e1[2], ld[0] * e1[1] - ld[1] * e1[0]]
     dot = lambda e: o[0] * e[0] + o[1] * e[1] + o[2] * e[2]  # noqa: E731
-    return e1, e2, l, dot(e1), dot(e2), dot(l)
+    return e1, e2, ld, dot(e1), dot(e2), dot(ld)
 
 
 def _bounded_along(xp, obj, frame):
     """``_bounded`` for rays along one direction per image, in the frame of ``_light_frame``: a superset of
     the rays that meet the bounding sphere (the line passes within its radius, and the sphere is not behind
     the origin by more than the radius; float32 rounding here is far below the sphere's padding)."""
-    e1, e2, l, u, v, w = frame
+    e1, e2, ld, u, v, w = frame
     c = obj["c"]
     du = u - (c[0] * e1[0] + c[1] * e1[1] + c[2] * e1[2])
     dv = v - (c[0] * e2[0] + c[1] * e2[1] + c[2] * e2[2])
     r2 = obj["r2"]
-    return (du * du + dv * dv <= r2) & (w <= (c[0] * l[0] + c[1] * l[1] + c[2] * l[2]) + xp.sqrt(r2))
+    return (du * du + dv * dv <= r2) & (w <= (c[0] * ld[0] + c[1] * ld[1] + c[2] * ld[2]) + xp.sqrt(r2))
 
 
 def _uniform(xp, table):
