@@ -23,7 +23,7 @@ def test_stream_uniform_matches_data_stream():
     data = gtdata.ToyData((3, 4, 5), image_size=16)
     stream = BatchStream(data, batch_size=32, seed=3, num_batches=2)
     x, codes = list(stream)[1]
-    ref_codes, ref_images = data.stream(32, seed=3, start=32)
+    ref_codes, ref_images = data.stream(32, rng=3, start=32)
     assert x.shape == (32, 1, 16, 16) and x.dtype == torch.float32
     assert np.array_equal(codes.numpy(), ref_codes)
     assert torch.allclose(x, torch.from_numpy(ref_images).permute(0, 3, 1, 2))

@@ -15,6 +15,7 @@ from typing import Any, Mapping, NamedTuple, Protocol
 import numpy as np
 
 from . import rng as rngmod
+from .deprecation import renamed_keywords
 from .factors import FactorSpace, check_count
 from .rng import RNGLike, as_rng, randint
 from .split import split_mask
@@ -394,14 +395,17 @@ class GroundTruthData:
 
     # -- samplers (the logic lives in gtdata.core.sampler and gtdata.core.pairs, beside this module: the
     # samplers need only this protocol, so the core holds them; these methods keep 0.1's calls and results) --
-    def stream(self, n: int, seed: RNGLike = 0, start: int = 0, dtype=np.float32) -> tuple[np.ndarray, np.ndarray]:
+    @renamed_keywords(seed="rng")
+    def stream(self, n: int, rng: RNGLike = 0, start: int = 0, dtype=np.float32) -> tuple[np.ndarray, np.ndarray]:
         """Rows ``start … start+n-1`` of the seeded uniform stream: ``(codes, observations)``.
 
-        Row i depends only on ``(seed, i)``, so batches can be cut anywhere and spread over workers.
+        Row i depends only on ``(seed, i)``, so batches can be cut anywhere and spread over workers. ``rng`` is
+        the stream's seed (an int; a Generator or RandomState is consumed for one stream key); 0.1 called it
+        ``seed``, which still works with a FutureWarning.
         """
         from .sampler import UniformSampler
 
-        batch = UniformSampler().sample(self, n, seed, start=start, dtype=dtype)
+        batch = UniformSampler().sample(self, n, rng, start=start, dtype=dtype)
         return batch.codes, batch.x
 
     def sample_pairs(self, n: int, k: Any = 1, rng: RNGLike = None, mode: str = "exact", start: int = 0,
@@ -483,7 +487,7 @@ def check_image_bytes(n: int, shape: tuple[int, ...], itemsize: int = 4, what: s
     if need > limit:
         raise InvalidValueError(f"n={n:,} {what} of shape {tuple(shape)} need {_bytes(need)}, more than "
                          f"{MEMORY_SHARE:.0%} of this machine's memory ({_bytes(limit)}); draw in batches "
-                         f"(stream(n, seed, start=...) or a BatchStream) instead")
+                         f"(stream(n, rng, start=...) or a BatchStream) instead")
 
 
 def _bytes(n: int) -> str:

@@ -58,14 +58,17 @@ def renamed_keywords(**renames: str) -> Callable[[F], F]:
 
         @functools.wraps(function)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            for old, new in renames.items():
-                if old in kwargs:
-                    if new in kwargs:
-                        raise KeywordConflictError(
-                            f"{name}() got both {old}= (its 0.1 name) and {new}=; pass only {new}=")
-                    warnings.warn(f"{name}({old}=...) is deprecated and will be removed in a future version; "
-                                  f"use {name}({new}=...)", FutureWarning, stacklevel=2)
-                    kwargs[new] = kwargs.pop(old)
+            used = [old for old in renames if old in kwargs]
+            if used:
+                for old in used:
+                    if renames[old] in kwargs:
+                        raise KeywordConflictError(f"{name}() got both {old}= (its 0.1 name) and {renames[old]}=; "
+                                                   f"pass only {renames[old]}=")
+                    kwargs[renames[old]] = kwargs.pop(old)
+                # One warning per call, naming every old keyword it used.
+                warnings.warn(f"{name}({', '.join(f'{old}=...' for old in used)}) is deprecated and will be "
+                              f"removed in a future version; use {name}({', '.join(f'{renames[old]}=...' for old in used)})",
+                              FutureWarning, stacklevel=2)
             return function(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]

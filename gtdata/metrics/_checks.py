@@ -9,12 +9,12 @@ import warnings
 import numpy as np
 
 
-def check_codes(codes: object, name: str = "codes", min_rows: int = 2) -> np.ndarray:
-    """Return `codes` as a float64 (N, L) array or raise a ValueError that names the problem."""
+def check_latents(latents: object, name: str = "latents", min_rows: int = 2) -> np.ndarray:
+    """Return `latents` as a float64 (N, L) array or raise a ValueError that names the problem."""
     try:
-        arr = np.asarray(codes, dtype=np.float64)
+        arr = np.asarray(latents, dtype=np.float64)
     except (TypeError, ValueError) as exc:
-        raise InvalidValueError(f"{name} must be a numeric array of shape (N, L); got {type(codes).__name__}") from exc
+        raise InvalidValueError(f"{name} must be a numeric array of shape (N, L); got {type(latents).__name__}") from exc
     if arr.ndim != 2:
         raise InvalidValueError(f"{name} must have shape (N, L) (rows are points); got shape {arr.shape}")
     if arr.shape[1] == 0:
@@ -47,7 +47,7 @@ def check_factors(factors: object, num_rows: int, name: str = "factors", require
     if arr.ndim != 2:
         raise InvalidValueError(f"{name} must have shape (N, F) of integer factor indices; got shape {arr.shape}")
     if arr.shape[0] != num_rows:
-        raise InvalidValueError(f"{name} has {arr.shape[0]} rows but the codes have {num_rows}; rows are points")
+        raise InvalidValueError(f"{name} has {arr.shape[0]} rows but the latents have {num_rows}; rows are points")
     if arr.shape[1] == 0:
         raise InvalidValueError(f"{name} must have at least one column (factor); got shape {arr.shape}")
     if arr.dtype.kind == "f":
@@ -67,15 +67,15 @@ def check_factors(factors: object, num_rows: int, name: str = "factors", require
 
 
 def check_pair(
-    codes_train: object, factors_train: object, codes_test: object, factors_test: object
+    latents_train: object, factors_train: object, latents_test: object, factors_test: object
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Validate a train/test split: same number of latents and factors on both sides."""
-    ctr = check_codes(codes_train, "codes_train")
+    ctr = check_latents(latents_train, "latents_train")
     ftr = check_factors(factors_train, ctr.shape[0], "factors_train")
-    cte = check_codes(codes_test, "codes_test", min_rows=1)
+    cte = check_latents(latents_test, "latents_test", min_rows=1)
     fte = check_factors(factors_test, cte.shape[0], "factors_test", require_varying=False)
     if cte.shape[1] != ctr.shape[1]:
-        raise InvalidValueError(f"codes_test has {cte.shape[1]} latent dimensions but codes_train has {ctr.shape[1]}")
+        raise InvalidValueError(f"latents_test has {cte.shape[1]} latent dimensions but latents_train has {ctr.shape[1]}")
     if fte.shape[1] != ftr.shape[1]:
         raise InvalidValueError(f"factors_test has {fte.shape[1]} factors but factors_train has {ftr.shape[1]}")
     return ctr, ftr, cte, fte

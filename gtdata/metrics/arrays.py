@@ -1,9 +1,9 @@
-"""Array-level metrics: `codes` (N, L) float and integer factor indices `factors` (N, F), rows are points.
+"""Array-level metrics: `latents` (N, L) float and integer factor indices `factors` (N, F), rows are points.
 
 The identifiability metrics (`mcc`, `r2`, `infomec`) call the representation `latents` and return arrays (the
 correlation or NMI matrix, the matching) next to their scores.
 
-Train/test metrics take `(codes_train, factors_train, codes_test, factors_test, random_state=...)`. Every function
+Train/test metrics take `(latents_train, factors_train, latents_test, factors_test, rng=...)`. Every function
 returns a dict with disentanglement_lib's keys (or, for the helpers, the documented array).
 """
 

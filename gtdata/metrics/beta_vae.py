@@ -1,5 +1,5 @@
 """BetaVAE score (Higgins et al.), as disentanglement_lib's `beta_vae_sklearn`: a logistic regression predicts
-which factor a group of 64 pairs shares from the mean absolute difference of their codes."""
+which factor a group of 64 pairs shares from the mean absolute difference of their latents."""
 
 from __future__ import annotations
 
@@ -7,26 +7,28 @@ from gtdata.core.errors import InvalidValueError
 
 import numpy as np
 
-from gtdata.metrics._checks import check_codes, check_factors, check_positive_int
+from gtdata.metrics._checks import check_latents, check_factors, check_positive_int
 from gtdata.metrics._fitting import make_classifier, quiet_fit
 from gtdata.core.rng import RNGLike, as_rng, randint
 from gtdata.metrics._random import draw_seeds
 from gtdata.metrics.sampling import DEFAULT_ENCODE_BATCH_SIZE, SAMPLING_ROWS, Representation, encode_factors, prepare, resample_outside
+from gtdata.core.deprecation import renamed_keywords
 
 
+@renamed_keywords(random_state="rng")
 def beta_vae(
-    features_train: np.ndarray, labels_train: np.ndarray, features_eval: np.ndarray, labels_eval: np.ndarray, random_state: RNGLike = None
+    features_train: np.ndarray, labels_train: np.ndarray, features_eval: np.ndarray, labels_eval: np.ndarray, rng: RNGLike = None
 ) -> dict[str, float]:
     """Accuracy of `LogisticRegression()` predicting the shared factor (labels (N,)) from features (N, L).
 
     Keys `train_accuracy`, `eval_accuracy` (the score)."""
-    xtr = check_codes(features_train, "features_train")
+    xtr = check_latents(features_train, "features_train")
     ytr = check_factors(np.reshape(labels_train, (-1, 1)), xtr.shape[0], "labels_train")[:, 0]
-    xev = check_codes(features_eval, "features_eval", min_rows=1)
+    xev = check_latents(features_eval, "features_eval", min_rows=1)
     yev = check_factors(np.reshape(labels_eval, (-1, 1)), xev.shape[0], "labels_eval", require_varying=False)[:, 0]
     if xev.shape[1] != xtr.shape[1]:
         raise InvalidValueError(f"features_eval has {xev.shape[1]} columns but features_train has {xtr.shape[1]}")
-    model = make_classifier("logistic_regression", draw_seeds(as_rng(random_state), 1)[0])
+    model = make_classifier("logistic_regression", draw_seeds(as_rng(rng), 1)[0])
     with quiet_fit():
         model.fit(xtr, ytr)
     return {"train_accuracy": float(np.mean(model.predict(xtr) == ytr)), "eval_accuracy": float(np.mean(model.predict(xev) == yev))}
@@ -37,7 +39,7 @@ def beta_vae_points(
 ) -> tuple[np.ndarray, np.ndarray]:
     """`num_points` BetaVAE training points: (features (num_points, L), shared factor (num_points,)).
 
-    Each point draws a factor k and two batches of `batch_size` codes that agree on factor k; several points are
+    Each point draws a factor k and two batches of `batch_size` latents that agree on factor k; several points are
     drawn together and encoded in chunks of `encode_batch_size` images per representation call.
     """
     num_points = check_positive_int(num_points, "num_points")

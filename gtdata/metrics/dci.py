@@ -1,7 +1,7 @@
 """DCI disentanglement, completeness and informativeness (Eastwood & Williams), as disentanglement_lib's `dci`.
 
-For each factor a `GradientBoostingClassifier()` (scikit-learn defaults) is fit on the codes; the absolute feature
-importances form R (L codes x F factors). `dci_fast` swaps in histogram gradient boosting (same depth, stages and
+For each factor a `GradientBoostingClassifier()` (scikit-learn defaults) is fit on the latents; the absolute feature
+importances form R (L latents x F factors). `dci_fast` swaps in histogram gradient boosting (same depth, stages and
 learning rate) whose importances are the total split gains per feature — the same impurity-decrease notion as
 the default's, read from the fitted trees — at a fraction of the cost.
 """
@@ -18,6 +18,7 @@ from gtdata.metrics._fitting import fit_per_factor
 from gtdata.core.rng import RNGLike, as_rng
 from gtdata.metrics._random import draw_seeds
 from gtdata.metrics.sampling import DEFAULT_ENCODE_BATCH_SIZE, prepare, sample_train_test
+from gtdata.core.deprecation import renamed_keywords
 
 
 def _normalised_entropy(p: np.ndarray, base: int) -> np.ndarray:
@@ -28,13 +29,13 @@ def _normalised_entropy(p: np.ndarray, base: int) -> np.ndarray:
 
 
 def dci_scores(importance_matrix: np.ndarray) -> dict[str, float]:
-    """Disentanglement and completeness of an importance matrix R (L codes x F factors), nonnegative.
+    """Disentanglement and completeness of an importance matrix R (L latents x F factors), nonnegative.
 
     ``D = sum_i rho_i (1 - H_F(P_i.))``, ``C = sum_j w_j (1 - H_L(P_.j))``; an all-zero R gives uniform weights (D = C = 0).
     """
     r = np.asarray(importance_matrix, dtype=np.float64)
     if r.ndim != 2 or min(r.shape) == 0:
-        raise InvalidValueError(f"importance_matrix must have shape (num_codes, num_factors); got {r.shape}")
+        raise InvalidValueError(f"importance_matrix must have shape (num_latents, num_factors); got {r.shape}")
     if np.any(r < 0) or not np.all(np.isfinite(r)):
         raise InvalidValueError("importance_matrix must hold finite nonnegative importances")
     per_code = 1.0 - _normalised_entropy(r.T, r.shape[1])
@@ -45,54 +46,57 @@ def dci_scores(importance_matrix: np.ndarray) -> dict[str, float]:
     return {"disentanglement": float(np.sum(per_code * code_weight)), "completeness": float(np.sum(per_factor * factor_weight))}
 
 
+@renamed_keywords(codes_train="latents_train", codes_test="latents_test", random_state="rng")
 def importance_matrix(
-    codes_train: np.ndarray,
+    latents_train: np.ndarray,
     factors_train: np.ndarray,
-    codes_test: np.ndarray,
+    latents_test: np.ndarray,
     factors_test: np.ndarray,
-    random_state: RNGLike = None,
+    rng: RNGLike = None,
     fast: bool = False,
     n_jobs: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """R (L, F) of per-factor boosted classifiers, with their train and test accuracy (F,) each."""
-    ctr, ftr, cte, fte = check_pair(codes_train, factors_train, codes_test, factors_test)
-    seeds = draw_seeds(as_rng(random_state), ftr.shape[1])
+    ctr, ftr, cte, fte = check_pair(latents_train, factors_train, latents_test, factors_test)
+    seeds = draw_seeds(as_rng(rng), ftr.shape[1])
     results = fit_per_factor("hist_gbt" if fast else "gbt", ctr, ftr, cte, fte, seeds, want_importances=True, n_jobs=n_jobs)
     r = np.stack([res.importances for res in results], axis=1)
     return r, np.array([res.train_accuracy for res in results]), np.array([res.test_accuracy for res in results])
 
 
+@renamed_keywords(codes_train="latents_train", codes_test="latents_test", random_state="rng")
 def dci(
-    codes_train: np.ndarray,
+    latents_train: np.ndarray,
     factors_train: np.ndarray,
-    codes_test: np.ndarray,
+    latents_test: np.ndarray,
     factors_test: np.ndarray,
-    random_state: RNGLike = None,
+    rng: RNGLike = None,
     n_jobs: int | None = None,
 ) -> dict[str, float]:
     """DCI with the reference's per-factor `GradientBoostingClassifier()`: keys `disentanglement`, `completeness`,
     `informativeness_train`, `informativeness_test` (mean accuracies). The per-factor fits run on `n_jobs`
     processes (None = all cores); results do not depend on it."""
-    return _dci(codes_train, factors_train, codes_test, factors_test, random_state, False, n_jobs)
+    return _dci(latents_train, factors_train, latents_test, factors_test, rng, False, n_jobs)
 
 
+@renamed_keywords(codes_train="latents_train", codes_test="latents_test", random_state="rng")
 def dci_fast(
-    codes_train: np.ndarray,
+    latents_train: np.ndarray,
     factors_train: np.ndarray,
-    codes_test: np.ndarray,
+    latents_test: np.ndarray,
     factors_test: np.ndarray,
-    random_state: RNGLike = None,
+    rng: RNGLike = None,
     n_jobs: int | None = None,
 ) -> dict[str, float]:
     """DCI with histogram gradient boosting (depth 3, 100 stages, learning rate 0.1) and split-gain importances.
 
     Same keys as `dci`; an opt-in approximation, not the reference definition.
     """
-    return _dci(codes_train, factors_train, codes_test, factors_test, random_state, True, n_jobs)
+    return _dci(latents_train, factors_train, latents_test, factors_test, rng, True, n_jobs)
 
 
-def _dci(codes_train, factors_train, codes_test, factors_test, random_state, fast, n_jobs) -> dict[str, float]:
-    r, train_acc, test_acc = importance_matrix(codes_train, factors_train, codes_test, factors_test, random_state, fast, n_jobs)
+def _dci(latents_train, factors_train, latents_test, factors_test, rng, fast, n_jobs) -> dict[str, float]:
+    r, train_acc, test_acc = importance_matrix(latents_train, factors_train, latents_test, factors_test, rng, fast, n_jobs)
     out = dci_scores(r)
     out["informativeness_train"] = float(np.mean(train_acc))
     out["informativeness_test"] = float(np.mean(test_acc))

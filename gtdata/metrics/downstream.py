@@ -10,12 +10,13 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from gtdata.metrics._checks import check_codes, check_factors, check_positive_int
+from gtdata.metrics._checks import check_latents, check_factors, check_positive_int
 from gtdata.metrics._fitting import fit_per_factor
 from gtdata.core.rng import RNGLike, as_rng
 from gtdata.metrics._random import draw_seeds
 from gtdata.metrics._sizes import DEFAULT_NUM_TRAIN
 from gtdata.metrics.sampling import DEFAULT_ENCODE_BATCH_SIZE, prepare, sample_train_test
+from gtdata.core.deprecation import renamed_keywords
 
 PREDICTORS = {"logistic_regression": "logistic_regression_cv", "boosted_trees": "gbt"}
 
@@ -27,36 +28,39 @@ def check_predictor(predictor: str) -> str:
     return PREDICTORS[predictor]
 
 
-def check_train_test(codes_train, factors_train, codes_test, factors_test):
+@renamed_keywords(codes_train="latents_train", codes_test="latents_test")
+def check_train_test(latents_train, factors_train, latents_test, factors_test):
     """Validate a downstream split; a factor may be constant in a small training set (constant predictor)."""
-    ctr = check_codes(codes_train, "codes_train", min_rows=1)
+    ctr = check_latents(latents_train, "latents_train", min_rows=1)
     ftr = check_factors(factors_train, ctr.shape[0], "factors_train", require_varying=False)
-    cte = check_codes(codes_test, "codes_test", min_rows=1)
+    cte = check_latents(latents_test, "latents_test", min_rows=1)
     fte = check_factors(factors_test, cte.shape[0], "factors_test", require_varying=False)
     if cte.shape[1] != ctr.shape[1] or fte.shape[1] != ftr.shape[1]:
         raise InvalidValueError(
-            f"train and test disagree: codes {ctr.shape[1]} vs {cte.shape[1]} dims, factors {ftr.shape[1]} vs {fte.shape[1]}"
+            f"train and test disagree: latents {ctr.shape[1]} vs {cte.shape[1]} dims, factors {ftr.shape[1]} vs {fte.shape[1]}"
         )
     return ctr, ftr, cte, fte
 
 
+@renamed_keywords(codes_train="latents_train", codes_test="latents_test", random_state="rng")
 def factor_accuracies(
-    kind: str, codes_train, factors_train, codes_test, factors_test, random_state: RNGLike, n_jobs: int | None
+    kind: str, latents_train, factors_train, latents_test, factors_test, rng: RNGLike, n_jobs: int | None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Train and test accuracy (F,) each of one classifier `kind` per factor on the whole code."""
-    ctr, ftr, cte, fte = check_train_test(codes_train, factors_train, codes_test, factors_test)
-    seeds = draw_seeds(as_rng(random_state), ftr.shape[1])
+    ctr, ftr, cte, fte = check_train_test(latents_train, factors_train, latents_test, factors_test)
+    seeds = draw_seeds(as_rng(rng), ftr.shape[1])
     results = fit_per_factor(kind, ctr, ftr, cte, fte, seeds, n_jobs=n_jobs)
     return np.array([r.train_accuracy for r in results]), np.array([r.test_accuracy for r in results])
 
 
+@renamed_keywords(codes_train="latents_train", codes_test="latents_test", random_state="rng")
 def downstream(
-    codes_train: np.ndarray,
+    latents_train: np.ndarray,
     factors_train: np.ndarray,
-    codes_test: np.ndarray,
+    latents_test: np.ndarray,
     factors_test: np.ndarray,
     predictor: str = "logistic_regression",
-    random_state: RNGLike = None,
+    rng: RNGLike = None,
     n_jobs: int | None = None,
 ) -> dict[str, float]:
     """Per-factor accuracy of `predictor` ("logistic_regression" or "boosted_trees") trained on the whole code.
@@ -65,8 +69,8 @@ def downstream(
     "n:min_train_accuracy", "n:min_test_accuracy", "n:train_accuracy_factor_i", "n:test_accuracy_factor_i".
     """
     kind = check_predictor(predictor)
-    train, test = factor_accuracies(kind, codes_train, factors_train, codes_test, factors_test, random_state, n_jobs)
-    n = np.asarray(codes_train).shape[0]
+    train, test = factor_accuracies(kind, latents_train, factors_train, latents_test, factors_test, rng, n_jobs)
+    n = np.asarray(latents_train).shape[0]
     out = {
         f"{n}:mean_train_accuracy": float(np.mean(train)),
         f"{n}:mean_test_accuracy": float(np.mean(test)),

@@ -36,7 +36,7 @@ def factor_vae_votes(
     active: np.ndarray,
     encode_batch_size: int,
 ) -> np.ndarray:
-    """Vote counts (F, L): per vote a factor k, `batch_size` codes sharing the first one's value of k, and the
+    """Vote counts (F, L): per vote a factor k, `batch_size` latents sharing the first one's value of k, and the
     active dimension (index into the active ones, as the reference) minimising local / global variance."""
     num_votes = check_positive_int(num_votes, "num_votes")
     batch_size = check_positive_int(batch_size, "batch_size", minimum=2)
@@ -80,8 +80,8 @@ def compute_factor_vae(
     reference defines.
     """
     rep, rng = prepare(data, representation, random_state)
-    codes, _ = sample_latents(data, rep, num_variance_estimate, rng, encode_batch_size)
-    global_variances = np.var(codes, axis=0, ddof=1)
+    latents, _ = sample_latents(data, rep, num_variance_estimate, rng, encode_batch_size)
+    global_variances = np.var(latents, axis=0, ddof=1)
     active = (np.sqrt(global_variances) >= threshold) & (global_variances > 0)
     if not active.any():
         warnings.warn(

@@ -75,14 +75,14 @@ def compute_fairness(
     k = len(sizes)
     if k < 2:
         raise InvalidValueError("fairness needs at least 2 factors (a target and a sensitive one)")
-    codes, factors = sample_latents(data, rep, num_train, rng, encode_batch_size)
+    latents, factors = sample_latents(data, rep, num_train, rng, encode_batch_size)
     mean_f = np.zeros((k, k))
     max_f = np.zeros((k, k))
     seeds = draw_seeds(rng, k)
     for i in range(k):
         model = make_classifier("gbt", seeds[i])
         with quiet_fit():
-            model.fit(codes, factors[:, i])
+            model.fit(latents, factors[:, i])
         for j in range(k):
             if i == j:
                 continue

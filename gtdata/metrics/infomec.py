@@ -23,7 +23,7 @@ from sklearn.metrics import log_loss, mutual_info_score
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from gtdata.core.rng import RNGLike, as_rng
-from gtdata.metrics._checks import check_codes, check_factors
+from gtdata.metrics._checks import check_latents, check_factors
 from gtdata.metrics._fitting import quiet_fit
 from gtdata.metrics._random import draw_seeds
 from gtdata.metrics.sampling import DEFAULT_ENCODE_BATCH_SIZE, prepare, sample_latents
@@ -39,7 +39,7 @@ def _label_encode(x: np.ndarray) -> np.ndarray:
 
 
 def _check_inputs(latents: object, factors: object) -> tuple[np.ndarray, np.ndarray]:
-    latents = check_codes(latents, "latents", min_rows=N_NEIGHBORS + 1)
+    latents = check_latents(latents, "latents", min_rows=N_NEIGHBORS + 1)
     return latents, check_factors(factors, latents.shape[0], "factors")
 
 

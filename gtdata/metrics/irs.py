@@ -8,44 +8,47 @@ import warnings
 
 import numpy as np
 
-from gtdata.metrics._checks import check_codes, check_factors
+from gtdata.metrics._checks import check_latents, check_factors
 from gtdata.core.rng import RNGLike
 from gtdata.metrics.information import discretize
 from gtdata.metrics.sampling import DEFAULT_ENCODE_BATCH_SIZE, prepare, sample_latents
+from gtdata.core.deprecation import renamed_keywords
 
 
-def irs_matrix(factors: np.ndarray, codes: np.ndarray, diff_quantile: float = 0.99) -> tuple[np.ndarray, np.ndarray]:
-    """IRS matrix (L codes x F factors) and the per-code max deviation ``max_n |z_n - mean z|`` (L,).
+@renamed_keywords(codes="latents")
+def irs_matrix(factors: np.ndarray, latents: np.ndarray, diff_quantile: float = 0.99) -> tuple[np.ndarray, np.ndarray]:
+    """IRS matrix (L latents x F factors) and the per-code max deviation ``max_n |z_n - mean z|`` (L,).
 
     Entry (l, i) = 1 - mean over values k of factor i of the `diff_quantile` quantile of ``|z_l - E[z_l | g_i = k]|``,
-    divided by the max deviation of code l. `factors` are (discretised) labels (N, F), `codes` (N, L) non-constant.
+    divided by the max deviation of code l. `factors` are (discretised) labels (N, F), `latents` (N, L) non-constant.
     """
-    max_dev = np.max(np.abs(codes - codes.mean(axis=0)), axis=0)
-    cum_dev = np.zeros((codes.shape[1], factors.shape[1]))
+    max_dev = np.max(np.abs(latents - latents.mean(axis=0)), axis=0)
+    cum_dev = np.zeros((latents.shape[1], factors.shape[1]))
     for i in range(factors.shape[1]):
         values, groups = np.unique(factors[:, i], return_inverse=True)
         order = np.argsort(groups, kind="stable")
         bounds = np.searchsorted(groups[order], np.arange(values.size + 1))
         for k in range(values.size):  # one vectorised quantile per factor value, not per point
-            z = codes[order[bounds[k] : bounds[k + 1]]]
+            z = latents[order[bounds[k] : bounds[k + 1]]]
             cum_dev[:, i] += np.percentile(np.abs(z - z.mean(axis=0)), q=diff_quantile * 100, axis=0)
         cum_dev[:, i] /= values.size
     return 1.0 - cum_dev / max_dev[:, None], max_dev
 
 
-def irs(codes: np.ndarray, factors: np.ndarray, diff_quantile: float = 0.99, num_bins: int | None = 20) -> dict[str, float]:
-    """IRS of codes (N, L) against factors (N, F) histogram-discretised into `num_bins` bins (None: as they are).
+@renamed_keywords(codes="latents")
+def irs(latents: np.ndarray, factors: np.ndarray, diff_quantile: float = 0.99, num_bins: int | None = 20) -> dict[str, float]:
+    """IRS of latents (N, L) against factors (N, F) histogram-discretised into `num_bins` bins (None: as they are).
 
-    Constant code dimensions are dropped; the score is the max-deviation-weighted mean over codes of each code's
-    best factor. Keys: `IRS`, `num_active_dims` (number of non-constant codes) and `num_active_dims_reference`
+    Constant code dimensions are dropped; the score is the max-deviation-weighted mean over latents of each code's
+    best factor. Keys: `IRS`, `num_active_dims` (number of non-constant latents) and `num_active_dims_reference`
     (what disentanglement_lib reports under that name: the SUM of the active code values, a known quirk).
     No active dimension gives IRS 0 with a warning, as the reference defines.
     """
     if not 0.0 < diff_quantile <= 1.0:
         raise InvalidValueError(f"diff_quantile must be in (0, 1]; got {diff_quantile}")
-    codes = check_codes(codes)
-    factors = check_factors(factors, codes.shape[0])
-    active = codes[:, codes.std(axis=0) > 0]
+    latents = check_latents(latents)
+    factors = check_factors(factors, latents.shape[0])
+    active = latents[:, latents.std(axis=0) > 0]
     if active.shape[1] == 0:
         warnings.warn("IRS: no code dimension varies; IRS is 0 by the reference's definition", RuntimeWarning, stacklevel=2)
         return {"IRS": 0.0, "num_active_dims": 0, "num_active_dims_reference": 0.0}
@@ -66,5 +69,5 @@ def compute_irs(
 ) -> dict[str, float]:
     """IRS on `num_train` fresh draws (reference config: 10,000 points, 99th percentile, 20 bins)."""
     rep, rng = prepare(data, representation, random_state)
-    codes, factors = sample_latents(data, rep, num_train, rng, encode_batch_size)
-    return irs(codes, factors, diff_quantile, num_bins)
+    latents, factors = sample_latents(data, rep, num_train, rng, encode_batch_size)
+    return irs(latents, factors, diff_quantile, num_bins)

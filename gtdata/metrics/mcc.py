@@ -16,7 +16,7 @@ import scipy.optimize
 import scipy.stats
 
 from gtdata.core.rng import RNGLike
-from gtdata.metrics._checks import check_codes, check_positive_int, check_values
+from gtdata.metrics._checks import check_latents, check_positive_int, check_values
 from gtdata.metrics.sampling import DEFAULT_ENCODE_BATCH_SIZE, prepare, sample_latents, sample_train_test
 
 METHODS = ("pearson", "spearman")
@@ -63,7 +63,7 @@ def correlation_matrix(latents: np.ndarray, factors: np.ndarray, method: str = "
     array([[-1.],
            [ 0.]])
     """
-    latents = check_codes(latents, "latents")
+    latents = check_latents(latents, "latents")
     factors = check_values(factors, latents.shape[0], "factors")
     return _correlation(latents, factors, _check_method(method))
 
@@ -130,13 +130,13 @@ def mcc(
     (1.0, [1, 0])
     """
     method = _check_method(method)
-    latents = check_codes(latents, "latents")
+    latents = check_latents(latents, "latents")
     factors = check_values(factors, latents.shape[0], "factors")
     if (latents_test is None) != (factors_test is None):
         given = "latents_test" if latents_test is not None else "factors_test"
         raise InvalidValueError(f"the out-of-sample MCC needs both latents_test and factors_test; only {given} was given")
     if latents_test is not None:
-        lte = check_codes(latents_test, "latents_test")
+        lte = check_latents(latents_test, "latents_test")
         fte = check_values(factors_test, lte.shape[0], "factors_test")
         if lte.shape[1] != latents.shape[1]:
             raise InvalidValueError(f"latents_test has {lte.shape[1]} latent dimensions but latents has {latents.shape[1]}")

@@ -13,14 +13,15 @@ from gtdata.core.rng import RNGLike, as_rng
 from gtdata.metrics._random import draw_seeds
 from gtdata.metrics.information import discrete_mutual_info, discretize
 from gtdata.metrics.sampling import DEFAULT_ENCODE_BATCH_SIZE, prepare, sample_train_test
+from gtdata.core.deprecation import renamed_keywords
 
 
 def modularity(mutual_information: np.ndarray) -> float:
-    """Modularity of an MI matrix (L codes x F factors): mean over codes of 1 - (sum_j m_ij^2 - max_j m_ij^2) /
+    """Modularity of an MI matrix (L latents x F factors): mean over latents of 1 - (sum_j m_ij^2 - max_j m_ij^2) /
     (max_j m_ij^2 (F - 1)); a code with no information scores 0."""
     m2 = np.square(np.asarray(mutual_information, dtype=np.float64))
     if m2.ndim != 2 or min(m2.shape) == 0:
-        raise InvalidValueError(f"mutual_information must have shape (num_codes, num_factors); got {m2.shape}")
+        raise InvalidValueError(f"mutual_information must have shape (num_latents, num_factors); got {m2.shape}")
     theta = m2.max(axis=1)
     informative = theta > 0
     score = np.zeros(m2.shape[0])
@@ -47,16 +48,17 @@ def _explicitness_one(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarr
         return _macro_auc(y_train, clf.predict_proba(x_train), clf.classes_), _macro_auc(y_test, clf.predict_proba(x_test), clf.classes_)
 
 
+@renamed_keywords(codes_train="latents_train", codes_test="latents_test")
 def explicitness(
-    codes_train: np.ndarray, factors_train: np.ndarray, codes_test: np.ndarray, factors_test: np.ndarray, seeds: list[int], n_jobs: int | None = None
+    latents_train: np.ndarray, factors_train: np.ndarray, latents_test: np.ndarray, factors_test: np.ndarray, seeds: list[int], n_jobs: int | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per factor, macro ROC-AUC of `LogisticRegression()` on standardised codes; (train (F,), test (F,)).
+    """Per factor, macro ROC-AUC of `LogisticRegression()` on standardised latents; (train (F,), test (F,)).
     The per-factor fits run on `n_jobs` processes (None = all cores)."""
-    mean = codes_train.mean(axis=0)
-    std = codes_train.std(axis=0)
+    mean = latents_train.mean(axis=0)
+    std = latents_train.std(axis=0)
     std = np.where(std > 0, std, 1.0)  # a constant code stays 0 instead of dividing by zero
-    xtr = (codes_train - mean) / std
-    xte = (codes_test - mean) / std
+    xtr = (latents_train - mean) / std
+    xte = (latents_test - mean) / std
     num_factors = factors_train.shape[1]
     args = [(xtr, factors_train[:, j], xte, factors_test[:, j], seeds[j]) for j in range(num_factors)]
     costs = [SECONDS_PER_POINT_CLASS["logistic_regression"] * class_cost(factors_train[:, j]) * xtr.shape[0] for j in range(num_factors)]
@@ -64,21 +66,22 @@ def explicitness(
     return np.array([a[0] for a in aucs]), np.array([a[1] for a in aucs])
 
 
+@renamed_keywords(codes_train="latents_train", codes_test="latents_test", random_state="rng")
 def modularity_explicitness(
-    codes_train: np.ndarray,
+    latents_train: np.ndarray,
     factors_train: np.ndarray,
-    codes_test: np.ndarray,
+    latents_test: np.ndarray,
     factors_test: np.ndarray,
-    random_state: RNGLike = None,
+    rng: RNGLike = None,
     num_bins: int | None = 20,
     n_jobs: int | None = None,
 ) -> dict[str, float]:
-    """Modularity of the discretised training codes' MI with the factors, and explicitness (train/test).
+    """Modularity of the discretised training latents' MI with the factors, and explicitness (train/test).
 
     Keys `modularity_score`, `explicitness_score_train`, `explicitness_score_test`."""
-    ctr, ftr, cte, fte = check_pair(codes_train, factors_train, codes_test, factors_test)
+    ctr, ftr, cte, fte = check_pair(latents_train, factors_train, latents_test, factors_test)
     m = discrete_mutual_info(discretize(ctr, num_bins), ftr)
-    train, test = explicitness(ctr, ftr, cte, fte, draw_seeds(as_rng(random_state), ftr.shape[1]), n_jobs)
+    train, test = explicitness(ctr, ftr, cte, fte, draw_seeds(as_rng(rng), ftr.shape[1]), n_jobs)
     return {
         "modularity_score": modularity(m),
         "explicitness_score_train": float(np.mean(train)),

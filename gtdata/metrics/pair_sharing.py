@@ -19,7 +19,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from gtdata.core.rng import RNGLike
-from gtdata.metrics._checks import check_codes, check_factors
+from gtdata.metrics._checks import check_latents, check_factors
 from gtdata.metrics.mcc import correlation_matrix
 from gtdata.metrics.sampling import DEFAULT_ENCODE_BATCH_SIZE, prepare, sample_latents
 
@@ -56,7 +56,7 @@ def pair_sharing(latents: np.ndarray, factors: np.ndarray, pair: Sequence[int]) 
     >>> round(pair_sharing(f.sum(1, keepdims=True) * 1.0, f, (0, 1))["pair_sharing"], 1)   # one for both
     0.7
     """
-    latents = check_codes(latents, "latents")
+    latents = check_latents(latents, "latents")
     # other factors may be held fixed (a study of one pair on one object); the pair itself must vary
     factors = check_factors(factors, latents.shape[0], require_varying=False)
     a, b = check_pair(pair, factors.shape[1])

@@ -22,7 +22,7 @@ from sklearn.model_selection import KFold, ParameterGrid
 from sklearn.preprocessing import StandardScaler
 
 from gtdata.core.rng import RNGLike, as_rng
-from gtdata.metrics._checks import check_codes, check_positive_int, check_values
+from gtdata.metrics._checks import check_latents, check_positive_int, check_values
 from gtdata.metrics._fitting import quiet_fit
 from gtdata.metrics._sizes import DEFAULT_MAX_KERNEL_TRAIN
 from gtdata.metrics.sampling import DEFAULT_ENCODE_BATCH_SIZE, prepare, sample_train_test
@@ -103,7 +103,7 @@ def r2(
         raise InvalidValueError(f"regressor must be one of {REGRESSORS}; got {regressor!r}")
     max_kernel_train = check_positive_int(max_kernel_train, "max_kernel_train", 3)
     gen = as_rng(rng)
-    latents = check_codes(latents, "latents")
+    latents = check_latents(latents, "latents")
     factors = check_values(factors, latents.shape[0], "factors")
     num_factors = factors.shape[1]
     classes = _check_categorical(categorical, factors)
@@ -120,7 +120,7 @@ def r2(
         where = f"a {test_fraction} split of {latents.shape[0]} points"
     else:
         lfit, ffit = latents, factors
-        ltest = check_codes(latents_test, "latents_test")
+        ltest = check_latents(latents_test, "latents_test")
         ftest = check_values(factors_test, ltest.shape[0], "factors_test")
         if ltest.shape[1] != latents.shape[1]:
             raise InvalidValueError(f"latents_test has {ltest.shape[1]} latent dimensions but latents has {latents.shape[1]}")

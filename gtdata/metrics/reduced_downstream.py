@@ -16,15 +16,17 @@ from gtdata.core.rng import RNGLike, as_rng
 from gtdata.metrics._random import draw_seeds
 from gtdata.metrics.downstream import check_sizes, factor_accuracies
 from gtdata.metrics.sampling import DEFAULT_ENCODE_BATCH_SIZE, prepare, sample_train_test
+from gtdata.core.deprecation import renamed_keywords
 
 
+@renamed_keywords(codes_train="latents_train", codes_test="latents_test", random_state="rng")
 def reduced_downstream(
-    codes_train: np.ndarray,
+    latents_train: np.ndarray,
     factors_train: np.ndarray,
-    codes_test: np.ndarray,
+    latents_test: np.ndarray,
     factors_test: np.ndarray,
     num_factors_to_remove: int = 1,
-    random_state: RNGLike = None,
+    rng: RNGLike = None,
     n_jobs: int | None = None,
 ) -> dict[str, float]:
     """Reduced downstream scores, with the reference's keys prefixed with the number n of training points:
@@ -35,20 +37,20 @@ def reduced_downstream(
 
     Each removal needs only factor f's importances, so only f's model is fitted for it (the reference fits one
     per factor and reads column f); the seeds are drawn as for all factors, so the scores are the same."""
-    ctr, ftr, cte, fte = check_pair(codes_train, factors_train, codes_test, factors_test)
+    ctr, ftr, cte, fte = check_pair(latents_train, factors_train, latents_test, factors_test)
     num_remove = check_positive_int(num_factors_to_remove, "num_factors_to_remove")
-    num_codes, num_factors = ctr.shape[1], ftr.shape[1]
+    num_latents, num_factors = ctr.shape[1], ftr.shape[1]
     if num_factors < 2:
         raise InvalidValueError("reduced_downstream compares the reduced factor with the others; it needs at least 2 factors")
-    if num_remove >= num_codes:
-        raise InvalidValueError(f"num_factors_to_remove={num_remove} must leave at least one of the {num_codes} code dimensions")
-    rng = as_rng(random_state)
+    if num_remove >= num_latents:
+        raise InvalidValueError(f"num_factors_to_remove={num_remove} must leave at least one of the {num_latents} code dimensions")
+    rng = as_rng(rng)
     n = ctr.shape[0]
     out: dict[str, float] = {}
     reduced = {"train": [], "test": []}
     others = {"train": [], "test": []}
     for f in range(num_factors):
-        keep = np.arange(num_codes)
+        keep = np.arange(num_latents)
         for _ in range(num_remove):
             # One seed per factor, as a fit of every factor would take, so the rng stays where it did.
             seed = draw_seeds(rng, num_factors)[f]

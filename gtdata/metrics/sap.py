@@ -7,19 +7,21 @@ from gtdata.core.errors import InvalidValueError
 import numpy as np
 from sklearn.svm import LinearSVC
 
-from gtdata.metrics._checks import check_codes, check_factors, check_pair
+from gtdata.metrics._checks import check_latents, check_factors, check_pair
 from gtdata.metrics._fitting import SECONDS_PER_POINT_CLASS, class_cost, parallel_map, quiet_fit
 from gtdata.core.rng import RNGLike, as_rng
 from gtdata.metrics._random import draw_seeds
 from gtdata.metrics.mig import top_two_gap
 from gtdata.metrics.sampling import DEFAULT_ENCODE_BATCH_SIZE, prepare, sample_train_test
+from gtdata.core.deprecation import renamed_keywords
 
 
-def sap_matrix_continuous(codes: np.ndarray, factors: np.ndarray) -> np.ndarray:
+@renamed_keywords(codes="latents")
+def sap_matrix_continuous(latents: np.ndarray, factors: np.ndarray) -> np.ndarray:
     """S_ij = Cov(code_i, factor_j)^2 / (Var code_i Var factor_j) (ddof 1), 0 where Var code_i <= 1e-12; (L, F)."""
-    c = codes - codes.mean(axis=0)
+    c = latents - latents.mean(axis=0)
     f = factors - factors.mean(axis=0)
-    n = codes.shape[0] - 1
+    n = latents.shape[0] - 1
     cov = c.T @ f / n
     var_c = np.sum(c * c, axis=0) / n
     var_f = np.sum(f * f, axis=0) / n
@@ -29,52 +31,54 @@ def sap_matrix_continuous(codes: np.ndarray, factors: np.ndarray) -> np.ndarray:
     return s
 
 
-def _sap_column(codes_train: np.ndarray, y_train: np.ndarray, codes_test: np.ndarray, y_test: np.ndarray, seeds: list[int]) -> np.ndarray:
-    column = np.zeros(codes_train.shape[1])
+def _sap_column(latents_train: np.ndarray, y_train: np.ndarray, latents_test: np.ndarray, y_test: np.ndarray, seeds: list[int]) -> np.ndarray:
+    column = np.zeros(latents_train.shape[1])
     with quiet_fit():
-        for i in range(codes_train.shape[1]):
+        for i in range(latents_train.shape[1]):
             clf = LinearSVC(C=0.01, class_weight="balanced", random_state=seeds[i])
-            clf.fit(codes_train[:, i : i + 1], y_train)
-            column[i] = np.mean(clf.predict(codes_test[:, i : i + 1]) == y_test)
+            clf.fit(latents_train[:, i : i + 1], y_train)
+            column[i] = np.mean(clf.predict(latents_test[:, i : i + 1]) == y_test)
     return column
 
 
+@renamed_keywords(codes_train="latents_train", codes_test="latents_test")
 def sap_matrix_discrete(
-    codes_train: np.ndarray, factors_train: np.ndarray, codes_test: np.ndarray, factors_test: np.ndarray, seeds: list[int], n_jobs: int | None = None
+    latents_train: np.ndarray, factors_train: np.ndarray, latents_test: np.ndarray, factors_test: np.ndarray, seeds: list[int], n_jobs: int | None = None
 ) -> np.ndarray:
     """S_ij = test accuracy of LinearSVC(C=0.01, class_weight="balanced") predicting factor j from code i alone.
     `seeds`: one per (i, j), row-major; the factors' columns run on `n_jobs` processes (None = all cores)."""
-    num_codes, num_factors = codes_train.shape[1], factors_train.shape[1]
+    num_latents, num_factors = latents_train.shape[1], factors_train.shape[1]
     args = [
-        (codes_train, factors_train[:, j], codes_test, factors_test[:, j], [seeds[i * num_factors + j] for i in range(num_codes)])
+        (latents_train, factors_train[:, j], latents_test, factors_test[:, j], [seeds[i * num_factors + j] for i in range(num_latents)])
         for j in range(num_factors)
     ]
-    per_fit = SECONDS_PER_POINT_CLASS["linear_svc"] * codes_train.shape[0]
-    costs = [per_fit * class_cost(factors_train[:, j]) * num_codes for j in range(num_factors)]
+    per_fit = SECONDS_PER_POINT_CLASS["linear_svc"] * latents_train.shape[0]
+    costs = [per_fit * class_cost(factors_train[:, j]) * num_latents for j in range(num_factors)]
     return np.stack(parallel_map(_sap_column, args, costs, n_jobs), axis=1)
 
 
+@renamed_keywords(codes_train="latents_train", codes_test="latents_test", random_state="rng")
 def sap(
-    codes_train: np.ndarray,
+    latents_train: np.ndarray,
     factors_train: np.ndarray,
-    codes_test: np.ndarray | None = None,
+    latents_test: np.ndarray | None = None,
     factors_test: np.ndarray | None = None,
-    random_state: RNGLike = None,
+    rng: RNGLike = None,
     continuous_factors: bool = False,
     n_jobs: int | None = None,
 ) -> dict[str, float]:
-    """SAP: mean over factors of the gap between the two most predictive single codes. Discrete factors (the
-    study) score codes by held-out LinearSVC accuracy and need the test arrays; `continuous_factors=True` uses the
+    """SAP: mean over factors of the gap between the two most predictive single latents. Discrete factors (the
+    study) score latents by held-out LinearSVC accuracy and need the test arrays; `continuous_factors=True` uses the
     squared correlation on the training arrays only. Returns {"SAP_score": float}."""
     if continuous_factors:
-        ctr = check_codes(codes_train, "codes_train")
+        ctr = check_latents(latents_train, "latents_train")
         ftr = check_factors(factors_train, ctr.shape[0], "factors_train")
         s = sap_matrix_continuous(ctr, ftr.astype(np.float64))
     else:
-        if codes_test is None or factors_test is None:
-            raise InvalidValueError("sap with discrete factors needs codes_test and factors_test")
-        ctr, ftr, cte, fte = check_pair(codes_train, factors_train, codes_test, factors_test)
-        seeds = draw_seeds(as_rng(random_state), ctr.shape[1] * ftr.shape[1])
+        if latents_test is None or factors_test is None:
+            raise InvalidValueError("sap with discrete factors needs latents_test and factors_test")
+        ctr, ftr, cte, fte = check_pair(latents_train, factors_train, latents_test, factors_test)
+        seeds = draw_seeds(as_rng(rng), ctr.shape[1] * ftr.shape[1])
         s = sap_matrix_discrete(ctr, ftr, cte, fte, seeds, n_jobs)
     return {"SAP_score": float(np.mean(top_two_gap(s)))}
 

@@ -1,5 +1,5 @@
 """Unsupervised scores of disentanglement_lib's `unsupervised` metric: Gaussian total correlation, Gaussian
-Wasserstein correlation (plain and normalised) and the mean pairwise mutual information between codes."""
+Wasserstein correlation (plain and normalised) and the mean pairwise mutual information between latents."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ import warnings
 import numpy as np
 import scipy.linalg
 
-from gtdata.metrics._checks import check_codes
+from gtdata.metrics._checks import check_latents
 from gtdata.core.rng import RNGLike
 from gtdata.metrics.information import discrete_mutual_info, discretize
 from gtdata.metrics.sampling import DEFAULT_ENCODE_BATCH_SIZE, prepare, sample_latents
+from gtdata.core.deprecation import renamed_keywords
 
 
 def gaussian_total_correlation(cov: np.ndarray) -> float:
@@ -25,17 +26,18 @@ def gaussian_wasserstein_correlation(cov: np.ndarray) -> float:
     return float(2.0 * np.trace(cov) - 2.0 * np.real(np.trace(root)))
 
 
-def unsupervised(codes: np.ndarray, num_bins: int | None = 20) -> dict[str, float]:
-    """Unsupervised scores of codes (N, L); factors are not used.
+@renamed_keywords(codes="latents")
+def unsupervised(latents: np.ndarray, num_bins: int | None = 20) -> dict[str, float]:
+    """Unsupervised scores of latents (N, L); factors are not used.
 
     Keys `gaussian_total_correlation`, `gaussian_wasserstein_correlation`, `gaussian_wasserstein_correlation_norm`
-    (divided by tr cov) and `mutual_info_score` (mean MI over ordered pairs of distinct discretised codes; 0 for L=1).
+    (divided by tr cov) and `mutual_info_score` (mean MI over ordered pairs of distinct discretised latents; 0 for L=1).
     Exactly constant dimensions are independent of the rest and contribute 0 to both Gaussian scores: they are
     left out of those (with a warning), where the reference would produce log(0).
     """
-    codes = check_codes(codes)
-    num_codes = codes.shape[1]
-    varying = codes.std(axis=0) > 0
+    latents = check_latents(latents)
+    num_latents = latents.shape[1]
+    varying = latents.std(axis=0) > 0
     if not varying.all():
         warnings.warn(
             f"unsupervised: code dimension(s) {np.nonzero(~varying)[0].tolist()} are constant; they contribute 0 "
@@ -44,16 +46,16 @@ def unsupervised(codes: np.ndarray, num_bins: int | None = 20) -> dict[str, floa
             stacklevel=2,
         )
     if varying.any():
-        cov = np.atleast_2d(np.cov(codes[:, varying], rowvar=False))
+        cov = np.atleast_2d(np.cov(latents[:, varying], rowvar=False))
         tc = gaussian_total_correlation(cov)
         wc = gaussian_wasserstein_correlation(cov)
         wc_norm = wc / float(np.trace(cov))
     else:
         tc = wc = wc_norm = 0.0
-    labels = discretize(codes, num_bins)
+    labels = discretize(latents, num_bins)
     mi = discrete_mutual_info(labels, labels)
     np.fill_diagonal(mi, 0.0)
-    mi_score = float(np.sum(mi) / (num_codes**2 - num_codes)) if num_codes > 1 else 0.0
+    mi_score = float(np.sum(mi) / (num_latents**2 - num_latents)) if num_latents > 1 else 0.0
     return {
         "gaussian_total_correlation": tc,
         "gaussian_wasserstein_correlation": wc,
@@ -72,5 +74,5 @@ def compute_unsupervised(
 ) -> dict[str, float]:
     """Unsupervised scores on `num_train` fresh draws (study default 10,000 points, 20 bins)."""
     rep, rng = prepare(data, representation, random_state)
-    codes, _ = sample_latents(data, rep, num_train, rng, encode_batch_size)
-    return unsupervised(codes, num_bins)
+    latents, _ = sample_latents(data, rep, num_train, rng, encode_batch_size)
+    return unsupervised(latents, num_bins)

@@ -23,7 +23,7 @@ def test_every_sampler_draws_from_the_scm(toy, chain):
     assert_frequencies(codes, space, probs)
     codes1, *_ = PairSampler(k=1).draw(view, 200_000, rng=2)
     assert_frequencies(codes1, space, probs)
-    c, x = view.stream(8, seed=1, start=4)
+    c, x = view.stream(8, rng=1, start=4)
     np.testing.assert_array_equal(c, codes[4:12])
     np.testing.assert_array_equal(x, toy.observations(c))
 

@@ -118,8 +118,8 @@ def test_pairs_are_counter_based(data):
 
 
 def test_stream_is_counter_based(data):
-    codes, images = data.stream(600, seed=4)
-    codes2, images2 = data.stream(100, seed=4, start=500)
+    codes, images = data.stream(600, rng=4)
+    codes2, images2 = data.stream(100, rng=4, start=500)
     assert np.array_equal(codes[500:], codes2) and np.array_equal(images[500:], images2)
 
 

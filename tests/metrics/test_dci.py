@@ -38,13 +38,13 @@ def _split(codes, factors, n):
 
 def test_dci_identity_permuted_duplicated_bounds():
     codes, factors = synthetic_codes(500, sizes=(3, 3, 3, 3))
-    ident = arrays.dci(*_split(codes, factors, 250), random_state=0, n_jobs=1)
+    ident = arrays.dci(*_split(codes, factors, 250), rng=0, n_jobs=1)
     assert 0.9 <= ident["disentanglement"] <= 1.0 and 0.9 <= ident["completeness"] <= 1.0
     assert ident["informativeness_test"] == 1.0
     permuted = np.random.default_rng(0).permuted(codes, axis=1)
-    perm = arrays.dci(*_split(permuted, factors, 250), random_state=0, n_jobs=1)
+    perm = arrays.dci(*_split(permuted, factors, 250), rng=0, n_jobs=1)
     assert 0.0 <= perm["disentanglement"] <= 0.2 and 0.0 <= perm["completeness"] <= 0.2
-    dup = arrays.dci(*_split(np.hstack([codes, codes]), factors, 250), random_state=0, n_jobs=1)
+    dup = arrays.dci(*_split(np.hstack([codes, codes]), factors, 250), rng=0, n_jobs=1)
     assert 0.9 <= dup["disentanglement"] <= 1.0
     # 4 factors on 8 codes: each factor's importance split over two codes gives 1 - ln2/ln8 (1 - ln2/ln10 at 10 codes)
     assert dup["completeness"] == pytest.approx(1 - np.log(2) / np.log(8), abs=0.1)
@@ -64,8 +64,8 @@ def test_dci_equals_sequential_reference_loop_and_ignores_n_jobs():
         train.append(np.mean(model.predict(ctr) == ftr[:, j]))
         test.append(np.mean(model.predict(cte) == fte[:, j]))
     expected = {**arrays.dci_scores(r), "informativeness_train": np.mean(train), "informativeness_test": np.mean(test)}
-    parallel = arrays.dci(ctr, ftr, cte, fte, random_state=np.random.RandomState(7), n_jobs=2)
-    sequential = arrays.dci(ctr, ftr, cte, fte, random_state=np.random.RandomState(7), n_jobs=1)
+    parallel = arrays.dci(ctr, ftr, cte, fte, rng=np.random.RandomState(7), n_jobs=2)
+    sequential = arrays.dci(ctr, ftr, cte, fte, rng=np.random.RandomState(7), n_jobs=1)
     assert parallel == sequential
     for key, value in expected.items():
         assert parallel[key] == pytest.approx(value, abs=1e-12)
@@ -76,8 +76,8 @@ def test_parallel_path_used_for_large_problems_gives_same_matrix(monkeypatch):
 
     monkeypatch.setattr(_fitting, "_PARALLEL_MIN_WORK", 0)
     codes, factors = synthetic_codes(150, sizes=(2, 3))
-    a = arrays.importance_matrix(codes[:100], factors[:100], codes[100:], factors[100:], random_state=1, n_jobs=2)
-    b = arrays.importance_matrix(codes[:100], factors[:100], codes[100:], factors[100:], random_state=1, n_jobs=1)
+    a = arrays.importance_matrix(codes[:100], factors[:100], codes[100:], factors[100:], rng=1, n_jobs=2)
+    b = arrays.importance_matrix(codes[:100], factors[:100], codes[100:], factors[100:], rng=1, n_jobs=1)
     for x, y in zip(a, b):
         np.testing.assert_array_equal(x, y)
 
@@ -85,7 +85,7 @@ def test_parallel_path_used_for_large_problems_gives_same_matrix(monkeypatch):
 def test_dci_fast_real_importances_and_bounds():
     codes, factors = synthetic_codes(400, sizes=(2, 3, 2))
     noisy = np.c_[codes, np.random.default_rng(0).normal(size=400)]
-    r, train, test = arrays.importance_matrix(noisy[:300], factors[:300], noisy[300:], factors[300:], random_state=0, fast=True)
+    r, train, test = arrays.importance_matrix(noisy[:300], factors[:300], noisy[300:], factors[300:], rng=0, fast=True)
     np.testing.assert_allclose(r.sum(axis=0), 1.0)  # normalised gains per factor
     assert np.all(np.argmax(r, axis=0) == np.arange(3))  # each factor's own code carries its importance
     scores = arrays.dci_scores(r)
@@ -94,12 +94,12 @@ def test_dci_fast_real_importances_and_bounds():
 
 def test_dci_same_seed_same_scores_and_bad_input():
     codes, factors = synthetic_codes(200, sizes=(2, 3))
-    a = arrays.dci(codes[:150], factors[:150], codes[150:], factors[150:], random_state=5)
-    b = arrays.dci(codes[:150], factors[:150], codes[150:], factors[150:], random_state=5)
+    a = arrays.dci(codes[:150], factors[:150], codes[150:], factors[150:], rng=5)
+    b = arrays.dci(codes[:150], factors[:150], codes[150:], factors[150:], rng=5)
     assert a == b
     with pytest.raises(ValueError, match="factor 1 takes a single value"):
         arrays.dci(codes[:150], np.c_[factors[:150, 0], np.zeros(150, int)], codes[150:], factors[150:])
-    with pytest.raises(ValueError, match="codes_test has 3 latent dimensions"):
+    with pytest.raises(ValueError, match="latents_test has 3 latent dimensions"):
         arrays.dci(codes[:150], factors[:150], np.arange(15.0).reshape(5, 3), factors[:5])
     bad = codes.copy()
     bad[3, 1] = np.nan

@@ -9,13 +9,13 @@ from metric_fixtures import NoiseData, flat_rep, identity_data, identity_rep, sy
 
 def test_downstream_keys_and_values():
     codes, factors = synthetic_codes(400, sizes=(3, 4))
-    out = arrays.downstream(codes[:300], factors[:300], codes[300:], factors[300:], "logistic_regression", random_state=0)
+    out = arrays.downstream(codes[:300], factors[:300], codes[300:], factors[300:], "logistic_regression", rng=0)
     assert set(out) == {
         "300:mean_train_accuracy", "300:mean_test_accuracy", "300:min_train_accuracy", "300:min_test_accuracy",
         "300:train_accuracy_factor_0", "300:test_accuracy_factor_0", "300:train_accuracy_factor_1", "300:test_accuracy_factor_1",
     }
     assert out["300:min_test_accuracy"] > 0.9
-    gbt = arrays.downstream(codes[:300], factors[:300], codes[300:], factors[300:], "boosted_trees", random_state=0)
+    gbt = arrays.downstream(codes[:300], factors[:300], codes[300:], factors[300:], "boosted_trees", rng=0)
     assert gbt["300:mean_test_accuracy"] == 1.0
     with pytest.raises(ValueError, match="predictor must be one of"):
         arrays.downstream(codes, factors, codes, factors, "svm")
@@ -26,7 +26,7 @@ def test_downstream_single_class_training_set_uses_constant_predictor():
     factors_train = factors[:10].copy()
     factors_train[:, 0] = 2
     with pytest.warns(RuntimeWarning, match="single value"):
-        out = arrays.downstream(codes[:10], factors_train, codes[10:], factors[10:], "boosted_trees", random_state=0)
+        out = arrays.downstream(codes[:10], factors_train, codes[10:], factors[10:], "boosted_trees", rng=0)
     assert out["10:test_accuracy_factor_0"] == pytest.approx(np.mean(factors[10:, 0] == 2))
 
 
@@ -40,7 +40,7 @@ def test_compute_downstream_sizes_fresh_draws():
 @pytest.mark.slow
 def test_reduced_downstream_removes_the_factors_own_code():
     codes, factors = synthetic_codes(160, sizes=(4, 4))
-    out = arrays.reduced_downstream(codes[:100], factors[:100], codes[100:], factors[100:], 1, random_state=0)
+    out = arrays.reduced_downstream(codes[:100], factors[:100], codes[100:], factors[100:], 1, rng=0)
     assert out["100:mean_test_accuracy_other_factors"] == 1.0
     assert out["100:mean_test_accuracy_reduced_factor"] < 0.5  # its only informative code is gone
     assert out["100:reduced_factor_0:mean_test_accuracy_factor_1"] == 1.0
@@ -90,7 +90,7 @@ def test_reduced_downstream_reference_keys_and_one_importance_fit_per_removal(mo
         return fit_one(kind, x_train, y_train, *args, **kwargs)
 
     monkeypatch.setattr(module, "fit_one", counting_fit_one)
-    out = arrays.reduced_downstream(ctr, ftr, cte, fte, 2, random_state=np.random.default_rng(11), n_jobs=1)
+    out = arrays.reduced_downstream(ctr, ftr, cte, fte, 2, rng=np.random.default_rng(11), n_jobs=1)
     # Importances are needed for factor f only: 2 removals x 2 factors, each fitted on factor f's labels.
     assert len(fitted) == 4
     assert all(np.array_equal(y, ftr[:, f]) for y, f in zip(fitted, [0, 0, 1, 1]))

@@ -44,12 +44,12 @@ def test_sap_discrete_uses_held_out_svm_accuracy():
     codes, factors = synthetic_codes(1000, sizes=(2, 2))
     noise = np.random.default_rng(0).normal(size=(1000, 1))
     full = np.c_[codes, noise]
-    out = arrays.sap(full[:700], factors[:700], full[700:], factors[700:], random_state=0)
+    out = arrays.sap(full[:700], factors[:700], full[700:], factors[700:], rng=0)
     # each factor: its own code is perfect, the next best is at chance (0.5)
     assert out["SAP_score"] == pytest.approx(0.5, abs=0.1)
     dup = np.c_[codes, codes]
-    assert arrays.sap(dup[:700], factors[:700], dup[700:], factors[700:], random_state=0)["SAP_score"] == pytest.approx(0.0, abs=0.02)
-    with pytest.raises(ValueError, match="codes_test and factors_test"):
+    assert arrays.sap(dup[:700], factors[:700], dup[700:], factors[700:], rng=0)["SAP_score"] == pytest.approx(0.0, abs=0.02)
+    with pytest.raises(ValueError, match="latents_test and factors_test"):
         arrays.sap(codes, factors)
 
 
@@ -79,5 +79,5 @@ def test_sap_and_explicitness_do_not_depend_on_worker_count(monkeypatch):
     codes, factors = synthetic_codes(300, sizes=(3, 4))
     codes = codes + np.random.default_rng(0).normal(scale=0.5, size=codes.shape)
     split = (codes[:200], factors[:200], codes[200:], factors[200:])
-    assert arrays.sap(*split, random_state=1, n_jobs=2) == arrays.sap(*split, random_state=1, n_jobs=1)
-    assert arrays.modularity_explicitness(*split, random_state=1, n_jobs=2) == arrays.modularity_explicitness(*split, random_state=1, n_jobs=1)
+    assert arrays.sap(*split, rng=1, n_jobs=2) == arrays.sap(*split, rng=1, n_jobs=1)
+    assert arrays.modularity_explicitness(*split, rng=1, n_jobs=2) == arrays.modularity_explicitness(*split, rng=1, n_jobs=1)

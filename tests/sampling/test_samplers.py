@@ -16,7 +16,7 @@ def data():
 
 
 def test_methods_are_the_samplers(data):
-    c, x = data.stream(40, seed=3, start=5, dtype=np.uint8)
+    c, x = data.stream(40, rng=3, start=5, dtype=np.uint8)
     batch = UniformSampler().sample(data, 40, rng=3, start=5, dtype=np.uint8)
     np.testing.assert_array_equal(c, batch.codes)
     np.testing.assert_array_equal(x, batch.x)
