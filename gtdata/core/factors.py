@@ -224,7 +224,7 @@ class Factor:
         >>> Factor.from_spec({"name": "shape", "range": 3}).values.tolist()
         [0, 1, 2]
         """
-        if not isinstance(entry, Mapping):
+        if not isinstance(entry, (dict, Mapping)):  # dict first: the ABC check is slow and YAML gives dicts
             raise FactorSpecError(place, f"must be a mapping with name and one of {', '.join(FACTOR_FORMS)} "
                                          f"(got {entry!r})")
         allowed = FACTOR_KEYS + tuple(k for k in extra_keys if k not in FACTOR_KEYS)
@@ -334,15 +334,23 @@ def _spec_values(place: str, values: Any) -> np.ndarray:
     """A ``values`` list as an array: all names (str) or all finite numbers (int64 when all are integers)."""
     if not isinstance(values, (list, tuple)) or not values:
         raise FactorSpecError(place, f"must be a non-empty list of numbers or of names (got {values!r})")
-    if all(isinstance(v, str) for v in values):
+    types = set(map(type, values))  # the common cases (what YAML gives) without a Python check per value
+    if types == {str}:
         arr = np.array(values, dtype=str)
-    elif all(_is_finite(v) for v in values):
-        arr = np.array(values, dtype=np.int64 if all(_is_int(v) for v in values) else np.float64)
+    elif types <= {int, float} or all(_is_finite(v) for v in values):
+        integral = types == {int} or all(_is_int(v) for v in values)
+        try:
+            arr = np.array(values, dtype=np.int64 if integral else np.float64)
+        except OverflowError:
+            raise FactorSpecError(place, f"integers must fit in 64 bits (got {values!r})") from None
+        if arr.dtype.kind == "f" and not np.isfinite(arr).all():
+            raise FactorSpecError(place, f"must be all numbers or all names, finite (got {values!r})")
     else:
         raise FactorSpecError(place, f"must be all numbers or all names, finite (got {values!r})")
-    uniq, counts = np.unique(arr, return_counts=True)
-    if uniq.size != arr.size:
-        raise FactorSpecError(place, f"value {uniq[counts > 1][0].item()!r} appears twice; values must be distinct")
+    if len(set(arr.tolist())) != arr.size:  # as Python compares them: 1 and 1.0 are the same value
+        seen: set = set()
+        dup = next(v for v in arr.tolist() if v in seen or seen.add(v))
+        raise FactorSpecError(place, f"value {dup!r} appears twice; values must be distinct")
     return arr
 
 
