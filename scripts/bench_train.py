@@ -109,11 +109,13 @@ def pack_round(data, k: int, steps: int, threads: int, root: Path, modes: list[s
         pack = PackTrainer(configs, fresh_dirs(k), data, progress=False, conv_mode=mode)
         pack.step(0)
         w, c = _timed(lambda: steps_of(pack))
+        pack.close()
         out[mode] = (k * steps / w, k * steps / c)
     # Trainer against bare: both from a cold start for the same steps; the trainer also logs every step and
     # writes the members' checkpoints at step 0 and at the end (figures off).
     bare = PackTrainer(configs, fresh_dirs(k), data, progress=False, conv_mode=modes[0])
     w_bare, c_bare = _timed(lambda: [bare.step(s) for s in range(steps)])
+    bare.close()
     full = PackTrainer(configs, fresh_dirs(k), data, progress=False, figures=False, conv_mode=modes[0])
     w_full, c_full = _timed(lambda: full.run(stop=steps))
     out["bare"] = (k * steps / w_bare, k * steps / c_bare)

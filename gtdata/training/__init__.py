@@ -39,6 +39,7 @@ def train(
     checkpoint_every: int = 1000,
     channels_last: bool = True,
     compile: bool = False,
+    precision: str = "fp32",
     resume: bool = True,
     progress: bool | None = None,
     figures: bool = True,
@@ -58,6 +59,9 @@ def train(
     distribution, pass a view (``data.with_distribution(scm)``) or ``{"name": ..., "distribution": ...}``.
     Speed options: ``channels_last`` (default on: NHWC convolutions, measured ~10 % faster on CPU) and
     ``compile`` (``torch.compile`` of encoder and decoder: ~30 s of compilation for a few % per step).
+    ``precision="bf16"`` runs the networks' forward passes under bfloat16 autocast (opt-in mixed precision:
+    losses, Adam and the stored parameters stay float32; its effect on the scores is measured in the training
+    guide); the default ``"fp32"`` is the study's arithmetic.
     If ``out`` already holds this run, it continues from its last checkpoint (``resume=True``) or returns
     the finished run; a run with another config is refused.
     """
@@ -68,7 +72,7 @@ def train(
                           architecture=architecture, reconstruction=reconstruction, pair_mode=pair_mode,
                           label_mode=label_mode, sampler=sampler, device=device, threads=threads,
                           log_every=log_every, checkpoint_every=checkpoint_every, channels_last=channels_last,
-                          compile=compile, **hparams)
+                          compile=compile, precision=precision, **hparams)
     run_dir = train_config(config, out, data=data_obj, resume=resume, progress=progress, figures=figures)
     return load_run(run_dir, device=device)
 
@@ -77,14 +81,15 @@ def _make_config(data: Any, method: str = "beta_vae", steps: int = 300_000, seed
                  lr: float = 1e-4, num_latent: int = 10, architecture: str = "conv", reconstruction: str = "bernoulli",
                  pair_mode: str = "exact", label_mode: str = "all", sampler: Any = None, device: str = "auto",
                  threads: int | None = None, log_every: int = 100, checkpoint_every: int = 1000,
-                 channels_last: bool = True, compile: bool = False, **hparams: Any) -> TrainConfig:
+                 channels_last: bool = True, compile: bool = False, precision: str = "fp32",
+                 **hparams: Any) -> TrainConfig:
     """The TrainConfig of :func:`train`'s arguments (a data object is recorded by its instance spec)."""
     return TrainConfig(
         data=instance_spec(data) if isinstance(data, GroundTruthData) else data,
         method=method, hparams=hparams, steps=steps, batch_size=batch_size, lr=lr, seed=seed,
         num_latent=num_latent, architecture=architecture, reconstruction=reconstruction, pair_mode=pair_mode,
         label_mode=label_mode, sampler=sampler, device=device, threads=threads, log_every=log_every,
-        checkpoint_every=checkpoint_every, channels_last=channels_last, compile=compile,
+        checkpoint_every=checkpoint_every, channels_last=channels_last, compile=compile, precision=precision,
     )
 
 
@@ -104,7 +109,7 @@ def train_pack(
     Each entry of ``runs`` holds the keyword arguments :func:`train` would take for that model (``data``,
     ``method``, ``steps``, ``seed``, ``out``, hyper-parameters...). The members must share the data set, the
     method, the step count and the training protocol (batch size, lr, latents, architecture, device,
-    threads, logging and checkpoint cadence, channels_last); seeds, hyper-parameters, the reconstruction
+    threads, logging and checkpoint cadence, channels_last, precision); seeds, hyper-parameters, the reconstruction
     loss, pair and label modes and samplers may differ. Every member sees the batches and random draws it
     would see alone, so its parameters and logged losses equal a separate :func:`train` run's up to float
     rounding, and its directory is an ordinary run directory (``load_run``, ``evaluate`` and the study

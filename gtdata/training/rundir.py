@@ -83,9 +83,11 @@ def claim_run_dir(run_dir: Path, config: TrainConfig, resume: bool) -> str:
             raise InvalidValueError(f"{run_dir} holds a run whose {CONFIG} cannot be read ({exc}); choose another out") from None
         new_id, old_id = config.identity(), old.identity()
         if new_id != old_id:
+            # A key only one side has (sampler, precision: left out at their defaults) differs as well.
+            keys = list(new_id) + [key for key in old_id if key not in new_id]
             diff = "; ".join(
-                f"{key}: {old_id[key]!r} in the run, {new_id[key]!r} now"
-                for key in new_id if new_id[key] != old_id[key]
+                f"{key}: {getattr(old, key)!r} in the run, {getattr(config, key)!r} now"
+                for key in keys if new_id.get(key) != old_id.get(key)
             )
             raise InvalidValueError(f"{run_dir} holds a run with another config ({diff}); choose another out directory")
         if not resume:
