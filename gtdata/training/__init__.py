@@ -64,6 +64,95 @@ def train(
     guide); the default ``"fp32"`` is the study's arithmetic.
     If ``out`` already holds this run, it continues from its last checkpoint (``resume=True``) or returns
     the finished run; a run with another config is refused.
+
+    Parameters
+    ----------
+    data : str, mapping, os.PathLike or GroundTruthData
+        The training data, as above.
+    method : str, default "beta_vae"
+        One of :data:`gtdata.models.METHODS` (unsupervised: ``beta_vae``, ``factor_vae``, ``dip_vae_i``,
+        ``dip_vae_ii``, ``beta_tc_vae``, ``annealed_vae``; weakly supervised: ``ada_gvae``, ``ada_ml_vae``,
+        ``group_vae``, ``ml_vae``).
+    steps : int, default 300000
+        Optimizer steps (the study's count).
+    seed : int, default 0
+        Seed of the weights and of every batch: same seed, same run.
+    out : str or pathlib.Path
+        The run directory (config, checkpoints, ``log.jsonl``, final model, figures). Required.
+    batch_size : int, default 64
+        Observations (or pairs) per step.
+    lr : float, default 1e-4
+        Adam learning rate.
+    num_latent : int, default 10
+        Size of the latent code.
+    architecture : {"conv", "fc"}, default "conv"
+        The study's convolutional encoder/decoder (64x64 observations) or the fully connected one.
+    reconstruction : {"bernoulli", "l2"}, default "bernoulli"
+        Reconstruction loss.
+    pair_mode : {"exact", "reference"}, default "exact"
+        Weak methods' pairs, as above.
+    label_mode : {"all", "last"}, default "all"
+        GroupVAE / ML-VAE labels, as above.
+    sampler : str or mapping, optional
+        Weak methods only: another pair sampler, as above.
+    device : str, default "auto"
+        ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
+    threads : int, optional
+        Torch CPU threads during this run (restored afterwards); default torch's setting.
+    log_every : int, default 100
+        Steps between lines of ``log.jsonl``.
+    checkpoint_every : int, default 1000
+        Steps between checkpoints.
+    channels_last : bool, default True
+        NHWC convolutions, as above.
+    compile : bool, default False
+        ``torch.compile`` the networks, as above.
+    precision : {"fp32", "bf16"}, default "fp32"
+        Arithmetic of the forward passes, as above.
+    resume : bool, default True
+        Continue the run already at ``out`` from its last checkpoint; with False a run there is refused
+        (RunDirError) instead.
+    progress : bool or None, default None
+        Show a progress bar; None shows it only when stderr is a terminal.
+    figures : bool, default True
+        Draw reconstructions, latent traversals and loss curves into ``out/figures`` at the end.
+    **hparams
+        The method's hyper-parameters (``beta=4.0``...); missing ones take the study's defaults.
+
+    Returns
+    -------
+    Run
+        The finished run (:func:`load_run` of ``out``).
+
+    Raises
+    ------
+    InvalidValueError
+        If ``out`` is missing, an option or hyper-parameter is invalid (the message names it and what is
+        allowed), or ``out`` holds a run with another config (a ValueError).
+    RunDirError
+        If ``out`` holds files that are not a gtdata run, or this run while ``resume=False`` (a
+        FileExistsError).
+    TrainingDiverged
+        If a loss becomes NaN or infinite (the message says at which step).
+
+    See Also
+    --------
+    train_pack : several runs that share data and protocol, trained as one batched pack.
+    gtdata.evaluate : scores a run's representation.
+
+    Examples
+    --------
+    Two steps of a fully connected beta-VAE on 16x16 toy images (the study trains 300,000 steps):
+
+    >>> import gtdata
+    >>> run = gtdata.train({"name": "toy", "image_size": 16}, method="beta_vae", steps=2, out="run",
+    ...                    batch_size=4, architecture="fc", beta=4.0, progress=False, figures=False)
+    >>> run.finished, run.config.hparams, run.log()[-1]["step"]
+    (True, {'beta': 4.0}, 2)
+
+    The study's call (64x64 dSprites grid rendered on demand, conv networks; hours on a CPU):
+
+    >>> gtdata.train("dsprites_like", method="ada_gvae", seed=1, out="runs/ada_gvae_1")  # doctest: +SKIP
     """
     if out is None:
         raise InvalidValueError("out is required: the run directory to write (config, checkpoints, log, model, figures)")

@@ -365,7 +365,8 @@ def train_config(
     data : GroundTruthData, optional
         The data object to train on instead of opening ``config.data`` (recorded in the run).
     resume : bool, default True
-        Continue an unfinished run at ``out``; False starts it over.
+        Continue the run already at ``out`` from its last checkpoint; with False a run there is refused
+        (RunDirError) instead.
     progress : bool or None, default None
         Show a progress bar; None shows it only when stderr is a terminal.
     figures : bool, default True
