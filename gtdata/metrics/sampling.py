@@ -47,27 +47,38 @@ def as_representation(representation: object) -> Representation:
 
 
 class _TorchRepresentation:
-    """numpy-in, numpy-out wrapper of a torch module (see `as_representation`)."""
+    """numpy-in, numpy-out wrapper of a torch module (see `as_representation`).
 
-    def __init__(self, module: object):
+    The module sees at most `chunk_size` observations per call, each chunk converted to float32 NCHW and moved
+    to the module's device on its own, so the memory of a call is bounded for any N (on a GPU as on the CPU).
+    """
+
+    def __init__(self, module: object, chunk_size: int = DEFAULT_ENCODE_BATCH_SIZE):
         self.module = module
+        self.chunk_size = check_positive_int(chunk_size, "chunk_size")
 
     def __call__(self, observations: np.ndarray) -> np.ndarray:
         import torch
 
         params = list(self.module.parameters())
         device = params[0].device if params else torch.device("cpu")
-        x = torch.from_numpy(np.ascontiguousarray(np.asarray(observations, dtype=np.float32).transpose(0, 3, 1, 2)))
+        observations = np.asarray(observations)
+        parts = []
         was_training = self.module.training
         self.module.eval()
         try:
             with torch.no_grad():
-                out = self.module(x.to(device))
+                # max(N, 1): an empty batch still goes through the module once, which gives the output's width.
+                for lo in range(0, max(observations.shape[0], 1), self.chunk_size):
+                    chunk = np.asarray(observations[lo : lo + self.chunk_size], dtype=np.float32)
+                    x = torch.from_numpy(np.ascontiguousarray(chunk.transpose(0, 3, 1, 2)))
+                    out = self.module(x.to(device))
+                    if isinstance(out, (tuple, list)):
+                        out = out[0]
+                    parts.append(out.detach().cpu().numpy())
         finally:
             self.module.train(was_training)
-        if isinstance(out, (tuple, list)):
-            out = out[0]
-        return out.detach().cpu().numpy()
+        return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=0)
 
 
 def check_output(out: object, num_rows: int) -> np.ndarray:

@@ -132,10 +132,17 @@ class Run:
 
         @torch.no_grad()
         def represent(observations: np.ndarray) -> np.ndarray:
-            x = observations_to_tensor(observations, shape, torch.device("cpu"))
-            out = np.empty((x.shape[0], model.num_latent), dtype=np.float32)
-            for lo in range(0, x.shape[0], batch_size):
-                mean, logvar = model.encode(x[lo : lo + batch_size].to(self.device))
+            observations = np.asarray(observations)
+            if observations.ndim != 4 or tuple(observations.shape[1:]) != shape or not (
+                observations.dtype == np.uint8 or observations.dtype.kind == "f"
+            ):
+                observations_to_tensor(observations, shape, torch.device("cpu"))  # raises the precise error
+            out = np.empty((observations.shape[0], model.num_latent), dtype=np.float32)
+            # Chunk by chunk from the caller's array: float conversion, transfer and encoder pass each hold at
+            # most batch_size observations, so memory stays bounded for any N.
+            for lo in range(0, observations.shape[0], batch_size):
+                x = observations_to_tensor(observations[lo : lo + batch_size], shape, self.device)
+                mean, logvar = model.encode(x)
                 codes = mean.float().cpu().numpy()
                 if kind == "sampled":
                     std = torch.exp(0.5 * logvar).float().cpu().numpy()

@@ -89,6 +89,28 @@ def test_torch_module_representation():
     assert compute_mig(identity_data(3, 4), module, 0, num_train=200)["discrete_mig"] >= 0.0
 
 
+def test_torch_module_runs_in_bounded_chunks():
+    from gtdata.metrics.sampling import _TorchRepresentation
+
+    torch.manual_seed(0)
+    module = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(12, 3))
+    seen = []
+    module.register_forward_hook(lambda m, inp, out: seen.append(inp[0].shape[0]))
+    obs = np.random.default_rng(0).random((11, 2, 2, 3), dtype=np.float32)
+    codes = _TorchRepresentation(module, chunk_size=4)(obs)
+    assert seen == [4, 4, 3] and codes.shape == (11, 3) and module.training
+    with torch.no_grad():
+        x = torch.from_numpy(obs.transpose(0, 3, 1, 2).copy())
+        expected = np.concatenate([module(x[lo:lo + 4]).numpy() for lo in (0, 4, 8)])
+        whole = module(x).numpy()
+    np.testing.assert_array_equal(codes, expected)  # each chunk exactly the module's pass over it
+    np.testing.assert_allclose(codes, whole, rtol=1e-6, atol=1e-6)  # the unchunked pass, up to rounding
+    seen.clear()
+    assert as_representation(module)(obs[:0]).shape == (0, 3) and seen == [0]
+    with pytest.raises(ValueError, match="chunk_size"):
+        _TorchRepresentation(module, chunk_size=0)
+
+
 def test_bad_representations_give_clear_errors():
     data = identity_data(3, 4)
     with pytest.raises(ValueError, match="returned 3 rows for a batch of"):

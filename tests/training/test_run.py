@@ -111,3 +111,26 @@ def test_unfinished_run_has_no_model(tmp_path, toy):
     rundir.claim_run_dir(tmp_path / "r", config, resume=True)
     with pytest.raises(ValueError, match="is not finished"):
         load_run(tmp_path / "r").representation()
+
+
+def test_representation_encodes_in_bounded_chunks_on_the_device(run):
+    import torch
+
+    _, obs = run.data.sample(23, np.random.default_rng(1))
+    obs = np.rint(obs * 255).astype(np.uint8)
+    rep = run.representation("mean", batch_size=7)
+    seen = []
+    hook = run.model.encoder.register_forward_hook(lambda m, inp, out: seen.append(tuple(inp[0].shape)))
+    try:
+        codes = rep(obs)
+    finally:
+        hook.remove()
+    assert [s[0] for s in seen] == [7, 7, 7, 2] and all(s[1:] == (1, 64, 64) for s in seen)
+    # Each chunk is exactly the encoder's pass over those rows; the whole equals one unchunked pass up to the
+    # float rounding of batch-size dependent kernels.
+    with torch.no_grad():
+        x = torch.from_numpy(obs).float().div_(255).permute(0, 3, 1, 2)
+        chunks = [run.model.encode(x[lo:lo + 7])[0].numpy() for lo in range(0, 23, 7)]
+        whole = run.model.encode(x)[0].numpy()
+    np.testing.assert_array_equal(codes, np.concatenate(chunks))
+    np.testing.assert_allclose(codes, whole, rtol=1e-5, atol=1e-6)
