@@ -315,11 +315,10 @@ def _blocked(xp, scene, static, o, d, t_max, cast, slot):
                 hit = wall if hit is None else hit | wall
     full = cast.shape[0] * cast.shape[1]
     objects = scene["objects"]
-    # several objects and one direction per image (a directional light): project the origins once onto the
-    # plane across the light and its axis, then each object's test is a disc and a half-space there
-    frame = _light_frame(xp, o, d) if len(objects) > 1 and d[0].shape != o[0].shape else None
+    if len(objects) > 1:
+        return _blocked_by_objects(xp, scene, static, o, d, t_max, cast, slot, hit)
     for k, obj in enumerate(objects):
-        test = (_bounded(xp, obj, o, d) if frame is None else _bounded_along(xp, obj, frame)) & cast
+        test = _bounded(xp, obj, o, d) & cast
         if hit is not None:
             test = test & ~hit
         if obj["kind"] in CONVEX:
@@ -331,6 +330,46 @@ def _blocked(xp, scene, static, o, d, t_max, cast, slot):
         if hit is None:
             hit = xp.zeros(tuple(cast.shape), dtype="bool")
         hit.reshape(-1)[flat[(to < _pick(xp, t_max, flat, rows, full))[:, 0]]] = True
+    return hit
+
+
+def _blocked_by_objects(xp, scene, static, o, d, t_max, cast, slot, hit):
+    """``_blocked`` for several objects: the rays that meet any bounding sphere are selected once, and each
+    object is tested on that subset (a ray blocked by a wall or an earlier object is not tested again: the
+    blocked set is their union either way)."""
+    objects, columns, full = scene["objects"], scene["_columns"], cast.shape[0] * cast.shape[1]
+    # one direction per image (a directional light): project the origins once onto the plane across the
+    # light and its axis, where each object's test is a disc and a half-space
+    frame = _light_frame(xp, o, d) if d[0].shape != o[0].shape else None
+    near = [_bounded(xp, obj, o, d) if frame is None else _bounded_along(xp, obj, frame) for obj in objects]
+    test = near[0]
+    for m in near[1:]:
+        test = test | m
+    test = test & cast if hit is None else test & cast & ~hit
+    flat_u, rows_u = _select(xp, test, columns)
+    if flat_u.shape[0] == 0:
+        return hit
+    slot_u = xp.take(slot.reshape(-1), flat_u)
+    done = None  # the subset's rays blocked so far
+    for k, obj in enumerate(objects):
+        m = xp.take(near[k].reshape(-1), flat_u)
+        if obj["kind"] in CONVEX:
+            m = m & (slot_u != static["first_object_slot"] + k)
+        if done is not None:
+            m = m & ~done
+        sel = xp.flatnonzero(m)
+        if sel.shape[0] == 0:
+            continue
+        flat, rows = xp.take(flat_u, sel), xp.take(rows_u, sel)
+        to, _n, _f = _object_hit(xp, obj, o, d, flat, rows, full, eps=static["eps"], normals=False)
+        if done is None:
+            done = xp.zeros(tuple(flat_u.shape), dtype="bool")
+        done[sel[(to < _pick(xp, t_max, flat, rows, full))[:, 0]]] = True
+    if done is None:
+        return hit
+    if hit is None:
+        hit = xp.zeros(tuple(cast.shape), dtype="bool")
+    hit.reshape(-1)[xp.take(flat_u, xp.flatnonzero(done))] = True
     return hit
 
 
