@@ -39,7 +39,8 @@ objects3d and light3d batches; numpy and torch run this same code):
   field of view. The camera is not fixed in the built-ins (its azimuth is a factor), so precomputing whole
   primary rays per camera would serve only light3d and is not done.
 - Shadow rays of a directional light meet several objects' bounding spheres in one light-aligned frame
-  (origins projected once, then a disc and a half-space per object) instead of a quadratic per object.
+  (origins projected once, then a disc and a half-space per object) instead of a quadratic per object, and
+  the rays near any sphere are selected once; each object is intersected on that subset.
 - Floor and wall slots and normals follow from the face by comparisons, not gathers; uniform diffuse and
   specular reflectances (the usual case) skip per-ray material gathers; numpy gathers use ``mode="clip"``
   (valid indices; "raise" buffers its output).
