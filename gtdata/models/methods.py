@@ -384,7 +384,8 @@ def method_names() -> list[str]:
     Returns
     -------
     list of str
-        The names :func:`make_method` and a training config's ``method`` accept.
+        The names :func:`make_method` and a training config's ``method`` accept
+        (:data:`gtdata.models.vocabulary.METHOD_NAMES`).
 
     Examples
     --------

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from gtdata.metrics.evaluate import REPRESENTATIONS  # re-exported: the spec validates against it
+from gtdata.models import vocabulary
 
 # The hyper-parameter each method's strength is swept over in the studies; the report plots metrics
 # against it ("regularization strength").
@@ -28,9 +29,9 @@ REGULARIZATION_PARAM: dict[str, str] = {
     "ml_vae": "beta",
 }
 
-WEAK_METHODS = frozenset({"ada_gvae", "ada_ml_vae", "group_vae", "ml_vae"})
+WEAK_METHODS = frozenset(vocabulary.WEAK_METHODS)
 # The weak methods told which factors changed (the others estimate it); a spec's label_mode applies to these.
-LABEL_METHODS = frozenset({"group_vae", "ml_vae"})
+LABEL_METHODS = frozenset(vocabulary.LABEL_METHODS)
 
 
 

@@ -42,6 +42,7 @@ from typing import Any
 
 from gtdata.metrics.evaluate import REPRESENTATIONS
 from gtdata.metrics.evaluate import STUDY_METRICS as _STUDY_METRICS
+from gtdata.models.vocabulary import WEAK_METHODS
 from gtdata.study.catalog import Catalog
 from gtdata.study.spec import StudySpec, StudySpecError
 
@@ -116,7 +117,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "datasets": ["dsprites_full", "smallnorb", "cars3d", "shapes3d", "mpi3d_real"],
         "methods": [
             {"method": method, "k": [1, "random"], "beta": [1, 2, 4, 6, 8, 16]}
-            for method in ("ada_gvae", "ada_ml_vae", "group_vae", "ml_vae")
+            for method in WEAK_METHODS
         ],
         "seeds": 10,
         "steps": 300_000,
