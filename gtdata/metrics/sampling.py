@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from gtdata.core.deprecation import deprecated_alias
+from gtdata.core.deprecation import deprecated_alias, renamed_keywords
 from gtdata.core.rng import as_rng
 from gtdata.metrics._checks import check_positive_int
 
@@ -165,10 +165,11 @@ def resample_outside(data: object, factors: np.ndarray, pinned: np.ndarray, rng:
     )
 
 
-def prepare(data: object, representation: object, random_state: object) -> tuple[Representation, np.random.Generator | np.random.RandomState]:
+@renamed_keywords(random_state="rng")
+def prepare(data: object, representation: object, rng: object) -> tuple[Representation, np.random.Generator | np.random.RandomState]:
     """Validate `data`, wrap `representation` and normalise the seed: the first step of every sampling-level metric."""
     check_data(data)
-    return as_representation(representation), as_rng(random_state)
+    return as_representation(representation), as_rng(rng)
 
 
 def sample_train_test(
