@@ -404,7 +404,7 @@ def test_existing_metric_seeds_are_unchanged(seed):
 
 def test_default_sizes_never_enlarge_the_studys_shared_draws():
     # Larger shared draws would shift the test draw (drawn after the training draw) of the older metrics.
-    study = [METRICS[n].sizes(METRICS[n].defaults) for n in STUDY_METRICS if METRICS[n].shared is not None]
+    study = [METRICS[n].sizes(METRICS[n].defaults) for n in STUDY_METRICS if METRICS[n].from_latents is not None]
     most = (max(s[0] for s in study), max(s[1] for s in study))
     for name in ("mcc", "r2", "infomec"):
         spec = METRICS[name]
