@@ -106,10 +106,10 @@ def _cube(xp, o, d, eps, normals):
             lo = xp.minimum(t1, t2)
             hi = xp.maximum(t1, t2)
             if near is None:
-                near, far, axis_n = lo, hi, xp.zeros_like(lo)
+                near, far, axis_n = lo, hi, (xp.zeros_like(lo) if normals else None)
             else:
-                bigger = lo > near
-                axis_n = xp.where(bigger, float(k), axis_n)
+                if normals:  # the entry face's axis: shadow rays need only t
+                    axis_n = xp.where(lo > near, float(k), axis_n)
                 near = xp.maximum(near, lo)
                 far = xp.minimum(far, hi)
         hit = (near <= far) & (near > eps)
