@@ -66,9 +66,10 @@ def renamed_keywords(**renames: str) -> Callable[[F], F]:
                                                    f"pass only {renames[old]}=")
                     kwargs[renames[old]] = kwargs.pop(old)
                 # One warning per call, naming every old keyword it used.
-                warnings.warn(f"{name}({', '.join(f'{old}=...' for old in used)}) is deprecated and will be "
-                              f"removed in a future version; use {name}({', '.join(f'{renames[old]}=...' for old in used)})",
-                              FutureWarning, stacklevel=2)
+                old_call = ", ".join(f"{old}=..." for old in used)
+                new_call = ", ".join(f"{renames[old]}=..." for old in used)
+                warnings.warn(f"{name}({old_call}) is deprecated and will be removed in a future version; "
+                              f"use {name}({new_call})", FutureWarning, stacklevel=2)
             return function(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]

@@ -336,7 +336,8 @@ def versions() -> dict[str, str]:
 
     from gtdata._version import __version__
 
-    out = {"gtdata": __version__, "numpy": np.__version__, "scikit-learn": sklearn.__version__, "scipy": scipy.__version__}
+    out = {"gtdata": __version__, "numpy": np.__version__, "scikit-learn": sklearn.__version__,
+           "scipy": scipy.__version__}
     out["python"] = platform.python_version()
     return out
 
