@@ -340,6 +340,7 @@ def test_split_errors_are_value_errors_and_odd_inputs_are_named():
         ood_split([3, 4], "random")
 
 
-def test_docstring_examples_run():
+def test_docstring_examples_run(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the examples save a split to a relative path
     result = doctest.testmod(ood_module, optionflags=doctest.ELLIPSIS)
     assert result.attempted >= 10 and result.failed == 0
