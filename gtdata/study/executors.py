@@ -390,10 +390,9 @@ class RayExecutor:
             ray.get([remote_prepare.options(
                 scheduling_strategy=NodeAffinitySchedulingStrategy(node, soft=False), num_cpus=0,
             ).remote(prepare, list(datasets)) for node in nodes])
-        gpus = ray.cluster_resources().get("GPU", 0)
-        wants_gpu = gpus > 0 and tasks[0].device != "cpu"
-        remote = ray.remote(_ray_execute).options(
-            num_cpus=tasks[0].threads, num_gpus=1 if wants_gpu else 0, max_retries=0)
+        options = ray_job_options(tasks, ray.cluster_resources().get("GPU", 0))
+        wants_gpu = options["num_gpus"] > 0
+        remote = ray.remote(_ray_execute).options(**options)
         if self.pack == "auto":
             # The driver may have no GPU: "auto" sizes packs for a GPU worker whenever the cluster has one.
             pack = _ray_auto_pack(wants_gpu)
@@ -420,6 +419,36 @@ class RayExecutor:
                     bar.set_postfix(failed=failed)
         finally:
             bar.close()
+
+
+def ray_job_options(tasks: Sequence[RunTask], cluster_gpus: float) -> dict[str, Any]:
+    """The Ray task options of each job (one run, or one pack of runs) of ``tasks``.
+
+    A job takes its runs' CPU threads (``num_cpus``, which Ray pins for it) and, where the cluster has GPUs
+    and the runs do not ask for the CPU, one whole GPU (``num_gpus=1``): a pack of K models shares that GPU,
+    so a cluster of G GPUs trains G packs at a time. A job whose worker dies is not retried (``max_retries=0``):
+    it is recorded as failed and runs again on the next invocation.
+
+    Parameters
+    ----------
+    tasks : sequence of RunTask
+        The study's runs; they share ``threads`` and ``device`` (one spec).
+    cluster_gpus : float
+        GPUs of the Ray cluster (``ray.cluster_resources().get("GPU", 0)``).
+
+    Returns
+    -------
+    dict
+        ``{"num_cpus": int, "num_gpus": 0 or 1, "max_retries": 0}``.
+
+    Examples
+    --------
+    >>> pack = [RunTask(None, ("mean",), ("mig",), threads=2, device="auto") for _ in range(8)]
+    >>> ray_job_options(pack, cluster_gpus=4)
+    {'num_cpus': 2, 'num_gpus': 1, 'max_retries': 0}
+    """
+    wants_gpu = cluster_gpus > 0 and tasks[0].device != "cpu"
+    return {"num_cpus": tasks[0].threads, "num_gpus": 1 if wants_gpu else 0, "max_retries": 0}
 
 
 def _ray_auto_pack(wants_gpu: bool) -> int:

@@ -62,6 +62,20 @@ def test_group_tasks_and_pack_sizes():
     assert group_tasks([], 4) == []
 
 
+def test_ray_jobs_request_one_gpu_per_pack_where_the_cluster_has_gpus():
+    from gtdata.study.executors import RunTask, ray_job_options
+
+    def tasks(device, threads=2):
+        return [RunTask(None, ("mean",), ("mig",), threads=threads, device=device) for _ in range(8)]
+
+    # A pack of 8 runs is one Ray task: its threads as CPUs, one GPU for the whole pack, no retries.
+    assert ray_job_options(tasks("auto"), cluster_gpus=4) == {"num_cpus": 2, "num_gpus": 1, "max_retries": 0}
+    assert ray_job_options(tasks("cuda:0", threads=1), cluster_gpus=1)["num_gpus"] == 1
+    assert ray_job_options(tasks("cpu"), cluster_gpus=4)["num_gpus"] == 0  # the spec asked for the CPU
+    assert ray_job_options(tasks("auto", threads=3), cluster_gpus=0) == {"num_cpus": 3, "num_gpus": 0,
+                                                                          "max_retries": 0}
+
+
 def test_cli_pack_option(tmp_path, capsys):
     assert main(["study", "run", "quick", "--out", str(tmp_path / "s"), "--pack", "zero"]) == 2
     assert "--pack must be a positive integer or 'auto', got 'zero'" in capsys.readouterr().err
