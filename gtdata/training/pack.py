@@ -13,10 +13,22 @@ length K; one call of torch's (fused) functional Adam per optimiser group update
   stride-2 layer of the study's VAE on 32x32 maps, CPU time of the forward pass): 8 separate channels-last
   convolutions 53 ms, one grouped channels-last convolution 84-92 ms, ``torch.func.stack_module_state`` +
   ``vmap`` (which lowers to grouped NCHW convolutions with layout copies) 164 ms; for the transposed
-  convolution 387, 384-392 and 1017 ms. So ``"auto"`` loops on the CPU: there a pack saves the per-step
-  overhead, not arithmetic, and its members are bit for bit the separate runs (same kernels, same graph,
-  same Adam arithmetic). On CUDA, where one small VAE at batch 64 leaves the device mostly idle, ``"auto"``
-  groups (rates in ``scripts/bench_pack_gpu.py``; not measured when this was written: no GPU).
+  convolution 387, 384-392 and 1017 ms. So ``"auto"`` loops on the CPU. On CUDA, where one small VAE at
+  batch 64 leaves the device mostly idle, ``"auto"`` groups (rates in ``scripts/bench_pack_gpu.py``; not
+  measured when this was written: no GPU).
+
+Where the CPU time goes (profile of one single-run step, 1 thread, batch 64): the convolutions and their
+backward passes take ~85 %, ReLU ~7 %, the dense layers ~3 %, Adam, the loss and the batch the rest -- so a
+pack cannot save arithmetic on the CPU, and any other kernel (grouped, vmap, im2col) changes the float
+rounding, which Adam amplifies past the 1e-4 bound of the equivalence tests within 50 steps (two single runs
+that differ only in their thread count already differ by ~1e-2 on some bias tensors after 50 steps). What
+does not scale is intra-op parallelism: a batch-64 step splits into many short parallel regions whose
+barriers stall whenever another process holds a core. So ``"loop"`` steps member by member -- each member's
+forward, backward and Adam update is a single run's graph on its own parameter leaves (views of the
+stacks) -- and on the CPU runs the members of a step on ``min(threads, K)`` worker threads with
+``threads // workers`` intra-op threads each. A member is then bit for bit a single run with that many
+threads (``threads=1`` for K >= threads): same kernels, same graph, same Adam arithmetic. The members'
+checkpoints are written on the same workers.
 
 The loss of each member is the method's own terms (:mod:`gtdata.models.losses`) on that member's slice,
 computed as :class:`gtdata.models.methods.Method` computes them, with the random draws (the
@@ -111,9 +123,11 @@ def check_pack(configs: Sequence[TrainConfig]) -> None:
 
 
 def auto_pack_size(device: str | torch.device = "auto", architecture: str = "conv", batch_size: int = 64) -> int:
-    """The pack size ``"auto"`` picks for ``device``: 1 on the CPU, where packing saves at most the per-step
-    overhead (see ``scripts/bench_train.py``), and on a CUDA device as many conv VAEs as fit in a quarter of its
-    memory at about 60 MB per batch-64 model (parameters, Adam state, activations), capped at 32.
+    """The pack size ``"auto"`` picks for ``device``: 1 on the CPU, where the study's executors already run
+    one single-threaded run per core (a pack's gain on the CPU is member-level instead of intra-op threading,
+    which they have as well; see ``scripts/bench_train.py``), and on a CUDA device as many conv VAEs as fit in
+    a quarter of its memory at about 60 MB per batch-64 model (parameters, Adam state, activations), capped
+    at 32.
 
     Examples
     --------
@@ -665,8 +679,7 @@ class PackTrainer:
             member.last_logged = start
             _truncate_log(member.run_dir / rundir.LOG, start)
         if start == 0:
-            for i in range(self.k):
-                self.save_checkpoint(i, 0)
+            self._map(lambda i: self.save_checkpoint(i, 0), range(self.k))
         nonfinite = torch.zeros(self.k, dtype=torch.bool, device=self.device)
         checked = [g.loss_key for g in self.groups]
         bar = progress_bar(total=config.steps, initial=start, desc=f"{config.method} x{self.k}", unit="step",
@@ -688,6 +701,7 @@ class PackTrainer:
                 values = {k: v.tolist() for k, v in terms.items()}
                 bad = nonfinite.tolist()
                 elapsed = time.perf_counter() - window_start
+                saves = []
                 for i, member in enumerate(self.members):
                     if member.diverged is not None:
                         continue
@@ -703,7 +717,9 @@ class PackTrainer:
                         logs[i].flush()
                         member.last_logged = done
                     if checkpoint_now:
-                        self.save_checkpoint(i, done)
+                        saves.append(i)
+                # Each member's file on its own: the serialisation and fsync of K checkpoints overlap.
+                self._map(lambda i: self.save_checkpoint(i, done), saves)
                 if log_now:
                     bar.update(done - bar.n)
                     bar.set_postfix(loss=f"{sum(values['loss']) / self.k:.4g}")
