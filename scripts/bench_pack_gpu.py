@@ -1,7 +1,7 @@
 """GPU pack rates (run by scripts/device_check.sh): model-steps/s of K packed conv beta-VAEs at batch 64 on
 64x64x1, per conv layout, the memory per model, and the GPU data path's images/s.
 
-    python scripts/bench_pack_gpu.py [--sizes 1,8,32,64] [--steps 20] [--device cuda]
+    python scripts/bench_pack_gpu.py [--sizes 1,8,32,64] [--steps 20] [--device cuda] [--precisions fp32,bf16]
 
 Rates are bare PackTrainer steps (the trainer's own logging adds a sync per log line); medians of 3 timed
 windows after 3 warm-up steps. Target (issue 12): >= 5,000 model-steps/s on one current datacenter GPU.
@@ -48,6 +48,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="1,8,32,64")
     parser.add_argument("--steps", type=int, default=20, help="steps per timed window")
     parser.add_argument("--modes", default="grouped,loop")
+    parser.add_argument("--precisions", default="fp32", help="fp32 and/or bf16 (TrainConfig.precision)")
     parser.add_argument("--device", default="cuda")
     parser.add_argument("--orientations", type=int, default=10, help="store size: 18,432 images per orientation")
     args = parser.parse_args()
@@ -66,14 +67,15 @@ def main() -> None:
         sync(device)
         print(f"GPU data path: {200 * 64 / (time.perf_counter() - t):,.0f} images/s (batch 64, store on device: "
               f"{source.store.on_device})")
-        print("\n| K | conv layout | model-steps/s | memory per model MiB |")
-        print("|---:|---|---:|---:|")
+        print("\n| K | conv layout | precision | model-steps/s | memory per model MiB |")
+        print("|---:|---|---|---:|---:|")
         best = (0.0, None)
+        layouts = [(mode, precision) for mode in args.modes.split(",") for precision in args.precisions.split(",")]
         for k in [int(s) for s in args.sizes.split(",")]:
-            for mode in args.modes.split(","):
+            for mode, precision in layouts:
                 configs = [TrainConfig(data="random_dsprites", seed=i, hparams={"beta": 1.0 + i % 6},
-                                       device=args.device, batch_size=64) for i in range(k)]
-                dirs = [Path(tmp) / f"k{k}-{mode}-{i}" for i in range(k)]
+                                       device=args.device, batch_size=64, precision=precision) for i in range(k)]
+                dirs = [Path(tmp) / f"k{k}-{mode}-{precision}-{i}" for i in range(k)]
                 for d in dirs:
                     d.mkdir()
                 if device.type == "cuda":
@@ -93,13 +95,13 @@ def main() -> None:
                         sync(device)
                         rates.append(k * args.steps / (time.perf_counter() - t))
                 except torch.cuda.OutOfMemoryError:
-                    print(f"| {k} | {mode} | out of memory | |")
+                    print(f"| {k} | {mode} | {precision} | out of memory | |")
                     continue
                 rate = statistics.median(rates)
                 memory = ((torch.cuda.max_memory_allocated(device) - base) / k / 2**20
                           if device.type == "cuda" else float("nan"))
-                print(f"| {k} | {mode} | {rate:,.0f} | {memory:,.0f} |", flush=True)
-                best = max(best, (rate, (k, mode)))
+                print(f"| {k} | {mode} | {precision} | {rate:,.0f} | {memory:,.0f} |", flush=True)
+                best = max(best, (rate, (k, f"{mode}, {precision}")))
                 del trainer
         print(f"\nbest: {best[0]:,.0f} model-steps/s at K = {best[1][0]} ({best[1][1]}); target >= 5,000; "
               f"reference study (14,400 models x 300,000 steps) at that rate: "

@@ -41,10 +41,10 @@ PY
 
 # ---------------------------------------------------------------------------------------------------------
 # section: pack training and the GPU data path (issue 12): CUDA tests, then the pack rate table
-echo "== pack training + GPU data path: CUDA tests"
-python -m pytest tests/training/test_pack.py tests/training/test_device_data.py -q -p no:cacheprovider -k cuda -rs \
-    || status=1
-echo "== pack training: GPU rates (conv beta_vae, batch 64, 64x64x1)"
-timeout 150 python scripts/bench_pack_gpu.py --sizes 1,8,32,64 --steps 20 || status=1
+echo "== pack training + GPU data path + bf16 + chunked encoder passes: CUDA tests"
+python -m pytest tests/training/test_pack.py tests/training/test_device_data.py tests/training/test_precision.py \
+    tests/training/test_run.py -q -p no:cacheprovider -k cuda -rs || status=1
+echo "== pack training: GPU rates (conv beta_vae, batch 64, 64x64x1; fp32 and bf16)"
+timeout 170 python scripts/bench_pack_gpu.py --sizes 1,8,32,64 --steps 20 --precisions fp32,bf16 || status=1
 
 exit $status

@@ -134,3 +134,13 @@ def test_representation_encodes_in_bounded_chunks_on_the_device(run):
         whole = run.model.encode(x)[0].numpy()
     np.testing.assert_array_equal(codes, np.concatenate(chunks))
     np.testing.assert_allclose(codes, whole, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.skipif(not __import__("torch").cuda.is_available(),
+                    reason="needs a CUDA device (run by scripts/device_check.sh)")
+def test_representation_on_cuda_matches_cpu(run):
+    _, obs = run.data.sample(300, np.random.default_rng(2))
+    on_gpu = load_run(run.path, device="cuda")
+    assert on_gpu.device.type == "cuda"
+    np.testing.assert_allclose(on_gpu.representation("mean", batch_size=64)(obs),
+                               run.representation("mean", batch_size=64)(obs), rtol=1e-3, atol=1e-4)
