@@ -44,7 +44,13 @@ smartquotes_action = "qe"
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"
-exclude_patterns = ["_build", "generated/*_table.md", "generated/api/generated/*.md", "**/README.md", "sg_execution_times.rst"]
+exclude_patterns = [
+    "_build",
+    "generated/*_table.md",
+    "generated/api/generated/*.md",
+    "**/README.md",
+    "sg_execution_times.rst",
+]
 templates_path = ["_templates"]
 html_static_path = ["_static"]
 

@@ -51,6 +51,8 @@ for name, data in ready:
         ax.set_axis_off()
     fig.suptitle(f"{name}: random samples", fontsize=9)
 if not ready:
-    print("No benchmark set was in the cache when this page was built, so there are no pictures here. "
-          "Run `gtdata download NAME && gtdata preview NAME` to see one.")
+    print(
+        "No benchmark set was in the cache when this page was built, so there are no pictures here. "
+        "Run `gtdata download NAME && gtdata preview NAME` to see one."
+    )
 plt.show()

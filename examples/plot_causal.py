@@ -23,8 +23,7 @@ i_orient, i_x = space.index("orientation"), space.index("posX")
 # Codes of 20,000 draws: uniform, and from the correlated SCM (smaller sigma, stronger coupling).
 fig, axes = plt.subplots(1, 3, figsize=(10, 3.2))
 for ax, sigma in zip(axes, (None, 0.4, 0.1)):
-    view = data if sigma is None else data.with_distribution(correlated(space, ("orientation", "posX"),
-                                                                        sigma=sigma))
+    view = data if sigma is None else data.with_distribution(correlated(space, ("orientation", "posX"), sigma=sigma))
     codes = view.sample_codes(20000, 0)
     counts = np.zeros((space.factors[i_orient].size, space.factors[i_x].size))
     np.add.at(counts, (codes[:, i_orient], codes[:, i_x]), 1)
@@ -38,10 +37,13 @@ fig.tight_layout()
 # %%
 # A causal graph and counterfactual pairs with an intervention on scale: top row factual, bottom row the
 # counterfactual; under each pair, the factors whose value changed.
-causal = SCM(space, {
-    "orientation": AdditiveNoise({"scale": 4.0}, scale=0.5),
-    "posX": Table(["orientation"], np.random.default_rng(0).random((40, 32))),
-})
+causal = SCM(
+    space,
+    {
+        "orientation": AdditiveNoise({"scale": 4.0}, scale=0.5),
+        "posX": Table(["orientation"], np.random.default_rng(0).random((40, 32))),
+    },
+)
 pairs = counterfactual_pairs(data, causal, 8, targets="scale", rng=0)
 names = np.array(data.factor_names)
 fig, axes = plt.subplots(2, 8, figsize=(8.5, 2.9))

@@ -26,8 +26,13 @@ spec = {
         {"name": "x", "continuous": [0.2, 0.8], "num": 8},
     ],
     "objects": [
-        {"shape": "circle", "scale": {"factor": "size", "scale": 0.3}, "x": {"factor": "x"}, "y": 0.62,
-         "hue": {"factor": "hue"}},
+        {
+            "shape": "circle",
+            "scale": {"factor": "size", "scale": 0.3},
+            "x": {"factor": "x"},
+            "y": 0.62,
+            "hue": {"factor": "hue"},
+        },
         {"shape": "star", "scale": 0.22, "x": 0.5, "y": 0.24, "color": [1.0, 1.0, 1.0]},
     ],
 }
@@ -38,8 +43,9 @@ print(data.factor_space)
 # The whole grid of hue × size at the middle of the x range, and a continuous sweep of ``x`` at values that
 # are not on the 8-point grid (``render_values`` takes actual values).
 fig, axes = plt.subplots(2, 6, figsize=(8, 3))
-codes = data.factor_space.values_to_codes({"hue": [0.0, 0.33, 0.66] * 2, "size": [0.5] * 3 + [1.0] * 3,
-                                           "x": [data.factor_space.factors[2].values[4]] * 6})
+codes = data.factor_space.values_to_codes(
+    {"hue": [0.0, 0.33, 0.66] * 2, "size": [0.5] * 3 + [1.0] * 3, "x": [data.factor_space.factors[2].values[4]] * 6}
+)
 for ax, image in zip(axes[0], data.observations(codes, 0)):
     ax.imshow(image)
     ax.set_axis_off()

@@ -31,8 +31,7 @@ def position_map(view):
 def show(train_view, test_view, title):
     fig = plt.figure(figsize=(9, 3.3))
     ax = fig.add_axes([0.05, 0.14, 0.26, 0.72])
-    image = ax.imshow(position_map(test_view), origin="upper", cmap="magma", vmin=0, vmax=1,
-                      extent=(0, 1, 1, 0))
+    image = ax.imshow(position_map(test_view), origin="upper", cmap="magma", vmin=0, vmax=1, extent=(0, 1, 1, 0))
     ax.set_xlabel("posX (fraction of the canvas)")
     ax.set_ylabel("posY (fraction of the canvas)")
     ax.set_title("share of each position in test", fontsize=8)

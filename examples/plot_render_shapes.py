@@ -14,9 +14,13 @@ from gtdata.render.spec import TEXTURES
 
 
 def one_object(obj, background=(0.12, 0.12, 0.15)):
-    spec = {"name": "demo", "canvas": {"height": 64, "width": 64, "channels": 3},
-            "background": list(background) if isinstance(background, tuple) else background,
-            "factors": [{"name": "x", "values": [0.5]}], "objects": [{**obj, "x": {"factor": "x"}}]}
+    spec = {
+        "name": "demo",
+        "canvas": {"height": 64, "width": 64, "channels": 3},
+        "background": list(background) if isinstance(background, tuple) else background,
+        "factors": [{"name": "x", "values": [0.5]}],
+        "objects": [{**obj, "x": {"factor": "x"}}],
+    }
     data = gtdata.RenderedData(spec)
     return data.observations([[0]], 0)[0]
 
@@ -33,8 +37,7 @@ for ax, shape in zip(axes, BUILTIN_SHAPES):
 # Textures (``texture: NAME`` with ``texture_period``, a fraction of the object size).
 fig, axes = plt.subplots(1, len(TEXTURES), figsize=(len(TEXTURES) * 1.2, 1.5))
 for ax, texture in zip(axes, TEXTURES):
-    ax.imshow(one_object({"shape": "square", "scale": 0.6, "hue": 0.08, "texture": texture,
-                          "texture_period": 0.25}))
+    ax.imshow(one_object({"shape": "square", "scale": 0.6, "hue": 0.08, "texture": texture, "texture_period": 0.25}))
     ax.set_title(texture, fontsize=8)
     ax.set_axis_off()
 
@@ -54,12 +57,22 @@ for ax, (title, background) in zip(axes, backgrounds.items()):
 
 # %%
 # Custom shapes declared under ``shapes:`` and used by name.
-spec = {"name": "custom", "canvas": {"height": 64, "width": 64, "channels": 1}, "background": 0.0,
-        "shapes": {"seven_star": {"star": {"points": 7, "inner": 0.5}}, "arrow": {"polygon": [
-            [-0.5, -0.15], [0.1, -0.15], [0.1, -0.35], [0.5, 0.0], [0.1, 0.35], [0.1, 0.15], [-0.5, 0.15]]}},
-        "factors": [{"name": "shape", "values": ["seven_star", "arrow"]},
-                    {"name": "rotation", "linspace": [0.0, 3.1416, 5], "unit": "rad"}],
-        "objects": [{"shape": {"factor": "shape"}, "scale": 0.6, "rotation": {"factor": "rotation"}}]}
+spec = {
+    "name": "custom",
+    "canvas": {"height": 64, "width": 64, "channels": 1},
+    "background": 0.0,
+    "shapes": {
+        "seven_star": {"star": {"points": 7, "inner": 0.5}},
+        "arrow": {
+            "polygon": [[-0.5, -0.15], [0.1, -0.15], [0.1, -0.35], [0.5, 0.0], [0.1, 0.35], [0.1, 0.15], [-0.5, 0.15]]
+        },
+    },
+    "factors": [
+        {"name": "shape", "values": ["seven_star", "arrow"]},
+        {"name": "rotation", "linspace": [0.0, 3.1416, 5], "unit": "rad"},
+    ],
+    "objects": [{"shape": {"factor": "shape"}, "scale": 0.6, "rotation": {"factor": "rotation"}}],
+}
 data = gtdata.RenderedData(spec)
 codes = data.factor_space.index_to_codes(range(len(data)))
 images = data.observations(codes, 0)

@@ -24,8 +24,7 @@ def show_set(name: str, seed: int = 0, max_steps: int = 12) -> None:
         ax.set_axis_off()
     for j in range(max_steps):
         axes[0, j].imshow(images[j].squeeze(), cmap="gray", vmin=0, vmax=1)
-    axes[0, 0].text(-0.1, 0.5, "random samples", transform=axes[0, 0].transAxes, ha="right",
-                    va="center", fontsize=8)
+    axes[0, 0].text(-0.1, 0.5, "random samples", transform=axes[0, 0].transAxes, ha="right", va="center", fontsize=8)
     for i, factor in enumerate(names, start=1):
         trav_codes, trav_images = data.traverse(codes[0], factor)
         # At most max_steps values, evenly spaced over the factor's grid.
@@ -36,15 +35,12 @@ def show_set(name: str, seed: int = 0, max_steps: int = 12) -> None:
         for j, (k, value) in enumerate(zip(steps, values)):
             axes[i, j].imshow(trav_images[k].squeeze(), cmap="gray", vmin=0, vmax=1)
             text = value if isinstance(value, str) else f"{float(value):.3g}"
-            axes[i, j].text(0.5, -0.04, text, transform=axes[i, j].transAxes, ha="center",
-                            va="top", fontsize=6)
+            axes[i, j].text(0.5, -0.04, text, transform=axes[i, j].transAxes, ha="center", va="top", fontsize=6)
         label = factor + (f" [{unit}]" if unit else "")
-        axes[i, 0].text(-0.1, 0.5, label, transform=axes[i, 0].transAxes, ha="right",
-                        va="center", fontsize=8)
+        axes[i, 0].text(-0.1, 0.5, label, transform=axes[i, 0].transAxes, ha="right", va="center", fontsize=8)
     shape = "×".join(map(str, data.observation_shape))
     fig.suptitle(f"{name}: {len(data.factor_space):,} grid points, {shape}", fontsize=10)
-    fig.subplots_adjust(left=0.17, right=0.99, top=1 - 0.45 / rows, bottom=0.02, hspace=0.5,
-                        wspace=0.06)
+    fig.subplots_adjust(left=0.17, right=0.99, top=1 - 0.45 / rows, bottom=0.02, hspace=0.5, wspace=0.06)
 
 
 # %%
@@ -79,7 +75,6 @@ show_set("light3d")
 # %%
 # Any other rendered set registered in this installation.
 for name in rendered:
-    if name not in ("dsprites_like", "multi_sprites", "textured_sprites", "shapes3d_like", "objects3d",
-                    "light3d"):
+    if name not in ("dsprites_like", "multi_sprites", "textured_sprites", "shapes3d_like", "objects3d", "light3d"):
         show_set(name)
 plt.show()

@@ -24,16 +24,32 @@ import gtdata
 
 # The data set: a render spec given as a dict (a YAML file works the same).
 DISC = {
-    "name": "disc", "canvas": {"height": 64, "width": 64, "channels": 1}, "background": 0.0,
-    "factors": [{"name": "x", "linspace": [0.2, 0.8, 16]}, {"name": "y", "linspace": [0.2, 0.8, 16]},
-                {"name": "size", "linspace": [0.6, 1.0, 4]}],
-    "objects": [{"shape": "circle", "scale": {"factor": "size", "scale": 0.35}, "x": {"factor": "x"},
-                 "y": {"factor": "y"}}],
+    "name": "disc",
+    "canvas": {"height": 64, "width": 64, "channels": 1},
+    "background": 0.0,
+    "factors": [
+        {"name": "x", "linspace": [0.2, 0.8, 16]},
+        {"name": "y", "linspace": [0.2, 0.8, 16]},
+        {"name": "size", "linspace": [0.6, 1.0, 4]},
+    ],
+    "objects": [
+        {"shape": "circle", "scale": {"factor": "size", "scale": 0.35}, "x": {"factor": "x"}, "y": {"factor": "y"}}
+    ],
 }
 out = Path(tempfile.gettempdir()) / "gtdata-gallery" / "beta_vae_disc"
 shutil.rmtree(out, ignore_errors=True)  # train from scratch, so the figures come from this gtdata
-run = gtdata.train(data=DISC, method="beta_vae", beta=2, steps=300, seed=0, out=out, batch_size=32, lr=1e-3,
-                   log_every=10, progress=False)
+run = gtdata.train(
+    data=DISC,
+    method="beta_vae",
+    beta=2,
+    steps=300,
+    seed=0,
+    out=out,
+    batch_size=32,
+    lr=1e-3,
+    log_every=10,
+    progress=False,
+)
 print(run.path, sorted(p.name for p in run.path.iterdir()))
 
 # %%

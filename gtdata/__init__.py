@@ -7,44 +7,63 @@ pairs, procedurally rendered data sets, the reference VAEs, the metric suite and
 import logging as _logging
 
 from ._version import __version__
-
 from .core.data import GroundTruthData, PairBatch, TripletBatch
-from .core.errors import (GtdataError, InvalidTypeError, InvalidValueError, MissingFileError, NoAccessError,
-                          OutOfRangeError, UnknownNameError)
 from .core.deprecation import KeywordConflictError
-from .core.factors import FactorSpecError
+from .core.errors import (
+    GtdataError,
+    InvalidTypeError,
+    InvalidValueError,
+    MissingFileError,
+    NoAccessError,
+    OutOfRangeError,
+    UnknownNameError,
+)
+from .core.factors import Code, Factor, FactorSpace, FactorSpecError
 from .core.kinds import KindError
-from .core.persist import DiskWriteError, InsufficientSpaceError, OutputExistsError
-from .core.factors import Code, Factor, FactorSpace
 from .core.memory import ArrayData, ToyData, from_arrays
+from .core.persist import DiskWriteError, InsufficientSpaceError, OutputExistsError
 from .core.split import SplitError
-from .registry import DatasetInfo, list_datasets, load, register
-from .store.cache import cache_root
-from .store.hdf5 import export_hdf5, import_hdf5
-from .store.prepared import PreparedData, PreparedWriter
-from .datasets import (Cars3D, ColorDSprites, DSprites, MPI3D, NoisyDSprites, ScreamDSprites, Shapes3D,
-                       SmallNORB)
-from .render import RenderedData, RenderSpec, SpecError, export_rendered
-from .render.shapes import ShapeParamError
+from .datasets import MPI3D, Cars3D, ColorDSprites, DSprites, NoisyDSprites, ScreamDSprites, Shapes3D, SmallNORB
 from .datasets.archive import UnsafeArchiveError
 from .datasets.checksums import ChecksumError
 from .datasets.fetch import DownloadError
 from .datasets.manifest import ManifestError, UnknownDatasetError
+from .registry import DatasetInfo, list_datasets, load, register
+from .render import RenderedData, RenderSpec, SpecError, export_rendered
+from .render.shapes import ShapeParamError
 from .splits import OODSplit, OODSplitError, load_ood_split, ood_split
+from .store.cache import cache_root
+from .store.hdf5 import export_hdf5, import_hdf5
+from .store.prepared import PreparedData, PreparedWriter
 from .store.yamlio import YAMLFileError
 
 # torch and scikit-learn load only when the trainer or the metrics are first used, so `import gtdata`
 # (and every DataLoader or Ray worker that unpickles a data set) stays fast.
-_LAZY = {"train": "gtdata.training", "train_pack": "gtdata.training", "load_run": "gtdata.training", "Run": "gtdata.training",
-         "TrainConfig": "gtdata.training", "TrainingDiverged": "gtdata.training",
-         "evaluate": "gtdata.metrics", "metrics": None, "causal": None, "sampling": None,
-         "run_study": "gtdata.study", "load_results": "gtdata.study", "write_report": "gtdata.study",
-         "StudySpec": "gtdata.study", "load_spec": "gtdata.study",
-         # the errors of the lazily loaded packages
-         "PackError": "gtdata.training.pack", "RunDirError": "gtdata.training.rundir", "SCMError": "gtdata.causal",
-         "MechanismError": "gtdata.causal.mechanisms",
-         "StudyDirError": "gtdata.study.results", "StudyExecutionError": "gtdata.study.executors",
-         "StudySpecError": "gtdata.study.spec"}
+_LAZY = {
+    "train": "gtdata.training",
+    "train_pack": "gtdata.training",
+    "load_run": "gtdata.training",
+    "Run": "gtdata.training",
+    "TrainConfig": "gtdata.training",
+    "TrainingDiverged": "gtdata.training",
+    "evaluate": "gtdata.metrics",
+    "metrics": None,
+    "causal": None,
+    "sampling": None,
+    "run_study": "gtdata.study",
+    "load_results": "gtdata.study",
+    "write_report": "gtdata.study",
+    "StudySpec": "gtdata.study",
+    "load_spec": "gtdata.study",
+    # the errors of the lazily loaded packages
+    "PackError": "gtdata.training.pack",
+    "RunDirError": "gtdata.training.rundir",
+    "SCMError": "gtdata.causal",
+    "MechanismError": "gtdata.causal.mechanisms",
+    "StudyDirError": "gtdata.study.results",
+    "StudyExecutionError": "gtdata.study.executors",
+    "StudySpecError": "gtdata.study.spec",
+}
 
 
 def __getattr__(name: str):
@@ -57,8 +76,9 @@ def __getattr__(name: str):
     globals()[name] = value
     return value
 
+
 __all__ = [
-    "__version__",
+    "MPI3D",
     "ArrayData",
     "Cars3D",
     "ChecksumError",
@@ -78,7 +98,6 @@ __all__ = [
     "InvalidValueError",
     "KeywordConflictError",
     "KindError",
-    "MPI3D",
     "ManifestError",
     "MechanismError",
     "MissingFileError",
@@ -115,6 +134,7 @@ __all__ = [
     "UnknownNameError",
     "UnsafeArchiveError",
     "YAMLFileError",
+    "__version__",
     "cache_root",
     "causal",
     "evaluate",
@@ -141,6 +161,7 @@ __all__ = [
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))
+
 
 # A library logs and lets the application decide what to show (the CLI shows INFO on stderr).
 _logging.getLogger(__name__).addHandler(_logging.NullHandler())

@@ -7,14 +7,15 @@ use, so ``import gtdata`` stays cheap.
 
 from __future__ import annotations
 
-from gtdata.core.errors import InvalidValueError, MissingFileError
-
 import difflib
 import importlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+
+from gtdata.core.errors import InvalidValueError, MissingFileError
 
 from .core import kinds
 from .core.data import GroundTruthData
@@ -66,8 +67,13 @@ _ALIASES: dict[str, str] = {}
 _loaded = False
 
 
-def register(name: str, factory: Callable[..., GroundTruthData], kind: str, description: str,
-             aliases: tuple[str, ...] | list[str] = ()) -> DatasetInfo:
+def register(
+    name: str,
+    factory: Callable[..., GroundTruthData],
+    kind: str,
+    description: str,
+    aliases: tuple[str, ...] | list[str] = (),
+) -> DatasetInfo:
     """Register ``factory(**kwargs) -> GroundTruthData`` under ``name`` (and ``aliases``).
 
     Registering the same name again replaces its entry (a module reloaded); a name or alias that belongs to
@@ -134,8 +140,12 @@ def _ensure_loaded() -> None:
         # The toy set lives in the core, which imports nothing above it, so the registry registers it.
         from .core.memory import ToyData
 
-        register("toy", ToyData, kind="toy",
-                 description="in-memory toy set: one brightness band per factor (tests, examples; no download)")
+        register(
+            "toy",
+            ToyData,
+            kind="toy",
+            description="in-memory toy set: one brightness band per factor (tests, examples; no download)",
+        )
         for module in _PROVIDERS:
             importlib.import_module(module)
 
@@ -283,8 +293,9 @@ def load(name_or_path: str | os.PathLike, **kwargs: Any) -> GroundTruthData:
         return get_info(str(name_or_path)).factory(**kwargs)
     path = Path(name_or_path).expanduser()
     if not path.exists():
-        raise MissingFileError(f"no data set at {path} (a path: a prepared directory, dataset.yaml, "
-                                f".h5 file or spec .yaml)")
+        raise MissingFileError(
+            f"no data set at {path} (a path: a prepared directory, dataset.yaml, .h5 file or spec .yaml)"
+        )
     content: Any = kinds.UNREAD
     if path.is_file() and path.suffix.lower() in (".yaml", ".yml"):
         from .store.yamlio import read_yaml

@@ -6,13 +6,14 @@ memory format), which is what convolutions on CPU and CUDA prefer, so no copy is
 
 from __future__ import annotations
 
-from gtdata.core.errors import InvalidTypeError, InvalidValueError
-
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import numpy as np
 import torch
 from torch.utils.data import Dataset, IterableDataset, get_worker_info
+
+from gtdata.core.errors import InvalidTypeError, InvalidValueError
 
 from .core.data import GroundTruthData, convert_images
 from .core.factors import check_count
@@ -71,10 +72,20 @@ class BatchStream(IterableDataset):
     [(8, 1, 64, 64), (8, 1, 64, 64)]
     """
 
-    def __init__(self, data: GroundTruthData, batch_size: int, kind: str = "uniform", k: Any = 1, seed: int = 0,
-                 num_batches: int | None = None, mode: str = "exact", dtype: torch.dtype = torch.float32,
-                 transform: Callable[[torch.Tensor], torch.Tensor] | None = None, start_batch: int = 0,
-                 sampler: Any = None):
+    def __init__(
+        self,
+        data: GroundTruthData,
+        batch_size: int,
+        kind: str = "uniform",
+        k: Any = 1,
+        seed: int = 0,
+        num_batches: int | None = None,
+        mode: str = "exact",
+        dtype: torch.dtype = torch.float32,
+        transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
+        start_batch: int = 0,
+        sampler: Any = None,
+    ):
         if dtype not in (torch.float32, torch.uint8):
             raise InvalidValueError(f"dtype must be torch.float32 or torch.uint8, got {dtype}")
         self.data = data
@@ -82,8 +93,11 @@ class BatchStream(IterableDataset):
         if sampler is None:
             if kind not in _KINDS:
                 raise InvalidValueError(f"kind must be one of {_KINDS}, got {kind!r}")
-            sampler = {"uniform": lambda: UniformSampler(), "pairs": lambda: PairSampler(k, mode),
-                       "triplets": lambda: TripletSampler()}[kind]()
+            sampler = {
+                "uniform": lambda: UniformSampler(),
+                "pairs": lambda: PairSampler(k, mode),
+                "triplets": lambda: TripletSampler(),
+            }[kind]()
         self.sampler = make_sampler(sampler)
         self.kind, self.k, self.mode, self.seed = self.sampler.name, k, mode, int(seed)
         self.num_batches = None if num_batches is None else check_count(num_batches, "num_batches")
@@ -101,10 +115,10 @@ class BatchStream(IterableDataset):
     def batch(self, index: int) -> tuple[torch.Tensor, ...]:
         """Batch number ``index`` of the stream (a pure function of the seed and the index)."""
         np_dtype = np.uint8 if self.dtype == torch.uint8 else np.float32
-        drawn = self.sampler.sample(self.data, self.batch_size, self.seed, start=index * self.batch_size,
-                                    dtype=np_dtype)
-        return tuple(self._images(a) if _is_images(a) else torch.from_numpy(np.ascontiguousarray(a))
-                     for a in drawn)
+        drawn = self.sampler.sample(
+            self.data, self.batch_size, self.seed, start=index * self.batch_size, dtype=np_dtype
+        )
+        return tuple(self._images(a) if _is_images(a) else torch.from_numpy(np.ascontiguousarray(a)) for a in drawn)
 
     def _images(self, images: np.ndarray) -> torch.Tensor:
         if images.ndim == 5:  # sequences (N, T, H, W, C) -> (N, T, C, H, W)

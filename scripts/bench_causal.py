@@ -23,10 +23,9 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 from bench_sampling import build  # the same dSprites-sized prepared set as the core's benchmark
 
-from gtdata.causal import (SCM, AdditiveNoise, Categorical, Table, correlated, counterfactual_pairs)
+from gtdata.causal import SCM, AdditiveNoise, Categorical, Table, correlated, counterfactual_pairs
 
 BATCH = 4096
 N_CODES = 1_000_000
@@ -45,13 +44,17 @@ def median_seconds(fn, repeats: int) -> float:
 def five_node_scm(space) -> SCM:
     """shape -> scale -> orientation -> posX -> posY (and shape -> posY): categorical, tables, additive noise."""
     rng = np.random.default_rng(0)
-    return SCM(space, {
-        "shape": Categorical([0.5, 0.3, 0.2]),
-        "scale": Table(["shape"], rng.random((3, 6)) + 0.1),
-        "orientation": AdditiveNoise({"scale": 4.0}, scale=0.8),
-        "posX": Table(["orientation"], rng.random((40, 32)) ** 4),
-        "posY": AdditiveNoise({"posX": 0.7, "shape": 0.1}, scale=0.15, space="unit"),
-    }, name="bench_chain")
+    return SCM(
+        space,
+        {
+            "shape": Categorical([0.5, 0.3, 0.2]),
+            "scale": Table(["shape"], rng.random((3, 6)) + 0.1),
+            "orientation": AdditiveNoise({"scale": 4.0}, scale=0.8),
+            "posX": Table(["orientation"], rng.random((40, 32)) ** 4),
+            "posY": AdditiveNoise({"posX": 0.7, "shape": 0.1}, scale=0.15, space="unit"),
+        },
+        name="bench_chain",
+    )
 
 
 def main() -> None:
@@ -79,8 +82,9 @@ def main() -> None:
     rows.append(("build correlated(orientation~posX), gaussian", f"{t * 1e3:,.2f} ms", ""))
     t = median_seconds(lambda: correlated(space, ("orientation", "posX"), 0.2, method="traeuble"), r)
     rows.append(("build correlated(orientation~posX), traeuble", f"{t * 1e3:,.2f} ms", ""))
-    t = median_seconds(lambda: correlated(space, [("orientation", "posX"), ("posX", "posY"), ("scale", "shape")],
-                                          [0.2, 0.3, 0.4]), r)
+    t = median_seconds(
+        lambda: correlated(space, [("orientation", "posX"), ("posX", "posY"), ("scale", "shape")], [0.2, 0.3, 0.4]), r
+    )
     rows.append(("build correlated, 3 pairs (a 40x32x32 block)", f"{t * 1e3:,.1f} ms", ""))
 
     view = data.with_distribution(scm)
@@ -88,17 +92,18 @@ def main() -> None:
     t_uni = median_seconds(lambda: data.stream(BATCH, 0, start=next(starts)), r)
     t_scm = median_seconds(lambda: view.stream(BATCH, 0, start=next(starts)), r)
     rows.append(("uniform stream, float32 observations", f"{BATCH / t_uni:,.0f} img/s", "reference"))
-    rows.append(("with_distribution(scm) stream, float32", f"{BATCH / t_scm:,.0f} img/s",
-                 f"ratio {t_uni / t_scm:.2f} (≥ 0.8)"))
+    rows.append(
+        ("with_distribution(scm) stream, float32", f"{BATCH / t_scm:,.0f} img/s", f"ratio {t_uni / t_scm:.2f} (≥ 0.8)")
+    )
     split_view = view.split("posX < 0.8")
     t_split = median_seconds(lambda: split_view.stream(BATCH, 0, start=next(starts)), r)
-    rows.append(("with_distribution(scm) + split, float32", f"{BATCH / t_split:,.0f} img/s",
-                 f"ratio {t_uni / t_split:.2f}"))
+    rows.append(
+        ("with_distribution(scm) + split, float32", f"{BATCH / t_split:,.0f} img/s", f"ratio {t_uni / t_split:.2f}")
+    )
 
     t_pairs = median_seconds(lambda: data.sample_pairs(BATCH, k=1, rng=0, start=next(starts)), r)
     t_cf = median_seconds(lambda: counterfactual_pairs(data, scm, BATCH, rng=0, start=next(starts)), r)
-    t_cf8 = median_seconds(lambda: counterfactual_pairs(data, scm, BATCH, rng=0, start=next(starts),
-                                                        dtype=np.uint8), r)
+    t_cf8 = median_seconds(lambda: counterfactual_pairs(data, scm, BATCH, rng=0, start=next(starts), dtype=np.uint8), r)
     rows.append(("sample_pairs(k=1), float32", f"{BATCH / t_pairs:,.0f} pairs/s", "reference"))
     rows.append(("counterfactual_pairs, float32", f"{BATCH / t_cf:,.0f} pairs/s", "≥ 100,000"))
     rows.append(("counterfactual_pairs, uint8", f"{BATCH / t_cf8:,.0f} pairs/s", ""))

@@ -85,8 +85,14 @@ def _block(n: int, shape: tuple[int, ...], seed: int) -> np.ndarray:
 
 def make_shapes3d(path: Path, sizes: list[int]) -> int:
     """Synthetic ``3dshapes.h5``: contiguous uint8 images and float labels in grid order. Returns N."""
-    values = [np.linspace(0, 0.9, 10), np.linspace(0, 0.9, 10), np.linspace(0, 0.9, 10),
-              np.linspace(0.75, 1.25, 8), np.arange(4.0), np.linspace(-30, 30, 15)]
+    values = [
+        np.linspace(0, 0.9, 10),
+        np.linspace(0, 0.9, 10),
+        np.linspace(0, 0.9, 10),
+        np.linspace(0.75, 1.25, 8),
+        np.arange(4.0),
+        np.linspace(-30, 30, 15),
+    ]
     n = int(np.prod(sizes))
     codes = np.stack(np.unravel_index(np.arange(n), sizes), axis=1)
     labels = np.stack([values[j][codes[:, j]] for j in range(6)], axis=1)
@@ -96,7 +102,7 @@ def make_shapes3d(path: Path, sizes: list[int]) -> int:
         images = h5.create_dataset("images", shape=(n, 64, 64, 3), dtype=np.uint8)
         for s in range(0, n, 4096):
             k = min(4096, n - s)
-            images[s:s + k] = block[:k] + np.uint8(s // 4096)
+            images[s : s + k] = block[:k] + np.uint8(s // 4096)
         h5.create_dataset("labels", data=labels)
     return n
 
@@ -105,8 +111,10 @@ def make_mpi3d(path: Path, n: int) -> int:
     """Synthetic MPI3D npz: one stored (zip64) ``images.npy`` member of uint8 (n, 64, 64, 3). Returns n."""
     block = _block(4096, (64, 64, 3), 1)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED, allowZip64=True) as zf, \
-            zf.open("images.npy", "w", force_zip64=True) as fh:
+    with (
+        zipfile.ZipFile(path, "w", zipfile.ZIP_STORED, allowZip64=True) as zf,
+        zf.open("images.npy", "w", force_zip64=True) as fh,
+    ):
         np.lib.format.write_array_header_1_0(fh, {"descr": "|u1", "fortran_order": False, "shape": (n, 64, 64, 3)})
         for s in range(0, n, 4096):
             k = min(4096, n - s)
@@ -183,16 +191,36 @@ def main() -> int:
         n = make_shapes3d(workdir / "cache" / "raw" / "shapes3d" / "3dshapes.h5", shapes_sizes)
         print(f"generated synthetic 3dshapes.h5 ({n:,} images) in {time.perf_counter() - t:.0f} s")
         r = bench_prepare("shapes3d", workdir)
-        rows.append(("prepare Shapes3D h5", n, "64x64x3", r["seconds"], n / r["seconds"], r["peak_rss"] / GiB,
-                     "peak RSS < 2 GiB", r["peak_rss"] < 2 * GiB))
+        rows.append(
+            (
+                "prepare Shapes3D h5",
+                n,
+                "64x64x3",
+                r["seconds"],
+                n / r["seconds"],
+                r["peak_rss"] / GiB,
+                "peak RSS < 2 GiB",
+                r["peak_rss"] < 2 * GiB,
+            )
+        )
         shutil.rmtree(workdir / "cache" / "raw")
         rate = bench_random_access(workdir / "cache" / "prepared" / "shapes3d", args.batch, args.seconds)
-        rows.append((f"observations() uint8, batch {args.batch}", n, "64x64x3", args.seconds, rate, None,
-                     ">= 200,000 img/s", rate >= 200_000))
-        rate32 = bench_random_access(workdir / "cache" / "prepared" / "shapes3d", args.batch, args.seconds,
-                                     np.float32)
-        rows.append((f"observations() float32, batch {args.batch}", n, "64x64x3", args.seconds, rate32, None,
-                     "(info)", None))
+        rows.append(
+            (
+                f"observations() uint8, batch {args.batch}",
+                n,
+                "64x64x3",
+                args.seconds,
+                rate,
+                None,
+                ">= 200,000 img/s",
+                rate >= 200_000,
+            )
+        )
+        rate32 = bench_random_access(workdir / "cache" / "prepared" / "shapes3d", args.batch, args.seconds, np.float32)
+        rows.append(
+            (f"observations() float32, batch {args.batch}", n, "64x64x3", args.seconds, rate32, None, "(info)", None)
+        )
         shutil.rmtree(workdir / "cache")
 
         _unpublished_manifest("mpi3d_real", workdir, mpi_sizes)
@@ -200,16 +228,36 @@ def main() -> int:
         n = make_mpi3d(workdir / "cache" / "raw" / "mpi3d_real" / "mpi3d_real.npz", int(np.prod(mpi_sizes)))
         print(f"generated synthetic mpi3d_real.npz ({n:,} images) in {time.perf_counter() - t:.0f} s")
         r = bench_prepare("mpi3d_real", workdir)
-        rows.append(("prepare MPI3D npz", n, "64x64x3", r["seconds"], n / r["seconds"], r["peak_rss"] / GiB,
-                     "peak RSS < 2 GiB", r["peak_rss"] < 2 * GiB))
+        rows.append(
+            (
+                "prepare MPI3D npz",
+                n,
+                "64x64x3",
+                r["seconds"],
+                n / r["seconds"],
+                r["peak_rss"] / GiB,
+                "peak RSS < 2 GiB",
+                r["peak_rss"] < 2 * GiB,
+            )
+        )
         shutil.rmtree(workdir / "cache")
 
         gray = workdir / "gray"
         make_prepared_gray(gray, gray_sizes)
         n = int(np.prod(gray_sizes))
         rate = bench_random_access(gray, args.batch, args.seconds)
-        rows.append((f"observations() uint8, batch {args.batch}", n, "64x64x1", args.seconds, rate, None,
-                     ">= 500,000 img/s", rate >= 500_000))
+        rows.append(
+            (
+                f"observations() uint8, batch {args.batch}",
+                n,
+                "64x64x1",
+                args.seconds,
+                rate,
+                None,
+                ">= 500,000 img/s",
+                rate >= 500_000,
+            )
+        )
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -218,8 +266,10 @@ def main() -> int:
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
     for name, n, shape, secs, rate, rss, target, ok in rows:
-        print(f"| {name} | {n:,} | {shape} | {secs:.1f} | {rate:,.0f} | "
-              f"{'-' if rss is None else f'{rss:.2f}'} | {target} | {'-' if ok is None else ('yes' if ok else 'NO')} |")
+        print(
+            f"| {name} | {n:,} | {shape} | {secs:.1f} | {rate:,.0f} | "
+            f"{'-' if rss is None else f'{rss:.2f}'} | {target} | {'-' if ok is None else ('yes' if ok else 'NO')} |"
+        )
     return 0
 
 

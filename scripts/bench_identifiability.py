@@ -44,9 +44,17 @@ def main() -> None:
     cases = [
         ("mcc pearson", lambda: mcc(latents, factors), args.rounds),
         ("mcc spearman", lambda: mcc(latents, factors, "spearman"), args.rounds),
-        ("mcc out-of-sample (N/2 + N/2)", lambda: mcc(latents[:half], factors[:half], latents_test=latents[half:], factors_test=factors[half:]), args.rounds),
+        (
+            "mcc out-of-sample (N/2 + N/2)",
+            lambda: mcc(latents[:half], factors[:half], latents_test=latents[half:], factors_test=factors[half:]),
+            args.rounds,
+        ),
         ("r2 linear (N/2 fit, N/2 test)", lambda: r2(latents, factors, rng=0), args.rounds),
-        ("r2 kernel_ridge (2,000 of N/2 fit)", lambda: r2(latents, factors, regressor="kernel_ridge", rng=0), args.kernel_rounds),
+        (
+            "r2 kernel_ridge (2,000 of N/2 fit)",
+            lambda: r2(latents, factors, regressor="kernel_ridge", rng=0),
+            args.kernel_rounds,
+        ),
         ("infomec continuous", lambda: infomec(latents, factors, rng=0), args.rounds),
         ("infomec discrete (rounded latents)", lambda: infomec(quantised, factors, discrete_latents=True), args.rounds),
     ]

@@ -129,8 +129,13 @@ def cheap_setting(args) -> None:
     print(f"| cheap | **study suite (sum of the rows above, default dci)** | {total:.1f} | |", flush=True)
     _, t_irs = timed(compute_irs, data, rep, 0, num_train=n)
     row("cheap", "irs (not in the study suite)", t_irs)
-    print("\nDCI on the same inputs: " + ", ".join(f"default {k} {v:.3f}" for k, v in par.items())
-          + "; " + ", ".join(f"fast {k} {v:.3f}" for k, v in fast.items()), flush=True)
+    print(
+        "\nDCI on the same inputs: "
+        + ", ".join(f"default {k} {v:.3f}" for k, v in par.items())
+        + "; "
+        + ", ".join(f"fast {k} {v:.3f}" for k, v in fast.items()),
+        flush=True,
+    )
 
 
 def lpt_makespan(costs: list[float], workers: int) -> float:
@@ -158,10 +163,12 @@ def dci_cpu(args) -> None:
     print("| factor (classes) | GradientBoosting CPU s | histogram boosting CPU s |\n|---|---|---|")
     for j, (a, b) in enumerate(zip(gbt, hist)):
         print(f"| {j} ({SIZES[j]}) | {a.cpu_seconds:.1f} | {b.cpu_seconds:.2f} |")
-    print(f"\nreference (sequential) {ref:.1f} CPU s; default on 2 cores: critical path {par:.1f} s = {par / ref:.2f} of the "
-          f"reference (target <= 0.6); dci_fast on 2 cores: {fast:.2f} s = 1/{ref / fast:.0f} of the reference "
-          "(target <= 1/20). Per-fit CPU time, measured in the worker processes, does not depend on the machine's load.",
-          flush=True)
+    print(
+        f"\nreference (sequential) {ref:.1f} CPU s; default on 2 cores: critical path {par:.1f} s = {par / ref:.2f} of the "
+        f"reference (target <= 0.6); dci_fast on 2 cores: {fast:.2f} s = 1/{ref / fast:.0f} of the reference "
+        "(target <= 1/20). Per-fit CPU time, measured in the worker processes, does not depend on the machine's load.",
+        flush=True,
+    )
 
 
 def agreement(args) -> list[str]:
@@ -174,7 +181,12 @@ def agreement(args) -> list[str]:
     reps = []
     for alpha in np.linspace(0.0, 1.0, args.agreement_reps):
         for noise in (0.3, 3.0):
-            reps.append((f"alpha={alpha:.2f} noise={noise}", LinearMap((1 - alpha) * eye * 10 + alpha * mix * 10, noise, seed=1)))
+            reps.append(
+                (
+                    f"alpha={alpha:.2f} noise={noise}",
+                    LinearMap((1 - alpha) * eye * 10 + alpha * mix * 10, noise, seed=1),
+                )
+            )
     n = args.agreement_size
     d_def, d_fast, c_def, c_fast, i_def, i_fast, per_rep = [], [], [], [], [], [], []
     t_def = t_fast = 0.0
@@ -223,17 +235,21 @@ def conv_setting(args) -> None:
     enc_rate = 4 * 512 / t_enc
     _, t_render = timed(data.sample_observations, 2048, 1)
     render_rate = 2048 / t_render
-    print(f"conv encoder (study architecture, random init, torch {torch.__version__}, {torch.get_num_threads()} threads): "
-          f"{enc_rate:,.0f} images/s of encoding in batches of 512; rendering dsprites_like: {render_rate:,.0f} images/s.")
+    print(
+        f"conv encoder (study architecture, random init, torch {torch.__version__}, {torch.get_num_threads()} threads): "
+        f"{enc_rate:,.0f} images/s of encoding in batches of 512; rendering dsprites_like: {render_rate:,.0f} images/s."
+    )
     f = args.conv_fraction
     opts = scaled_options(args.scale)
     if f < 1.0:
         opts["beta_vae"] = {"num_train": max(10, int(10000 * f)), "num_eval": max(10, int(5000 * f))}
         opts["factor_vae"] = {"num_train": max(10, int(10000 * f)), "num_eval": max(10, int(5000 * f))}
         per_img = 1 / enc_rate + 1 / render_rate
-        print(f"BetaVAE / FactorVAE run at {f:g} of the study's num_train/num_eval here; at the study's sizes they encode "
-              f"1,920,000 / 970,000 images: about {1.92e6 * per_img:,.0f} s / {0.97e6 * per_img:,.0f} s at the rates above "
-              "(estimate from the measured rates, not a measurement).")
+        print(
+            f"BetaVAE / FactorVAE run at {f:g} of the study's num_train/num_eval here; at the study's sizes they encode "
+            f"1,920,000 / 970,000 images: about {1.92e6 * per_img:,.0f} s / {0.97e6 * per_img:,.0f} s at the rates above "
+            "(estimate from the measured rates, not a measurement)."
+        )
     # a randomly initialised encoder has tiny code variances; threshold 0 keeps FactorVAE's voting in the timing
     opts.setdefault("factor_vae", {})["threshold"] = 0.0
     print("\n| setting | metric | seconds | note |\n|---|---|---|---|", flush=True)
@@ -249,17 +265,30 @@ def conv_setting(args) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--conv-fraction", type=float, default=1.0, help="fraction of BetaVAE/FactorVAE sizes for the conv setting")
-    parser.add_argument("--agreement-size", type=int, default=10000, help="training points per representation for the agreement")
+    parser.add_argument(
+        "--conv-fraction", type=float, default=1.0, help="fraction of BetaVAE/FactorVAE sizes for the conv setting"
+    )
+    parser.add_argument(
+        "--agreement-size", type=int, default=10000, help="training points per representation for the agreement"
+    )
     parser.add_argument("--agreement-reps", type=int, default=4, help="entanglement levels (x2 noise levels)")
-    parser.add_argument("--conv-all", action="store_true", help="conv setting: also the classifier-bound metrics (DCI, downstream)")
-    parser.add_argument("--scale", type=float, default=1.0, help="multiply every sample size by this (smoke runs; 1.0 = study sizes)")
+    parser.add_argument(
+        "--conv-all", action="store_true", help="conv setting: also the classifier-bound metrics (DCI, downstream)"
+    )
+    parser.add_argument(
+        "--scale", type=float, default=1.0, help="multiply every sample size by this (smoke runs; 1.0 = study sizes)"
+    )
     parts = ["quick", "dcicpu", "cheap", "agreement", "conv"]
     parser.add_argument("--skip", nargs="*", default=["quick"], choices=parts, help="parts to skip (default: quick)")
     # parts: quick (cheap setting without DCI / downstream), dcicpu (per-fit CPU seconds of both DCI variants),
     # cheap (every study metric, cheap representation), conv (conv encoder), agreement (dci_fast vs dci)
-    parser.add_argument("--only", nargs="*", default=None, choices=parts,
-                        help="run only these parts; 'quick' = the cheap setting without DCI and the downstream tasks")
+    parser.add_argument(
+        "--only",
+        nargs="*",
+        default=None,
+        choices=parts,
+        help="run only these parts; 'quick' = the cheap setting without DCI and the downstream tasks",
+    )
     args = parser.parse_args()
     if args.only is not None:
         args.skip = [p for p in parts if p not in args.only]
@@ -267,7 +296,14 @@ def main() -> None:
     if "quick" not in args.skip:
         print("\n| setting | metric | seconds | reference (issue) |\n|---|---|---|---|", flush=True)
         data = CodesData()
-        time_metrics("cheap", data, LinearMap(np.random.default_rng(0).normal(size=(5, 10))), QUICK, scaled_options(args.scale), REFERENCE_S)
+        time_metrics(
+            "cheap",
+            data,
+            LinearMap(np.random.default_rng(0).normal(size=(5, 10))),
+            QUICK,
+            scaled_options(args.scale),
+            REFERENCE_S,
+        )
     if "dcicpu" not in args.skip:
         print()
         dci_cpu(args)

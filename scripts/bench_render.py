@@ -84,8 +84,9 @@ def outline(shape) -> list[tuple[str, object]]:
                     parts.append(("circle", (ox + c * cx + s * cy, oy - s * cx + c * cy, r)))
                 else:
                     q = np.asarray(data)
-                    parts.append(("poly", np.stack([ox + c * q[:, 0] + s * q[:, 1],
-                                                    oy - s * q[:, 0] + c * q[:, 1]], axis=1)))
+                    parts.append(
+                        ("poly", np.stack([ox + c * q[:, 0] + s * q[:, 1], oy - s * q[:, 0] + c * q[:, 1]], axis=1))
+                    )
         return parts
     raise TypeError(f"no PIL outline for {type(shape).__name__}")
 
@@ -175,13 +176,30 @@ def scene3d_rows(args, rng) -> list[tuple]:
     cache_mib = (raster._used + (raster._grid.nbytes if raster._grid else 0)) / 2**20
     it = iter(range(10**9))
     s, rate, cpu = median_rate(lambda: data.observations(grid[next(it) % 4], dtype=np.uint8), BATCH, rounds)
-    out.append(("shapes3d_like observations(random grid codes) uint8, warm", BATCH, s, rate, cpu, ">= 20,000/s",
-                None, None))
-    TARGETS_3D.append(("shapes3d_like random grid codes, uint8 64x64x3, warm cache: >= 20,000 img/s",
-                       f"{rate:,.0f} img/s ({cpu:,.0f} per CPU-s)", rate >= 20_000, ""))
-    out.append((f"shapes3d_like warm-up: 480 geometries traced in {trace_s:.2f} s, then colour slabs; "
-                f"cache {cache_mib:.0f} MiB ({warm_cpu:.1f} CPU-s)", 480 + 4 * BATCH, warm_s, None, None, "", None,
-                None))
+    out.append(
+        ("shapes3d_like observations(random grid codes) uint8, warm", BATCH, s, rate, cpu, ">= 20,000/s", None, None)
+    )
+    TARGETS_3D.append(
+        (
+            "shapes3d_like random grid codes, uint8 64x64x3, warm cache: >= 20,000 img/s",
+            f"{rate:,.0f} img/s ({cpu:,.0f} per CPU-s)",
+            rate >= 20_000,
+            "",
+        )
+    )
+    out.append(
+        (
+            f"shapes3d_like warm-up: 480 geometries traced in {trace_s:.2f} s, then colour slabs; "
+            f"cache {cache_mib:.0f} MiB ({warm_cpu:.1f} CPU-s)",
+            480 + 4 * BATCH,
+            warm_s,
+            None,
+            None,
+            "",
+            None,
+            None,
+        )
+    )
     n_cont = 256
     for name in ("shapes3d_like", "objects3d"):
         ref = RenderedData(name, threads=args.threads)
@@ -204,28 +222,66 @@ def scene3d_rows(args, rng) -> list[tuple]:
                 s, rate, cpu = median_rate(lambda: d.render_values(vals[next(it2) % 2], dtype=np.uint8), n, rounds)
             finally:
                 torch.set_num_threads(threads)
-            label = {"cpu": "torch cpu, 1 intra-op thread", "cuda": "torch cuda"}[device] if backend == "torch" \
-                else "numpy"
+            label = (
+                {"cpu": "torch cpu, 1 intra-op thread", "cuda": "torch cuda"}[device] if backend == "torch" else "numpy"
+            )
             target = {"numpy": ">= 1,000/s", "torch cuda": ">= 100,000/s"}.get(label, "reported")
             out.append((f"{name} render_values continuous uint8 [{label}]", n, s, rate, cpu, target, None, None))
             if backend == "numpy":
-                TARGETS_3D.append((f"{name} random continuous factors, numpy, no cache hits: >= 1,000 img/s",
-                                   f"{rate:,.0f} img/s ({cpu:,.0f} per CPU-s)", rate >= 1_000, ""))
+                TARGETS_3D.append(
+                    (
+                        f"{name} random continuous factors, numpy, no cache hits: >= 1,000 img/s",
+                        f"{rate:,.0f} img/s ({cpu:,.0f} per CPU-s)",
+                        rate >= 1_000,
+                        "",
+                    )
+                )
     if not torch.cuda.is_available():
-        out.append(("shapes3d_like render_values continuous [torch cuda]: UNMEASURED (no GPU here; "
-                    "scripts/device_check.sh)", 0, float("nan"), None, None, ">= 100,000/s", None, None))
+        out.append(
+            (
+                "shapes3d_like render_values continuous [torch cuda]: UNMEASURED (no GPU here; "
+                "scripts/device_check.sh)",
+                0,
+                float("nan"),
+                None,
+                None,
+                ">= 100,000/s",
+                None,
+                None,
+            )
+        )
     data = raster = None  # free the warm cache: the export starts cold, with its own
     if not args.skip_export:
         scratch = Path(tempfile.mkdtemp(dir=args.dir))
         try:
             t, c = time.perf_counter(), time.process_time()
-            export_rendered(RenderedData("shapes3d_like", threads=args.threads), scratch / "shapes3d_like",
-                            chunk_size=8192, progress=False)
+            export_rendered(
+                RenderedData("shapes3d_like", threads=args.threads),
+                scratch / "shapes3d_like",
+                chunk_size=8192,
+                progress=False,
+            )
             s, cpu = time.perf_counter() - t, time.process_time() - c
-            out.append(("shapes3d_like full grid export (cold cache, includes warm-up)", 480_000, s, 480_000 / s,
-                        480_000 / cpu, "<= 120 s", None, None))
-            TARGETS_3D.append(("shapes3d_like full 480,000-grid export to the prepared store (cold): <= 120 s",
-                               f"{s:.1f} s ({cpu:.1f} CPU-s)", s <= 120, ""))
+            out.append(
+                (
+                    "shapes3d_like full grid export (cold cache, includes warm-up)",
+                    480_000,
+                    s,
+                    480_000 / s,
+                    480_000 / cpu,
+                    "<= 120 s",
+                    None,
+                    None,
+                )
+            )
+            TARGETS_3D.append(
+                (
+                    "shapes3d_like full 480,000-grid export to the prepared store (cold): <= 120 s",
+                    f"{s:.1f} s ({cpu:.1f} CPU-s)",
+                    s <= 120,
+                    "",
+                )
+            )
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10
@@ -238,8 +294,10 @@ def print_targets() -> None:
     if not TARGETS_3D:
         return
     load = os.getloadavg()
-    print(f"\nissue 11 targets (median of rounds; load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} on "
-          f"{os.cpu_count()} CPUs)\n")
+    print(
+        f"\nissue 11 targets (median of rounds; load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} on "
+        f"{os.cpu_count()} CPUs)\n"
+    )
     print("| target | measured | met |")
     print("|---|---:|---|")
     for target, measured, met, _unit in TARGETS_3D:
@@ -278,8 +336,18 @@ def main() -> None:
     pil, diff = pil_rate(data, pil_codes, data.observations(pil_codes, dtype=np.uint8), args.repeats)
     for dtype in (np.float32, np.uint8):
         s, rate = best_rate(lambda: data.observations(batches[next(it) % 8], dtype=dtype), BATCH, args.repeats * 3)
-        rows.append((f"dsprites_like observations {np.dtype(dtype).name}", BATCH, s, rate, CPU_RATES[-1],
-                     ">= 50,000/s", pil, diff))
+        rows.append(
+            (
+                f"dsprites_like observations {np.dtype(dtype).name}",
+                BATCH,
+                s,
+                rate,
+                CPU_RATES[-1],
+                ">= 50,000/s",
+                pil,
+                diff,
+            )
+        )
     rows.append(("dsprites_like first batch (fills atlas)", BATCH, cold_s, BATCH / cold_s, None, "", None, None))
 
     # full grid export
@@ -287,11 +355,16 @@ def main() -> None:
         scratch = Path(tempfile.mkdtemp(dir=args.dir))
         try:
             t, c = time.perf_counter(), time.process_time()
-            export_rendered(RenderedData("dsprites_like", threads=args.threads), scratch / "dsprites_like",
-                            chunk_size=8192, progress=False)
+            export_rendered(
+                RenderedData("dsprites_like", threads=args.threads),
+                scratch / "dsprites_like",
+                chunk_size=8192,
+                progress=False,
+            )
             s, cpu = time.perf_counter() - t, time.process_time() - c
-            rows.append(("dsprites_like full grid export", 737_280, s, 737_280 / s, 737_280 / cpu, "< 60 s",
-                         None, None))
+            rows.append(
+                ("dsprites_like full grid export", 737_280, s, 737_280 / s, 737_280 / cpu, "< 60 s", None, None)
+            )
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
 
@@ -302,8 +375,7 @@ def main() -> None:
     def random_values(n: int) -> dict[str, np.ndarray]:
         out = {}
         for f in space:
-            out[f.name] = (f.values[rng.integers(0, f.size, n)] if f.is_categorical
-                           else rng.uniform(f.low, f.high, n))
+            out[f.name] = f.values[rng.integers(0, f.size, n)] if f.is_categorical else rng.uniform(f.low, f.high, n)
         return out
 
     value_batches = [random_values(BATCH) for _ in range(3)]
@@ -312,11 +384,11 @@ def main() -> None:
     pil_codes = mcodes[: args.pil_images]
     pil, diff = pil_rate(multi, pil_codes, multi.observations(pil_codes, dtype=np.uint8), args.repeats)
     s, rate = best_rate(lambda: multi.render_values(value_batches[next(it2) % 3]), BATCH, args.repeats)
-    rows.append(("multi_sprites render_values (continuous) float32", BATCH, s, rate, CPU_RATES[-1], ">= 5,000/s",
-                 pil, diff))
+    rows.append(
+        ("multi_sprites render_values (continuous) float32", BATCH, s, rate, CPU_RATES[-1], ">= 5,000/s", pil, diff)
+    )
     s, rate = best_rate(lambda: multi.observations(mcodes), BATCH, args.repeats)
-    rows.append(("multi_sprites observations(codes) float32", BATCH, s, rate, CPU_RATES[-1], ">= 5,000/s",
-                 pil, diff))
+    rows.append(("multi_sprites observations(codes) float32", BATCH, s, rate, CPU_RATES[-1], ">= 5,000/s", pil, diff))
 
     rows += scene3d_rows(args, rng)
     print_table(rows, args)
@@ -325,11 +397,15 @@ def main() -> None:
 
 def print_table(rows: list[tuple], args) -> None:
     threads = args.threads or min(4, os.cpu_count() or 1)
-    print(f"bench_render: {os.cpu_count()} CPUs, {threads} render threads, batches of {BATCH}, "
-          f"best of {args.repeats}; PIL = ImageDraw at {SS}x, box-filtered, one image at a time "
-          f"({args.pil_images} images)\n")
-    print("| benchmark | images | seconds | images/s | images/CPU-s | target | PIL 4x SS images/s (/CPU-s) "
-          "| ratio (CPU-s ratio) | mean abs diff vs PIL |")
+    print(
+        f"bench_render: {os.cpu_count()} CPUs, {threads} render threads, batches of {BATCH}, "
+        f"best of {args.repeats}; PIL = ImageDraw at {SS}x, box-filtered, one image at a time "
+        f"({args.pil_images} images)\n"
+    )
+    print(
+        "| benchmark | images | seconds | images/s | images/CPU-s | target | PIL 4x SS images/s (/CPU-s) "
+        "| ratio (CPU-s ratio) | mean abs diff vs PIL |"
+    )
     print("|---|---:|---:|---:|---:|---|---:|---:|---:|")
     for name, n, s, rate, cpu, target, pil, d in rows:
         pil_col = f"{pil[0]:,.0f} ({pil[1]:,.0f})" if pil else ""
@@ -338,6 +414,7 @@ def print_table(rows: list[tuple], args) -> None:
         cpu_col = f"{cpu:,.0f}" if cpu else ""
         rate_col = f"{rate:,.0f}" if rate else ""
         print(f"| {name} | {n:,} | {s:.3f} | {rate_col} | {cpu_col} | {target} | {pil_col} | {ratio} | {dcol} |")
+
 
 if __name__ == "__main__":
     main()

@@ -29,13 +29,15 @@ BATCH = 4096
 def build(path: Path) -> PreparedData:
     if (path / "dataset.yaml").exists():
         return PreparedData(path)
-    space = FactorSpace([
-        Factor("shape", ["square", "ellipse", "heart"]),
-        Factor("scale", np.linspace(0.5, 1, 6)),
-        Factor("orientation", np.linspace(0, 2 * np.pi, 40), unit="radians"),
-        Factor("posX", np.linspace(0, 1, 32)),
-        Factor("posY", np.linspace(0, 1, 32)),
-    ])
+    space = FactorSpace(
+        [
+            Factor("shape", ["square", "ellipse", "heart"]),
+            Factor("scale", np.linspace(0.5, 1, 6)),
+            Factor("orientation", np.linspace(0, 2 * np.pi, 40), unit="radians"),
+            Factor("posX", np.linspace(0, 1, 32)),
+            Factor("posY", np.linspace(0, 1, 32)),
+        ]
+    )
     rng = np.random.default_rng(0)
     chunk = rng.integers(0, 2, (8192, 64, 64, 1), dtype=np.uint8) * 255
     with PreparedWriter(path, space, (64, 64, 1), name="bench_dsprites") as writer:
@@ -57,8 +59,9 @@ def best_rate(fn, items: int, repeats: int) -> float:
 
 def loader_rate(data, workers: int, dtype: torch.dtype, batches: int) -> float:
     stream = BatchStream(data, BATCH, seed=0, num_batches=batches + 2 * max(workers, 1), dtype=dtype)
-    loader = DataLoader(stream, batch_size=None, num_workers=workers, persistent_workers=False,
-                        prefetch_factor=4 if workers else None)
+    loader = DataLoader(
+        stream, batch_size=None, num_workers=workers, persistent_workers=False, prefetch_factor=4 if workers else None
+    )
     it = iter(loader)
     for _ in range(max(workers, 1) * 2):
         next(it)
@@ -89,21 +92,42 @@ def main() -> None:
     in_ram = np.asarray(data.images).copy()
     rows = [
         ("numpy gather from RAM (reference)", "uint8", best_rate(lambda: in_ram[flat], BATCH, args.repeats), "img/s"),
-        ("observations(4096 random codes)", "uint8",
-         best_rate(lambda: data.observations(codes, dtype=np.uint8), BATCH, args.repeats), "img/s"),
-        ("observations(4096 random codes)", "float32",
-         best_rate(lambda: data.observations(codes), BATCH, args.repeats), "img/s"),
-        ("sample_pairs(4096, k='random')", "float32",
-         best_rate(lambda: data.sample_pairs(BATCH, k="random", rng=3), BATCH, args.repeats), "pairs/s"),
-        ("sample_pairs(4096, k='random')", "uint8",
-         best_rate(lambda: data.sample_pairs(BATCH, k="random", rng=3, dtype=np.uint8), BATCH, args.repeats),
-         "pairs/s"),
+        (
+            "observations(4096 random codes)",
+            "uint8",
+            best_rate(lambda: data.observations(codes, dtype=np.uint8), BATCH, args.repeats),
+            "img/s",
+        ),
+        (
+            "observations(4096 random codes)",
+            "float32",
+            best_rate(lambda: data.observations(codes), BATCH, args.repeats),
+            "img/s",
+        ),
+        (
+            "sample_pairs(4096, k='random')",
+            "float32",
+            best_rate(lambda: data.sample_pairs(BATCH, k="random", rng=3), BATCH, args.repeats),
+            "pairs/s",
+        ),
+        (
+            "sample_pairs(4096, k='random')",
+            "uint8",
+            best_rate(lambda: data.sample_pairs(BATCH, k="random", rng=3, dtype=np.uint8), BATCH, args.repeats),
+            "pairs/s",
+        ),
     ]
     del in_ram
     for workers in (0, 1, 2):
         for dtype in (torch.float32, torch.uint8):
-            rows.append((f"BatchStream + DataLoader, {workers} workers", str(dtype).replace("torch.", ""),
-                         loader_rate(data, workers, dtype, batches=20), "img/s"))
+            rows.append(
+                (
+                    f"BatchStream + DataLoader, {workers} workers",
+                    str(dtype).replace("torch.", ""),
+                    loader_rate(data, workers, dtype, batches=20),
+                    "img/s",
+                )
+            )
     print(f"prepared set: 737,280 x 64x64x1 uint8 written in {build_s:.1f} s (incl. checksum)")
     print(f"| {'operation':<42} | {'dtype':<7} | {'rate':>12} | unit    |")
     print(f"|{'-' * 44}|{'-' * 9}|{'-' * 14}|---------|")

@@ -22,5 +22,8 @@ def import_optional(module: str, extra: str) -> ModuleType:
     """``module``, or a skip naming the extra that installs it; in CI an ImportError fails instead."""
     if in_ci():
         return importlib.import_module(module)
-    return pytest.importorskip(module, reason=f"{module} is not installed (optional extra: pip install "
-                                              f"'gtdata[{extra}]'); CI installs it and runs these tests")
+    return pytest.importorskip(
+        module,
+        reason=f"{module} is not installed (optional extra: pip install "
+        f"'gtdata[{extra}]'); CI installs it and runs these tests",
+    )

@@ -8,6 +8,7 @@ import pytest
 import gtdata
 from gtdata.causal import SCMError
 from gtdata.cli import main as cli
+from gtdata.core.persist import OutputExistsError
 from gtdata.core.split import SplitError
 from gtdata.datasets.archive import UnsafeArchiveError
 from gtdata.datasets.checksums import ChecksumError
@@ -15,22 +16,35 @@ from gtdata.datasets.fetch import DownloadError
 from gtdata.datasets.manifest import ManifestError, UnknownDatasetError
 from gtdata.render.spec import SpecError
 from gtdata.splits import OODSplitError
-from gtdata.core.persist import OutputExistsError
-from gtdata.training.pack import PackError
-from gtdata.training.trainer import TrainingDiverged
 from gtdata.store.yamlio import YAMLFileError
 from gtdata.study.executors import StudyExecutionError
 from gtdata.study.results import StudyDirError
 from gtdata.study.spec import StudySpecError
+from gtdata.training.pack import PackError
+from gtdata.training.trainer import TrainingDiverged
 
 
-@pytest.mark.parametrize("cls, builtin", [
-    (SplitError, ValueError), (OODSplitError, ValueError), (SpecError, ValueError), (SCMError, ValueError),
-    (ManifestError, ValueError), (UnknownDatasetError, KeyError), (ChecksumError, ValueError),
-    (DownloadError, RuntimeError), (UnsafeArchiveError, ValueError), (OutputExistsError, FileExistsError),
-    (YAMLFileError, ValueError), (StudySpecError, ValueError), (StudyDirError, ValueError),
-    (PackError, ValueError), (TrainingDiverged, RuntimeError), (StudyExecutionError, RuntimeError),
-])
+@pytest.mark.parametrize(
+    "cls, builtin",
+    [
+        (SplitError, ValueError),
+        (OODSplitError, ValueError),
+        (SpecError, ValueError),
+        (SCMError, ValueError),
+        (ManifestError, ValueError),
+        (UnknownDatasetError, KeyError),
+        (ChecksumError, ValueError),
+        (DownloadError, RuntimeError),
+        (UnsafeArchiveError, ValueError),
+        (OutputExistsError, FileExistsError),
+        (YAMLFileError, ValueError),
+        (StudySpecError, ValueError),
+        (StudyDirError, ValueError),
+        (PackError, ValueError),
+        (TrainingDiverged, RuntimeError),
+        (StudyExecutionError, RuntimeError),
+    ],
+)
 def test_every_error_is_a_gtdata_error_and_keeps_its_builtin(cls, builtin):
     assert issubclass(cls, gtdata.GtdataError) and issubclass(cls, builtin)
 
@@ -68,15 +82,29 @@ def test_cli_unknown_data_set_has_no_quotes_around_the_message():
 
 # ------------------------------------------------------------------------------------------ the whole package
 
-_BUILTINS = {"ValueError", "TypeError", "KeyError", "IndexError", "FileNotFoundError", "FileExistsError",
-             "RuntimeError", "OSError", "PermissionError", "LookupError"}  # NotImplementedError: abstract methods
+_BUILTINS = {
+    "ValueError",
+    "TypeError",
+    "KeyError",
+    "IndexError",
+    "FileNotFoundError",
+    "FileExistsError",
+    "RuntimeError",
+    "OSError",
+    "PermissionError",
+    "LookupError",
+}  # NotImplementedError: abstract methods
 
 # Built-in raises kept on purpose, as data: (module, exception) -> why.
 _KEPT = {
-    ("gtdata/metrics/_fitting.py", "RuntimeError"):
-        "scikit-learn changed its private tree layout: an environment problem, with its own message",
-    ("gtdata/training/pack.py", "KeyError"):
-        "raised and caught inside the checkpoint loader, which re-raises a GtdataError naming the file",
+    (
+        "gtdata/metrics/_fitting.py",
+        "RuntimeError",
+    ): "scikit-learn changed its private tree layout: an environment problem, with its own message",
+    (
+        "gtdata/training/pack.py",
+        "KeyError",
+    ): "raised and caught inside the checkpoint loader, which re-raises a GtdataError naming the file",
 }
 
 
@@ -96,9 +124,10 @@ def _bare_builtin_raises():
 
 def test_every_deliberate_error_is_a_gtdata_error():
     bare = list(_bare_builtin_raises())
-    assert not bare, ("raise a GtdataError subclass (gtdata.core.errors has InvalidValueError, InvalidTypeError, "
-                      "MissingFileError, OutOfRangeError, UnknownNameError, ...) instead of a bare built-in:\n"
-                      + "\n".join(bare))
+    assert not bare, (
+        "raise a GtdataError subclass (gtdata.core.errors has InvalidValueError, InvalidTypeError, "
+        "MissingFileError, OutOfRangeError, UnknownNameError, ...) instead of a bare built-in:\n" + "\n".join(bare)
+    )
 
 
 def test_every_public_error_class_is_exported_from_gtdata():
@@ -112,8 +141,12 @@ def test_every_public_error_class_is_exported_from_gtdata():
             continue
         module = importlib.import_module(info.name)
         for name, obj in vars(module).items():
-            if (inspect.isclass(obj) and issubclass(obj, gtdata.GtdataError) and not name.startswith("_")
-                    and obj.__module__ == info.name):
+            if (
+                inspect.isclass(obj)
+                and issubclass(obj, gtdata.GtdataError)
+                and not name.startswith("_")
+                and obj.__module__ == info.name
+            ):
                 found.add(name)
     missing = sorted(found - set(gtdata.__all__))
     assert not missing, f"error classes not exported from gtdata: {missing}"

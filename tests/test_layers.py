@@ -92,10 +92,15 @@ def _imports(path: Path) -> list[tuple[int, str, str]]:
                     found.append((node.lineno, target, text))
             else:
                 found.append((node.lineno, source, text))
-        elif (isinstance(node, ast.Call) and isinstance(node.func, (ast.Attribute, ast.Name))
-              and (node.func.attr if isinstance(node.func, ast.Attribute) else node.func.id) == "import_module"
-              and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)
-              and node.args[0].value.split(".")[0] == "gtdata"):
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, (ast.Attribute, ast.Name))
+            and (node.func.attr if isinstance(node.func, ast.Attribute) else node.func.id) == "import_module"
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
+            and node.args[0].value.split(".")[0] == "gtdata"
+        ):
             found.append((node.lineno, node.args[0].value, f"import_module({node.args[0].value!r})"))
     return found
 
@@ -136,13 +141,16 @@ def test_exceptions_are_still_needed():
     assert not stale, f"exceptions whose import is gone: {stale}"
 
 
-@pytest.mark.parametrize(("source", "expected"), [
-    ("from ..registry import load\n", "gtdata.registry"),
-    ("def f():\n    import gtdata\n", "gtdata"),
-    ("from gtdata import load\n", "gtdata"),
-    ("if TYPE_CHECKING:\n    from gtdata.study.spec import StudySpec\n", "gtdata.study.spec"),
-    ("import importlib\nimportlib.import_module('gtdata.cli.main')\n", "gtdata.cli.main"),
-])
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("from ..registry import load\n", "gtdata.registry"),
+        ("def f():\n    import gtdata\n", "gtdata"),
+        ("from gtdata import load\n", "gtdata"),
+        ("if TYPE_CHECKING:\n    from gtdata.study.spec import StudySpec\n", "gtdata.study.spec"),
+        ("import importlib\nimportlib.import_module('gtdata.cli.main')\n", "gtdata.cli.main"),
+    ],
+)
 def test_checker_finds_upward_imports(tmp_path, monkeypatch, source, expected):
     # The checker itself: a core module with each kind of import is reported, with its file and line.
     fake = tmp_path / "gtdata"

@@ -2,7 +2,6 @@
 extra: a broken or missing Ray there must not hide the Ray tests behind a skip."""
 
 import pytest
-
 from optional_deps import import_optional, in_ci
 
 

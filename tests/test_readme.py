@@ -8,7 +8,7 @@ README = (ROOT / "README.md").read_text()
 
 
 def _block_after(heading: str, lang: str) -> str:
-    section = README[README.index(heading):]
+    section = README[README.index(heading) :]
     return re.search(rf"```{lang}\n(.*?)```", section, re.S).group(1)
 
 
@@ -35,7 +35,9 @@ def test_using_the_data_example_runs():
 def test_causal_example_runs(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     namespace: dict = {}
-    code = _block_after("## Causal and correlated regimes", "python") + _block_after("### Out-of-distribution splits", "python")
+    code = _block_after("## Causal and correlated regimes", "python") + _block_after(
+        "### Out-of-distribution splits", "python"
+    )
     exec(compile(code, "README.md", "exec"), namespace)
     assert namespace["images"].shape == (256, 64, 64, 1)
     assert namespace["pairs"].intervened[:, 1].all()

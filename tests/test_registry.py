@@ -10,8 +10,13 @@ def test_unknown_name_suggests_closest():
 
 
 def test_register_alias_and_list():
-    registry.register("toy_small_for_test", lambda **kw: gtdata.ToyData((2, 2), **kw), kind="toy",
-                      description="test entry", aliases=("toy_small_alias",))
+    registry.register(
+        "toy_small_for_test",
+        lambda **kw: gtdata.ToyData((2, 2), **kw),
+        kind="toy",
+        description="test entry",
+        aliases=("toy_small_alias",),
+    )
     data = gtdata.load("toy_small_alias", image_size=8)
     assert data.factors_num_values == [2, 2]
     names = [i.name for i in gtdata.list_datasets(kind="toy")]
@@ -22,8 +27,9 @@ def test_register_alias_and_list():
         registry.register("x", lambda: None, kind="weird", description="")
 
 
-@pytest.mark.parametrize("arg, expected", [("dsprites", False), ("dir/set", True), ("spec.yaml", True),
-                                           ("file.h5", True)])
+@pytest.mark.parametrize(
+    "arg, expected", [("dsprites", False), ("dir/set", True), ("spec.yaml", True), ("file.h5", True)]
+)
 def test_path_or_name_rule(arg, expected):
     assert registry.is_path(arg) is expected
 

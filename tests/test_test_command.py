@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def _readme_command() -> str:
     readme = (ROOT / "README.md").read_text()
-    section = readme[readme.index("## Running the tests"):]
+    section = readme[readme.index("## Running the tests") :]
     return re.search(r"```bash\n(.*?)```", section, re.S).group(1).strip()
 
 
@@ -40,5 +40,5 @@ def test_ci_installs_cpu_torch_then_ray_then_runs_the_readme_command():
     assert torch < package and "ray" in lines[package]
     # the README's test command runs after every install; only the documentation build may follow it
     run = lines.index(_readme_command())
-    assert run > package and all(not line.startswith("python -m pip") for line in lines[run + 1:])
+    assert run > package and all(not line.startswith("python -m pip") for line in lines[run + 1 :])
     assert 'export CI="${CI:-true}"' in " ".join(lines)

@@ -31,8 +31,9 @@ def test_stream_uniform_matches_data_stream():
 
 def _collect(data, workers, **kw):
     stream = BatchStream(data, batch_size=16, seed=7, num_batches=6, **kw)
-    loader = DataLoader(stream, batch_size=None, num_workers=workers,
-                        multiprocessing_context="spawn" if workers else None)
+    loader = DataLoader(
+        stream, batch_size=None, num_workers=workers, multiprocessing_context="spawn" if workers else None
+    )
     return [tuple(t.clone() for t in batch) for batch in loader]
 
 

@@ -21,8 +21,8 @@ import argparse
 import importlib
 import inspect
 import pkgutil
-import shutil
 import re
+import shutil
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -75,9 +75,16 @@ def _size_text(n: int | None) -> str:
 # --------------------------------------------------------------------------------------------- gallery
 
 EXAMPLE_ORDER = (
-    "plot_rendered_sets.py", "plot_benchmark_sets.py", "plot_pairs.py", "plot_held_out_split.py",
-    "plot_causal.py", "plot_render_shapes.py", "plot_custom_spec.py", "plot_train_and_traverse.py",
-    "plot_metrics.py", "plot_study.py",
+    "plot_rendered_sets.py",
+    "plot_benchmark_sets.py",
+    "plot_pairs.py",
+    "plot_held_out_split.py",
+    "plot_causal.py",
+    "plot_render_shapes.py",
+    "plot_custom_spec.py",
+    "plot_train_and_traverse.py",
+    "plot_metrics.py",
+    "plot_study.py",
 )
 
 
@@ -146,8 +153,10 @@ def _file_section(files) -> list[str]:
             for algo, digest in entry.checksums.items():
                 lines.append(f"- {algo}: `{digest}`")
         elif not entry.published:
-            lines.append("- checksum: none published; the first verified download records its sha256 and size "
-                         "in the cache, and later uses are checked against that record")
+            lines.append(
+                "- checksum: none published; the first verified download records its sha256 and size "
+                "in the cache, and later uses are checked against that record"
+            )
         if entry.manual:
             lines.append(f"- manual download: {entry.manual}")
         lines.append("- sources, tried in this order:")
@@ -173,7 +182,7 @@ def _write_samples(data, path: Path, n: int = 16, cols: int = 8, zoom: int = 2) 
     for i, image in enumerate(images):
         r, q = divmod(i, cols)
         y, x = gap + r * (h * zoom + gap), gap + q * (w * zoom + gap)
-        grid[y:y + h * zoom, x:x + w * zoom] = image.repeat(zoom, axis=0).repeat(zoom, axis=1)
+        grid[y : y + h * zoom, x : x + w * zoom] = image.repeat(zoom, axis=0).repeat(zoom, axis=1)
     buffer = io.BytesIO()
     Image.fromarray(grid[..., 0] if c == 1 else grid).save(buffer, format="PNG")
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -193,12 +202,20 @@ def _benchmark_pictures(name: str, key: str) -> list[str]:
             data = None
         if data is not None:
             _write_samples(data, OUT / "datasets" / "_images" / f"{name}.png")
-            return [f"![16 random samples of {name}](_images/{name}.png)", "",
-                    "*16 random samples (seed 0) from the copy in the cache of the machine that built this site.*",
-                    ""]
-    return [":::{note}", f"`{name}` was not in the cache of the machine that built this site, so there are no "
-            f"pictures here. Download it first — `gtdata download {name}` — and `gtdata preview {name}` draws "
-            "samples and one traversal per factor into a PNG.", ":::", ""]
+            return [
+                f"![16 random samples of {name}](_images/{name}.png)",
+                "",
+                "*16 random samples (seed 0) from the copy in the cache of the machine that built this site.*",
+                "",
+            ]
+    return [
+        ":::{note}",
+        f"`{name}` was not in the cache of the machine that built this site, so there are no "
+        f"pictures here. Download it first — `gtdata download {name}` — and `gtdata preview {name}` draws "
+        "samples and one traversal per factor into a PNG.",
+        ":::",
+        "",
+    ]
 
 
 def _benchmark_page(info, manifest, variant_of: str | None = None, extra_manifest=None) -> str:
@@ -211,49 +228,77 @@ def _benchmark_page(info, manifest, variant_of: str | None = None, extra_manifes
             edition = ed
     m = manifest.with_edition(edition) if edition else manifest
     lines = [f"({name})=", f"# {name}", ""]
-    summary = info.description if info.description.startswith(m.title.split(" (")[0]) or variant_of else \
-        f"{m.title}: {info.description}"
+    summary = (
+        info.description
+        if info.description.startswith(m.title.split(" (")[0]) or variant_of
+        else f"{m.title}: {info.description}"
+    )
     lines += [f"**{summary}.**", ""]
     if variant_of is None:
         lines += [m.description.strip(), ""]
     else:
-        lines += [f"A per-draw transform of [`{variant_of}`]({variant_of}.md): the same prepared images and "
-                  "factors, with the variant's randomness drawn from the caller's `rng` on every call (no "
-                  "stored copy).", ""]
+        lines += [
+            f"A per-draw transform of [`{variant_of}`]({variant_of}.md): the same prepared images and "
+            "factors, with the variant's randomness drawn from the caller's `rng` on every call (no "
+            "stored copy).",
+            "",
+        ]
     aliases = info.aliases
-    lines += ["```python", "import gtdata", "", f'data = gtdata.load("{name}")   # downloads, verifies and prepares '
-              "on first use", "```", "", "```bash", f"gtdata download {name} && gtdata prepare {name}",
-              f"gtdata info {name}", "```", ""]
+    lines += [
+        "```python",
+        "import gtdata",
+        "",
+        f'data = gtdata.load("{name}")   # downloads, verifies and prepares on first use',
+        "```",
+        "",
+        "```bash",
+        f"gtdata download {name} && gtdata prepare {name}",
+        f"gtdata info {name}",
+        "```",
+        "",
+    ]
     shape = tuple(m.observation_shape)
     if variant_of is not None:
         shape = (*shape[:2], 3)  # the variants colour the sprite or the background: RGB
-    facts = [["images (grid points)", f"{m.num_images:,}"],
-             ["observation", "×".join(map(str, shape)) + " (H×W×C), float32 in [0, 1]"],
-             ["preparation format", f"`{m.format}`"],
-             ["licence", m.license]]
+    facts = [
+        ["images (grid points)", f"{m.num_images:,}"],
+        ["observation", "×".join(map(str, shape)) + " (H×W×C), float32 in [0, 1]"],
+        ["preparation format", f"`{m.format}`"],
+        ["licence", m.license],
+    ]
     if aliases:
         facts.insert(0, ["aliases", ", ".join(f"`{a}`" for a in aliases)])
     if m.homepage:
         facts.append(["homepage", f"<{m.homepage}>"])
     facts.append(["manifest", f"`gtdata/manifests/{m.path.name}`" + (f", edition `{edition}`" if edition else "")])
     lines += [_table(["fact", "value"], facts), ""]
-    lines += ["## Factors", "", _table(["#", "name", "values", "value list", "unit", "role"],
-                                       _factor_rows(m.factors)), ""]
-    lines += ["Codes are positions on these grids; the flat index runs in mixed radix with the last factor "
-              "fastest (see [sampling](../../user_guide/sampling.md)).", ""]
+    lines += [
+        "## Factors",
+        "",
+        _table(["#", "name", "values", "value list", "unit", "role"], _factor_rows(m.factors)),
+        "",
+    ]
+    lines += [
+        "Codes are positions on these grids; the flat index runs in mixed radix with the last factor "
+        "fastest (see [sampling](../../user_guide/sampling.md)).",
+        "",
+    ]
     extra_files = list(extra_manifest.files) if extra_manifest is not None else []
     lines += ["## Files", ""] + _file_section(list(m.files) + extra_files)
     other = {ed: spec for ed, spec in manifest.editions.items() if ed != edition}
     if other or edition:
         lines += ["## Editions", ""]
         if edition:
-            lines += [f"This page is edition `{edition}` of `{manifest.name}`; the default edition has its own "
-                      f"page: [`{manifest.name}`]({manifest.name}.md).", ""]
+            lines += [
+                f"This page is edition `{edition}` of `{manifest.name}`; the default edition has its own "
+                f"page: [`{manifest.name}`]({manifest.name}.md).",
+                "",
+            ]
         for ed, spec in other.items():
             ed_aliases = ", ".join(f"`{a}`" for a in spec.get("aliases") or [])
             desc = " ".join(str(spec.get("description", "")).split())
             target = (spec.get("aliases") or [None])[0]
-            link = f" — page: [`{target}`]({target}.md)" if target else f" — `edition=\"{ed}\"`"
+            link = f" — page: [`{target}`]({target}.md)" if target else f' — `edition="{ed}"`'
             lines += [f"- **{ed}** ({ed_aliases or 'no alias'}){link}: {desc}"]
         lines.append("")
     lines += ["## How it is prepared", ""]
@@ -262,9 +307,12 @@ def _benchmark_page(info, manifest, variant_of: str | None = None, extra_manifes
     notes = _prep_notes(m.format)
     if notes:
         lines += [notes, ""]
-    lines += ["Preparation streams the raw files once into the memory-mapped store "
-              "(`$GTDATA_HOME/prepared/...`, see [cache](../../user_guide/cache.md)); a crash never leaves a "
-              "half-prepared set that looks complete.", ""]
+    lines += [
+        "Preparation streams the raw files once into the memory-mapped store "
+        "(`$GTDATA_HOME/prepared/...`, see [cache](../../user_guide/cache.md)); a crash never leaves a "
+        "half-prepared set that looks complete.",
+        "",
+    ]
     diffs = _differences_for([name, *aliases, manifest.name] if variant_of is None else [name])
     lines += ["## Differences from the reference implementations", ""]
     if diffs:
@@ -274,11 +322,21 @@ def _benchmark_page(info, manifest, variant_of: str | None = None, extra_manifes
             lines += [f"From [differences](../../differences.md), *{heading}*:", "", body, ""]
     else:
         lines += ["None beyond those common to all sets, listed in [differences](../../differences.md).", ""]
-    lines += ["## Citation and licence", "", f"Licence: {m.license}.", "", "```bibtex" if "@" in m.citation
-              else "```text", m.citation.strip(), "```", ""]
+    lines += [
+        "## Citation and licence",
+        "",
+        f"Licence: {m.license}.",
+        "",
+        "```bibtex" if "@" in m.citation else "```text",
+        m.citation.strip(),
+        "```",
+        "",
+    ]
     if extra_manifest is not None:
-        lines += [f"{extra_manifest.title}: licence {extra_manifest.license}; "
-                  f"{' '.join(extra_manifest.citation.split())}", ""]
+        lines += [
+            f"{extra_manifest.title}: licence {extra_manifest.license}; {' '.join(extra_manifest.citation.split())}",
+            "",
+        ]
     lines += ["## Pictures", ""] + _benchmark_pictures(info.name, m.key if variant_of is None else "dsprites")
     return "\n".join(lines)
 
@@ -289,13 +347,25 @@ def _rendered_page(info, out_dir: Path) -> str:
     data = gtdata.load(info.name)
     space = data.factor_space
     lines = [f"({info.name})=", f"# {info.name}", "", f"**{info.description}.**", ""]
-    lines += [f"![16 random samples of {info.name}](_images/{info.name}.png)", "",
-              "*16 random samples (seed 0), drawn when this site was built.*", ""]
+    lines += [
+        f"![16 random samples of {info.name}](_images/{info.name}.png)",
+        "",
+        "*16 random samples (seed 0), drawn when this site was built.*",
+        "",
+    ]
     _write_samples(data, out_dir / "_images" / f"{info.name}.png")
     lines += ["```python", "import gtdata", "", f'data = gtdata.load("{info.name}")   # no download', "```", ""]
-    lines += [_table(["fact", "value"], [["kind", info.kind], ["grid points", f"{len(space):,}"],
-                                ["observation", "×".join(map(str, data.observation_shape))
-                                 + " (H×W×C), float32 in [0, 1]"]]), ""]
+    lines += [
+        _table(
+            ["fact", "value"],
+            [
+                ["kind", info.kind],
+                ["grid points", f"{len(space):,}"],
+                ["observation", "×".join(map(str, data.observation_shape)) + " (H×W×C), float32 in [0, 1]"],
+            ],
+        ),
+        "",
+    ]
     rows = []
     for i, f in enumerate(space.factors):
         kind = "continuous (grid for codes)" if getattr(f, "continuous", False) else "discrete"
@@ -310,14 +380,26 @@ def _rendered_page(info, out_dir: Path) -> str:
         except (ImportError, ValueError):
             spec_path = None
     if spec_path is not None and spec_path.exists():
-        lines += ["## Spec", "", "The built-in spec file (format: [rendering](../../user_guide/rendering.md)):",
-                  "", "```yaml", spec_path.read_text(encoding="utf-8").rstrip(), "```", ""]
+        lines += [
+            "## Spec",
+            "",
+            "The built-in spec file (format: [rendering](../../user_guide/rendering.md)):",
+            "",
+            "```yaml",
+            spec_path.read_text(encoding="utf-8").rstrip(),
+            "```",
+            "",
+        ]
     doc = inspect.getdoc(type(data)) or ""
     if doc and info.kind != "rendered":
         lines += ["## Class", "", doc, ""]
-    lines += ["## Traversals", "",
-              "The [rendered sets gallery example](../../auto_examples/plot_rendered_sets.rst) shows one traversal "
-              "per factor of every built-in rendered set.", ""]
+    lines += [
+        "## Traversals",
+        "",
+        "The [rendered sets gallery example](../../auto_examples/plot_rendered_sets.rst) shows one traversal "
+        "per factor of every built-in rendered set.",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -350,15 +432,25 @@ def write_dataset_pages(out: Path) -> list[str]:
     for info in gtdata.list_datasets():
         if info.name in names:
             kinds.setdefault(info.kind, []).append(info)
-    titles = {"benchmark": "Benchmark sets (downloaded)", "rendered": "Rendered sets (no download)",
-              "toy": "Toy sets (tests and examples)"}
-    index = ["# Data sets", "",
-             "One page per registered data set, generated from its manifest or spec when the site is built "
-             "(`gtdata list` prints the same registry).", ""]
+    titles = {
+        "benchmark": "Benchmark sets (downloaded)",
+        "rendered": "Rendered sets (no download)",
+        "toy": "Toy sets (tests and examples)",
+    }
+    index = [
+        "# Data sets",
+        "",
+        "One page per registered data set, generated from its manifest or spec when the site is built "
+        "(`gtdata list` prints the same registry).",
+        "",
+    ]
     for kind, infos in kinds.items():
-        index += [f"## {titles.get(kind, kind.capitalize() + ' sets')}", "",
-                  _table(["name", "description"], [[f"[`{i.name}`]({i.name}.md)", i.description] for i in infos]),
-                  ""]
+        index += [
+            f"## {titles.get(kind, kind.capitalize() + ' sets')}",
+            "",
+            _table(["name", "description"], [[f"[`{i.name}`]({i.name}.md)", i.description] for i in infos]),
+            "",
+        ]
     index += ["```{toctree}", ":hidden:", "", *names, "```", ""]
     _write(out / "index.md", "\n".join(index))
     return names
@@ -400,8 +492,7 @@ def _action_row(action: argparse.Action) -> tuple[str, str] | None:
         help_text = help_text.rstrip() + "."
     if action.choices and not isinstance(action, argparse._SubParsersAction):
         help_text += f" Choices: {', '.join(map(str, action.choices))}."
-    if (action.default not in (None, False, argparse.SUPPRESS) and action.option_strings
-            and "default" not in help_text):
+    if action.default not in (None, False, argparse.SUPPRESS) and action.option_strings and "default" not in help_text:
         help_text += f" Default: ``{action.default}``."
     return names, help_text
 
@@ -420,8 +511,9 @@ def _parser_rst(parser: argparse.ArgumentParser, command: str, level: int) -> li
         rows = [r for r in (_action_row(a) for a in actions) if r]
         if not rows:
             continue
-        heading = {"positional arguments": "Arguments", "options": "Options",
-                   "optional arguments": "Options"}.get(group_title, group_title[:1].upper() + group_title[1:])
+        heading = {"positional arguments": "Arguments", "options": "Options", "optional arguments": "Options"}.get(
+            group_title, group_title[:1].upper() + group_title[1:]
+        )
         lines += [f"**{_rst_escape(heading)}**", "", ".. list-table::", "   :widths: 35 65", ""]
         for names, help_text in rows:
             lines += [f"   * - ``{names}``", f"     - {_rst_escape(help_text) if help_text else ''}"]
@@ -437,14 +529,26 @@ def write_cli_page(out: Path) -> None:
     from gtdata.cli.main import build_parser
 
     parser = build_parser()
-    lines = [".. This page is generated from the argparse parsers by docs/_ext/gtdata_docs.py; do not edit.", "",
-             ".. _cli:", "", "CLI reference", "=============", "",
-             "Every ``gtdata`` subcommand with its arguments, generated from the command's own parsers when the "
-             "site is built (``gtdata COMMAND --help`` prints the same). Errors print one line and exit with "
-             "status 2; Ctrl-C exits with 130.", ""]
+    lines = [
+        ".. This page is generated from the argparse parsers by docs/_ext/gtdata_docs.py; do not edit.",
+        "",
+        ".. _cli:",
+        "",
+        "CLI reference",
+        "=============",
+        "",
+        "Every ``gtdata`` subcommand with its arguments, generated from the command's own parsers when the "
+        "site is built (``gtdata COMMAND --help`` prints the same). Errors print one line and exit with "
+        "status 2; Ctrl-C exits with 130.",
+        "",
+    ]
     top = [r for r in (_action_row(a) for a in parser._actions) if r]
-    lines += [".. code-block:: text", "", textwrap.indent(re.sub(r"^usage:\s*", "", parser.format_usage().strip()),
-                                                         "   "), ""]
+    lines += [
+        ".. code-block:: text",
+        "",
+        textwrap.indent(re.sub(r"^usage:\s*", "", parser.format_usage().strip()), "   "),
+        "",
+    ]
     if top:
         lines += [".. list-table::", "   :widths: 35 65", ""]
         for names, help_text in top:
@@ -508,25 +612,73 @@ def write_api_pages(out: Path) -> list[str]:
             else:
                 here.append(n)
         title = f"``{package}``"
-        lines = [f".. _api-{package}:", "", title, "=" * len(title), "",
-                 f".. automodule:: {package}", "   :no-members:", "", ]
+        lines = [
+            f".. _api-{package}:",
+            "",
+            title,
+            "=" * len(title),
+            "",
+            f".. automodule:: {package}",
+            "   :no-members:",
+            "",
+        ]
         if here:
-            lines += [".. currentmodule:: " + package, "", ".. autosummary::", "   :toctree: generated",
-                      "   :template: gtdata_object.rst", "", *[f"   {n}" for n in here], ""]
+            lines += [
+                ".. currentmodule:: " + package,
+                "",
+                ".. autosummary::",
+                "   :toctree: generated",
+                "   :template: gtdata_object.rst",
+                "",
+                *[f"   {n}" for n in here],
+                "",
+            ]
         if submodules:
-            lines += ["Modules", "-------", "", ".. currentmodule:: " + package, "", ".. autosummary::", "   :toctree: generated",
-                      "   :template: gtdata_module.rst", "", *[f"   {m}" for m in submodules], ""]
+            lines += [
+                "Modules",
+                "-------",
+                "",
+                ".. currentmodule:: " + package,
+                "",
+                ".. autosummary::",
+                "   :toctree: generated",
+                "   :template: gtdata_module.rst",
+                "",
+                *[f"   {m}" for m in submodules],
+                "",
+            ]
         if elsewhere:
-            lines += ["Also exported here", "------------------", "",
-                      f"These names of ``{package}.__all__`` are documented on their own page:", ""]
-            lines += [f"- ``{package}.{n}``: :obj:`gtdata.{t}`" if t else
-                      f"- ``{package}.{n}``: the package :ref:`api-{package}.{n}`" for n, t in elsewhere] + [""]
+            lines += [
+                "Also exported here",
+                "------------------",
+                "",
+                f"These names of ``{package}.__all__`` are documented on their own page:",
+                "",
+            ]
+            lines += [
+                f"- ``{package}.{n}``: :obj:`gtdata.{t}`"
+                if t
+                else f"- ``{package}.{n}``: the package :ref:`api-{package}.{n}`"
+                for n, t in elsewhere
+            ] + [""]
         _write(out / f"{package}.rst", "\n".join(lines))
-    index = [".. This page is generated by docs/_ext/gtdata_docs.py from the packages' __all__; do not edit.", "",
-             ".. _api:", "", "API reference", "=============", "",
-             "Every name in the ``__all__`` of ``gtdata`` and of its public packages, with its docstring. "
-             "Names re-exported at the top level are documented once, as ``gtdata.NAME``.", "",
-             ".. toctree::", "   :maxdepth: 1", "", *[f"   {p}" for p in packages], ""]
+    index = [
+        ".. This page is generated by docs/_ext/gtdata_docs.py from the packages' __all__; do not edit.",
+        "",
+        ".. _api:",
+        "",
+        "API reference",
+        "=============",
+        "",
+        "Every name in the ``__all__`` of ``gtdata`` and of its public packages, with its docstring. "
+        "Names re-exported at the top level are documented once, as ``gtdata.NAME``.",
+        "",
+        ".. toctree::",
+        "   :maxdepth: 1",
+        "",
+        *[f"   {p}" for p in packages],
+        "",
+    ]
     _write(out / "index.rst", "\n".join(index))
     return packages
 
@@ -542,8 +694,9 @@ def write_tables(out: Path) -> None:
         hp = ", ".join(f"`{k}` = {v}" for k, v in cls.defaults.items()) or "—"
         weak = "pairs" if "k" in cls.defaults else "single images"
         rows.append([f"`{name}`", f"`{cls.__name__}`", weak, hp])
-    _write(out / "methods_table.md", _table(["method", "class", "trains on", "hyper-parameters (defaults)"], rows)
-           + "\n")
+    _write(
+        out / "methods_table.md", _table(["method", "class", "trains on", "hyper-parameters (defaults)"], rows) + "\n"
+    )
     from gtdata.metrics.evaluate import METRICS, STUDY_METRICS
 
     rows = []
@@ -562,18 +715,33 @@ def write_preset_table(out: Path) -> None:
         runs = f"{len(expand(spec)):,}"
         methods = ", ".join(dict.fromkeys(m["method"] if isinstance(m, dict) else str(m) for m in raw["methods"]))
         seeds = raw["seeds"] if isinstance(raw["seeds"], int) else len(raw["seeds"])
-        rows.append([f"`{name}`", raw.get("description", ""), ", ".join(f"`{d}`" for d in raw["datasets"]),
-                     methods, seeds, f"{raw['steps']:,}", runs])
-    _write(out / "presets_table.md", _table(["preset", "what", "data sets", "methods", "seeds", "steps", "runs"],
-                                            rows) + "\n")
+        rows.append(
+            [
+                f"`{name}`",
+                raw.get("description", ""),
+                ", ".join(f"`{d}`" for d in raw["datasets"]),
+                methods,
+                seeds,
+                f"{raw['steps']:,}",
+                runs,
+            ]
+        )
+    _write(
+        out / "presets_table.md",
+        _table(["preset", "what", "data sets", "methods", "seeds", "steps", "runs"], rows) + "\n",
+    )
 
 
 def write_render_tables(out: Path) -> None:
     from gtdata.render.shapes import BUILTIN_SHAPES
     from gtdata.render.spec import OBJECT_PROPERTIES, TEXTURES
 
-    kinds = {"shape": "a shape name", "number": "a number", "color": "a colour: grey level or [r, g, b] in [0, 1]",
-             "texture": f"one of {', '.join(TEXTURES)}"}
+    kinds = {
+        "shape": "a shape name",
+        "number": "a number",
+        "color": "a colour: grey level or [r, g, b] in [0, 1]",
+        "texture": f"one of {', '.join(TEXTURES)}",
+    }
     rows = []
     for name, (kind, default) in OBJECT_PROPERTIES.items():
         if default is None:

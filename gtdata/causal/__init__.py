@@ -16,6 +16,7 @@ from .scm import SCM, SCMError, as_scm, load_scm
 from .sequences import SequenceBatch, SequenceSampler, Transition, sequences
 
 __all__ = [
+    "SCM",
     "AdditiveNoise",
     "Categorical",
     "CounterfactualBatch",
@@ -24,7 +25,6 @@ __all__ = [
     "EnvironmentSampler",
     "Fixed",
     "Mechanism",
-    "SCM",
     "SCMError",
     "SequenceBatch",
     "SequenceSampler",

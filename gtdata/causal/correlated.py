@@ -20,7 +20,8 @@ factorised exactly into a chain of conditional tables, so :meth:`SCM.log_prob` s
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -32,6 +33,8 @@ from .scm import SCM, SCMError
 __all__ = ["correlated", "gaussian_table", "traeuble_table"]
 
 _METHODS = ("gaussian", "traeuble")
+
+
 def gaussian_table(space: FactorSpace, a: str, b: str, sigma: float, anti: bool = False) -> np.ndarray:
     """Unnormalised weights (n_a, n_b) ``exp(−(s_a − s_b)²/(2σ²))`` on min-max-scaled values."""
     sa = factor_numbers(space[a], "unit")[:, None]
@@ -88,9 +91,11 @@ def traeuble_table(n_a: int, n_b: int, width: float, anti: bool = False) -> np.n
     try:
         import cv2
     except ImportError:
-        raise SCMError("method='traeuble' draws Träuble et al.'s table with OpenCV, as their released code does; "
-                       "install it with: pip install \"gtdata[causal]\" (opencv-python-headless), or use "
-                       "method='gaussian'") from None
+        raise SCMError(
+            "method='traeuble' draws Träuble et al.'s table with OpenCV, as their released code does; "
+            'install it with: pip install "gtdata[causal]" (opencv-python-headless), or use '
+            "method='gaussian'"
+        ) from None
     img = np.zeros((n_a, n_b), dtype=np.uint8)
     cv2.line(img, (0, 0), (n_b, n_a), 255, math.ceil(width * min(n_a, n_b)))
     k = min(n_a, n_b) // 4
@@ -137,8 +142,15 @@ def _strengths(sigma: Any, n: int, method: str) -> list[float]:
     return out
 
 
-def correlated(factor_space: FactorSpace, pairs: Any, sigma: Any, *, method: str = "gaussian",
-               anti: bool | Sequence[bool] = False, name: str | None = None) -> SCM:
+def correlated(
+    factor_space: FactorSpace,
+    pairs: Any,
+    sigma: Any,
+    *,
+    method: str = "gaussian",
+    anti: bool | Sequence[bool] = False,
+    name: str | None = None,
+) -> SCM:
     """An SCM in which the given factor pairs are correlated and every other factor is uniform.
 
     Parameters
@@ -206,8 +218,10 @@ def correlated(factor_space: FactorSpace, pairs: Any, sigma: Any, *, method: str
     for members in blocks.values():
         sizes = [factor_space[m].size for m in members]
         if int(np.prod(sizes, dtype=np.int64)) > MAX_TABLE:
-            raise SCMError(f"the correlated factors {members} span {int(np.prod(sizes)):,} combinations "
-                           f"(more than {MAX_TABLE:,}); correlate fewer factors together")
+            raise SCMError(
+                f"the correlated factors {members} span {int(np.prod(sizes)):,} combinations "
+                f"(more than {MAX_TABLE:,}); correlate fewer factors together"
+            )
         joint = np.ones(sizes)
         for (a, b), s, an in zip(pair_list, strengths, antis):
             if a not in members:
@@ -237,5 +251,6 @@ def correlated(factor_space: FactorSpace, pairs: Any, sigma: Any, *, method: str
             cond = np.where(dead, 1.0 / sizes[k], cond)
             mechanisms[members[k]] = Table(members[:k], cond)
     label = name or "correlated({}, {})".format(
-        method, ", ".join(f"{a}~{b}{' anti' if an else ''} {s:g}" for (a, b), s, an in zip(pair_list, strengths, antis)))
+        method, ", ".join(f"{a}~{b}{' anti' if an else ''} {s:g}" for (a, b), s, an in zip(pair_list, strengths, antis))
+    )
     return SCM(factor_space, mechanisms, name=label)

@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from gtdata.core.data import GroundTruthData, check_dtype
-from gtdata.core.rng import RNGLike, SALTS
+from gtdata.core.rng import SALTS, RNGLike
 from gtdata.core.sampler import Sampler
 
 from .scm import SCM, SCMError
@@ -65,9 +65,11 @@ def check_scm(data: GroundTruthData, scm: Any) -> SCM:
     if not isinstance(scm, SCM):
         raise SCMError(f"scm must be a gtdata.causal.SCM, got {type(scm).__name__}")
     if scm.factor_space != data.factor_space:
-        raise SCMError(f"the SCM's factors {list(scm.factor_space.names)} (sizes {scm.factor_space.sizes.tolist()}) "
-                       f"are not {data.name}'s {list(data.factor_space.names)} "
-                       f"(sizes {data.factor_space.sizes.tolist()})")
+        raise SCMError(
+            f"the SCM's factors {list(scm.factor_space.names)} (sizes {scm.factor_space.sizes.tolist()}) "
+            f"are not {data.name}'s {list(data.factor_space.names)} "
+            f"(sizes {data.factor_space.sizes.tolist()})"
+        )
     return scm
 
 
@@ -138,19 +140,30 @@ class CounterfactualSampler(Sampler):
             codes1[todo], codes2[todo], mask[todo] = c1, c2, mask_r
             todo = todo[~(data.contains(c1) & data.contains(c2))]
         else:
-            raise SCMError(f"could not draw counterfactual pairs inside split {data.split_description}: "
-                           f"the split is too small for this SCM and these targets")
+            raise SCMError(
+                f"could not draw counterfactual pairs inside split {data.split_description}: "
+                f"the split is too small for this SCM and these targets"
+            )
         return codes1, codes2, mask, data.draw_nuisance(size, gen)
 
     def assemble(self, data: GroundTruthData, drawn: tuple, dtype: np.dtype) -> CounterfactualBatch:
         codes1, codes2, mask, nu = drawn
-        return CounterfactualBatch(data.render(codes1, nu, dtype), data.render(codes2, nu, dtype),
-                                   codes1, codes2, codes1 != codes2, mask)
+        return CounterfactualBatch(
+            data.render(codes1, nu, dtype), data.render(codes2, nu, dtype), codes1, codes2, codes1 != codes2, mask
+        )
 
 
-def counterfactual_pairs(data: GroundTruthData, scm: SCM, n: int, *, targets: Any = "random",
-                         intervention: str = "uniform", rng: RNGLike = None, start: int = 0,
-                         dtype: Any = np.float32) -> CounterfactualBatch:
+def counterfactual_pairs(
+    data: GroundTruthData,
+    scm: SCM,
+    n: int,
+    *,
+    targets: Any = "random",
+    intervention: str = "uniform",
+    rng: RNGLike = None,
+    start: int = 0,
+    dtype: Any = np.float32,
+) -> CounterfactualBatch:
     """``n`` counterfactual pairs: shared exogenous noise, an intervention on the targets, descendants recomputed.
 
     Parameters

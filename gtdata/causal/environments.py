@@ -9,7 +9,8 @@ of a batch belongs to environment ``i mod E``.
 
 from __future__ import annotations
 
-from typing import Any, Mapping, NamedTuple
+from collections.abc import Mapping
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -104,7 +105,7 @@ class EnvironmentSampler(Sampler):
     name = "environments"
     salt = _SALT
 
-    def __init__(self, scm: SCM, targets: Any = None, intervention: "str | Mapping[str, Any]" = "uniform"):
+    def __init__(self, scm: SCM, targets: Any = None, intervention: str | Mapping[str, Any] = "uniform"):
         if not isinstance(scm, SCM):
             raise SCMError(f"scm must be a gtdata.causal.SCM, got {type(scm).__name__}")
         space = scm.factor_space
@@ -120,8 +121,10 @@ class EnvironmentSampler(Sampler):
             missing = [t for t in self.targets if t not in intervention]
             extra = [t for t in intervention if t not in self.targets]
             if missing or extra:
-                raise SCMError(f"intervention values must name exactly the targets {self.targets}; "
-                               f"missing {missing}, not a target {extra}")
+                raise SCMError(
+                    f"intervention values must name exactly the targets {self.targets}; "
+                    f"missing {missing}, not a target {extra}"
+                )
             self.scms = [scm] + [scm.do({t: intervention[t]}) for t in self.targets]
         elif intervention == "uniform":
             self.scms = [scm] + [scm.intervene({t: Uniform()}) for t in self.targets]
@@ -157,8 +160,9 @@ class EnvironmentSampler(Sampler):
     def environment_rows(self, data: GroundTruthData, env: int, key: int, start: int, n: int) -> tuple:
         """Rows ``start … start+n-1`` of environment ``env``'s stream: (codes, nuisance)."""
         view = self._views(data)[env]
-        return counter_draw(key, start, n, lambda g, b: (view.sample_codes(b, g), data.draw_nuisance(b, g)),
-                            salt=_SALT + env)
+        return counter_draw(
+            key, start, n, lambda g, b: (view.sample_codes(b, g), data.draw_nuisance(b, g)), salt=_SALT + env
+        )
 
     def draw(self, data: GroundTruthData, n: int, rng: RNGLike = 0, start: int = 0) -> tuple:
         n = check_count(n)
@@ -197,9 +201,16 @@ def _merge_nuisance(parts: list, n: int) -> dict[str, np.ndarray] | None:
     return out
 
 
-def environments(data: GroundTruthData, scm: SCM, targets: Any = None, n_per_env: int = 1000, *,
-                 intervention: "str | Mapping[str, Any]" = "uniform", rng: RNGLike = None,
-                 dtype: Any = np.float32) -> EnvironmentBatch:
+def environments(
+    data: GroundTruthData,
+    scm: SCM,
+    targets: Any = None,
+    n_per_env: int = 1000,
+    *,
+    intervention: str | Mapping[str, Any] = "uniform",
+    rng: RNGLike = None,
+    dtype: Any = np.float32,
+) -> EnvironmentBatch:
     """Observational data and one interventional environment per target, ``n_per_env`` rows each.
 
     Parameters
@@ -245,6 +256,9 @@ def environments(data: GroundTruthData, scm: SCM, targets: Any = None, n_per_env
         c, nu = sampler.environment_rows(data, j, key, 0, n_per_env)
         codes.append(c)
         parts.append((np.arange(j * n_per_env, (j + 1) * n_per_env), nu))
-    drawn = (np.concatenate(codes), np.repeat(np.arange(e, dtype=np.int64), n_per_env),
-             _merge_nuisance(parts, e * n_per_env))
+    drawn = (
+        np.concatenate(codes),
+        np.repeat(np.arange(e, dtype=np.int64), n_per_env),
+        _merge_nuisance(parts, e * n_per_env),
+    )
     return sampler.assemble(data, drawn, dtype)

@@ -12,16 +12,27 @@ Values: numeric factors enter with their actual values (``space="value"``) or mi
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 from scipy.special import ndtr, ndtri
 
-from gtdata.core.factors import Factor, FactorSpace
 from gtdata.core.errors import GtdataError
+from gtdata.core.factors import Factor, FactorSpace
 
-__all__ = ["AdditiveNoise", "Categorical", "Fixed", "FORMS", "Mechanism", "MECHANISMS", "Table",
-           "TruncatedNormal", "Uniform", "mechanism_from_dict"]
+__all__ = [
+    "FORMS",
+    "MECHANISMS",
+    "AdditiveNoise",
+    "Categorical",
+    "Fixed",
+    "Mechanism",
+    "Table",
+    "TruncatedNormal",
+    "Uniform",
+    "mechanism_from_dict",
+]
 
 # Named nonlinear forms g of an additive-noise mechanism f = bias + Σ_p w_p · g(v_p).
 FORMS: dict[str, Any] = {
@@ -325,16 +336,17 @@ class Table(Mechanism):
     def table(self, space: FactorSpace, child: str) -> np.ndarray:
         want = tuple(int(space[p].size) for p in self.parents) + (space[child].size,)
         if self.probs.shape != want:
-            raise MechanismError(f"{child}: table over parents {list(self.parents)} needs shape {want} "
-                                 f"(parent sizes, then {child}'s), got {self.probs.shape}")
+            raise MechanismError(
+                f"{child}: table over parents {list(self.parents)} needs shape {want} "
+                f"(parent sizes, then {child}'s), got {self.probs.shape}"
+            )
         return normalise_rows(self.probs.reshape(-1, want[-1]), child, self.parents, want[:-1])
 
     def to_dict(self) -> dict[str, Any]:
         return {"mechanism": self.kind, "parents": list(self.parents), "probs": self.probs.tolist()}
 
     def __eq__(self, other: object) -> bool:
-        return (type(other) is Table and other.parents == self.parents
-                and np.array_equal(other.probs, self.probs))
+        return type(other) is Table and other.parents == self.parents and np.array_equal(other.probs, self.probs)
 
 
 class AdditiveNoise(Mechanism):
@@ -376,8 +388,15 @@ class AdditiveNoise(Mechanism):
 
     kind = "additive_noise"
 
-    def __init__(self, parents: Mapping[str, float], bias: float = 0.0, form: str = "linear",
-                 noise: str = "gaussian", scale: float = 1.0, space: str = "value"):
+    def __init__(
+        self,
+        parents: Mapping[str, float],
+        bias: float = 0.0,
+        form: str = "linear",
+        noise: str = "gaussian",
+        scale: float = 1.0,
+        space: str = "value",
+    ):
         if isinstance(parents, str) or not isinstance(parents, Mapping):
             raise MechanismError(f"additive_noise: parents must map factor names to weights, got {parents!r}")
         self.weights = {str(k): float(v) for k, v in parents.items()}
@@ -417,8 +436,11 @@ class AdditiveNoise(Mechanism):
         f = np.full(u.shape, self.bias)
         for p in self.parents:
             factor = space[p]
-            nums = (np.asarray([factor.code_of(v) for v in values[p]], dtype=np.float64) if factor.is_categorical
-                    else to_space(factor, values[p], self.space))
+            nums = (
+                np.asarray([factor.code_of(v) for v in values[p]], dtype=np.float64)
+                if factor.is_categorical
+                else to_space(factor, values[p], self.space)
+            )
             if factor.is_categorical and self.space == "unit":
                 nums = nums / max(factor.size - 1, 1)
             f = f + self.weights[p] * g(nums)
@@ -428,12 +450,20 @@ class AdditiveNoise(Mechanism):
         return from_space(c, np.clip(f + noise, lo, hi), self.space)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"mechanism": self.kind, "parents": dict(self.weights), "bias": self.bias, "form": self.form,
-                "noise": self.noise, "scale": self.scale, "space": self.space}
+        return {
+            "mechanism": self.kind,
+            "parents": dict(self.weights),
+            "bias": self.bias,
+            "form": self.form,
+            "noise": self.noise,
+            "scale": self.scale,
+            "space": self.space,
+        }
 
 
-MECHANISMS: dict[str, type[Mechanism]] = {cls.kind: cls for cls in
-                                          (Uniform, Categorical, Fixed, TruncatedNormal, Table, AdditiveNoise)}
+MECHANISMS: dict[str, type[Mechanism]] = {
+    cls.kind: cls for cls in (Uniform, Categorical, Fixed, TruncatedNormal, Table, AdditiveNoise)
+}
 
 
 def mechanism_from_dict(entry: Mapping[str, Any], where: str) -> Mechanism:
@@ -445,8 +475,10 @@ def mechanism_from_dict(entry: Mapping[str, Any], where: str) -> Mechanism:
         import difflib
 
         hint = difflib.get_close_matches(str(kind), MECHANISMS, n=1)
-        raise MechanismError(f"{where}.mechanism: unknown mechanism {kind!r}"
-                             f"{f' (did you mean {hint[0]!r}?)' if hint else ''}; allowed: {sorted(MECHANISMS)}")
+        raise MechanismError(
+            f"{where}.mechanism: unknown mechanism {kind!r}"
+            f"{f' (did you mean {hint[0]!r}?)' if hint else ''}; allowed: {sorted(MECHANISMS)}"
+        )
     options = {k: v for k, v in entry.items() if k != "mechanism"}
     try:
         return MECHANISMS[kind](**options)
@@ -468,8 +500,10 @@ def normalise_rows(p: np.ndarray, child: str, parents: Sequence[str] = (), paren
             sizes = parent_sizes or ()
             codes = np.unravel_index(bad[0], sizes) if sizes else ()
             where = f" for parents {dict(zip(parents, map(int, codes)))}" if sizes else f" (row {bad[0]})"
-        raise MechanismError(f"{child}: the distribution{where} has zero total probability and cannot be "
-                             f"normalised; give it positive weight somewhere (or more noise)")
+        raise MechanismError(
+            f"{child}: the distribution{where} has zero total probability and cannot be "
+            f"normalised; give it positive weight somewhere (or more noise)"
+        )
     return p / sums
 
 

@@ -13,8 +13,9 @@ recompute the descendants.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -22,8 +23,17 @@ from gtdata.core.factors import Code, FactorSpace, FactorSpecError, check_count
 from gtdata.core.kinds import register_kind
 from gtdata.core.rng import RNGLike, as_rng
 
-from .mechanisms import (MAX_TABLE, AdditiveNoise, Fixed, Mechanism, MechanismError, SCMError, TruncatedNormal,
-                         Uniform, mechanism_from_dict)
+from .mechanisms import (
+    MAX_TABLE,
+    AdditiveNoise,
+    Fixed,
+    Mechanism,
+    MechanismError,
+    SCMError,
+    TruncatedNormal,
+    Uniform,
+    mechanism_from_dict,
+)
 
 __all__ = ["KIND", "SCM", "SCMError", "as_scm", "load_scm"]
 
@@ -114,8 +124,9 @@ class SCM:
     True
     """
 
-    def __init__(self, factor_space: FactorSpace, mechanisms: Mapping[str, Mechanism] | None = None,
-                 *, name: str = "scm"):
+    def __init__(
+        self, factor_space: FactorSpace, mechanisms: Mapping[str, Mechanism] | None = None, *, name: str = "scm"
+    ):
         if not isinstance(factor_space, FactorSpace):
             raise SCMError(f"factor_space must be a FactorSpace (data.factor_space), got {type(factor_space).__name__}")
         self.factor_space = factor_space
@@ -124,8 +135,10 @@ class SCM:
         for node, mech in mechanisms.items():
             self._position(node, "mechanisms")
             if not isinstance(mech, Mechanism):
-                raise SCMError(f"mechanisms[{node!r}] must be a Mechanism (Uniform, Table, AdditiveNoise, ...), "
-                               f"got {type(mech).__name__}")
+                raise SCMError(
+                    f"mechanisms[{node!r}] must be a Mechanism (Uniform, Table, AdditiveNoise, ...), "
+                    f"got {type(mech).__name__}"
+                )
             for parent in mech.parents:
                 self._position(parent, f"mechanisms[{node!r}].parents")
                 if parent == node:
@@ -150,7 +163,7 @@ class SCM:
             if state.get(node) == 2:
                 return
             if state.get(node) == 1:
-                cycle = path[path.index(node):] + [node]
+                cycle = path[path.index(node) :] + [node]
                 raise SCMError(f"the graph has a cycle: {' -> '.join(cycle)}; an SCM must be a DAG")
             state[node] = 1
             for parent in self.mechanisms[node].parents:
@@ -166,9 +179,11 @@ class SCM:
         mech = self.mechanisms[node]
         rows = int(np.prod([self.factor_space[p].size for p in mech.parents], dtype=np.int64))
         if rows * self.factor_space[node].size > MAX_TABLE:
-            raise SCMError(f"{node}: its table over parents {list(mech.parents)} would have "
-                           f"{rows * self.factor_space[node].size:,} entries (more than {MAX_TABLE:,}); "
-                           f"use fewer parents")
+            raise SCMError(
+                f"{node}: its table over parents {list(mech.parents)} would have "
+                f"{rows * self.factor_space[node].size:,} entries (more than {MAX_TABLE:,}); "
+                f"use fewer parents"
+            )
         try:
             probs = mech.table(self.factor_space, node)
         except MechanismError as exc:
@@ -210,8 +225,9 @@ class SCM:
         return f"SCM({self.name!r}, {self.factor_space.num_factors} nodes, {edges})"
 
     def __eq__(self, other: object) -> bool:
-        return (isinstance(other, SCM) and other.factor_space == self.factor_space
-                and other.mechanisms == self.mechanisms)
+        return (
+            isinstance(other, SCM) and other.factor_space == self.factor_space and other.mechanisms == self.mechanisms
+        )
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -237,8 +253,11 @@ class SCM:
         """Exogenous noise (n, F): one uniform in [0, 1) per row and node, in factor order."""
         n = check_count(n)
         gen = as_rng(rng)
-        u = gen.random_sample((n, self.factor_space.num_factors)) if isinstance(gen, np.random.RandomState) \
+        u = (
+            gen.random_sample((n, self.factor_space.num_factors))
+            if isinstance(gen, np.random.RandomState)
             else gen.random((n, self.factor_space.num_factors))
+        )
         return np.minimum(u, _U_MAX)
 
     def codes_from_noise(self, u: np.ndarray, fixed: np.ndarray | None = None) -> np.ndarray:
@@ -299,17 +318,20 @@ class SCM:
             return factor.code_of(value)
         except ValueError:
             if factor.is_categorical:
-                raise SCMError(f"do({node}={value!r}): {node!r} has no such value; allowed: "
-                               f"{factor.values.tolist()}") from None
+                raise SCMError(
+                    f"do({node}={value!r}): {node!r} has no such value; allowed: {factor.values.tolist()}"
+                ) from None
             try:
                 number = float(value)
             except (TypeError, ValueError):
                 raise SCMError(f"do({node}={value!r}): {node!r} takes numbers") from None
             nearest = factor.values[np.argsort(np.abs(factor.values - number))[:3]]
-            raise SCMError(f"do({node}={value!r}): {value!r} is not on {node!r}'s grid; nearest values: "
-                           f"{sorted(nearest.tolist())} (or pass Code(i) for the i-th value)") from None
+            raise SCMError(
+                f"do({node}={value!r}): {value!r} is not on {node!r}'s grid; nearest values: "
+                f"{sorted(nearest.tolist())} (or pass Code(i) for the i-th value)"
+            ) from None
 
-    def do(self, assignments: Mapping[str, Any]) -> "SCM":
+    def do(self, assignments: Mapping[str, Any]) -> SCM:
         """Hard interventions: each named node is set to an actual value (or ``Code(i)``); a new SCM.
 
         Examples
@@ -326,7 +348,7 @@ class SCM:
             mechanisms[node] = Fixed(self.code_of(node, value))
         return SCM(self.factor_space, mechanisms, name=f"do({self.name})")
 
-    def intervene(self, replacements: Mapping[str, Mechanism]) -> "SCM":
+    def intervene(self, replacements: Mapping[str, Mechanism]) -> SCM:
         """Soft interventions: replace the mechanisms of the named nodes (a new SCM)."""
         if not isinstance(replacements, Mapping) or not replacements:
             raise SCMError(f"intervene() takes a non-empty mapping factor name -> Mechanism, got {replacements!r}")
@@ -334,7 +356,7 @@ class SCM:
             self._position(node, "intervene")
         return SCM(self.factor_space, {**self.mechanisms, **replacements}, name=f"soft({self.name})")
 
-    def shift(self, shifts: Mapping[str, float]) -> "SCM":
+    def shift(self, shifts: Mapping[str, float]) -> SCM:
         """Soft interventions that shift additive-noise and truncated-normal mechanisms by a constant
         (in the mechanism's ``space``); a new SCM."""
         replacements: dict[str, Mechanism] = {}
@@ -348,19 +370,24 @@ class SCM:
             elif isinstance(mech, TruncatedNormal):
                 replacements[node] = TruncatedNormal(mech.mean + float(delta), mech.std, mech.space)
             else:
-                raise SCMError(f"shift({node}): only additive_noise and truncated_normal mechanisms can be shifted; "
-                               f"{node!r} has a {mech.kind} mechanism (replace it with intervene() instead)")
+                raise SCMError(
+                    f"shift({node}): only additive_noise and truncated_normal mechanisms can be shifted; "
+                    f"{node!r} has a {mech.kind} mechanism (replace it with intervene() instead)"
+                )
         return self.intervene(replacements)
 
     # -- persistence ---------------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         """The YAML form (``kind: scm``, the factors in gtdata's factor dialect, the non-uniform nodes)."""
-        return {"kind": KIND, "name": self.name, "factors": self.factor_space.to_dict(),
-                "nodes": {n: m.to_dict() for n, m in self.mechanisms.items() if not isinstance(m, Uniform)}}
+        return {
+            "kind": KIND,
+            "name": self.name,
+            "factors": self.factor_space.to_dict(),
+            "nodes": {n: m.to_dict() for n, m in self.mechanisms.items() if not isinstance(m, Uniform)},
+        }
 
     @classmethod
-    def from_dict(cls, spec: Mapping[str, Any], factor_space: FactorSpace | None = None,
-                  source: str = "scm") -> "SCM":
+    def from_dict(cls, spec: Mapping[str, Any], factor_space: FactorSpace | None = None, source: str = "scm") -> SCM:
         """An SCM from its YAML form; ``factor_space`` is needed when the spec names no ``factors``."""
         if not isinstance(spec, Mapping):
             raise SCMError(f"{source}: an SCM spec must be a mapping, got {type(spec).__name__}")
@@ -378,13 +405,17 @@ class SCM:
             except ValueError as exc:  # the space itself (e.g. no factors)
                 raise SCMError(f"{source}: factors: {exc}") from None
             if factor_space is not None and space != factor_space:
-                raise SCMError(f"{source}: its factors {list(space.names)} differ from the data set's "
-                               f"{list(factor_space.names)}")
+                raise SCMError(
+                    f"{source}: its factors {list(space.names)} differ from the data set's {list(factor_space.names)}"
+                )
         elif factor_space is not None:
             space = factor_space
         else:
-            named = f" (it names data set {spec['data']!r}: pass gtdata.load({spec['data']!r}).factor_space)" \
-                if "data" in spec else ""
+            named = (
+                f" (it names data set {spec['data']!r}: pass gtdata.load({spec['data']!r}).factor_space)"
+                if "data" in spec
+                else ""
+            )
             raise SCMError(f"{source}: the spec has no 'factors'; pass the data set's factor_space{named}")
         nodes = spec.get("nodes") or {}
         if not isinstance(nodes, Mapping):
@@ -512,8 +543,9 @@ def as_scm(spec: Any, factor_space: FactorSpace | None = None) -> SCM:
     """
     if isinstance(spec, SCM):
         if factor_space is not None and spec.factor_space != factor_space:
-            raise SCMError(f"the SCM's factors {list(spec.factor_space.names)} are not the data set's "
-                           f"{list(factor_space.names)}")
+            raise SCMError(
+                f"the SCM's factors {list(spec.factor_space.names)} are not the data set's {list(factor_space.names)}"
+            )
         return spec
     if isinstance(spec, (str, Path)):
         return load_scm(spec, factor_space)
@@ -522,8 +554,10 @@ def as_scm(spec: Any, factor_space: FactorSpace | None = None) -> SCM:
 
         options = spec["correlated"]
         if factor_space is None or not isinstance(options, Mapping) or "pairs" not in options or "sigma" not in options:
-            raise SCMError(f"a correlated distribution needs the data set's factors and a mapping with 'pairs' and "
-                           f"'sigma' (and optionally 'method', 'anti'), got {spec!r}")
+            raise SCMError(
+                f"a correlated distribution needs the data set's factors and a mapping with 'pairs' and "
+                f"'sigma' (and optionally 'method', 'anti'), got {spec!r}"
+            )
         unknown = sorted(set(options) - {"pairs", "sigma", "method", "anti", "name", "fixed"})
         if unknown:
             raise SCMError(f"correlated: unknown key(s) {unknown}; allowed: pairs, sigma, method, anti, name, fixed")
@@ -531,11 +565,19 @@ def as_scm(spec: Any, factor_space: FactorSpace | None = None) -> SCM:
         pairs = [tuple(p) for p in pairs] if pairs and isinstance(pairs[0], (list, tuple)) else tuple(pairs)
         sigma = options["sigma"]
         sigma = [float(v) for v in sigma] if isinstance(sigma, (list, tuple)) else float(sigma)
-        scm = correlated(factor_space, pairs, sigma, method=options.get("method", "gaussian"),
-                         anti=options.get("anti", False), name=options.get("name"))
+        scm = correlated(
+            factor_space,
+            pairs,
+            sigma,
+            method=options.get("method", "gaussian"),
+            anti=options.get("anti", False),
+            name=options.get("name"),
+        )
         # ``fixed``: factors held at one value (do), e.g. to study a pair on one object
         return scm.do(options["fixed"]) if options.get("fixed") else scm
     if isinstance(spec, Mapping):
         return SCM.from_dict(spec, factor_space)
-    raise SCMError(f"a distribution must be an SCM, a path to an SCM file, an SCM mapping or "
-                   f"{{'correlated': {{...}}}}, got {type(spec).__name__}")
+    raise SCMError(
+        f"a distribution must be an SCM, a path to an SCM file, an SCM mapping or "
+        f"{{'correlated': {{...}}}}, got {type(spec).__name__}"
+    )

@@ -9,13 +9,14 @@ recorded: ``intervened[:, t]`` drives the step t → t+1. Nuisance is drawn once
 
 from __future__ import annotations
 
-from typing import Any, Mapping, NamedTuple
+from collections.abc import Mapping
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from gtdata.core.data import GroundTruthData, check_dtype
 from gtdata.core.factors import FactorSpace, check_count
-from gtdata.core.rng import RNGLike, SALTS
+from gtdata.core.rng import SALTS, RNGLike
 from gtdata.core.sampler import Sampler
 
 from .mechanisms import AdditiveNoise, Mechanism, MechanismError, Uniform
@@ -82,14 +83,15 @@ class Transition:
     ['factor0', 'factor1']
     """
 
-    def __init__(self, factor_space: FactorSpace, mechanisms: Mapping[str, Mechanism], *,
-                 initial: SCM | None = None):
+    def __init__(self, factor_space: FactorSpace, mechanisms: Mapping[str, Mechanism], *, initial: SCM | None = None):
         self.factor_space = factor_space
         self.mechanisms: dict[str, Mechanism] = {}
         for name in factor_space.names:
             mech = mechanisms.get(name)
             if mech is None:  # no mechanism: the factor keeps its value (a point mass on the previous code)
-                mech = AdditiveNoise({name: 1.0}, scale=1e-9, space="unit") if factor_space[name].size > 1 else Uniform()
+                mech = (
+                    AdditiveNoise({name: 1.0}, scale=1e-9, space="unit") if factor_space[name].size > 1 else Uniform()
+                )
             self.mechanisms[name] = mech
         for name in mechanisms:
             try:
@@ -111,14 +113,12 @@ class Transition:
             except MechanismError as exc:
                 raise SCMError(f"transition mechanisms[{name!r}]: {exc}") from None
             parents = tuple(factor_space.index(p) for p in mech.parents)
-            self._nodes.append(_Node(factor_space.index(name), factor_space, parents, probs,
-                                     isinstance(mech, Uniform)))
+            self._nodes.append(_Node(factor_space.index(name), factor_space, parents, probs, isinstance(mech, Uniform)))
 
     @classmethod
-    def random_walk(cls, factor_space: FactorSpace, scale: float = 0.1, **kwargs: Any) -> "Transition":
+    def random_walk(cls, factor_space: FactorSpace, scale: float = 0.1, **kwargs: Any) -> Transition:
         """Every numeric factor does a Gaussian random walk of ``scale`` (unit space) around its value."""
-        mechs = {f.name: AdditiveNoise({f.name: 1.0}, scale=scale, space="unit")
-                 for f in factor_space if f.size > 1}
+        mechs = {f.name: AdditiveNoise({f.name: 1.0}, scale=scale, space="unit") for f in factor_space if f.size > 1}
         return cls(factor_space, mechs, **kwargs)
 
     def step(self, codes: np.ndarray, u: np.ndarray) -> np.ndarray:
@@ -173,8 +173,9 @@ class SequenceSampler(Sampler):
         f = transition.factor_space.num_factors
         self.p = 1.0 / (f + 1) if p is None else float(p)
         if not 0.0 <= self.p <= 1.0:
-            raise SCMError(f"p (the probability that a factor is an intervention target per step) must be in "
-                           f"[0, 1], got {p!r}")
+            raise SCMError(
+                f"p (the probability that a factor is an intervention target per step) must be in [0, 1], got {p!r}"
+            )
         self.images_per_row = self.length
 
     def options(self) -> dict[str, Any]:
@@ -184,8 +185,10 @@ class SequenceSampler(Sampler):
         if self.transition.factor_space != data.factor_space:
             raise SCMError(f"the transition's factors are not {data.name}'s {list(data.factor_space.names)}")
         if data.grid_points is not None:
-            raise SCMError(f"sequences need the whole grid of {data.name}, which has the split "
-                           f"{data.split_description}; draw sequences from the unsplit data set")
+            raise SCMError(
+                f"sequences need the whole grid of {data.name}, which has the split "
+                f"{data.split_description}; draw sequences from the unsplit data set"
+            )
 
     def draw_block(self, data: GroundTruthData, gen: np.random.Generator, size: int) -> tuple:
         sizes = data.factor_space.sizes
@@ -211,8 +214,17 @@ class SequenceSampler(Sampler):
         return SequenceBatch(x.reshape(n, t_len, *x.shape[1:]), codes, intervened)
 
 
-def sequences(data: GroundTruthData, transition: Transition, length: int, n: int, *, p: float | None = None,
-              rng: RNGLike = None, start: int = 0, dtype: Any = np.float32) -> SequenceBatch:
+def sequences(
+    data: GroundTruthData,
+    transition: Transition,
+    length: int,
+    n: int,
+    *,
+    p: float | None = None,
+    rng: RNGLike = None,
+    start: int = 0,
+    dtype: Any = np.float32,
+) -> SequenceBatch:
     """``n`` sequences of ``length`` steps under ``transition`` with random intervention targets, recorded.
 
     Parameters

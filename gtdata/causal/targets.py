@@ -44,8 +44,9 @@ def target_mask(sizes: np.ndarray, positions: list[int] | None, gen: np.random.G
     return mask
 
 
-def new_codes(codes: np.ndarray, mask: np.ndarray, sizes: np.ndarray, gen: np.random.Generator,
-              intervention: str) -> np.ndarray:
+def new_codes(
+    codes: np.ndarray, mask: np.ndarray, sizes: np.ndarray, gen: np.random.Generator, intervention: str
+) -> np.ndarray:
     """(n, F) codes for the targets (−1 elsewhere): a different value ("uniform") or any value ("resample")."""
     r = gen.random(codes.shape)
     if intervention == "uniform":
@@ -57,6 +58,8 @@ def new_codes(codes: np.ndarray, mask: np.ndarray, sizes: np.ndarray, gen: np.ra
 
 def check_intervention(intervention: Any) -> str:
     if intervention not in ("uniform", "resample"):
-        raise SCMError(f"intervention must be 'uniform' (the target takes a different value, drawn uniformly) or "
-                       f"'resample' (a fresh uniform value, which may equal the old one), got {intervention!r}")
+        raise SCMError(
+            f"intervention must be 'uniform' (the target takes a different value, drawn uniformly) or "
+            f"'resample' (a fresh uniform value, which may equal the old one), got {intervention!r}"
+        )
     return intervention

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from gtdata.core.errors import InvalidValueError
-
 import argparse
+
+from gtdata.core.errors import InvalidValueError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("download", help="download and verify benchmark sets' raw files",
-                              description="Download the raw files of benchmark sets into the cache, resuming "
-                                          "partial files, trying $GTDATA_MIRROR then every known URL, and "
-                                          "verifying checksums before keeping a file.")
+    p = subparsers.add_parser(
+        "download",
+        help="download and verify benchmark sets' raw files",
+        description="Download the raw files of benchmark sets into the cache, resuming "
+        "partial files, trying $GTDATA_MIRROR then every known URL, and "
+        "verifying checksums before keeping a file.",
+    )
     p.add_argument("names", nargs="*", help="data set names, aliases or manifest paths")
     p.add_argument("--all", action="store_true", help="every benchmark set")
     p.add_argument("--edition", default=None, help="another release listed in the manifest (e.g. 2019)")

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from gtdata.core.errors import InvalidValueError, MissingFileError
-
 import argparse
 import re
 from pathlib import Path
+
+from gtdata.core.errors import InvalidValueError, MissingFileError
 
 # The metric table loads no scikit-learn (each metric's module is imported when it runs), so the parser reads
 # the names from it.
@@ -32,7 +32,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="METRIC",
         help="metrics to compute (default: the study's suite: " + " ".join(STUDY_METRICS) + "); 'all' for every metric",
     )
-    p.add_argument("--representation", choices=REPRESENTATIONS, default=REPRESENTATIONS[0], help="encoder mean (default) or a posterior sample")
+    p.add_argument(
+        "--representation",
+        choices=REPRESENTATIONS,
+        default=REPRESENTATIONS[0],
+        help="encoder mean (default) or a posterior sample",
+    )
     p.add_argument("--seed", type=int, default=0, help="suite seed (default 0); same seed, same scores")
     p.add_argument(
         "--set",
@@ -42,9 +47,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="METRIC.OPTION=VALUE",
         help="override a metric's default, e.g. --set dci.num_train=2000 --set downstream_boosted_trees.num_train=[100,1000]",
     )
-    p.add_argument("--output", default=None, help="where to write the JSON (default RUN_DIR/metrics.json, RUN_DIR/metrics_sampled.json for --representation sampled)")
-    p.add_argument("--n-jobs", type=int, default=None, help="processes for the per-factor classifier fits (default: all cores)")
-    p.add_argument("--encode-batch-size", type=int, default=512, help="images per encoder call (bounds memory; default 512)")
+    p.add_argument(
+        "--output",
+        default=None,
+        help="where to write the JSON (default RUN_DIR/metrics.json, RUN_DIR/metrics_sampled.json for --representation sampled)",
+    )
+    p.add_argument(
+        "--n-jobs", type=int, default=None, help="processes for the per-factor classifier fits (default: all cores)"
+    )
+    p.add_argument(
+        "--encode-batch-size", type=int, default=512, help="images per encoder call (bounds memory; default 512)"
+    )
     p.add_argument("--device", default="auto", help="where the encoder runs: auto, cpu, cuda, ... (default auto)")
     p.add_argument("--all-keys", action="store_true", help="also print per-factor and per-pair keys")
     p.set_defaults(func=run)

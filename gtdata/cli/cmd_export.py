@@ -6,16 +6,22 @@ import argparse
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("export", help="export a data set to a self-describing HDF5 file",
-                              description="Write every grid point of a data set (images, factor codes and "
-                                          "values, names, units, provenance) to one HDF5 file; variants with "
-                                          "per-draw randomness use --seed.")
+    p = subparsers.add_parser(
+        "export",
+        help="export a data set to a self-describing HDF5 file",
+        description="Write every grid point of a data set (images, factor codes and "
+        "values, names, units, provenance) to one HDF5 file; variants with "
+        "per-draw randomness use --seed.",
+    )
     p.add_argument("name", help="data set name, alias or path")
     p.add_argument("--format", choices=("hdf5",), default="hdf5", help="output format (hdf5)")
     p.add_argument("--out", default=None, help="output file (default: NAME.h5 in the current directory)")
     p.add_argument("--seed", type=int, default=0, help="seed of per-draw nuisance (default 0)")
-    p.add_argument("--overwrite", action="store_true",
-                   help="replace an existing gtdata HDF5 file at --out (any other file is never replaced)")
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace an existing gtdata HDF5 file at --out (any other file is never replaced)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 

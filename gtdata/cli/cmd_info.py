@@ -7,12 +7,15 @@ from pathlib import Path
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("info", help="show a data set's factors, files and cache state",
-                              description="Show the factors (with their values), observation shape, size, files "
-                                          "(URLs, sizes, checksums), cache state, citation and licence of a data "
-                                          "set; NAME may also be a manifest, render spec, prepared directory, "
-                                          "HDF5 file, or an SCM file (kind: scm): its nodes, mechanisms, edges "
-                                          "and support.")
+    p = subparsers.add_parser(
+        "info",
+        help="show a data set's factors, files and cache state",
+        description="Show the factors (with their values), observation shape, size, files "
+        "(URLs, sizes, checksums), cache state, citation and licence of a data "
+        "set; NAME may also be a manifest, render spec, prepared directory, "
+        "HDF5 file, or an SCM file (kind: scm): its nodes, mechanisms, edges "
+        "and support.",
+    )
     p.add_argument("name", help="data set name, alias, or path (manifest, spec, prepared set, HDF5, SCM)")
     p.add_argument("--edition", default=None, help="another release listed in the manifest (e.g. 2019)")
     p.set_defaults(func=run)
@@ -45,8 +48,10 @@ def _describe_scm(path: Path, spec: dict) -> None:
     print(f"{path}: SCM {scm.name!r}" + (f" over data set {spec['data']!r}" if "data" in spec else ""))
     if spec.get("description"):
         print(f"  {spec['description']}")
-    print(f"  {scm.factor_space.num_factors} nodes, {len(scm.edges)} edges, "
-          f"{scm.factor_space.size:,} grid points, topological order {' -> '.join(scm.order)}")
+    print(
+        f"  {scm.factor_space.num_factors} nodes, {len(scm.edges)} edges, "
+        f"{scm.factor_space.size:,} grid points, topological order {' -> '.join(scm.order)}"
+    )
     for name in scm.factor_space.names:
         mech = scm.mechanisms[name]
         parents = f" <- {', '.join(mech.parents)}" if mech.parents else ""
@@ -57,8 +62,10 @@ def _describe_scm(path: Path, spec: dict) -> None:
         support = int((probs > 0).sum())
         with np.errstate(divide="ignore", invalid="ignore"):
             entropy = float(-(probs[probs > 0] * np.log(probs[probs > 0])).sum())
-        print(f"  support {support:,} of {probs.size:,} grid points; entropy {entropy:.3f} nats "
-              f"(uniform: {np.log(probs.size):.3f})")
+        print(
+            f"  support {support:,} of {probs.size:,} grid points; entropy {entropy:.3f} nats "
+            f"(uniform: {np.log(probs.size):.3f})"
+        )
 
 
 def _describe_study(path: Path, raw: dict) -> None:
@@ -81,8 +88,10 @@ def _describe_run_config(path: Path, raw: dict) -> None:
     config = TrainConfig.from_yaml(path)
     print(f"{path}: training config, method {config.method} on data {config.data!r}")
     hparams = f", hyper-parameters {config.hparams}" if config.hparams else ""
-    print(f"  {config.steps} steps, batch size {config.batch_size}, seed {config.seed}, "
-          f"{config.num_latent} latents{hparams}")
+    print(
+        f"  {config.steps} steps, batch size {config.batch_size}, seed {config.seed}, "
+        f"{config.num_latent} latents{hparams}"
+    )
 
 
 def _describe_study_results(path: Path, raw: dict) -> None:
@@ -92,15 +101,21 @@ def _describe_study_results(path: Path, raw: dict) -> None:
 
     spec = StudySpec.from_dict(raw["spec"])
     done = len(ResultStore(path.parent, spec).finished())  # the recorded spec: the store only reads
-    print(f"{path}: results of study {spec.name!r} (fingerprint {raw.get('fingerprint')}), "
-          f"{done} of {spec.num_runs} runs finished")
+    print(
+        f"{path}: results of study {spec.name!r} (fingerprint {raw.get('fingerprint')}), "
+        f"{done} of {spec.num_runs} runs finished"
+    )
     print(f"  data sets: {', '.join(spec.datasets)}; methods: {', '.join(m.method for m in spec.methods)}")
 
 
 #: Kinds ``gtdata info PATH`` describes from the file itself; the data set kinds are opened and their
 #: factors shown, and manifests get the full account of files and cache state below.
-_DESCRIBERS = {"scm": _describe_scm, "study": _describe_study, "run_config": _describe_run_config,
-              "study_results": _describe_study_results}
+_DESCRIBERS = {
+    "scm": _describe_scm,
+    "study": _describe_study,
+    "run_config": _describe_run_config,
+    "study_results": _describe_study_results,
+}
 
 
 def _describe(title: str, data) -> None:
@@ -112,6 +127,7 @@ def _describe(title: str, data) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import gtdata.registry as registry
     from gtdata.core import kinds
     from gtdata.datasets.catalog import NEEDS, manifests_for
     from gtdata.datasets.checksums import read_records
@@ -119,8 +135,6 @@ def run(args: argparse.Namespace) -> int:
     from gtdata.datasets.prepare import file_states, is_prepared, prepared_path, raw_dir
     from gtdata.registry import get_info, is_path
     from gtdata.store.yamlio import read_yaml
-
-    import gtdata.registry as registry
 
     if not is_path(args.name):
         try:
@@ -168,8 +182,10 @@ def run(args: argparse.Namespace) -> int:
                 print(f"    {algo}: {digest}")
             if not entry.published:
                 rec = records.get(name)
-                print("    checksum: none published; " + (f"recorded sha256 {rec['sha256']}" if rec
-                                                          else "recorded at the first verified download"))
+                print(
+                    "    checksum: none published; "
+                    + (f"recorded sha256 {rec['sha256']}" if rec else "recorded at the first verified download")
+                )
             for src in entry.sources:
                 extra = "".join(f", {a} {d}" for a, d in src.checksums.items())
                 note = f" ({src.note}{extra})" if src.note or extra else ""

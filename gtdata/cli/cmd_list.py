@@ -8,9 +8,12 @@ from gtdata.registry import KINDS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("list", help="list the data sets gtdata can load",
-                              description="List registered data sets (benchmark, rendered, toy) with their aliases "
-                                          "and, for benchmark sets, whether they are downloaded or prepared.")
+    p = subparsers.add_parser(
+        "list",
+        help="list the data sets gtdata can load",
+        description="List registered data sets (benchmark, rendered, toy) with their aliases "
+        "and, for benchmark sets, whether they are downloaded or prepared.",
+    )
     p.add_argument("--kind", choices=KINDS, default=None, help="only this kind")
     p.set_defaults(func=run)
 

@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
-from gtdata.core.errors import InvalidValueError
-
 import argparse
+
+from gtdata.core.errors import InvalidValueError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("preview", help="save a PNG of samples and factor traversals",
-                              description="Draw random samples (first row) and, for each factor, one traversal "
-                                          "through its values with the other factors fixed; NAME may be any "
-                                          "name or path gtdata.load accepts (benchmark set, render spec, "
-                                          "prepared directory, HDF5 file).")
+    p = subparsers.add_parser(
+        "preview",
+        help="save a PNG of samples and factor traversals",
+        description="Draw random samples (first row) and, for each factor, one traversal "
+        "through its values with the other factors fixed; NAME may be any "
+        "name or path gtdata.load accepts (benchmark set, render spec, "
+        "prepared directory, HDF5 file).",
+    )
     p.add_argument("name", help="data set name, alias or path")
     p.add_argument("--out", default=None, help="PNG file (default: NAME_preview.png)")
     p.add_argument("--samples", type=int, default=10, help="random samples in the first row (default 10)")
-    p.add_argument("--max-values", type=int, default=10,
-                   help="columns per traversal; larger factors are shown at evenly spaced values (default 10)")
+    p.add_argument(
+        "--max-values",
+        type=int,
+        default=10,
+        help="columns per traversal; larger factors are shown at evenly spaced values (default 10)",
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of samples and nuisance (default 0)")
     p.set_defaults(func=run)
 
@@ -54,14 +61,15 @@ def preview_image(data, samples: int, max_values: int, seed: int):
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    import gtdata.registry as registry
-
     from PIL.PngImagePlugin import PngInfo
 
+    import gtdata.registry as registry
     from gtdata.core.persist import atomic_path, check_output
 
     if args.samples < 1 or args.max_values < 2:
-        raise InvalidValueError(f"--samples must be >= 1 and --max-values >= 2, got {args.samples} and {args.max_values}")
+        raise InvalidValueError(
+            f"--samples must be >= 1 and --max-values >= 2, got {args.samples} and {args.max_values}"
+        )
     out = Path(args.out) if args.out else Path(f"{Path(str(args.name)).stem}_preview.png")
     # Only an earlier preview (a PNG marked as gtdata's) is replaced; any other file is left alone.
     check_output(out, directory=False, is_gtdata=_is_preview, overwrite=True, what="a gtdata preview image")

@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
-from gtdata.core.errors import InvalidValueError
-
 import argparse
 import time
+
+from gtdata.core.errors import InvalidValueError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
-        "quickstart", help="the whole pipeline in a few minutes on a CPU (no download)",
+        "quickstart",
+        help="the whole pipeline in a few minutes on a CPU (no download)",
         description="Render the built-in dsprites_like set, train a beta-VAE and an Ada-GVAE for 1,200 steps each, "
-                    "evaluate the metric suite with reduced sample sizes and write the study report. "
-                    "Running it again resumes where it stopped.")
-    p.add_argument("--out", default="gtdata-quickstart", metavar="DIR",
-                   help="results directory (default: ./gtdata-quickstart)")
-    p.add_argument("--workers", type=int, default=None, metavar="N",
-                   help="local worker processes (default: 2 when the machine has 2 cores or more)")
+        "evaluate the metric suite with reduced sample sizes and write the study report. "
+        "Running it again resumes where it stopped.",
+    )
+    p.add_argument(
+        "--out", default="gtdata-quickstart", metavar="DIR", help="results directory (default: ./gtdata-quickstart)"
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="local worker processes (default: 2 when the machine has 2 cores or more)",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=run)
 

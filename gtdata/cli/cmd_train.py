@@ -2,22 +2,39 @@
 
 from __future__ import annotations
 
-from gtdata.core.errors import InvalidValueError
-
 import argparse
 import sys
 from typing import Any
 
+from gtdata.core.errors import InvalidValueError
+
 # Hyper-parameter flags (reference names; dashes or underscores) and how their values are read.
 _HPARAMS: dict[str, Any] = {
-    "beta": float, "c_max": float, "gamma": float, "iteration_threshold": int,
-    "lambda_od": float, "lambda_d_factor": float, "k": "k",
+    "beta": float,
+    "c_max": float,
+    "gamma": float,
+    "iteration_threshold": int,
+    "lambda_od": float,
+    "lambda_d_factor": float,
+    "k": "k",
 }
 # Config fields settable by flag, with their types.
 _FIELDS: dict[str, Any] = {
-    "data": str, "method": str, "steps": int, "seed": int, "batch_size": int, "lr": float, "num_latent": int,
-    "architecture": str, "reconstruction": str, "pair_mode": str, "label_mode": str, "device": str, "threads": int,
-    "log_every": int, "checkpoint_every": int,
+    "data": str,
+    "method": str,
+    "steps": int,
+    "seed": int,
+    "batch_size": int,
+    "lr": float,
+    "num_latent": int,
+    "architecture": str,
+    "reconstruction": str,
+    "pair_mode": str,
+    "label_mode": str,
+    "device": str,
+    "threads": int,
+    "log_every": int,
+    "checkpoint_every": int,
 }
 
 
@@ -35,15 +52,20 @@ def _parse_k(text: str) -> Any:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
-        "train", help="train a reference VAE (the study's six methods and the weakly supervised ones)",
+        "train",
+        help="train a reference VAE (the study's six methods and the weakly supervised ones)",
         description="Train a VAE of the disentanglement_lib study on a gtdata set into a run directory "
-                    "(config, checkpoints, JSONL log, final model, figures). Flags override the CONFIG file. "
-                    "An interrupted run resumes from its last checkpoint when started again with the same config.")
+        "(config, checkpoints, JSONL log, final model, figures). Flags override the CONFIG file. "
+        "An interrupted run resumes from its last checkpoint when started again with the same config.",
+    )
     p.add_argument("config", nargs="?", help="a YAML config (keys as gtdata.training.TrainConfig, plus 'out')")
     p.add_argument("--out", help="run directory")
     p.add_argument("--data", help="data set name, path, or render spec file (e.g. dsprites_like)")
-    p.add_argument("--method", help="beta_vae, factor_vae, dip_vae_i, dip_vae_ii, beta_tc_vae, annealed_vae, "
-                                    "ada_gvae, ada_ml_vae, group_vae, ml_vae")
+    p.add_argument(
+        "--method",
+        help="beta_vae, factor_vae, dip_vae_i, dip_vae_ii, beta_tc_vae, annealed_vae, "
+        "ada_gvae, ada_ml_vae, group_vae, ml_vae",
+    )
     p.add_argument("--steps", type=int, help="training steps (default 300000)")
     p.add_argument("--seed", type=int, help="seed (default 0)")
     p.add_argument("--batch-size", type=int, help="batch size (default 64)")
@@ -92,15 +114,18 @@ def run(args: argparse.Namespace) -> int:
         raise InvalidValueError("no data set: pass --data NAME (e.g. dsprites_like) or put 'data' in the config file")
     config = TrainConfig.from_dict(values)
     try:
-        run_dir = train_config(config, out, resume=not args.no_resume, progress=not args.quiet,
-                               figures=not args.no_figures)
+        run_dir = train_config(
+            config, out, resume=not args.no_resume, progress=not args.quiet, figures=not args.no_figures
+        )
     except TrainingDiverged as exc:
         print(f"gtdata train: {exc}", file=sys.stderr)
         return 1
     log = load_run(run_dir, device="cpu").log()
     final = f"; final loss {log[-1]['loss']:.4g}" if log else ""
-    print(f"trained {config.method} on {values['data'] if isinstance(values['data'], str) else 'the given data'} "
-          f"for {config.steps} steps into {run_dir}{final}")
+    print(
+        f"trained {config.method} on {values['data'] if isinstance(values['data'], str) else 'the given data'} "
+        f"for {config.steps} steps into {run_dir}{final}"
+    )
     if not args.no_figures:
         print(f"figures: {run_dir / 'figures'}")
     return 0

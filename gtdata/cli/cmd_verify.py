@@ -6,11 +6,14 @@ import argparse
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("verify", help="check cached raw files against their checksums",
-                              description="Check the raw files of one data set (or of every set with files in "
-                                          "the cache) against the published checksums, or the sha256 recorded "
-                                          "at the first download where none is published. Use it after "
-                                          "placing a manually downloaded file in the cache.")
+    p = subparsers.add_parser(
+        "verify",
+        help="check cached raw files against their checksums",
+        description="Check the raw files of one data set (or of every set with files in "
+        "the cache) against the published checksums, or the sha256 recorded "
+        "at the first download where none is published. Use it after "
+        "placing a manually downloaded file in the cache.",
+    )
     p.add_argument("name", nargs="?", default=None, help="data set name, alias or manifest path (default: all cached)")
     p.add_argument("--edition", default=None, help="another release listed in the manifest (e.g. 2019)")
     p.set_defaults(func=run)

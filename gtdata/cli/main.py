@@ -15,14 +15,20 @@ import argparse
 import importlib
 import logging
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from .._version import __version__
 from ..core.errors import GtdataError
 
 COMMANDS: list[str] = [
     "render",
-    "list", "info", "download", "verify", "prepare", "export", "preview",
+    "list",
+    "info",
+    "download",
+    "verify",
+    "prepare",
+    "export",
+    "preview",
     "evaluate",
     "study",
     "quickstart",
@@ -34,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gtdata",
         description="Ground-truth data for disentangled and causal representation learning: benchmark sets, "
-                    "factor sampling, procedural rendering, reference VAEs, metrics and studies.",
+        "factor sampling, procedural rendering, reference VAEs, metrics and studies.",
     )
     parser.add_argument("--version", action="version", version=f"gtdata {__version__}")
     parser.add_argument("--debug", action="store_true", help="show the traceback of an error instead of one line")

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import functools
 import warnings
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from .errors import GtdataError
 
@@ -62,14 +63,18 @@ def renamed_keywords(**renames: str) -> Callable[[F], F]:
             if used:
                 for old in used:
                     if renames[old] in kwargs:
-                        raise KeywordConflictError(f"{name}() got both {old}= (its 0.1 name) and {renames[old]}=; "
-                                                   f"pass only {renames[old]}=")
+                        raise KeywordConflictError(
+                            f"{name}() got both {old}= (its 0.1 name) and {renames[old]}=; pass only {renames[old]}="
+                        )
                     kwargs[renames[old]] = kwargs.pop(old)
                 # One warning per call, naming every old keyword it used.
                 old_call = ", ".join(f"{old}=..." for old in used)
                 new_call = ", ".join(f"{renames[old]}=..." for old in used)
-                warnings.warn(f"{name}({old_call}) is deprecated and will be removed in a future version; "
-                              f"use {name}({new_call})", FutureWarning, stacklevel=2)
+                warnings.warn(
+                    f"{name}({old_call}) is deprecated and will be removed in a future version; use {name}({new_call})",
+                    FutureWarning,
+                    stacklevel=2,
+                )
             return function(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]
@@ -108,8 +113,11 @@ def deprecated_alias(function: F, old_name: str) -> F:
 
     @functools.wraps(function)
     def alias(*args: Any, **kwargs: Any) -> Any:
-        warnings.warn(f"{old_name} is deprecated and will be removed in a future version; use {function.__name__}",
-                      FutureWarning, stacklevel=2)
+        warnings.warn(
+            f"{old_name} is deprecated and will be removed in a future version; use {function.__name__}",
+            FutureWarning,
+            stacklevel=2,
+        )
         return function(*args, **kwargs)
 
     alias.__name__ = alias.__qualname__ = old_name

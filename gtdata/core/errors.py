@@ -110,4 +110,3 @@ class UnknownNameError(GtdataError, KeyError):
 
     def __str__(self) -> str:
         return str(self.args[0]) if len(self.args) == 1 else super().__str__()
-

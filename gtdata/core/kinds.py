@@ -14,8 +14,6 @@ module, imported the first time a file of the kind is met (so opening a render s
 
 from __future__ import annotations
 
-from gtdata.core.errors import MissingFileError
-
 import importlib
 import os
 from collections.abc import Callable, Mapping
@@ -25,10 +23,22 @@ from typing import Any
 
 import yaml
 
+from gtdata.core.errors import MissingFileError
+
 from .errors import GtdataError
 
-__all__ = ["KIND_KEY", "UNREAD", "FileKind", "Identified", "KindError", "identify", "infer_kind", "known_kinds",
-           "load_file", "register_kind"]
+__all__ = [
+    "KIND_KEY",
+    "UNREAD",
+    "FileKind",
+    "Identified",
+    "KindError",
+    "identify",
+    "infer_kind",
+    "known_kinds",
+    "load_file",
+    "register_kind",
+]
 
 #: The top-level key that names a file's kind.
 KIND_KEY = "kind"
@@ -60,6 +70,7 @@ _LEGACY_KEYS: tuple[tuple[str, tuple[str, ...]], ...] = (
 _YAML_SUFFIXES = (".yaml", ".yml")
 _HDF5_SUFFIXES = (".h5", ".hdf5")
 _PREPARED_META = "dataset.yaml"
+
 
 class _Unread:
     """The ``content`` of a file not read yet (None is valid YAML: an empty file)."""
@@ -145,8 +156,10 @@ def register_kind(name: str, *, summary: str, load: Callable[..., Any], is_data:
     cannot register kind 'recipe'
     """
     if name not in _PROVIDERS:
-        raise KindError(f"cannot register kind {name!r}: known kinds are {', '.join(known_kinds())}; add it to "
-                        f"gtdata.core.kinds._PROVIDERS with the module that registers it")
+        raise KindError(
+            f"cannot register kind {name!r}: known kinds are {', '.join(known_kinds())}; add it to "
+            f"gtdata.core.kinds._PROVIDERS with the module that registers it"
+        )
     kind = FileKind(name, summary, load, is_data)
     _KINDS[name] = kind
     return kind
@@ -171,8 +184,10 @@ def _kind(name: str) -> FileKind:
     if name not in _KINDS:
         importlib.import_module(_PROVIDERS[name])  # the provider registers the kind when imported
     if name not in _KINDS:
-        raise KindError(f"kind {name!r}: its module {_PROVIDERS[name]} registers no loader (a gtdata bug: it "
-                        f"should call gtdata.core.kinds.register_kind({name!r}, ...))")
+        raise KindError(
+            f"kind {name!r}: its module {_PROVIDERS[name]} registers no loader (a gtdata bug: it "
+            f"should call gtdata.core.kinds.register_kind({name!r}, ...))"
+        )
     return _KINDS[name]
 
 
@@ -220,8 +235,10 @@ def infer_kind(content: Any, *, source: str = "the mapping", default: str | None
     if default is not None:
         return default
     what = f"keys {sorted(map(str, content))}" if isinstance(content, Mapping) else f"a {type(content).__name__}"
-    raise KindError(f"{source}: cannot tell what kind of file this is (no 'kind:' and {what}); add a first line "
-                    f"'kind: KIND' with KIND one of {', '.join(known_kinds())}")
+    raise KindError(
+        f"{source}: cannot tell what kind of file this is (no 'kind:' and {what}); add a first line "
+        f"'kind: KIND' with KIND one of {', '.join(known_kinds())}"
+    )
 
 
 def identify(path: str | os.PathLike[str], content: Any = UNREAD) -> Identified:
@@ -260,8 +277,9 @@ def identify(path: str | os.PathLike[str], content: Any = UNREAD) -> Identified:
     """
     p = Path(path).expanduser()
     if not p.exists():
-        raise MissingFileError(f"nothing at {p} (a path names a YAML file of gtdata, a prepared directory or an "
-                                f"HDF5 file)")
+        raise MissingFileError(
+            f"nothing at {p} (a path names a YAML file of gtdata, a prepared directory or an HDF5 file)"
+        )
     if p.is_dir():
         return Identified("prepared", p)
     if p.suffix.lower() in _HDF5_SUFFIXES:
@@ -279,8 +297,7 @@ def identify(path: str | os.PathLike[str], content: Any = UNREAD) -> Identified:
     return Identified(kind, p.parent if kind == "prepared" else p, content)
 
 
-def load_file(path: str | os.PathLike[str], *, want_data: bool = False, content: Any = UNREAD,
-              **kwargs: Any) -> Any:
+def load_file(path: str | os.PathLike[str], *, want_data: bool = False, content: Any = UNREAD, **kwargs: Any) -> Any:
     """Open the file at ``path`` with the loader of its kind.
 
     Parameters
@@ -317,6 +334,8 @@ def load_file(path: str | os.PathLike[str], *, want_data: bool = False, content:
     found = identify(path, content)
     kind = _kind(found.kind)
     if want_data and not kind.is_data:
-        raise KindError(f"{found.path} is {kind.summary} (kind: {kind.name}), not a data set; open it with "
-                        f"gtdata.core.kinds.load_file or the command that uses it")
+        raise KindError(
+            f"{found.path} is {kind.summary} (kind: {kind.name}), not a data set; open it with "
+            f"gtdata.core.kinds.load_file or the command that uses it"
+        )
     return kind.load(found.path, found.content, **kwargs)

@@ -9,15 +9,15 @@ factor distribution, if any); the change is a uniform intervention that stays in
 
 from __future__ import annotations
 
-from gtdata.core.errors import InvalidValueError
-
 from typing import Any
 
 import numpy as np
 
+from gtdata.core.errors import InvalidValueError
+
 from .data import GroundTruthData, PairBatch, TripletBatch
 from .factors import check_count
-from .rng import RNGLike, SALTS, as_rng
+from .rng import SALTS, RNGLike, as_rng
 from .sampler import Sampler
 
 __all__ = ["PairSampler", "TripletSampler", "check_k", "intervene", "shared_pairs"]
@@ -76,7 +76,10 @@ def check_k(data: GroundTruthData, k: Any, mode: str = "exact") -> tuple[int, in
         low = high = int(k)
     else:
         raise InvalidValueError(f"k must be an int in 1..{d - 1}, a (low, high) range or 'random', got {k!r}")
-    if not (isinstance(low, (int, np.integer)) and isinstance(high, (int, np.integer))) or not 1 <= low <= high <= d - 1:
+    if (
+        not (isinstance(low, (int, np.integer)) and isinstance(high, (int, np.integer)))
+        or not 1 <= low <= high <= d - 1
+    ):
         raise InvalidValueError(f"k must lie in 1..{d - 1} (d = {d} factors), got {k!r}")
     changeable = int((data.factor_space.sizes > 1).sum())
     if mode == "exact" and high > changeable:
@@ -90,8 +93,13 @@ def check_mode(mode: Any) -> str:
     return mode
 
 
-def intervene(data: GroundTruthData, codes: np.ndarray, ks: np.ndarray, gen: np.random.Generator, exact: bool,
-              ) -> tuple[np.ndarray, np.ndarray]:
+def intervene(
+    data: GroundTruthData,
+    codes: np.ndarray,
+    ks: np.ndarray,
+    gen: np.random.Generator,
+    exact: bool,
+) -> tuple[np.ndarray, np.ndarray]:
     """Change ``ks[i]`` distinct factors of row i; returns ``(codes2, changed)``.
 
     Parameters
@@ -153,8 +161,10 @@ def intervene(data: GroundTruthData, codes: np.ndarray, ks: np.ndarray, gen: np.
         todo = todo[~ok]
         if todo.size == 0:
             return codes2, changed
-    raise InvalidValueError(f"could not draw interventions that stay inside split {data.split_description}; "
-                     f"the split is too small for this k")
+    raise InvalidValueError(
+        f"could not draw interventions that stay inside split {data.split_description}; "
+        f"the split is too small for this k"
+    )
 
 
 class PairSampler(Sampler):
@@ -187,8 +197,11 @@ class PairSampler(Sampler):
         self.share_nuisance = share_nuisance
 
     def options(self) -> dict[str, Any]:
-        return {"k": list(self.k) if isinstance(self.k, tuple) else self.k, "mode": self.mode,
-                "share_nuisance": self.share_nuisance}
+        return {
+            "k": list(self.k) if isinstance(self.k, tuple) else self.k,
+            "mode": self.mode,
+            "share_nuisance": self.share_nuisance,
+        }
 
     def check(self, data: GroundTruthData) -> None:
         check_k(data, self.k, self.mode)
@@ -253,8 +266,9 @@ class TripletSampler(Sampler):
         k_negative = changeable if self.k_negative is None else self.k_negative
         for argname, value in (("k_positive", self.k_positive), ("k_negative", k_negative)):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 1 <= value <= changeable:
-                raise InvalidValueError(f"{argname} must be an integer in 1..{changeable} (factors with more than one "
-                                 f"value), got {value!r}")
+                raise InvalidValueError(
+                    f"{argname} must be an integer in 1..{changeable} (factors with more than one value), got {value!r}"
+                )
         if k_negative <= self.k_positive:
             raise InvalidValueError(f"k_negative must be larger than k_positive={self.k_positive}, got {k_negative}")
         return int(self.k_positive), int(k_negative)
@@ -275,8 +289,9 @@ class TripletSampler(Sampler):
         return TripletBatch(*images, anchor, pos, neg)
 
 
-def shared_pairs(data: GroundTruthData, n: int, factor: str | int, rng: RNGLike = None,
-                 dtype: Any = np.float32) -> PairBatch:
+def shared_pairs(
+    data: GroundTruthData, n: int, factor: str | int, rng: RNGLike = None, dtype: Any = np.float32
+) -> PairBatch:
     """Pairs of independent draws that share the value of ``factor`` (the BetaVAE-score protocol).
 
     Parameters

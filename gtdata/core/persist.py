@@ -21,9 +21,9 @@ import os
 import secrets
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import yaml
@@ -31,8 +31,19 @@ import yaml
 from gtdata.core.errors import GtdataError
 
 __all__ = [
-    "DiskWriteError", "InsufficientSpaceError", "OutputExistsError", "atomic_path", "atomic_write_bytes", "atomic_write_json", "atomic_write_text",
-    "atomic_write_yaml", "check_free_space", "check_output", "fsync_dir", "move_into_place", "replace_dir",
+    "DiskWriteError",
+    "InsufficientSpaceError",
+    "OutputExistsError",
+    "atomic_path",
+    "atomic_write_bytes",
+    "atomic_write_json",
+    "atomic_write_text",
+    "atomic_write_yaml",
+    "check_free_space",
+    "check_output",
+    "fsync_dir",
+    "move_into_place",
+    "replace_dir",
     "to_plain",
 ]
 
@@ -155,7 +166,9 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
         with open(tmp, "wb") as fh:
             fh.write(data)
         if tmp.read_bytes() != data:
-            raise DiskWriteError(f"verification of {tmp} failed: the bytes read back differ from those written to {path}")
+            raise DiskWriteError(
+                f"verification of {tmp} failed: the bytes read back differ from those written to {path}"
+            )
     return path
 
 
@@ -295,8 +308,14 @@ class OutputExistsError(GtdataError, FileExistsError):
     """An output path holds something gtdata may not replace: user data, or a gtdata set without ``overwrite``."""
 
 
-def check_output(path: str | os.PathLike, *, directory: bool, is_gtdata: Callable[[Path], bool],
-                 overwrite: bool, what: str = "a gtdata data set") -> None:
+def check_output(
+    path: str | os.PathLike,
+    *,
+    directory: bool,
+    is_gtdata: Callable[[Path], bool],
+    overwrite: bool,
+    what: str = "a gtdata data set",
+) -> None:
     """Raise :class:`OutputExistsError` unless gtdata may write ``path`` (replacing what is there).
 
     Every writer calls this before anything that could delete or move ``path``. Allowed: a path that does
@@ -327,8 +346,9 @@ def check_output(path: str | os.PathLike, *, directory: bool, is_gtdata: Callabl
         return
     elsewhere = "choose another output path, or move it away yourself; gtdata never deletes files it did not write"
     if path.is_symlink():
-        raise OutputExistsError(f"{path} is a symbolic link; gtdata does not write through or replace links: "
-                                f"{elsewhere}")
+        raise OutputExistsError(
+            f"{path} is a symbolic link; gtdata does not write through or replace links: {elsewhere}"
+        )
     if directory and not path.is_dir():
         raise OutputExistsError(f"{path} is an existing file, not a gtdata data set directory: {elsewhere}")
     if not directory and path.is_dir():
@@ -339,12 +359,15 @@ def check_output(path: str | os.PathLike, *, directory: bool, is_gtdata: Callabl
         if directory:
             names = sorted(p.name for p in path.iterdir())
             shown = ", ".join(map(repr, names[:3])) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
-            raise OutputExistsError(f"{path} is a directory that is not a gtdata data set (it holds {shown}): "
-                                    f"{elsewhere}")
+            raise OutputExistsError(
+                f"{path} is a directory that is not a gtdata data set (it holds {shown}): {elsewhere}"
+            )
         raise OutputExistsError(f"{path} exists and is not {what}: {elsewhere}")
     if not overwrite:
-        raise OutputExistsError(f"{path} already holds {what}; pass overwrite=True (command line: --overwrite) "
-                                f"to replace it, or choose another output path")
+        raise OutputExistsError(
+            f"{path} already holds {what}; pass overwrite=True (command line: --overwrite) "
+            f"to replace it, or choose another output path"
+        )
 
 
 def replace_dir(src: Path, dst: Path) -> None:
@@ -373,5 +396,7 @@ def check_free_space(directory: str | os.PathLike, nbytes: int, what: str) -> No
         probe = probe.parent
     free = shutil.disk_usage(probe).free
     if nbytes > free:
-        raise InsufficientSpaceError(f"{what} needs {nbytes / 2**30:.2f} GiB but only {free / 2**30:.2f} GiB are free on "
-                      f"the disk holding {directory}; free space or choose another location (e.g. $GTDATA_HOME)")
+        raise InsufficientSpaceError(
+            f"{what} needs {nbytes / 2**30:.2f} GiB but only {free / 2**30:.2f} GiB are free on "
+            f"the disk holding {directory}; free space or choose another location (e.g. $GTDATA_HOME)"
+        )

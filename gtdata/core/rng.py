@@ -13,11 +13,12 @@ the batch size or the number of workers.
 
 from __future__ import annotations
 
-from gtdata.core.errors import InvalidTypeError, InvalidValueError
-
-from typing import Callable, Union
+from collections.abc import Callable
+from typing import Union
 
 import numpy as np
+
+from gtdata.core.errors import InvalidTypeError, InvalidValueError
 
 RNGLike = Union[int, np.integer, None, np.random.Generator, np.random.RandomState]
 AnyRNG = Union[np.random.Generator, np.random.RandomState]
@@ -98,9 +99,7 @@ def counter_draw(
         if column[0] is None:
             out.append(None)
         elif isinstance(column[0], dict):
-            out.append(
-                {name: np.concatenate([c[name] for c in column])[offset : offset + n] for name in column[0]}
-            )
+            out.append({name: np.concatenate([c[name] for c in column])[offset : offset + n] for name in column[0]})
         else:
             out.append(np.concatenate(column)[offset : offset + n])
     return tuple(out)

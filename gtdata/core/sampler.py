@@ -83,8 +83,7 @@ class Sampler:
         key = stream_key(rng)
         return counter_draw(key, start, n, lambda g, b: self.draw_block(data, g, b), salt=self.salt)
 
-    def sample(self, data: GroundTruthData, n: int, rng: RNGLike = 0, start: int = 0,
-               dtype: Any = np.float32) -> Any:
+    def sample(self, data: GroundTruthData, n: int, rng: RNGLike = 0, start: int = 0, dtype: Any = np.float32) -> Any:
         """Rows ``start … start+n-1`` of the seeded stream with their observations.
 
         Parameters

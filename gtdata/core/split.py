@@ -14,16 +14,21 @@ from __future__ import annotations
 import ast
 import math
 import operator
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
-from .factors import FactorSpace
 from .errors import GtdataError
+from .factors import FactorSpace
 
 _COMPARE: dict[type, Callable[[Any, Any], Any]] = {
-    ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt,
-    ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge,
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
 }
 _CONSTANTS = {"pi": math.pi}
 
@@ -96,8 +101,10 @@ def _compile(node: ast.AST, space: FactorSpace, expr: str) -> Callable[[np.ndarr
     if isinstance(node, ast.Constant):
         value = _literal(node, expr)
         return lambda codes: value
-    raise SplitError(f"split expression {expr!r}: {type(node).__name__} is not allowed "
-                     f"(use comparisons, in, and/or/not, factor names and literals)")
+    raise SplitError(
+        f"split expression {expr!r}: {type(node).__name__} is not allowed "
+        f"(use comparisons, in, and/or/not, factor names and literals)"
+    )
 
 
 def _factor_position(name: str, space: FactorSpace, expr: str) -> int:
@@ -110,13 +117,16 @@ def _factor_position(name: str, space: FactorSpace, expr: str) -> int:
 def _literal(node: ast.AST, expr: str) -> Any:
     if isinstance(node, ast.Constant) and isinstance(node.value, (int, float, str, bool)):
         return node.value
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant) \
-            and isinstance(node.operand.value, (int, float)):
+    if (
+        isinstance(node, ast.UnaryOp)
+        and isinstance(node.op, ast.USub)
+        and isinstance(node.operand, ast.Constant)
+        and isinstance(node.operand.value, (int, float))
+    ):
         return -node.operand.value
     if isinstance(node, ast.Name) and node.id in _CONSTANTS:
         return _CONSTANTS[node.id]
-    raise SplitError(f"split expression {expr!r}: expected a number or string literal, got "
-                     f"{ast.unparse(node)!r}")
+    raise SplitError(f"split expression {expr!r}: expected a number or string literal, got {ast.unparse(node)!r}")
 
 
 def _compile_compare(node: ast.Compare, space: FactorSpace, expr: str) -> Callable[[np.ndarray], Any]:
@@ -127,8 +137,9 @@ def _compile_compare(node: ast.Compare, space: FactorSpace, expr: str) -> Callab
             if not isinstance(left, ast.Name) or left.id in _CONSTANTS:
                 raise SplitError(f"split expression {expr!r}: the left side of 'in' must be a factor name")
             if not isinstance(right, (ast.List, ast.Tuple, ast.Set)):
-                raise SplitError(f"split expression {expr!r}: 'in' needs a list of literals, got "
-                                 f"{ast.unparse(right)!r}")
+                raise SplitError(
+                    f"split expression {expr!r}: 'in' needs a list of literals, got {ast.unparse(right)!r}"
+                )
             pos = _factor_position(left.id, space, expr)
             choices = [_literal(e, expr) for e in right.elts]
             _check_types(space, pos, choices, expr)
@@ -146,8 +157,10 @@ def _compile_compare(node: ast.Compare, space: FactorSpace, expr: str) -> Callab
                 if isinstance(other, (ast.Constant, ast.UnaryOp)):
                     _check_types(space, pos, [_literal(other, expr)], expr)
                 if space.factors[pos].is_categorical and type(op) not in (ast.Eq, ast.NotEq):
-                    raise SplitError(f"split expression {expr!r}: factor {side.id!r} is categorical; "
-                                     f"use == or != or in, not ordering")
+                    raise SplitError(
+                        f"split expression {expr!r}: factor {side.id!r} is categorical; "
+                        f"use == or != or in, not ordering"
+                    )
         lhs, rhs, fn = _compile(left, space, expr), _compile(right, space, expr), _COMPARE[type(op)]
         terms.append(lambda codes, lhs=lhs, rhs=rhs, fn=fn: fn(lhs(codes), rhs(codes)))
 
@@ -165,11 +178,16 @@ def _check_types(space: FactorSpace, pos: int, literals: list, expr: str) -> Non
     for lit in literals:
         if factor.is_categorical:
             if not isinstance(lit, str):
-                raise SplitError(f"split expression {expr!r}: factor {factor.name!r} is categorical "
-                                 f"{factor.values.tolist()}, compared with {lit!r}")
+                raise SplitError(
+                    f"split expression {expr!r}: factor {factor.name!r} is categorical "
+                    f"{factor.values.tolist()}, compared with {lit!r}"
+                )
             if lit not in factor.values:
-                raise SplitError(f"split expression {expr!r}: factor {factor.name!r} has no value {lit!r}; "
-                                 f"allowed: {factor.values.tolist()}")
+                raise SplitError(
+                    f"split expression {expr!r}: factor {factor.name!r} has no value {lit!r}; "
+                    f"allowed: {factor.values.tolist()}"
+                )
         elif isinstance(lit, str):
-            raise SplitError(f"split expression {expr!r}: factor {factor.name!r} is numeric, compared with "
-                             f"the string {lit!r}")
+            raise SplitError(
+                f"split expression {expr!r}: factor {factor.name!r} is numeric, compared with the string {lit!r}"
+            )

@@ -9,6 +9,16 @@ from gtdata.datasets.shapes3d import Shapes3D
 from gtdata.datasets.smallnorb import SmallNORB
 
 __all__ = [
-    "Cars3D", "ColorDSprites", "DSprites", "MPI3D", "Manifest", "ManifestError", "NoisyDSprites", "ScreamDSprites",
-    "Shapes3D", "SmallNORB", "UnknownDatasetError", "load_manifest",
+    "MPI3D",
+    "Cars3D",
+    "ColorDSprites",
+    "DSprites",
+    "Manifest",
+    "ManifestError",
+    "NoisyDSprites",
+    "ScreamDSprites",
+    "Shapes3D",
+    "SmallNORB",
+    "UnknownDatasetError",
+    "load_manifest",
 ]

@@ -5,15 +5,14 @@ instead of its predecessor's files being reused."""
 
 from __future__ import annotations
 
-from gtdata.core.errors import InvalidValueError
-
 import os
 import posixpath
 import shutil
 import tarfile
 import tempfile
 from pathlib import Path
-from gtdata.core.errors import GtdataError
+
+from gtdata.core.errors import GtdataError, InvalidValueError
 from gtdata.core.persist import move_into_place
 
 
@@ -26,8 +25,9 @@ def _check_name(archive: Path, name: str) -> str:
     norm = posixpath.normpath(name.replace("\\", "/"))
     # Any ".." component is refused, even one that would resolve inside the target.
     if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":") or ".." in parts:
-        raise UnsafeArchiveError(f"archive {archive} has an unsafe member {name!r} (absolute path or '..' "
-                                 "component); refusing to extract it")
+        raise UnsafeArchiveError(
+            f"archive {archive} has an unsafe member {name!r} (absolute path or '..' component); refusing to extract it"
+        )
     return norm
 
 
@@ -37,11 +37,13 @@ def safe_members(archive: Path, tar: tarfile.TarFile, prefix: str = "") -> list[
     for m in tar.getmembers():
         norm = _check_name(archive, m.name)
         if m.issym() or m.islnk():
-            raise UnsafeArchiveError(f"archive {archive} has a link member {m.name!r} -> {m.linkname!r}; "
-                                     "refusing to extract it")
+            raise UnsafeArchiveError(
+                f"archive {archive} has a link member {m.name!r} -> {m.linkname!r}; refusing to extract it"
+            )
         if not (m.isfile() or m.isdir()):
-            raise UnsafeArchiveError(f"archive {archive} has a special member {m.name!r} (device or fifo); "
-                                     "refusing to extract it")
+            raise UnsafeArchiveError(
+                f"archive {archive} has a special member {m.name!r} (device or fifo); refusing to extract it"
+            )
         if not prefix or norm == prefix.rstrip("/") or norm.startswith(prefix.rstrip("/") + "/"):
             keep.append(m)
     return keep
@@ -65,8 +67,9 @@ def extract_tar(archive: Path, target: Path, prefix: str = "") -> Path:
     try:
         tar = tarfile.open(archive, "r:*")
     except (tarfile.TarError, OSError) as exc:
-        raise InvalidValueError(f"{archive} is not a readable tar archive ({exc}); delete it and download it again") \
-            from None
+        raise InvalidValueError(
+            f"{archive} is not a readable tar archive ({exc}); delete it and download it again"
+        ) from None
     with tar:
         members = safe_members(archive, tar, prefix)
         if not any(m.isfile() for m in members):

@@ -3,12 +3,12 @@ read from the memory-mapped prepared store."""
 
 from __future__ import annotations
 
-from gtdata.core.errors import InvalidValueError
-
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
+from gtdata.core.errors import InvalidValueError
 from gtdata.datasets.manifest import Manifest, load_manifest
 from gtdata.datasets.prepare import prepare
 from gtdata.store.prepared import PreparedData
@@ -27,15 +27,29 @@ class BenchmarkData(PreparedData):
     #: Name of the manifest this class reads (set by each subclass).
     manifest_name: str = ""
 
-    def __init__(self, root: str | os.PathLike[str] | None = None, download: bool = True,
-                 transform: Callable[[Any], Any] | None = None, *, edition: str | None = None,
-                 manifest: str | os.PathLike[str] | None = None, progress: bool | None = None) -> None:
-        self._init_args = {"root": root, "download": False, "transform": transform, "edition": edition,
-                           "manifest": manifest, "progress": progress}
+    def __init__(
+        self,
+        root: str | os.PathLike[str] | None = None,
+        download: bool = True,
+        transform: Callable[[Any], Any] | None = None,
+        *,
+        edition: str | None = None,
+        manifest: str | os.PathLike[str] | None = None,
+        progress: bool | None = None,
+    ) -> None:
+        self._init_args = {
+            "root": root,
+            "download": False,
+            "transform": transform,
+            "edition": edition,
+            "manifest": manifest,
+            "progress": progress,
+        }
         self.manifest: Manifest = load_manifest(manifest if manifest is not None else self.manifest_name, edition)
         if manifest is None and self.manifest.name != self.manifest_name:
-            raise InvalidValueError(f"{type(self).__name__} reads manifest {self.manifest_name!r}, "
-                             f"got {self.manifest.name!r}")
+            raise InvalidValueError(
+                f"{type(self).__name__} reads manifest {self.manifest_name!r}, got {self.manifest.name!r}"
+            )
         path = prepare(self.manifest, root=root, download=download, progress=progress)
         super().__init__(path, transform)
 
@@ -43,7 +57,7 @@ class BenchmarkData(PreparedData):
     def prepared_path(self) -> Path:
         return self.path
 
-    def __copy__(self) -> "BenchmarkData":
+    def __copy__(self) -> BenchmarkData:
         # Views (splits) share the memory map; only pickling goes through the constructor.
         new = object.__new__(type(self))
         new.__dict__.update(self.__dict__)

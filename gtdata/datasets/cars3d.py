@@ -7,13 +7,12 @@ grid index (elevation, azimuth, object). Object i is the i-th name of ``data/car
 
 from __future__ import annotations
 
-from gtdata.core.errors import InvalidValueError
-
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
+from gtdata.core.errors import InvalidValueError
 from gtdata.core.factors import FactorSpace
 from gtdata.datasets.archive import extract_tar, extraction_dir
 from gtdata.datasets.base import BenchmarkData
@@ -46,19 +45,24 @@ def load_car(path: Path, n_azimuth: int, n_elevation: int) -> np.ndarray:
     try:
         im = scipy.io.loadmat(str(path), variable_names=["im"]).get("im")
     except (OSError, ValueError, NotImplementedError) as exc:
-        raise InvalidValueError(f"{path} is not a readable MATLAB file ({exc}); delete the archive and download it "
-                         "again") from None
+        raise InvalidValueError(
+            f"{path} is not a readable MATLAB file ({exc}); delete the archive and download it again"
+        ) from None
     if im is None or im.ndim != 5 or im.shape[2] != 3 or im.shape[3:] != (n_azimuth, n_elevation):
-        raise InvalidValueError(f"{path}: 'im' has shape {None if im is None else im.shape}, expected "
-                         f"(H, W, 3, {n_azimuth}, {n_elevation})")
+        raise InvalidValueError(
+            f"{path}: 'im' has shape {None if im is None else im.shape}, expected (H, W, 3, {n_azimuth}, {n_elevation})"
+        )
     return im.astype(np.uint8, copy=False)
 
 
-def prepare_cars3d(manifest: Manifest, files: dict[str, Path], writer: PreparedWriter, chunk: int,
-                   on_chunk: Progress | None) -> None:
+def prepare_cars3d(
+    manifest: Manifest, files: dict[str, Path], writer: PreparedWriter, chunk: int, on_chunk: Progress | None
+) -> None:
     """Extract the cars, resize every view and write the grid (elevation, azimuth, object) in chunks."""
     if [f.name for f in manifest.factors] != ["elevation", "azimuth", "object_type"]:
-        raise InvalidValueError(f"{manifest.path}: Cars3D needs the factors elevation, azimuth, object_type in that order")
+        raise InvalidValueError(
+            f"{manifest.path}: Cars3D needs the factors elevation, azimuth, object_type in that order"
+        )
     (archive,) = files.values()
     root = extract_tar(archive, extraction_dir(archive, verified_sha256(writer, archive.name)), prefix=CARS_DIR)
     cars = root / CARS_DIR
@@ -76,7 +80,7 @@ def prepare_cars3d(manifest: Manifest, files: dict[str, Path], writer: PreparedW
         for azim in range(n_azim):
             for elev in range(n_elev):
                 out[(elev * n_azim + azim) * n_obj + obj] = resize_rgb(im[:, :, :, azim, elev], size)
-    chunks = (out[s:s + chunk] for s in range(writer.position, space.size, chunk))
+    chunks = (out[s : s + chunk] for s in range(writer.position, space.size, chunk))
     write_chunks(writer, chunks, space.size, on_chunk)
 
 

@@ -4,19 +4,24 @@ in ``$GTDATA_MANIFESTS`` registry entries (by name and alias), as the command li
 
 from __future__ import annotations
 
-from gtdata.core.errors import InvalidValueError
-
 import functools
 import os
 from pathlib import Path
 from typing import Any
 
+from gtdata.core.errors import InvalidValueError
 from gtdata.core.kinds import register_kind
 from gtdata.datasets.cars3d import Cars3D
 from gtdata.datasets.dsprites import ColorDSprites, DSprites, NoisyDSprites, ScreamDSprites
 from gtdata.datasets.manifest import KIND as MANIFEST_KIND
-from gtdata.datasets.manifest import (Manifest, ManifestError, all_manifests, builtin_manifest_dir, load_manifest,
-                                      read_manifest)
+from gtdata.datasets.manifest import (
+    Manifest,
+    ManifestError,
+    all_manifests,
+    builtin_manifest_dir,
+    load_manifest,
+    read_manifest,
+)
 from gtdata.datasets.mpi3d import MPI3D
 from gtdata.datasets.shapes3d import Shapes3D
 from gtdata.datasets.smallnorb import SmallNORB
@@ -27,30 +32,48 @@ CLASSES = {"dsprites": DSprites, "smallnorb": SmallNORB, "cars3d": Cars3D, "shap
 
 #: The manifests (name, edition) each registered set reads; the first one is the set's own.
 NEEDS: dict[str, list[tuple[str, str | None]]] = {
-    "dsprites": [("dsprites", None)], "color_dsprites": [("dsprites", None)],
-    "noisy_dsprites": [("dsprites", None)], "scream_dsprites": [("dsprites", None), ("scream", None)],
-    "smallnorb": [("smallnorb", None)], "cars3d": [("cars3d", None)], "shapes3d": [("shapes3d", None)],
+    "dsprites": [("dsprites", None)],
+    "color_dsprites": [("dsprites", None)],
+    "noisy_dsprites": [("dsprites", None)],
+    "scream_dsprites": [("dsprites", None), ("scream", None)],
+    "smallnorb": [("smallnorb", None)],
+    "cars3d": [("cars3d", None)],
+    "shapes3d": [("shapes3d", None)],
     **{f"mpi3d_{v}": [(f"mpi3d_{v}", None)] for v in ("toy", "realistic", "real", "complex")},
     **{f"mpi3d_{v}_2019": [(f"mpi3d_{v}", "2019")] for v in ("toy", "realistic")},
 }
 
-register("dsprites", DSprites, "benchmark", "dSprites: 737,280 2D shapes, 5 factors (64x64x1)",
-         aliases=("dsprites_full",))
+register(
+    "dsprites", DSprites, "benchmark", "dSprites: 737,280 2D shapes, 5 factors (64x64x1)", aliases=("dsprites_full",)
+)
 register("color_dsprites", ColorDSprites, "benchmark", "dSprites with a random colour per draw (64x64x3)")
 register("noisy_dsprites", NoisyDSprites, "benchmark", "dSprites on uniform noise drawn per draw (64x64x3)")
-register("scream_dsprites", ScreamDSprites, "benchmark",
-         "dSprites inverted on a random patch of The Scream per draw (64x64x3)")
-register("smallnorb", SmallNORB, "benchmark",
-         "small NORB: 48,600 toy photos, 4 factors + instance as nuisance (64x64x1)")
+register(
+    "scream_dsprites",
+    ScreamDSprites,
+    "benchmark",
+    "dSprites inverted on a random patch of The Scream per draw (64x64x3)",
+)
+register(
+    "smallnorb", SmallNORB, "benchmark", "small NORB: 48,600 toy photos, 4 factors + instance as nuisance (64x64x1)"
+)
 register("cars3d", Cars3D, "benchmark", "Cars3D: 17,568 renderings, 183 cars x 24 azimuths x 4 elevations (64x64x3)")
 register("shapes3d", Shapes3D, "benchmark", "3D Shapes: 480,000 images, 6 factors (64x64x3)", aliases=("3dshapes",))
 for _variant in ("toy", "realistic", "real", "complex"):
-    register(f"mpi3d_{_variant}", functools.partial(MPI3D, variant=_variant), "benchmark",
-             f"MPI3D-{_variant}: robot-arm object, 7 factors (64x64x3)",
-             aliases=("mpi3d",) if _variant == "real" else ())
+    register(
+        f"mpi3d_{_variant}",
+        functools.partial(MPI3D, variant=_variant),
+        "benchmark",
+        f"MPI3D-{_variant}: robot-arm object, 7 factors (64x64x3)",
+        aliases=("mpi3d",) if _variant == "real" else (),
+    )
 for _variant in ("toy", "realistic"):
-    register(f"mpi3d_{_variant}_2019", functools.partial(MPI3D, variant=_variant, edition="2019"), "benchmark",
-             f"MPI3D-{_variant}, 2019 file: 460,800 images, the 4x4 grid disentanglement_lib expects (64x64x3)")
+    register(
+        f"mpi3d_{_variant}_2019",
+        functools.partial(MPI3D, variant=_variant, edition="2019"),
+        "benchmark",
+        f"MPI3D-{_variant}, 2019 file: 460,800 images, the 4x4 grid disentanglement_lib expects (64x64x3)",
+    )
 
 
 def manifests_for(name_or_path: str, edition: str | None = None) -> list[Manifest]:
@@ -86,8 +109,15 @@ def user_manifest_sets() -> list[DatasetInfo]:
     for m in all_manifests().values():
         if m.format not in CLASSES or m.path.resolve().parent == builtin:
             continue
-        out.append(DatasetInfo(m.name, "benchmark", f"{m.title} (user manifest {m.path})",
-                               functools.partial(_open_manifest_file, m.path), m.aliases))
+        out.append(
+            DatasetInfo(
+                m.name,
+                "benchmark",
+                f"{m.title} (user manifest {m.path})",
+                functools.partial(_open_manifest_file, m.path),
+                m.aliases,
+            )
+        )
     return out
 
 
@@ -119,8 +149,10 @@ def open_manifest(path: Path, content: Any = None, **kwargs: Any):
     """
     fmt = read_manifest(path).format
     if fmt not in CLASSES:
-        raise ManifestError(f"manifest {path}: field 'format': manifests of format {fmt!r} are not a data set by "
-                            f"themselves; data set formats: {', '.join(CLASSES)}")
+        raise ManifestError(
+            f"manifest {path}: field 'format': manifests of format {fmt!r} are not a data set by "
+            f"themselves; data set formats: {', '.join(CLASSES)}"
+        )
     return _open_manifest_file(path, **kwargs)
 
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
-from gtdata.datasets.manifest import FileEntry, Source
 from gtdata.core.errors import GtdataError
 from gtdata.core.persist import atomic_write_text
+from gtdata.datasets.manifest import FileEntry, Source
 
 _BLOCK = 4 << 20
 RECORD_NAME = "recorded_checksums.json"
@@ -93,16 +93,21 @@ def read_records(raw_dir: Path) -> dict[str, dict[str, object]]:
     try:
         data = json.loads(p.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
-        raise ChecksumError(f"cannot read the checksum record {p}: {exc}. Delete it to record the files again.") \
-            from None
+        raise ChecksumError(
+            f"cannot read the checksum record {p}: {exc}. Delete it to record the files again."
+        ) from None
     return data if isinstance(data, dict) else {}
 
 
 def write_record(raw_dir: Path, name: str, digests: Digests, url: str | None) -> None:
     """Record ``digests`` of file ``name`` in ``raw_dir`` (atomic rewrite of the record file)."""
     records = read_records(raw_dir)
-    records[name] = {"sha256": digests.sha256, "size": digests.size, "url": url,
-                     "recorded": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    records[name] = {
+        "sha256": digests.sha256,
+        "size": digests.size,
+        "url": url,
+        "recorded": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
     atomic_write_text(_record_path(raw_dir), json.dumps(records, indent=2, sort_keys=True))
 
 
@@ -128,12 +133,15 @@ class Verdict:
         if self.ok and self.how == "recorded":
             return f"{name}: ok (matches the sha256 recorded at its first download; none is published)"
         if self.ok:
-            return f"{name}: ok (no checksum published; recorded sha256 {self.digests.sha256}, {self.digests.size} bytes)"
+            return (
+                f"{name}: ok (no checksum published; recorded sha256 {self.digests.sha256}, {self.digests.size} bytes)"
+            )
         return f"{name}: checksum mismatch: " + "; ".join(self.problems)
 
 
-def check_file(entry: FileEntry, path: Path, raw_dir: Path, source: Source | None = None,
-               record: bool = True) -> Verdict:
+def check_file(
+    entry: FileEntry, path: Path, raw_dir: Path, source: Source | None = None, record: bool = True
+) -> Verdict:
     """Check ``path`` against ``entry``'s published checksums, else against the record in ``raw_dir``.
 
     ``source`` is the URL the bytes came from (None for a file dropped into the cache by hand: then a

@@ -8,17 +8,17 @@ are random per-draw transforms of the same prepared set, exactly as disentanglem
 
 from __future__ import annotations
 
-from gtdata.core.errors import InvalidValueError
-
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import h5py
 import numpy as np
 from PIL import Image
 
 from gtdata.core.data import GroundTruthData
+from gtdata.core.errors import InvalidValueError
 from gtdata.core.rng import AnyRNG, randint, uniform
 from gtdata.datasets.base import BenchmarkData
 from gtdata.datasets.manifest import Manifest, load_manifest
@@ -34,15 +34,19 @@ def _check_grid(manifest: Manifest, classes: np.ndarray, values: np.ndarray | No
     """The file's rows must follow the manifest grid (row-major, last factor fastest) with a constant colour."""
     n = manifest.num_images
     if classes.shape != (n, len(manifest.factors) + 1):
-        raise InvalidValueError(f"{source}: latents_classes has shape {classes.shape}; the manifest grid "
-                         f"{manifest.sizes} (plus the colour column) needs ({n}, {len(manifest.factors) + 1})")
+        raise InvalidValueError(
+            f"{source}: latents_classes has shape {classes.shape}; the manifest grid "
+            f"{manifest.sizes} (plus the colour column) needs ({n}, {len(manifest.factors) + 1})"
+        )
     if np.any(classes[:, 0] != 0):
         raise InvalidValueError(f"{source}: the colour column of latents_classes is not constant")
     expected = np.stack(np.unravel_index(np.arange(n), manifest.sizes), axis=1)
     bad = np.flatnonzero(np.any(classes[:, 1:] != expected, axis=1))
     if bad.size:
-        raise InvalidValueError(f"{source}: row {bad[0]} has factor classes {classes[bad[0], 1:].tolist()}, the manifest "
-                         f"grid puts {expected[bad[0]].tolist()} there; the file does not match the manifest")
+        raise InvalidValueError(
+            f"{source}: row {bad[0]} has factor classes {classes[bad[0], 1:].tolist()}, the manifest "
+            f"grid puts {expected[bad[0]].tolist()} there; the file does not match the manifest"
+        )
     if values is None:
         return
     for j, f in enumerate(manifest.factors):
@@ -52,8 +56,9 @@ def _check_grid(manifest: Manifest, classes: np.ndarray, values: np.ndarray | No
         want = np.asarray(f.values, dtype=np.float64)[expected[:, j]]
         if not np.allclose(got, want, rtol=0, atol=1e-6):
             i = int(np.argmax(np.abs(got - want)))
-            raise InvalidValueError(f"{source}: factor {f.name!r} value {got[i]} at row {i} differs from the manifest's "
-                             f"{want[i]}")
+            raise InvalidValueError(
+                f"{source}: factor {f.name!r} value {got[i]} at row {i} differs from the manifest's {want[i]}"
+            )
 
 
 def _binary_to_bytes(chunk: np.ndarray, source: str) -> np.ndarray:
@@ -62,8 +67,9 @@ def _binary_to_bytes(chunk: np.ndarray, source: str) -> np.ndarray:
     return chunk * np.uint8(255)
 
 
-def prepare_dsprites(manifest: Manifest, files: dict[str, Path], writer: PreparedWriter, chunk: int,
-                     on_chunk: Progress | None) -> None:
+def prepare_dsprites(
+    manifest: Manifest, files: dict[str, Path], writer: PreparedWriter, chunk: int, on_chunk: Progress | None
+) -> None:
     """Stream the dSprites images (npz or HDF5) into ``writer`` as 0/255 bytes."""
     (path,) = files.values()
     n = manifest.num_images
@@ -73,15 +79,19 @@ def prepare_dsprites(manifest: Manifest, files: dict[str, Path], writer: Prepare
         _check_grid(manifest, classes, values, str(path))
         imgs = NpzMember(path, "imgs")
         if imgs.shape != (n, *manifest.observation_shape[:2]) or imgs.dtype != np.uint8:
-            raise InvalidValueError(f"{path}: imgs is {imgs.dtype} {imgs.shape}, expected uint8 "
-                             f"({n}, {manifest.observation_shape[0]}, {manifest.observation_shape[1]})")
+            raise InvalidValueError(
+                f"{path}: imgs is {imgs.dtype} {imgs.shape}, expected uint8 "
+                f"({n}, {manifest.observation_shape[0]}, {manifest.observation_shape[1]})"
+            )
         chunks = (_binary_to_bytes(c, str(path)) for c in imgs.chunks(chunk, start=writer.position))
         write_chunks(writer, chunks, n, on_chunk)
         return
     try:
         h5 = h5py.File(path, "r")
     except OSError as exc:
-        raise InvalidValueError(f"{path} is not a readable HDF5 file ({exc}); delete it and download it again") from None
+        raise InvalidValueError(
+            f"{path} is not a readable HDF5 file ({exc}); delete it and download it again"
+        ) from None
     with h5:
         for key in ("imgs", "latents/classes", "latents/values"):
             if key not in h5:
@@ -90,7 +100,7 @@ def prepare_dsprites(manifest: Manifest, files: dict[str, Path], writer: Prepare
         imgs = h5["imgs"]
         if imgs.shape != (n, *manifest.observation_shape[:2]):
             raise InvalidValueError(f"{path}: imgs has shape {imgs.shape}, expected ({n}, 64, 64)")
-        chunks = (_binary_to_bytes(imgs[s:s + chunk], str(path)) for s in range(writer.position, n, chunk))
+        chunks = (_binary_to_bytes(imgs[s : s + chunk], str(path)) for s in range(writer.position, n, chunk))
         write_chunks(writer, chunks, n, on_chunk)
 
 
@@ -144,11 +154,24 @@ class _ThreeChannel(GroundTruthData):
     transformed per draw. Wraps DSprites (same factors) rather than being a prepared set itself, so that
     exports and copies always go through the variant's transform."""
 
-    def __init__(self, root: str | os.PathLike[str] | None = None, download: bool = True,
-                 transform: Callable[[Any], Any] | None = None, *, edition: str | None = None,
-                 manifest: str | os.PathLike[str] | None = None, progress: bool | None = None) -> None:
-        self._init_args = {"root": root, "download": False, "transform": transform, "edition": edition,
-                           "manifest": manifest, "progress": progress}
+    def __init__(
+        self,
+        root: str | os.PathLike[str] | None = None,
+        download: bool = True,
+        transform: Callable[[Any], Any] | None = None,
+        *,
+        edition: str | None = None,
+        manifest: str | os.PathLike[str] | None = None,
+        progress: bool | None = None,
+    ) -> None:
+        self._init_args = {
+            "root": root,
+            "download": False,
+            "transform": transform,
+            "edition": edition,
+            "manifest": manifest,
+            "progress": progress,
+        }
         self.base = DSprites(root, download, edition=edition, manifest=manifest, progress=progress)
         self.factor_space = self.base.factor_space
         self.observation_shape = (*self.base.observation_shape[:2], 3)
@@ -167,7 +190,7 @@ class _ThreeChannel(GroundTruthData):
         gray = self.base.render(codes, None, dtype=np.uint8)
         return np.repeat(gray, 3, axis=3).astype(np.float32) / np.float32(255)
 
-    def __copy__(self) -> "_ThreeChannel":
+    def __copy__(self) -> _ThreeChannel:
         # Views (splits) share the base set; only pickling goes through the constructor.
         new = object.__new__(type(self))
         new.__dict__.update(self.__dict__)
@@ -184,8 +207,11 @@ def _rebuild(cls: type, kwargs: dict[str, Any], extra: dict[str, Any]) -> Ground
     return obj
 
 
-_VARIANT_NAMES = {"ColorDSprites": "color_dsprites", "NoisyDSprites": "noisy_dsprites",
-                  "ScreamDSprites": "scream_dsprites"}
+_VARIANT_NAMES = {
+    "ColorDSprites": "color_dsprites",
+    "NoisyDSprites": "noisy_dsprites",
+    "ScreamDSprites": "scream_dsprites",
+}
 
 
 class ColorDSprites(_ThreeChannel):
@@ -336,10 +362,17 @@ class ScreamDSprites(_ThreeChannel):
     (['scream.jpg'], (350, 274))
     """
 
-    def __init__(self, root: str | os.PathLike[str] | None = None, download: bool = True,
-                 transform: Callable[[Any], Any] | None = None, *, edition: str | None = None,
-                 manifest: str | os.PathLike[str] | None = None, progress: bool | None = None,
-                 scream_manifest: str | os.PathLike[str] | None = None) -> None:
+    def __init__(
+        self,
+        root: str | os.PathLike[str] | None = None,
+        download: bool = True,
+        transform: Callable[[Any], Any] | None = None,
+        *,
+        edition: str | None = None,
+        manifest: str | os.PathLike[str] | None = None,
+        progress: bool | None = None,
+        scream_manifest: str | os.PathLike[str] | None = None,
+    ) -> None:
         super().__init__(root, download, transform, edition=edition, manifest=manifest, progress=progress)
         self._init_args["scream_manifest"] = scream_manifest
         sm = load_manifest(scream_manifest if scream_manifest is not None else "scream")

@@ -9,8 +9,6 @@ and ``$GTDATA_BACKOFF`` (seconds before the first retry, doubled each time; defa
 
 from __future__ import annotations
 
-from gtdata.core.errors import NoAccessError
-
 import errno
 import json
 import logging
@@ -19,23 +17,24 @@ import shutil
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from filelock import FileLock
 
-from gtdata.datasets.checksums import ChecksumError, check_file, write_record
-from gtdata.datasets.manifest import FileEntry, Source
-from gtdata.core.errors import GtdataError
+from gtdata.core.errors import GtdataError, NoAccessError
 from gtdata.core.persist import atomic_write_text, move_into_place
 from gtdata.core.progress import progress_bar
+from gtdata.datasets.checksums import ChecksumError, check_file, write_record
+from gtdata.datasets.manifest import FileEntry, Source
 
 if TYPE_CHECKING:
     import requests
 
 # Small reads: bytes of a chunk cut short by a dropped connection are lost and fetched again on resume.
 _CHUNK = 64 << 10
-_HTML_PREFIXES = (b"<!doctype html", b"<html", b"<head", b"<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<!doctype html")
+_HTML_PREFIXES = (b"<!doctype html", b"<html", b"<head", b'<?xml version="1.0" encoding="utf-8"?>\n<!doctype html')
 _USER_AGENT = "gtdata (https://github.com/gtdata; data set downloader)"
 
 
@@ -77,11 +76,13 @@ def ensure_writable_dir(path: Path, what: str) -> None:
     except OSError as exc:
         raise NoAccessError(
             f"cannot create the {what} directory {path} ({exc.strerror}); set $GTDATA_HOME to a writable "
-            "directory or pass root=...") from None
+            "directory or pass root=..."
+        ) from None
     if not os.access(path, os.W_OK | os.X_OK):
         raise NoAccessError(
             f"the {what} directory {path} is read-only; set $GTDATA_HOME to a writable directory or pass root=..., "
-            "or prepare the set once where it is writable")
+            "or prepare the set once where it is writable"
+        )
 
 
 def _retries() -> int:
@@ -99,11 +100,11 @@ NO_SPACE = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 def _disk_full(exc: OSError, path: Path) -> DownloadError:
     return DownloadError(
         f"disk full while writing {path} ({exc.strerror}); free space there or set $GTDATA_HOME to a larger "
-        "disk, then run the download again (it resumes)")
+        "disk, then run the download again (it resumes)"
+    )
 
 
-def _stream(url: str, entry: FileEntry, part: Path, session: requests.Session, progress: bool,
-            timeout: float) -> None:
+def _stream(url: str, entry: FileEntry, part: Path, session: requests.Session, progress: bool, timeout: float) -> None:
     """Append the rest of ``url`` to ``part`` (resuming with Range); raises _Retry or _NextSource."""
     import requests
 
@@ -129,14 +130,23 @@ def _stream(url: str, entry: FileEntry, part: Path, session: requests.Session, p
                 raise _NextSource(f"unexpected HTTP {r.status_code} {r.reason}")
             ctype = r.headers.get("Content-Type", "").lower()
             if "text/html" in ctype and not entry.name.lower().endswith((".html", ".htm")):
-                raise _NextSource("served an HTML page (Content-Type text/html) instead of the file: "
-                                  "a login, quota or error page")
+                raise _NextSource(
+                    "served an HTML page (Content-Type text/html) instead of the file: a login, quota or error page"
+                )
             length = r.headers.get("Content-Length")
             total = have + int(length) if length is not None and length.isdigit() else None
             if entry.size is not None and total is not None and total != entry.size:
                 raise _NextSource(f"server announces {total} bytes, the manifest says {entry.size}")
-            bar = progress_bar(total=total or entry.size, initial=have, unit="B", unit_scale=True, unit_divisor=1024,
-                       desc=entry.name, progress=progress, leave=False)
+            bar = progress_bar(
+                total=total or entry.size,
+                initial=have,
+                unit="B",
+                unit_scale=True,
+                unit_divisor=1024,
+                desc=entry.name,
+                progress=progress,
+                leave=False,
+            )
             first = have == 0
             try:
                 with open(part, mode) as fh:
@@ -144,8 +154,9 @@ def _stream(url: str, entry: FileEntry, part: Path, session: requests.Session, p
                         if first and chunk:
                             first = False
                             if chunk[:512].lstrip().lower().startswith(_HTML_PREFIXES):
-                                raise _NextSource("served an HTML page instead of the file: a login, quota or "
-                                                  "error page")
+                                raise _NextSource(
+                                    "served an HTML page instead of the file: a login, quota or error page"
+                                )
                         fh.write(chunk)
                         bar.update(len(chunk))
             except OSError as exc:
@@ -172,8 +183,15 @@ def _copy_local(url: str, part: Path) -> None:
         raise _NextSource(f"cannot copy {src}: {exc.strerror}") from None
 
 
-def _fetch_source(source: Source, entry: FileEntry, part: Path, session: requests.Session, progress: bool,
-                  timeout: float, report: Callable[[str], None]) -> None:
+def _fetch_source(
+    source: Source,
+    entry: FileEntry,
+    part: Path,
+    session: requests.Session,
+    progress: bool,
+    timeout: float,
+    report: Callable[[str], None],
+) -> None:
     """Download ``source`` into ``part`` with retries; a partial file from another URL is discarded.
 
     ``part.json`` records the URL the bytes of ``part`` came from, so that a resume asks the same server;
@@ -217,8 +235,14 @@ def _discard(part: Path) -> None:
     part.with_name(part.name + ".json").unlink(missing_ok=True)
 
 
-def download_file(entry: FileEntry, raw_dir: Path, dataset: str, progress: bool | None = None,
-                  timeout: float = 60.0, report: Callable[[str], None] = logger.info) -> Path:
+def download_file(
+    entry: FileEntry,
+    raw_dir: Path,
+    dataset: str,
+    progress: bool | None = None,
+    timeout: float = 60.0,
+    report: Callable[[str], None] = logger.info,
+) -> Path:
     """Fetch ``entry`` into ``raw_dir`` unless it is there; returns the verified file's path.
 
     Tries ``$GTDATA_MIRROR`` then every manifest URL in order. Raises ChecksumError when every URL served
@@ -260,6 +284,8 @@ def download_file(entry: FileEntry, raw_dir: Path, dataset: str, progress: bool 
             raise ChecksumError("checksum mismatch, nothing was kept:\n  " + "\n  ".join(checksum_failures))
         manual = entry.manual or (entry.sources[0].url if entry.sources else None)
         raise DownloadError(
-            f"could not download {entry.name}; tried:\n" + "\n".join(failures)
+            f"could not download {entry.name}; tried:\n"
+            + "\n".join(failures)
             + f"\nDownload it yourself from {manual}, save it as {final}, then run `gtdata verify {dataset}`; "
-              "or set $GTDATA_MIRROR to a mirror laid out as <base>/<dataset>/<file>.")
+            "or set $GTDATA_MIRROR to a mirror laid out as <base>/<dataset>/<file>."
+        )

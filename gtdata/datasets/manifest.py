@@ -9,10 +9,6 @@ the same data (e.g. MPI3D's 2019 grid). Search order for a name: the directories
 
 from __future__ import annotations
 
-from gtdata.core.errors import UnknownNameError
-
-from gtdata.core.errors import InvalidValueError
-
 import difflib
 import os
 import re
@@ -23,7 +19,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from gtdata.core.errors import GtdataError
+from gtdata.core.errors import GtdataError, InvalidValueError, UnknownNameError
 from gtdata.core.factors import FactorSpecError, parse_factors
 from gtdata.store.yamlio import describe_yaml_error
 
@@ -39,8 +35,21 @@ FORMATS = ("dsprites", "smallnorb", "cars3d", "shapes3d", "mpi3d", "image")
 KIND = "manifest"
 
 _TOP_KEYS = {
-    "kind", "schema", "name", "title", "description", "format", "homepage", "license", "citation",
-    "observation_shape", "aliases", "notes", "factors", "files", "editions",
+    "kind",
+    "schema",
+    "name",
+    "title",
+    "description",
+    "format",
+    "homepage",
+    "license",
+    "citation",
+    "observation_shape",
+    "aliases",
+    "notes",
+    "factors",
+    "files",
+    "editions",
 }
 _REQUIRED_TOP = ("schema", "name", "title", "format", "license", "citation", "observation_shape", "factors", "files")
 _FILE_KEYS = {"name", "size", "checksums", "sources", "manual", "role"}
@@ -210,7 +219,7 @@ class Manifest:
         roles = [f.role for f in self.files if f.role]
         raise UnknownNameError(f"manifest {self.path} has no file with role {role!r}; roles: {roles}")
 
-    def with_edition(self, edition: str | None) -> "Manifest":
+    def with_edition(self, edition: str | None) -> Manifest:
         """This manifest with the files and factors of ``edition`` (None: the default edition)."""
         if edition is None or edition == self.edition:
             return self
@@ -226,15 +235,15 @@ class Manifest:
             edition=edition,
             description=spec.get("description", self.description),
             factors=_parse_factors(spec["factors"], self.path, f"{where}.factors")
-            if "factors" in spec else self.factors,
+            if "factors" in spec
+            else self.factors,
             files=_parse_files(spec["files"], self.path, f"{where}.files") if "files" in spec else self.files,
         )
 
     def factor_space_dict(self) -> list[dict[str, Any]]:
         """Factors as plain dicts (name, values, unit, nuisance) for dataset.yaml and FactorSpace."""
         return [
-            {"name": f.name, "values": list(f.values), "unit": f.unit, "nuisance": f.nuisance}
-            for f in self.factors
+            {"name": f.name, "values": list(f.values), "unit": f.unit, "nuisance": f.nuisance} for f in self.factors
         ]
 
 
@@ -247,8 +256,11 @@ def _check_keys(obj: Any, allowed: set[str], path: Path, where: str) -> dict[str
         raise _fail(path, where, f"must be a mapping, got {type(obj).__name__}")
     unknown = sorted(set(obj) - allowed)
     if unknown:
-        raise _fail(path, f"{where}.{unknown[0]}" if where else unknown[0],
-                    f"unknown field; allowed: {', '.join(sorted(allowed))}")
+        raise _fail(
+            path,
+            f"{where}.{unknown[0]}" if where else unknown[0],
+            f"unknown field; allowed: {', '.join(sorted(allowed))}",
+        )
     return obj
 
 
@@ -297,10 +309,14 @@ def _parse_files(obj: Any, path: Path, where: str) -> tuple[FileEntry, ...]:
             raise _fail(path, f"{w}.manual", "must be a URL string")
         role = item.get("role")
         if role is not None and (not isinstance(role, str) or not _ROLE_RE.match(role)):
-            raise _fail(path, f"{w}.role", f"must be lower-case letters, digits, _ and - (e.g. training-dat), "
-                                           f"got {role!r}")
-        files.append(FileEntry(name, tuple(sources), size, _checksums(item.get("checksums"), path, f"{w}.checksums"),
-                               manual, role))
+            raise _fail(
+                path, f"{w}.role", f"must be lower-case letters, digits, _ and - (e.g. training-dat), got {role!r}"
+            )
+        files.append(
+            FileEntry(
+                name, tuple(sources), size, _checksums(item.get("checksums"), path, f"{w}.checksums"), manual, role
+            )
+        )
     names = [f.name for f in files]
     if len(set(names)) != len(names):
         raise _fail(path, where, f"file names must be unique, got {names}")
@@ -315,8 +331,12 @@ def _check_roles(files: tuple[FileEntry, ...], fmt: str, path: Path, where: str)
     have = {f.role for f in files}
     missing = [r for r in required if r not in have]
     if missing:
-        raise _fail(path, where, f"format {fmt!r} needs one file of each role {', '.join(required)} "
-                                 f"(the field 'role' of each file); missing: {', '.join(missing)}")
+        raise _fail(
+            path,
+            where,
+            f"format {fmt!r} needs one file of each role {', '.join(required)} "
+            f"(the field 'role' of each file); missing: {', '.join(missing)}",
+        )
 
 
 def _parse_factors(obj: Any, path: Path, where: str) -> tuple[FactorEntry, ...]:
@@ -377,8 +397,9 @@ def parse_manifest(data: Any, path: Path) -> Manifest:
         if "factors" in spec:
             _parse_factors(spec["factors"], path, f"editions.{ed}.factors")
         if "files" in spec:
-            _check_roles(_parse_files(spec["files"], path, f"editions.{ed}.files"), data["format"], path,
-                         f"editions.{ed}.files")
+            _check_roles(
+                _parse_files(spec["files"], path, f"editions.{ed}.files"), data["format"], path, f"editions.{ed}.files"
+            )
         ed_aliases = spec.get("aliases") or []
         if not isinstance(ed_aliases, list) or not all(isinstance(a, str) and _NAME_RE.match(a) for a in ed_aliases):
             raise _fail(path, f"editions.{ed}.aliases", "must be a list of lower-case names")
@@ -419,8 +440,9 @@ def read_manifest(path: str | os.PathLike[str]) -> Manifest:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ManifestError(f"manifest {p} is not valid YAML: {describe_yaml_error(exc)}; fix the syntax there") \
-            from None
+        raise ManifestError(
+            f"manifest {p} is not valid YAML: {describe_yaml_error(exc)}; fix the syntax there"
+        ) from None
     manifest = parse_manifest(data, p)
     _PARSED[key] = manifest
     return manifest
@@ -474,8 +496,7 @@ def resolve_name(name: str) -> tuple[Manifest, str | None]:
     if key not in table:
         close = difflib.get_close_matches(key, list(table), n=1)
         hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise UnknownDatasetError(
-            f"no manifest for data set {name!r}.{hint} Known: {', '.join(sorted(table))}")
+        raise UnknownDatasetError(f"no manifest for data set {name!r}.{hint} Known: {', '.join(sorted(table))}")
     mname, edition = table[key]
     return manifests[mname], edition
 

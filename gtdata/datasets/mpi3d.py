@@ -4,14 +4,14 @@ number of rows must equal the manifest grid, so a 2019 file is never read with t
 
 from __future__ import annotations
 
-from gtdata.core.errors import InvalidValueError
-
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
+from gtdata.core.errors import InvalidValueError
 from gtdata.datasets.base import BenchmarkData
 from gtdata.datasets.manifest import Manifest
 from gtdata.datasets.npz import NpzMember
@@ -21,20 +21,25 @@ from gtdata.store.prepared import PreparedWriter
 VARIANTS = ("toy", "realistic", "real", "complex")
 
 
-def prepare_mpi3d(manifest: Manifest, files: dict[str, Path], writer: PreparedWriter, chunk: int,
-                  on_chunk: Progress | None) -> None:
+def prepare_mpi3d(
+    manifest: Manifest, files: dict[str, Path], writer: PreparedWriter, chunk: int, on_chunk: Progress | None
+) -> None:
     """Copy ``images`` chunk by chunk after checking its shape against the manifest grid."""
     (path,) = files.values()
     images = NpzMember(path, "images")
     n = manifest.num_images
     if images.shape[1:] != manifest.observation_shape or images.dtype != np.uint8:
-        raise InvalidValueError(f"{path}: images is {images.dtype} {images.shape}, expected uint8 "
-                         f"(N, {', '.join(map(str, manifest.observation_shape))})")
+        raise InvalidValueError(
+            f"{path}: images is {images.dtype} {images.shape}, expected uint8 "
+            f"(N, {', '.join(map(str, manifest.observation_shape))})"
+        )
     if images.shape[0] != n:
         editions = ", ".join(repr(e) for e in manifest.editions) or "none"
-        raise InvalidValueError(f"{path} holds {images.shape[0]:,} images but the grid {manifest.sizes} of "
-                         f"{manifest.key} has {n:,}; is it another release? (editions of {manifest.name}: "
-                         f"{editions})")
+        raise InvalidValueError(
+            f"{path} holds {images.shape[0]:,} images but the grid {manifest.sizes} of "
+            f"{manifest.key} has {n:,}; is it another release? (editions of {manifest.name}: "
+            f"{editions})"
+        )
     write_chunks(writer, images.chunks(chunk, start=writer.position), n, on_chunk)
 
 
@@ -91,10 +96,17 @@ class MPI3D(BenchmarkData):
     ((6, 6, 2, 3, 3, 40, 40), (4, 4, 2, 3, 3, 40, 40))
     """
 
-    def __init__(self, root: str | os.PathLike[str] | None = None, download: bool = True,
-                 transform: Callable[[Any], Any] | None = None, *, variant: str = "real",
-                 edition: str | None = None, manifest: str | os.PathLike[str] | None = None,
-                 progress: bool | None = None) -> None:
+    def __init__(
+        self,
+        root: str | os.PathLike[str] | None = None,
+        download: bool = True,
+        transform: Callable[[Any], Any] | None = None,
+        *,
+        variant: str = "real",
+        edition: str | None = None,
+        manifest: str | os.PathLike[str] | None = None,
+        progress: bool | None = None,
+    ) -> None:
         if variant not in VARIANTS:
             raise InvalidValueError(f"variant must be one of {', '.join(map(repr, VARIANTS))}, got {variant!r}")
         self.manifest_name = f"mpi3d_{variant}"

@@ -3,14 +3,14 @@ member never sits in memory; pickled (object) members are refused, never unpickl
 
 from __future__ import annotations
 
-from gtdata.core.errors import InvalidValueError
-
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
 import numpy as np
+
+from gtdata.core.errors import InvalidValueError
 
 
 class NpzMember:
@@ -26,10 +26,13 @@ class NpzMember:
                 with zf.open(self.name) as fh:
                     self.shape, self.fortran, self.dtype, self.offset = _header(fh, path, self.name)
         except zipfile.BadZipFile as exc:
-            raise InvalidValueError(f"{path} is not a readable npz file ({exc}); delete it and download it again") \
-                from None
+            raise InvalidValueError(
+                f"{path} is not a readable npz file ({exc}); delete it and download it again"
+            ) from None
         if self.dtype.hasobject:
-            raise InvalidValueError(f"{path}:{self.name} holds pickled objects; gtdata does not unpickle downloaded data")
+            raise InvalidValueError(
+                f"{path}:{self.name} holds pickled objects; gtdata does not unpickle downloaded data"
+            )
         if self.fortran and len(self.shape) > 1:
             raise InvalidValueError(f"{path}:{self.name} is stored in Fortran order; only C order is supported")
         self.row_bytes = int(np.prod(self.shape[1:], dtype=np.int64)) * self.dtype.itemsize

@@ -4,28 +4,25 @@ for one preparation instead of racing."""
 
 from __future__ import annotations
 
-from gtdata.core.errors import NoAccessError
-from gtdata.core.persist import InsufficientSpaceError
-
-from gtdata.core.errors import InvalidValueError, MissingFileError
-
-import logging
 import importlib
+import logging
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from filelock import FileLock
 
+from gtdata.core.errors import InvalidValueError, MissingFileError, NoAccessError
 from gtdata.core.factors import Factor, FactorSpace
+from gtdata.core.persist import InsufficientSpaceError
+from gtdata.core.progress import progress_bar
 from gtdata.datasets.archive import extraction_dir
 from gtdata.datasets.checksums import ChecksumError, Digests, check_file
 from gtdata.datasets.fetch import NO_SPACE, download_file, ensure_writable_dir
 from gtdata.datasets.manifest import Manifest
 from gtdata.store import cache
 from gtdata.store.prepared import META, PreparedWriter
-from gtdata.core.progress import progress_bar
 
 #: Images per chunk written by the preparers (64x64x3 uint8: 4096 images = 48 MiB).
 CHUNK_IMAGES = 4096
@@ -43,6 +40,7 @@ Progress = Callable[[int, int], None]
 
 
 logger = logging.getLogger(__name__)
+
 
 def raw_dir(manifest: Manifest, root: str | os.PathLike[str] | None = None) -> Path:
     """Where the raw files of ``manifest`` live: ``<root>/raw/<name>`` (root: the gtdata cache by default)."""
@@ -78,8 +76,9 @@ def stored_factor_space(manifest: Manifest) -> FactorSpace:
     return FactorSpace(Factor(f.name, list(f.values), f.unit) for f in manifest.factors)
 
 
-def fetch_all(manifest: Manifest, root: str | os.PathLike[str] | None = None, download: bool = True,
-              progress: bool | None = None) -> dict[str, Path]:
+def fetch_all(
+    manifest: Manifest, root: str | os.PathLike[str] | None = None, download: bool = True, progress: bool | None = None
+) -> dict[str, Path]:
     """The raw files of ``manifest`` by name, downloading the missing ones when ``download`` is true."""
     rd = raw_dir(manifest, root)
     paths = {}
@@ -90,14 +89,16 @@ def fetch_all(manifest: Manifest, root: str | os.PathLike[str] | None = None, do
                 where = entry.manual or entry.sources[0].url
                 raise MissingFileError(
                     f"{manifest.key}: raw file {path} is missing; pass download=True (or run `gtdata download "
-                    f"{manifest.name}`), or fetch it from {where} and save it there")
+                    f"{manifest.name}`), or fetch it from {where} and save it there"
+                )
             download_file(entry, rd, manifest.name, progress=progress)
         paths[entry.name] = path
     return paths
 
 
-def verify_all(manifest: Manifest, root: str | os.PathLike[str] | None = None,
-               report: Callable[[str], None] = logger.info) -> dict[str, tuple[Path, Digests]]:
+def verify_all(
+    manifest: Manifest, root: str | os.PathLike[str] | None = None, report: Callable[[str], None] = logger.info
+) -> dict[str, tuple[Path, Digests]]:
     """Check every raw file of ``manifest`` in the cache: path and digests by file name.
 
     Raises FileNotFoundError for a missing file and ChecksumError for a mismatch.
@@ -107,30 +108,43 @@ def verify_all(manifest: Manifest, root: str | os.PathLike[str] | None = None,
     for entry in manifest.files:
         path = rd / entry.name
         if not path.exists():
-            raise MissingFileError(f"{manifest.key}: raw file {path} is missing; run `gtdata download "
-                                    f"{manifest.name}` or place the file there")
+            raise MissingFileError(
+                f"{manifest.key}: raw file {path} is missing; run `gtdata download "
+                f"{manifest.name}` or place the file there"
+            )
         if not os.access(path, os.R_OK):
             raise NoAccessError(f"{manifest.key}: raw file {path} is not readable; fix its permissions")
         verdict = check_file(entry, path, rd)
         report(verdict.describe(entry.name))
         if not verdict.ok:
-            raise ChecksumError(f"{path}: " + "; ".join(verdict.problems)
-                                + f". Delete it and run `gtdata download {manifest.name}` again.")
+            raise ChecksumError(
+                f"{path}: "
+                + "; ".join(verdict.problems)
+                + f". Delete it and run `gtdata download {manifest.name}` again."
+            )
         paths[entry.name] = (path, verdict.digests)
     return paths
 
 
 def _preparer(fmt: str) -> Callable[..., None]:
     if fmt not in PREPARERS:
-        raise InvalidValueError(f"format {fmt!r} has no preparer (it is not a data set by itself); "
-                         f"formats with a preparer: {', '.join(PREPARERS)}")
+        raise InvalidValueError(
+            f"format {fmt!r} has no preparer (it is not a data set by itself); "
+            f"formats with a preparer: {', '.join(PREPARERS)}"
+        )
     module, func = PREPARERS[fmt].split(":")
     return getattr(importlib.import_module(module), func)
 
 
-def prepare(manifest: Manifest, root: str | os.PathLike[str] | None = None, download: bool = True,
-            progress: bool | None = None, chunk_images: int = CHUNK_IMAGES, on_chunk: Progress | None = None,
-            keep_extracted: bool = False) -> Path:
+def prepare(
+    manifest: Manifest,
+    root: str | os.PathLike[str] | None = None,
+    download: bool = True,
+    progress: bool | None = None,
+    chunk_images: int = CHUNK_IMAGES,
+    on_chunk: Progress | None = None,
+    keep_extracted: bool = False,
+) -> Path:
     """Prepare ``manifest`` into the store once and return the prepared directory.
 
     Streams: memory stays near one chunk of ``chunk_images`` images (SmallNORB and Cars3D, whose raw rows
@@ -152,16 +166,28 @@ def prepare(manifest: Manifest, root: str | os.PathLike[str] | None = None, down
         fetch_all(manifest, root, download, progress)
         checked = verify_all(manifest, root, report=logger.info)
         paths = {name: path for name, (path, _d) in checked.items()}
-        sources = [{"file": name, "bytes": d.size, **d.hexdigests, "urls": [s.url for s in manifest.file(name).sources]}
-                   for name, (_p, d) in checked.items()]
+        sources = [
+            {"file": name, "bytes": d.size, **d.hexdigests, "urls": [s.url for s in manifest.file(name).sources]}
+            for name, (_p, d) in checked.items()
+        ]
         metadata = {
-            "name": manifest.key, "title": manifest.title, "edition": manifest.edition,
-            "license": manifest.license, "citation": manifest.citation, "homepage": manifest.homepage,
+            "name": manifest.key,
+            "title": manifest.title,
+            "edition": manifest.edition,
+            "license": manifest.license,
+            "citation": manifest.citation,
+            "homepage": manifest.homepage,
             "sources": sources,
         }
         nuisance = [f.name for f in manifest.factors if f.nuisance]
-        bar = progress_bar(total=manifest.num_images, unit="img", unit_scale=True, desc=f"preparing {manifest.key}",
-                   progress=progress, leave=False)
+        bar = progress_bar(
+            total=manifest.num_images,
+            unit="img",
+            unit_scale=True,
+            desc=f"preparing {manifest.key}",
+            progress=progress,
+            leave=False,
+        )
 
         def report(done: int, total: int) -> None:
             bar.update(done - bar.n)
@@ -169,8 +195,14 @@ def prepare(manifest: Manifest, root: str | os.PathLike[str] | None = None, down
                 on_chunk(done, total)
 
         try:
-            with PreparedWriter(target, stored_factor_space(manifest), manifest.observation_shape,
-                                metadata=metadata, nuisance=nuisance, name=manifest.key) as writer:
+            with PreparedWriter(
+                target,
+                stored_factor_space(manifest),
+                manifest.observation_shape,
+                metadata=metadata,
+                nuisance=nuisance,
+                name=manifest.key,
+            ) as writer:
                 bar.update(writer.position)
                 preparer(manifest, paths, writer, chunk_images, report)
                 writer.commit()
@@ -181,9 +213,12 @@ def prepare(manifest: Manifest, root: str | os.PathLike[str] | None = None, down
         except OSError as exc:
             if exc.errno not in NO_SPACE:
                 raise
-            raise InsufficientSpaceError(exc.errno, f"no space left while preparing {manifest.key} in {target.parent} "
-                                     f"({exc.strerror}); free space there or set $GTDATA_HOME to a larger disk, "
-                                     "then run it again (it resumes)") from None
+            raise InsufficientSpaceError(
+                exc.errno,
+                f"no space left while preparing {manifest.key} in {target.parent} "
+                f"({exc.strerror}); free space there or set $GTDATA_HOME to a larger disk, "
+                "then run it again (it resumes)",
+            ) from None
         finally:
             bar.close()
     if progress:

@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
-from gtdata.core.errors import InvalidValueError
-
 from pathlib import Path
 
 import h5py
 import numpy as np
 
+from gtdata.core.errors import InvalidValueError
 from gtdata.datasets.base import BenchmarkData
 from gtdata.datasets.manifest import Manifest
 from gtdata.datasets.prepare import Progress, write_chunks
@@ -27,38 +26,46 @@ def label_codes(manifest: Manifest, labels: np.ndarray, source: str) -> np.ndarr
         far = dist[np.arange(len(labels)), codes[:, j]] > step / 4
         if far.any():
             i = int(np.flatnonzero(far)[0])
-            raise InvalidValueError(f"{source}: label {f.name} = {labels[i, j]} at row {i} is not one of the manifest "
-                             f"values {list(f.raw)}")
+            raise InvalidValueError(
+                f"{source}: label {f.name} = {labels[i, j]} at row {i} is not one of the manifest values {list(f.raw)}"
+            )
     return codes
 
 
-def prepare_shapes3d(manifest: Manifest, files: dict[str, Path], writer: PreparedWriter, chunk: int,
-                     on_chunk: Progress | None) -> None:
+def prepare_shapes3d(
+    manifest: Manifest, files: dict[str, Path], writer: PreparedWriter, chunk: int, on_chunk: Progress | None
+) -> None:
     """Check the labels follow the manifest grid, then copy the images in chunks."""
     (path,) = files.values()
     n = manifest.num_images
     try:
         h5 = h5py.File(path, "r")
     except OSError as exc:
-        raise InvalidValueError(f"{path} is not a readable HDF5 file ({exc}); delete it and download it again") from None
+        raise InvalidValueError(
+            f"{path} is not a readable HDF5 file ({exc}); delete it and download it again"
+        ) from None
     with h5:
         if "images" not in h5 or "labels" not in h5:
             raise InvalidValueError(f"{path} lacks 'images' or 'labels'; it holds {sorted(h5)}")
         images, labels = h5["images"], h5["labels"]
         if images.shape != (n, *manifest.observation_shape) or images.dtype != np.uint8:
-            raise InvalidValueError(f"{path}: images is {images.dtype} {images.shape}, expected uint8 "
-                             f"({n}, {', '.join(map(str, manifest.observation_shape))})")
+            raise InvalidValueError(
+                f"{path}: images is {images.dtype} {images.shape}, expected uint8 "
+                f"({n}, {', '.join(map(str, manifest.observation_shape))})"
+            )
         if labels.shape != (n, len(manifest.factors)):
             raise InvalidValueError(f"{path}: labels has shape {labels.shape}, expected ({n}, {len(manifest.factors)})")
         expected = np.stack(np.unravel_index(np.arange(n), manifest.sizes), axis=1)
         for s in range(0, n, 1 << 16):
-            got = label_codes(manifest, labels[s:s + (1 << 16)].astype(np.float64), str(path))
-            bad = np.flatnonzero(np.any(got != expected[s:s + len(got)], axis=1))
+            got = label_codes(manifest, labels[s : s + (1 << 16)].astype(np.float64), str(path))
+            bad = np.flatnonzero(np.any(got != expected[s : s + len(got)], axis=1))
             if bad.size:
                 i = s + int(bad[0])
-                raise InvalidValueError(f"{path}: row {i} has labels {labels[i].tolist()}, the manifest grid puts "
-                                 f"codes {expected[i].tolist()} there; the file is not in grid order")
-        chunks = (images[s:s + chunk] for s in range(writer.position, n, chunk))
+                raise InvalidValueError(
+                    f"{path}: row {i} has labels {labels[i].tolist()}, the manifest grid puts "
+                    f"codes {expected[i].tolist()} there; the file is not in grid order"
+                )
+        chunks = (images[s : s + chunk] for s in range(writer.position, n, chunk))
         write_chunks(writer, chunks, n, on_chunk)
 
 

@@ -10,17 +10,17 @@ into its grid slot of a 64x64 array (199 MB for the full set) before writing it 
 
 from __future__ import annotations
 
-from gtdata.core.errors import InvalidValueError
-
 import gzip
 import os
 import struct
+from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any, Callable
+from typing import IO, Any
 
 import numpy as np
 from PIL import Image
 
+from gtdata.core.errors import InvalidValueError
 from gtdata.core.factors import FactorSpace
 from gtdata.datasets.base import BenchmarkData
 from gtdata.datasets.manifest import Manifest
@@ -28,8 +28,13 @@ from gtdata.datasets.prepare import Progress, write_chunks
 from gtdata.store.prepared import PreparedWriter
 
 #: NORB matrix magic numbers -> numpy dtype (little-endian).
-MAGIC = {0x1E3D4C55: np.dtype(np.uint8), 0x1E3D4C54: np.dtype("<i4"), 0x1E3D4C51: np.dtype("<f4"),
-         0x1E3D4C53: np.dtype("<f8"), 0x1E3D4C56: np.dtype("<i2")}
+MAGIC = {
+    0x1E3D4C55: np.dtype(np.uint8),
+    0x1E3D4C54: np.dtype("<i4"),
+    0x1E3D4C51: np.dtype("<f4"),
+    0x1E3D4C53: np.dtype("<f8"),
+    0x1E3D4C56: np.dtype("<i2"),
+}
 _READ_ROWS = 1024
 
 
@@ -41,8 +46,9 @@ def read_header(fh: IO[bytes], source: str) -> tuple[np.dtype, tuple[int, ...]]:
     magic, ndim = struct.unpack("<ii", head)
     magic &= 0xFFFFFFFF
     if magic not in MAGIC:
-        raise InvalidValueError(f"{source}: magic {magic:#x} is not a supported NORB matrix type "
-                         f"({', '.join(f'{m:#x}' for m in MAGIC)})")
+        raise InvalidValueError(
+            f"{source}: magic {magic:#x} is not a supported NORB matrix type ({', '.join(f'{m:#x}' for m in MAGIC)})"
+        )
     if not 1 <= ndim <= 8:
         raise InvalidValueError(f"{source}: implausible number of dimensions {ndim}")
     dims = struct.unpack(f"<{max(3, ndim)}i", fh.read(4 * max(3, ndim)))
@@ -76,7 +82,9 @@ def iter_images(path: Path, rows: int = _READ_ROWS):
         with _open(path) as fh:
             dtype, shape = read_header(fh, str(path))
             if dtype != np.uint8 or len(shape) != 4 or shape[1] != 2:
-                raise InvalidValueError(f"{path}: expected a uint8 (N, 2, H, W) stereo image matrix, got {dtype} {shape}")
+                raise InvalidValueError(
+                    f"{path}: expected a uint8 (N, 2, H, W) stereo image matrix, got {dtype} {shape}"
+                )
             n, _, h, w = shape
             row_bytes = 2 * h * w
             for start in range(0, n, rows):
@@ -109,18 +117,23 @@ def _codes_of(manifest: Manifest, cat: np.ndarray, info: np.ndarray, source: str
         ok = raw[order][pos] == raw_columns[:, j]
         if not ok.all():
             i = int(np.flatnonzero(~ok)[0])
-            raise InvalidValueError(f"{source}: row {i} has {f.name} = {raw_columns[i, j]}, not one of the manifest's "
-                             f"stored values {list(f.raw)}")
+            raise InvalidValueError(
+                f"{source}: row {i} has {f.name} = {raw_columns[i, j]}, not one of the manifest's "
+                f"stored values {list(f.raw)}"
+            )
         codes[:, j] = order[pos]
     return codes
 
 
-def prepare_smallnorb(manifest: Manifest, files: dict[str, Path], writer: PreparedWriter, chunk: int,
-                      on_chunk: Progress | None) -> None:
+def prepare_smallnorb(
+    manifest: Manifest, files: dict[str, Path], writer: PreparedWriter, chunk: int, on_chunk: Progress | None
+) -> None:
     """Merge training then testing rows into the factor grid and write it in chunks."""
     if [f.name for f in manifest.factors] != ["category", "instance", "elevation", "azimuth", "lighting"]:
-        raise InvalidValueError(f"{manifest.path}: small NORB needs the factors category, instance, elevation, azimuth, "
-                         "lighting in that order")
+        raise InvalidValueError(
+            f"{manifest.path}: small NORB needs the factors category, instance, elevation, azimuth, "
+            "lighting in that order"
+        )
     height, width, _ = manifest.observation_shape
     space = FactorSpace.from_sizes(manifest.sizes)
     out = np.zeros((space.size, height, width), dtype=np.uint8)
@@ -138,7 +151,7 @@ def prepare_smallnorb(manifest: Manifest, files: dict[str, Path], writer: Prepar
         index = space.codes_to_index(codes)
         start = 0
         for block in iter_images(files[names["dat"]]):
-            rows = index[start:start + len(block)]
+            rows = index[start : start + len(block)]
             if rows.size != len(block):
                 raise InvalidValueError(f"{files[names['dat']]} has more images than {files[names['cat']]} has rows")
             if filled[rows].any():
@@ -147,12 +160,16 @@ def prepare_smallnorb(manifest: Manifest, files: dict[str, Path], writer: Prepar
             filled[rows] = True
             start += len(block)
         if start != len(index):
-            raise InvalidValueError(f"{files[names['dat']]} has {start} images, {files[names['cat']]} has {len(index)} rows")
+            raise InvalidValueError(
+                f"{files[names['dat']]} has {start} images, {files[names['cat']]} has {len(index)} rows"
+            )
     if not filled.all():
         missing = space.index_to_codes(np.flatnonzero(~filled)[:1])[0]
-        raise InvalidValueError(f"small NORB files do not cover the manifest grid {manifest.sizes}: e.g. codes "
-                         f"{missing.tolist()} have no image")
-    chunks = (out[s:s + chunk] for s in range(writer.position, space.size, chunk))
+        raise InvalidValueError(
+            f"small NORB files do not cover the manifest grid {manifest.sizes}: e.g. codes "
+            f"{missing.tolist()} have no image"
+        )
+    chunks = (out[s : s + chunk] for s in range(writer.position, space.size, chunk))
     write_chunks(writer, chunks, space.size, on_chunk)
 
 
@@ -216,23 +233,35 @@ class SmallNORB(BenchmarkData):
 
     manifest_name = "smallnorb"
 
-    def __init__(self, root: str | os.PathLike[str] | None = None, download: bool = True,
-                 transform: Callable[[Any], Any] | None = None, *, instance_as_factor: bool = False,
-                 split: str | None = None, edition: str | None = None,
-                 manifest: str | os.PathLike[str] | None = None, progress: bool | None = None) -> None:
+    def __init__(
+        self,
+        root: str | os.PathLike[str] | None = None,
+        download: bool = True,
+        transform: Callable[[Any], Any] | None = None,
+        *,
+        instance_as_factor: bool = False,
+        split: str | None = None,
+        edition: str | None = None,
+        manifest: str | os.PathLike[str] | None = None,
+        progress: bool | None = None,
+    ) -> None:
         if split not in (None, "train", "test"):
             raise InvalidValueError(f"split must be None, 'train' or 'test', got {split!r}")
         if split is not None and not instance_as_factor:
-            raise InvalidValueError("split='train'/'test' needs instance_as_factor=True: the halves differ by instance, "
-                             "which is otherwise a nuisance factor drawn at random")
+            raise InvalidValueError(
+                "split='train'/'test' needs instance_as_factor=True: the halves differ by instance, "
+                "which is otherwise a nuisance factor drawn at random"
+            )
         self.instance_as_factor = instance_as_factor
         super().__init__(root, download, transform, edition=edition, manifest=manifest, progress=progress)
         self._init_args.update(instance_as_factor=instance_as_factor, split=split)
         if split is not None:
             train = self._meta.get("metadata", {}).get("train_instances")
             if not train:
-                raise InvalidValueError(f"{self.path} does not record which instances form the training half; "
-                                 "delete it and prepare it again")
+                raise InvalidValueError(
+                    f"{self.path} does not record which instances form the training half; "
+                    "delete it and prepare it again"
+                )
             op = "in" if split == "train" else "not in"
             expr = f"instance {op} ({', '.join(str(v) for v in train)},)"
             self._splits = self._splits + ((expr, False),)

@@ -38,16 +38,16 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "ARCHITECTURES",
-    "ConvEncoder",
-    "DeconvDecoder",
-    "FcEncoder",
-    "FcDecoder",
-    "FcDiscriminator",
-    "build_encoder",
-    "build_decoder",
     "METHODS",
     "VAE",
+    "ConvEncoder",
+    "DeconvDecoder",
+    "FcDecoder",
+    "FcDiscriminator",
+    "FcEncoder",
     "Method",
+    "build_decoder",
+    "build_encoder",
     "make_method",
     "method_names",
 ]

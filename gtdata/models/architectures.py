@@ -8,22 +8,22 @@ starts from the same distribution as the reference.
 
 from __future__ import annotations
 
-from gtdata.core.errors import InvalidValueError
-
 import math
 
 import torch
 from torch import nn
 
+from gtdata.core.errors import InvalidValueError
+
 __all__ = [
+    "ARCHITECTURES",
     "ConvEncoder",
     "DeconvDecoder",
-    "FcEncoder",
     "FcDecoder",
     "FcDiscriminator",
-    "ARCHITECTURES",
-    "build_encoder",
+    "FcEncoder",
     "build_decoder",
+    "build_encoder",
     "check_observation_shape",
 ]
 

@@ -7,28 +7,28 @@ natural (nats).
 
 from __future__ import annotations
 
-from gtdata.core.errors import InvalidValueError
-
 import math
 
 import torch
 import torch.nn.functional as F
 
+from gtdata.core.errors import InvalidValueError
+
 __all__ = [
     "RECONSTRUCTIONS",
-    "reconstruction_loss",
-    "bernoulli_reconstruction",
-    "l2_reconstruction",
-    "reparameterize",
-    "gaussian_kl",
-    "gaussian_log_density",
-    "total_correlation",
+    "anneal",
     "batch_covariance",
+    "bernoulli_reconstruction",
     "dip_covariance",
     "dip_penalty",
-    "anneal",
-    "shuffle_codes",
     "discriminator_terms",
+    "gaussian_kl",
+    "gaussian_log_density",
+    "l2_reconstruction",
+    "reconstruction_loss",
+    "reparameterize",
+    "shuffle_codes",
+    "total_correlation",
 ]
 
 RECONSTRUCTIONS = ("bernoulli", "l2")
@@ -118,9 +118,7 @@ def shuffle_codes(z: torch.Tensor) -> torch.Tensor:
     return torch.gather(z, 0, perms)
 
 
-def discriminator_terms(
-    logits_real: torch.Tensor, logits_shuffled: torch.Tensor
-) -> tuple[torch.Tensor, torch.Tensor]:
+def discriminator_terms(logits_real: torch.Tensor, logits_shuffled: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """FactorVAE: (TC estimate, discriminator loss) from the discriminator's 2-way logits.
 
     TC = batch mean of logits[:, 0] − logits[:, 1] on the real codes; the discriminator loss is

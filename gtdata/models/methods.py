@@ -8,8 +8,6 @@ disentanglement_lib (methods_metrics.md §2, §4).
 
 from __future__ import annotations
 
-from gtdata.core.errors import InvalidValueError
-
 import math
 from numbers import Real
 from typing import Any, ClassVar
@@ -17,11 +15,12 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
+from gtdata.core.errors import InvalidValueError
 from gtdata.models import losses
 from gtdata.models.architectures import FcDiscriminator, build_decoder, build_encoder
 from gtdata.models.weak import adaptive_keep_mask, aggregate, label_keep_mask, pair_divergence
 
-__all__ = ["VAE", "Method", "METHODS", "make_method", "method_names", "OptimGroup", "check_k"]
+__all__ = ["METHODS", "VAE", "Method", "OptimGroup", "check_k", "make_method", "method_names"]
 
 
 class VAE(nn.Module):
@@ -102,7 +101,9 @@ def check_k(method: str, k: Any) -> int | str | tuple[int, int]:
     if isinstance(k, str):
         if k == "random":
             return k
-    elif isinstance(k, (list, tuple)) and len(k) == 2 and all(isinstance(v, int) and not isinstance(v, bool) for v in k):
+    elif (
+        isinstance(k, (list, tuple)) and len(k) == 2 and all(isinstance(v, int) and not isinstance(v, bool) for v in k)
+    ):
         if 1 <= k[0] <= k[1]:
             return (int(k[0]), int(k[1]))
     elif isinstance(k, int) and not isinstance(k, bool):

@@ -10,7 +10,12 @@ from __future__ import annotations
 __all__ = ["LABEL_METHODS", "METHOD_NAMES", "UNSUPERVISED_METHODS", "WEAK_METHODS"]
 
 UNSUPERVISED_METHODS: tuple[str, ...] = (
-    "beta_vae", "factor_vae", "dip_vae_i", "dip_vae_ii", "beta_tc_vae", "annealed_vae",
+    "beta_vae",
+    "factor_vae",
+    "dip_vae_i",
+    "dip_vae_ii",
+    "beta_tc_vae",
+    "annealed_vae",
 )
 """The unsupervised methods of the reference study (Locatello et al. 2019), in its order."""
 

@@ -7,17 +7,17 @@ posterior (it changed between the two images), False = it is replaced by the ave
 
 from __future__ import annotations
 
-from gtdata.core.errors import InvalidValueError
-
 import torch
+
+from gtdata.core.errors import InvalidValueError
 
 __all__ = [
     "AVERAGES",
-    "pair_divergence",
     "adaptive_keep_mask",
-    "label_keep_mask",
-    "average_posterior",
     "aggregate",
+    "average_posterior",
+    "label_keep_mask",
+    "pair_divergence",
 ]
 
 AVERAGES = ("group", "ml")

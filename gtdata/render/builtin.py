@@ -6,14 +6,13 @@ Also registers the loader of render spec files (``kind: scene2d`` and ``kind: sc
 
 from __future__ import annotations
 
-from gtdata.core.errors import InvalidValueError
-
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from gtdata.core.errors import InvalidValueError
 from gtdata.core.kinds import register_kind
 from gtdata.registry import register
 from gtdata.render.scene3d.spec import KIND as SCENE3D
@@ -47,7 +46,11 @@ def _open_spec_file(path: Path, content: Any = None, **kwargs: Any):
 
 for _name in BUILTIN_SPECS:
     _raw = yaml.safe_load(builtin_spec_path(_name).read_text(encoding="utf-8"))
-    register(_name, partial(_open_builtin, _name), kind="rendered",
-             description=f"{_raw.get('description', '')} (rendered on demand, no download)")
+    register(
+        _name,
+        partial(_open_builtin, _name),
+        kind="rendered",
+        description=f"{_raw.get('description', '')} (rendered on demand, no download)",
+    )
 register_kind(SCENE2D, summary="a 2-D sprite render spec", load=_open_spec_file)
 register_kind(SCENE3D, summary="a 3-D scene render spec", load=_open_spec_file)

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-__all__ = ["NAMED_COLORS", "parse_color", "hsv_to_rgb"]
+__all__ = ["NAMED_COLORS", "hsv_to_rgb", "parse_color"]
 
 NAMED_COLORS: dict[str, tuple[float, float, float]] = {
     "white": (1.0, 1.0, 1.0),
@@ -33,8 +33,7 @@ def parse_color(value: object, channels: int) -> tuple[np.ndarray | None, str]:
     Accepted: a number (grey), ``[r, g, b]``, a colour name from ``NAMED_COLORS`` or ``"#rrggbb"``.
     Returns ``(array, "")`` or ``(None, problem)`` so the caller can name the place in its error.
     """
-    allowed = ("a number in [0, 1], [r, g, b] with each in [0, 1], '#rrggbb' or one of "
-               + ", ".join(NAMED_COLORS))
+    allowed = "a number in [0, 1], [r, g, b] with each in [0, 1], '#rrggbb' or one of " + ", ".join(NAMED_COLORS)
     rgb: np.ndarray | None = None
     if isinstance(value, bool):
         return None, f"colour {value!r} is not valid; allowed: {allowed}"
@@ -48,22 +47,25 @@ def parse_color(value: object, channels: int) -> tuple[np.ndarray | None, str]:
             rgb = np.array(NAMED_COLORS[key])
         elif len(key) == 7 and key.startswith("#"):
             try:
-                rgb = np.array([int(key[i:i + 2], 16) / 255.0 for i in (1, 3, 5)])
+                rgb = np.array([int(key[i : i + 2], 16) / 255.0 for i in (1, 3, 5)])
             except ValueError:
                 rgb = None
         if rgb is None:
             return None, f"unknown colour {value!r}; allowed: {allowed}"
     elif isinstance(value, (list, tuple)):
         ok = len(value) == 3 and all(
-            isinstance(c, (int, float)) and not isinstance(c, bool) and math.isfinite(c) for c in value)
+            isinstance(c, (int, float)) and not isinstance(c, bool) and math.isfinite(c) for c in value
+        )
         if not ok:
             return None, f"colour {value!r} is not valid; allowed: {allowed}"
         rgb = np.array(value, dtype=np.float64)
         if np.any(rgb < 0) or np.any(rgb > 1):
             return None, f"colour {value!r} is out of range; allowed: {allowed}"
         if channels == 1 and not np.allclose(rgb, rgb[0]):
-            return None, (f"colour {value!r} is RGB but the canvas has 1 channel; allowed: a number in [0, 1] "
-                          "(or set canvas.channels: 3)")
+            return None, (
+                f"colour {value!r} is RGB but the canvas has 1 channel; allowed: a number in [0, 1] "
+                "(or set canvas.channels: 3)"
+            )
     else:
         return None, f"colour {value!r} is not valid; allowed: {allowed}"
     if channels == 1:
@@ -79,8 +81,15 @@ def hsv_to_rgb(h: np.ndarray, s: np.ndarray, v: np.ndarray) -> np.ndarray:
     p = v * (1.0 - s)
     q = v * (1.0 - s * f)
     t = v * (1.0 - s * (1.0 - f))
-    table = np.stack([
-        np.stack([v, t, p], axis=1), np.stack([q, v, p], axis=1), np.stack([p, v, t], axis=1),
-        np.stack([p, q, v], axis=1), np.stack([t, p, v], axis=1), np.stack([v, p, q], axis=1),
-    ], axis=0)
+    table = np.stack(
+        [
+            np.stack([v, t, p], axis=1),
+            np.stack([q, v, p], axis=1),
+            np.stack([p, v, t], axis=1),
+            np.stack([p, q, v], axis=1),
+            np.stack([t, p, v], axis=1),
+            np.stack([v, p, q], axis=1),
+        ],
+        axis=0,
+    )
     return table[i, np.arange(len(i))]

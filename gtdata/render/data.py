@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from gtdata.core.errors import InvalidValueError
-
 import os
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
 from gtdata.core.data import GroundTruthData, check_dtype, convert_images
+from gtdata.core.errors import InvalidValueError
 from gtdata.core.factors import check_count
 from gtdata.core.rng import AnyRNG, RNGLike, as_rng, randint, uniform
 from gtdata.render.raster import Rasterizer
@@ -73,8 +73,13 @@ class RenderedData(GroundTruthData):
     (1, 64, 64, 1)
     """
 
-    def __init__(self, spec: RenderSpec | Mapping | str | os.PathLike, threads: int | None = None,
-                 backend: str = "numpy", device: str = "auto") -> None:
+    def __init__(
+        self,
+        spec: RenderSpec | Mapping | str | os.PathLike,
+        threads: int | None = None,
+        backend: str = "numpy",
+        device: str = "auto",
+    ) -> None:
         self.spec = RenderSpec.load(spec if not isinstance(spec, Mapping) else dict(spec))
         self.threads = threads
         self.backend = backend
@@ -90,15 +95,16 @@ class RenderedData(GroundTruthData):
 
             return Scene3DRenderer(self.spec, threads=self.threads, backend=self.backend, device=self.device)
         if self.backend != "numpy" or self.device not in ("auto", "cpu"):
-            raise InvalidValueError(f"backend={self.backend!r}, device={self.device!r}: 2-D specs render with the numpy "
-                             "rasterizer only (backend='numpy'); the torch backend is for kind: scene3d specs")
+            raise InvalidValueError(
+                f"backend={self.backend!r}, device={self.device!r}: 2-D specs render with the numpy "
+                "rasterizer only (backend='numpy'); the torch backend is for kind: scene3d specs"
+            )
         return Rasterizer(self.spec, threads=self.threads)
 
     @property
     def metadata(self) -> dict[str, Any]:
         out = super().metadata
-        out.update(kind="rendered", description=self.spec.description, spec=self.spec.raw,
-                   spec_sha256=self.spec.sha256)
+        out.update(kind="rendered", description=self.spec.description, spec=self.spec.raw, spec_sha256=self.spec.sha256)
         return out
 
     def _draw_nuisance(self, n: int, rng: AnyRNG) -> dict[str, np.ndarray] | None:
@@ -115,12 +121,16 @@ class RenderedData(GroundTruthData):
         values. Background nuisance is drawn from ``rng``. Grid values give exactly ``observations(codes)``.
         """
         if not isinstance(values, Mapping):
-            raise InvalidValueError(f"values must be a mapping factor name -> array of values, got {type(values).__name__}")
+            raise InvalidValueError(
+                f"values must be a mapping factor name -> array of values, got {type(values).__name__}"
+            )
         names = self.factor_space.names
         missing = [n for n in names if n not in values]
         unknown = [n for n in values if n not in names]
         if missing or unknown:
-            raise InvalidValueError(f"values need exactly the factors {list(names)}; missing {missing}, unknown {unknown}")
+            raise InvalidValueError(
+                f"values need exactly the factors {list(names)}; missing {missing}, unknown {unknown}"
+            )
         grid_only = {b.factor for _place, b in self.spec.bindings() if b.factor is not None and b.affine is None}
         numeric: dict[str, np.ndarray] = {}
         codes: dict[str, np.ndarray] = {}
@@ -131,8 +141,9 @@ class RenderedData(GroundTruthData):
                 raise InvalidValueError(f"values[{factor.name!r}] must be 1-D, got shape {column.shape}")
             lengths.add(column.size)
             if factor.is_categorical or factor.name in grid_only:
-                uniq, inverse = np.unique(column.astype(str if factor.is_categorical else np.float64),
-                                          return_inverse=True)
+                uniq, inverse = np.unique(
+                    column.astype(str if factor.is_categorical else np.float64), return_inverse=True
+                )
                 codes[factor.name] = np.array([factor.code_of(u) for u in uniq.tolist()], dtype=np.int64)[inverse]
                 continue
             try:
@@ -142,8 +153,9 @@ class RenderedData(GroundTruthData):
             lo, hi = float(factor.values.min()), float(factor.values.max())
             bad = ~np.isfinite(col) | (col < lo - 1e-9 * max(1.0, abs(lo))) | (col > hi + 1e-9 * max(1.0, abs(hi)))
             if bad.any():
-                raise InvalidValueError(f"values[{factor.name!r}]: {float(col[bad][0])!r} is outside the factor's range "
-                                 f"[{lo}, {hi}]")
+                raise InvalidValueError(
+                    f"values[{factor.name!r}]: {float(col[bad][0])!r} is outside the factor's range [{lo}, {hi}]"
+                )
             numeric[factor.name] = col
         if len(lengths) != 1:
             raise InvalidValueError(f"every factor needs the same number of values, got lengths {sorted(lengths)}")

@@ -9,30 +9,38 @@ to the same bytes whatever the chunk size.
 
 from __future__ import annotations
 
-from gtdata.core.errors import InvalidValueError
-
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
+from gtdata.core.errors import InvalidValueError
 from gtdata.core.factors import Factor, FactorSpace
+from gtdata.core.progress import progress_bar
 from gtdata.core.rng import SALTS, counter_draw
 from gtdata.render.data import RenderedData
 from gtdata.store.hdf5 import export_hdf5
 from gtdata.store.prepared import PreparedWriter
-from gtdata.core.progress import progress_bar
 
-__all__ = ["export_rendered", "FORMATS"]
+__all__ = ["FORMATS", "export_rendered"]
 
 FORMATS = ("prepared", "hdf5")
 _NUISANCE_SALT = SALTS["export_nuisance"]
 
 
-def export_rendered(data: Any, out: str | os.PathLike, split: str | None = None, format: str = "prepared",
-                    chunk_size: int = 4096, seed: int = 0, progress: bool | None = None, overwrite: bool = False,
-                    resume: bool = True) -> Path:
+def export_rendered(
+    data: Any,
+    out: str | os.PathLike,
+    split: str | None = None,
+    format: str = "prepared",
+    chunk_size: int = 4096,
+    seed: int = 0,
+    progress: bool | None = None,
+    overwrite: bool = False,
+    resume: bool = True,
+) -> Path:
     """Render every grid point of ``data`` (a RenderedData, a spec, a spec path or a built-in name) to ``out``.
 
     ``split``: a split expression (``'shape == "heart" and posX > 0.5'``); for the prepared format it must
@@ -129,18 +137,21 @@ def export_rendered(data: Any, out: str | os.PathLike, split: str | None = None,
     if data.spec.background.is_random:
         metadata["note"] = f"random {data.spec.background.kind} background baked per image from (seed, index)"
     total = space.size
-    with PreparedWriter(out, space, data.observation_shape, metadata=metadata, resume=resume,
-                        overwrite=overwrite, name=data.name) as writer:
-        with progress_bar(total=total, initial=writer.position, unit="img", desc=f"render {data.name}",
-                  progress=progress) as bar:
+    with PreparedWriter(
+        out, space, data.observation_shape, metadata=metadata, resume=resume, overwrite=overwrite, name=data.name
+    ) as writer:
+        with progress_bar(
+            total=total, initial=writer.position, unit="img", desc=f"render {data.name}", progress=progress
+        ) as bar:
             while writer.position < total:
                 start = writer.position
                 stop = min(start + chunk_size, total)
                 codes = to_codes(np.arange(start, stop, dtype=np.int64))
                 nuisance = None
                 if data.spec.background.is_random:
-                    nuisance = counter_draw(seed, start, stop - start, lambda g, b: (data.draw_nuisance(b, g),),
-                                            salt=_NUISANCE_SALT)[0]
+                    nuisance = counter_draw(
+                        seed, start, stop - start, lambda g, b: (data.draw_nuisance(b, g),), salt=_NUISANCE_SALT
+                    )[0]
                 writer.write(data.render(codes, nuisance, dtype=np.uint8))
                 bar.update(stop - start)
         return writer.commit()
@@ -155,8 +166,10 @@ def _grid_layout(data: RenderedData) -> tuple[FactorSpace, Callable[[np.ndarray]
     codes = full.index_to_codes(points)
     subsets = [np.unique(codes[:, i]) for i in range(full.num_factors)]
     if int(np.prod([s.size for s in subsets], dtype=np.float64)) != points.size:
-        raise InvalidValueError(f"split {' and '.join(data.split_description)!r} is not a sub-grid (one set of values per "
-                         f"factor), which the prepared layout needs; export it with format='hdf5'")
+        raise InvalidValueError(
+            f"split {' and '.join(data.split_description)!r} is not a sub-grid (one set of values per "
+            f"factor), which the prepared layout needs; export it with format='hdf5'"
+        )
     factors = []
     for factor, subset in zip(full, subsets):
         if subset.size == factor.size:

@@ -15,8 +15,6 @@ How it stays fast:
 
 from __future__ import annotations
 
-from gtdata.core.errors import InvalidValueError
-
 import math
 import os
 import threading
@@ -24,10 +22,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from gtdata.core.errors import InvalidValueError
 from gtdata.render.colors import hsv_to_rgb
 from gtdata.render.spec import ObjectSpec, RenderSpec
 
-__all__ = ["Rasterizer", "SUBPIXEL"]
+__all__ = ["SUBPIXEL", "Rasterizer"]
 
 SUBPIXEL = 4096  # object centres are snapped to 1/SUBPIXEL of a pixel
 _CHUNK = 256  # images per work item: small enough that the allocator reuses canvas memory (no page faults)
@@ -70,8 +69,9 @@ def _windows(canvas: np.ndarray, size: int) -> np.ndarray:
     """
     n, hp, wp, c = canvas.shape
     s0, s1, s2, s3 = canvas.strides
-    return np.lib.stride_tricks.as_strided(canvas, (n, hp - size + 1, wp - size + 1, size, size, c),
-                                           (s0, s1, s2, s1, s2, s3), writeable=True)
+    return np.lib.stride_tricks.as_strided(
+        canvas, (n, hp - size + 1, wp - size + 1, size, size, c), (s0, s1, s2, s1, s2, s3), writeable=True
+    )
 
 
 def _cos_sin(angle: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -95,8 +95,12 @@ class _ObjectGeometry:
         # padding the canvas needs so every window fits (windows may stick out of the canvas)
         lo_x, hi_x = _centre_range(obj.props["x"].table, spec.width)
         lo_y, hi_y = _centre_range(obj.props["y"].table, spec.height)
-        self.pad = (max(0, self.half - lo_y), max(0, hi_y + self.half + 1 - spec.height),
-                    max(0, self.half - lo_x), max(0, hi_x + self.half + 1 - spec.width))
+        self.pad = (
+            max(0, self.half - lo_y),
+            max(0, hi_y + self.half + 1 - spec.height),
+            max(0, self.half - lo_x),
+            max(0, hi_x + self.half + 1 - spec.width),
+        )
 
 
 def _centre_range(table: np.ndarray, extent: int) -> tuple[int, int]:
@@ -149,8 +153,9 @@ class Rasterizer:
             "period": p["texture_period"].astype(np.float64),
         }
         if obj.uses_hue:
-            out["fill"] = hsv_to_rgb(p["hue"].astype(np.float64), p["saturation"].astype(np.float64),
-                                     p["value"].astype(np.float64)).astype(np.float32)
+            out["fill"] = hsv_to_rgb(
+                p["hue"].astype(np.float64), p["saturation"].astype(np.float64), p["value"].astype(np.float64)
+            ).astype(np.float32)
         else:
             out["fill"] = p["color"].reshape(len(out["shape"]), -1).astype(np.float32)
         return out
@@ -163,7 +168,7 @@ class Rasterizer:
         """
         geo = self.geometry[k]
         n = len(params["shape"])
-        grid = (np.arange(geo.size, dtype=np.float32) - np.float32(geo.half) + np.float32(0.5))
+        grid = np.arange(geo.size, dtype=np.float32) - np.float32(geo.half) + np.float32(0.5)
         phase_x = (params["px"] - np.floor(params["px"])).astype(np.float32)
         phase_y = (params["py"] - np.floor(params["py"])).astype(np.float32)
         dx = grid[None, None, :] - phase_x[:, None, None]  # exact: both sit on the 1/4096 grid
@@ -205,8 +210,7 @@ class Rasterizer:
         _parallel(work, n, self.threads)
         return out
 
-    def _composite(self, params: list[dict[str, np.ndarray]], n: int, nuisance: dict | None,
-                   out: np.ndarray) -> None:
+    def _composite(self, params: list[dict[str, np.ndarray]], n: int, nuisance: dict | None, out: np.ndarray) -> None:
         h, w, c = self.spec.shape
         hp, wp, _ = self.padded_shape
         top, _, left, _ = self.pad
@@ -217,7 +221,7 @@ class Rasterizer:
         else:
             if hp != h or wp != w:
                 canvas[...] = 0
-            _quantize(np.array(background, dtype=np.float32), canvas[:, top:top + h, left:left + w])
+            _quantize(np.array(background, dtype=np.float32), canvas[:, top : top + h, left : left + w])
         z = np.stack([p["z"] for p in params], axis=1)
         order = np.argsort(z, axis=1, kind="stable")
         for rank in range(len(params)):
@@ -229,7 +233,7 @@ class Rasterizer:
                 oy, ox = self._window_origin(int(k), sub)
                 view = _windows(canvas, self.geometry[k].size)
                 view[rows, oy, ox] = _blend(view[rows, oy, ox], alpha, fill)
-        out[...] = canvas[:, top:top + h, left:left + w]
+        out[...] = canvas[:, top : top + h, left : left + w]
 
     def _window_origin(self, k: int, params: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """Top-left corner (rows, cols) of object k's window in the padded canvas."""
@@ -254,7 +258,7 @@ class Rasterizer:
             t = (proj - proj.min()) / span if span > 0 else np.zeros_like(proj)
             grad = bg.color[None, None, :] + t[..., None] * (bg.color2 - bg.color)[None, None, :]
             canvas = np.zeros(self.padded_shape, dtype=np.uint8)
-            _quantize(grad.astype(np.float32), canvas[top:top + h, left:left + w])
+            _quantize(grad.astype(np.float32), canvas[top : top + h, left : left + w])
             return canvas
         return None
 
@@ -263,8 +267,10 @@ class Rasterizer:
         if not bg.is_random:
             return None
         if nuisance is None:
-            raise InvalidValueError(f"spec {self.spec.name!r} has a random {bg.kind} background: pass the nuisance "
-                             "drawn by draw_nuisance(n, rng)")
+            raise InvalidValueError(
+                f"spec {self.spec.name!r} has a random {bg.kind} background: pass the nuisance "
+                "drawn by draw_nuisance(n, rng)"
+            )
         if bg.kind == "noise":
             return nuisance["background_noise"]
         h, w, _ = self.spec.shape
@@ -298,8 +304,7 @@ class Rasterizer:
         return len(self.spec.objects) == 1 and self.spec.background.kind == "color"
 
 
-def _texture(u: np.ndarray, v: np.ndarray, kinds: np.ndarray, period: np.ndarray,
-             size: np.ndarray) -> np.ndarray:
+def _texture(u: np.ndarray, v: np.ndarray, kinds: np.ndarray, period: np.ndarray, size: np.ndarray) -> np.ndarray:
     """Pattern in [0, 1] per window pixel (1 = full colour), in the object's rotating frame.
 
     Triangle waves rather than sines keep every operation IEEE-exact (see the module docstring).
@@ -313,12 +318,13 @@ def _texture(u: np.ndarray, v: np.ndarray, kinds: np.ndarray, period: np.ndarray
     stripes = kinds == 1
     out[stripes] = (tri_u * 2)[stripes]
     checker = kinds == 2
-    out[checker] = (np.float32(0.5) + np.float32(2.0) * (tri_u - np.float32(0.25)) * (tri_v - np.float32(0.25))
-                    * np.float32(4.0))[checker]
+    out[checker] = (
+        np.float32(0.5) + np.float32(2.0) * (tri_u - np.float32(0.25)) * (tri_v - np.float32(0.25)) * np.float32(4.0)
+    )[checker]
     dots = kinds == 3
     if dots.any():
         dist = np.sqrt((np.float32(0.5) - tri_u) ** 2 + (np.float32(0.5) - tri_v) ** 2)
-        pix = (period.astype(np.float32)[:, None, None] * size)
+        pix = period.astype(np.float32)[:, None, None] * size
         # anti-aliased dot of radius 0.3 periods, darker than the base colour
         cover = np.clip(np.float32(0.5) - (dist - np.float32(0.3)) * pix, 0, 1)
         out[dots] = (1 - cover)[dots]
@@ -348,8 +354,10 @@ class _Atlas:
         spec = raster.spec
         obj = spec.objects[0]
         self.obj = obj
-        names = sorted({b.factor for p, b in obj.props.items() if b.factor is not None and p not in ("x", "y", "z")},
-                       key=spec.factor_names.index)
+        names = sorted(
+            {b.factor for p, b in obj.props.items() if b.factor is not None and p not in ("x", "y", "z")},
+            key=spec.factor_names.index,
+        )
         self.app_index = [spec.factor_names.index(n) for n in names]
         self.app_sizes = np.array([spec.factors[i].size for i in self.app_index], dtype=np.int64)
         geo = raster.geometry[0]
@@ -406,9 +414,9 @@ class _Atlas:
         need = self.count + len(keys)
         if need > len(self.table):
             grown = np.empty((min(self.max_entries, max(need, 2 * len(self.table), 64)), self.entry), np.uint8)
-            grown[:self.count] = self.table[:self.count]
+            grown[: self.count] = self.table[: self.count]
             self.table = grown
-        self.table[self.count:need] = windows
+        self.table[self.count : need] = windows
         new_slots = np.arange(self.count, need, dtype=np.int64)
         all_keys = np.concatenate([self.keys, keys])
         all_slots = np.concatenate([self.slots, new_slots])
@@ -434,7 +442,7 @@ class _Atlas:
             size = raster.geometry[0].size
             _windows(canvas, size)[np.arange(hi - lo), oy, ox] = table[slots[lo:hi]].reshape(-1, size, size, c)
             top, _, left, _ = raster.pad
-            out[lo:hi] = canvas[:, top:top + h, left:left + w]
+            out[lo:hi] = canvas[:, top : top + h, left : left + w]
 
         _parallel(work, n, raster.threads)
         return out

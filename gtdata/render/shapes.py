@@ -9,16 +9,15 @@ coverage is clipped to [0, 1] one pixel away from it.
 
 from __future__ import annotations
 
-from gtdata.core.errors import UnknownNameError
-
 import hashlib
 import math
 from pathlib import Path
 
 import numpy as np
-from gtdata.core.errors import GtdataError
 
-__all__ = ["Shape", "BUILTIN_SHAPES", "make_shape", "ShapeParamError"]
+from gtdata.core.errors import GtdataError, UnknownNameError
+
+__all__ = ["BUILTIN_SHAPES", "Shape", "ShapeParamError", "make_shape"]
 
 
 class ShapeParamError(GtdataError, ValueError):
@@ -131,8 +130,9 @@ class Polygon(Shape):
         orient = -1.0 if turns.sum() > 0 else 1.0  # turns > 0: clockwise on screen (y down)
         normals = orient * np.stack([-edges[:, 1], edges[:, 0]], axis=1)
         normals /= np.hypot(normals[:, 0], normals[:, 1])[:, None]
-        self.lines = [(float(nx), float(ny), float(nx * x + ny * y))
-                      for (nx, ny), (x, y) in zip(normals, self.vertices)]
+        self.lines = [
+            (float(nx), float(ny), float(nx * x + ny * y)) for (nx, ny), (x, y) in zip(normals, self.vertices)
+        ]
 
     def sdf(self, u: np.ndarray, v: np.ndarray) -> np.ndarray:
         if self.convex:
@@ -223,8 +223,17 @@ def _triangle() -> Polygon:
 
 
 BUILTIN_SHAPES = (
-    "square", "rectangle", "circle", "ellipse", "heart", "triangle",
-    "pentagon", "hexagon", "octagon", "star", "capsule",
+    "square",
+    "rectangle",
+    "circle",
+    "ellipse",
+    "heart",
+    "triangle",
+    "pentagon",
+    "hexagon",
+    "octagon",
+    "star",
+    "capsule",
 )
 
 _DEFINITION_KINDS = ("rectangle", "ellipse", "capsule", "regular", "star", "polygon", "bitmap")
@@ -272,9 +281,10 @@ def make_shape(defn: dict, base_dir: Path | None) -> Shape:
     Raises ShapeParamError naming the bad key.
     """
     if not isinstance(defn, dict) or len(defn) != 1:
-        raise ShapeParamError("", f"must be a mapping with exactly one of {', '.join(_DEFINITION_KINDS)} "
-                                  f"(got {defn!r})")
-    (kind, arg), = defn.items()
+        raise ShapeParamError(
+            "", f"must be a mapping with exactly one of {', '.join(_DEFINITION_KINDS)} (got {defn!r})"
+        )
+    ((kind, arg),) = defn.items()
     if kind not in _DEFINITION_KINDS:
         raise ShapeParamError(str(kind), f"unknown shape kind {kind!r}; allowed: {', '.join(_DEFINITION_KINDS)}")
     if kind in ("rectangle", "ellipse", "capsule"):
@@ -343,7 +353,7 @@ class Bitmap(Shape):
         self.radius = math.hypot(self.half_w, self.half_h)
 
     @classmethod
-    def from_file(cls, path: object, base_dir: Path | None) -> "Bitmap":
+    def from_file(cls, path: object, base_dir: Path | None) -> Bitmap:
         from PIL import Image, UnidentifiedImageError
 
         if not isinstance(path, str) or not path:
@@ -363,8 +373,7 @@ class Bitmap(Shape):
             raise ShapeParamError("bitmap", f"cannot read {str(full)!r} as an image ({exc})") from None
         mask = arr >= 128
         if not mask.any():
-            raise ShapeParamError("bitmap", f"mask {str(full)!r} has no foreground pixels "
-                                            "(alpha or grey value >= 128)")
+            raise ShapeParamError("bitmap", f"mask {str(full)!r} has no foreground pixels (alpha or grey value >= 128)")
         return cls(mask, str(path), hashlib.sha256(raw).hexdigest())
 
     def sdf(self, u: np.ndarray, v: np.ndarray) -> np.ndarray:

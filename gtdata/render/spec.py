@@ -34,13 +34,21 @@ from typing import Any
 
 import numpy as np
 
-from gtdata.render.colors import parse_color
-from gtdata.render.shapes import BUILTIN_SHAPES, Shape, ShapeParamError, builtin_shape, make_shape
 from gtdata.core.errors import GtdataError
 from gtdata.core.factors import Factor, FactorSpace, FactorSpecError, parse_factors
+from gtdata.render.colors import parse_color
+from gtdata.render.shapes import BUILTIN_SHAPES, Shape, ShapeParamError, builtin_shape, make_shape
 
-__all__ = ["SpecError", "FactorDecl", "Binding", "ObjectSpec", "Background", "RenderSpec", "TEXTURES",
-           "OBJECT_PROPERTIES"]
+__all__ = [
+    "OBJECT_PROPERTIES",
+    "TEXTURES",
+    "Background",
+    "Binding",
+    "FactorDecl",
+    "ObjectSpec",
+    "RenderSpec",
+    "SpecError",
+]
 
 TEXTURES = ("solid", "stripes", "checker", "dots")
 
@@ -82,8 +90,10 @@ def _is_number(x: object) -> bool:
 def _keys(place: str, raw: dict, allowed: tuple[str, ...]) -> None:
     unknown = [k for k in raw if k not in allowed]
     if unknown:
-        raise SpecError(f"{place}.{unknown[0]}" if place else str(unknown[0]),
-                        f"unknown key {unknown[0]!r}; allowed: {', '.join(allowed)}")
+        raise SpecError(
+            f"{place}.{unknown[0]}" if place else str(unknown[0]),
+            f"unknown key {unknown[0]!r}; allowed: {', '.join(allowed)}",
+        )
 
 
 #: A render spec's factor is a core :class:`~gtdata.core.factors.Factor` (a continuous one has
@@ -266,7 +276,7 @@ class RenderSpec(SpecBase):
 
     # ------------------------------------------------------------------ construction
     @classmethod
-    def load(cls, spec: "RenderSpec | dict | str | Path") -> "RenderSpec":
+    def load(cls, spec: RenderSpec | dict | str | Path) -> RenderSpec:
         """A RenderSpec from a RenderSpec, a dict, a YAML path, or a built-in spec name."""
         if isinstance(spec, RenderSpec):
             return spec
@@ -276,16 +286,18 @@ class RenderSpec(SpecBase):
             path = Path(spec).expanduser()
             if path.suffix.lower() in (".yaml", ".yml") or path.is_file():
                 return cls.from_yaml(path)
-            from gtdata.render.builtin import builtin_spec_path, BUILTIN_SPECS
+            from gtdata.render.builtin import BUILTIN_SPECS, builtin_spec_path
 
             if str(spec) in BUILTIN_SPECS:
                 return cls.from_yaml(builtin_spec_path(str(spec)))
-            raise SpecError("spec", f"{str(spec)!r} is neither a spec file nor a built-in spec; "
-                                    f"built-in specs: {', '.join(BUILTIN_SPECS)}")
+            raise SpecError(
+                "spec",
+                f"{str(spec)!r} is neither a spec file nor a built-in spec; built-in specs: {', '.join(BUILTIN_SPECS)}",
+            )
         raise SpecError("spec", f"expected a RenderSpec, a dict or a YAML path (got {type(spec).__name__})")
 
     @classmethod
-    def from_yaml(cls, path: str | Path) -> "RenderSpec":
+    def from_yaml(cls, path: str | Path) -> RenderSpec:
         import yaml
 
         path = Path(path).expanduser()
@@ -298,8 +310,7 @@ class RenderSpec(SpecBase):
         except yaml.YAMLError as exc:
             from gtdata.store.yamlio import describe_yaml_error
 
-            raise SpecError(str(path), f"is not valid YAML: {describe_yaml_error(exc)}; fix the syntax there") \
-                from None
+            raise SpecError(str(path), f"is not valid YAML: {describe_yaml_error(exc)}; fix the syntax there") from None
         if isinstance(raw, dict) and raw.get("kind") == "scene3d":
             from gtdata.render.scene3d.spec import Scene3DSpec
 
@@ -307,7 +318,7 @@ class RenderSpec(SpecBase):
         return cls.from_dict(raw, base_dir=path.resolve().parent)
 
     @classmethod
-    def from_dict(cls, raw: object, base_dir: str | Path | None = None) -> "RenderSpec":
+    def from_dict(cls, raw: object, base_dir: str | Path | None = None) -> RenderSpec:
         """Validate ``raw`` and compile it; relative bitmap/image paths resolve against ``base_dir``."""
         if not isinstance(raw, dict):
             raise SpecError("spec", f"must be a mapping with keys {', '.join(_TOP_KEYS)} (got {type(raw).__name__})")
@@ -317,8 +328,9 @@ class RenderSpec(SpecBase):
 
                 return Scene3DSpec.from_dict(raw, base_dir)
             if raw["kind"] != "scene2d":
-                raise SpecError("kind", f"unknown spec kind {raw['kind']!r}; allowed: scene2d (2-D sprites, the "
-                                        "default), scene3d")
+                raise SpecError(
+                    "kind", f"unknown spec kind {raw['kind']!r}; allowed: scene2d (2-D sprites, the default), scene3d"
+                )
             raw = {k: v for k, v in raw.items() if k != "kind"}
         raw = copy.deepcopy(raw)
         base = Path(base_dir) if base_dir is not None else None
@@ -341,14 +353,31 @@ class RenderSpec(SpecBase):
         used = set().union(*(o.factors_used() for o in objects))
         for i, f in enumerate(factors):
             if f.name not in used:
-                raise SpecError(f"factors[{i}]", f"factor {f.name!r} is declared but no object property uses it "
-                                                 "(every factor must change the image)")
+                raise SpecError(
+                    f"factors[{i}]",
+                    f"factor {f.name!r} is declared but no object property uses it "
+                    "(every factor must change the image)",
+                )
         _check_on_canvas(objects, ctx.shapes, height, width)
-        spec = cls(raw=raw, base_dir=base, name=name, description=description, height=height, width=width,
-                   channels=channels, background=background, factors=factors, shapes=ctx.shapes,
-                   shape_names=ctx.shape_names, objects=objects)
-        digest_src = {"spec": raw, "shapes": {n: s.describe() for n, s in custom.items()},
-                      "background_image": background.digest}
+        spec = cls(
+            raw=raw,
+            base_dir=base,
+            name=name,
+            description=description,
+            height=height,
+            width=width,
+            channels=channels,
+            background=background,
+            factors=factors,
+            shapes=ctx.shapes,
+            shape_names=ctx.shape_names,
+            objects=objects,
+        )
+        digest_src = {
+            "spec": raw,
+            "shapes": {n: s.describe() for n, s in custom.items()},
+            "background_image": background.digest,
+        }
         spec.sha256 = hashlib.sha256(json.dumps(digest_src, sort_keys=True, default=str).encode()).hexdigest()
         return spec
 
@@ -401,9 +430,10 @@ def _parse_background(bg: object, height: int, width: int, channels: int, base: 
     if not isinstance(bg, dict):
         return Background("color", color=_color("background", bg, channels))
     if len(bg) != 1 or next(iter(bg)) not in kinds:
-        raise SpecError("background", f"must be a colour or a mapping with exactly one of {', '.join(kinds)} "
-                                      f"(got {bg!r})")
-    (kind, arg), = bg.items()
+        raise SpecError(
+            "background", f"must be a colour or a mapping with exactly one of {', '.join(kinds)} (got {bg!r})"
+        )
+    ((kind, arg),) = bg.items()
     place = f"background.{kind}"
     if kind == "color":
         return Background("color", color=_color(place, arg, channels))
@@ -414,8 +444,12 @@ def _parse_background(bg: object, height: int, width: int, channels: int, base: 
         angle = arg.get("angle", 0.0)
         if not _is_number(angle):
             raise SpecError(f"{place}.angle", f"must be a number of degrees (got {angle!r})")
-        return Background("gradient", color=_color(f"{place}.from", arg.get("from", 0.0), channels),
-                          color2=_color(f"{place}.to", arg.get("to", 1.0), channels), angle=float(angle))
+        return Background(
+            "gradient",
+            color=_color(f"{place}.from", arg.get("from", 0.0), channels),
+            color2=_color(f"{place}.to", arg.get("to", 1.0), channels),
+            angle=float(angle),
+        )
     if kind == "noise":
         arg = {} if arg is None else arg
         if not isinstance(arg, dict):
@@ -433,8 +467,11 @@ def _parse_background(bg: object, height: int, width: int, channels: int, base: 
         _keys(place, arg, ("path",))
     image, digest = _read_image(place, path, channels, base)
     if image.shape[0] < height or image.shape[1] < width:
-        raise SpecError(place, f"image {path!r} is {image.shape[1]}x{image.shape[0]} pixels; it must be at least "
-                               f"the canvas ({width}x{height}) to cut random patches from it")
+        raise SpecError(
+            place,
+            f"image {path!r} is {image.shape[1]}x{image.shape[0]} pixels; it must be at least "
+            f"the canvas ({width}x{height}) to cut random patches from it",
+        )
     return Background("image", image=image, digest=digest)
 
 
@@ -445,8 +482,10 @@ def _parse_factors(raw: object) -> list[Factor]:
         factors = parse_factors(raw, place="factors")
     except FactorSpecError as exc:
         raise SpecError(exc.place, exc.message) from None
-    return [Factor(f.name, f.values.astype(np.float64), f.unit, f.description) if f.values.dtype.kind == "i" else f
-            for f in factors]
+    return [
+        Factor(f.name, f.values.astype(np.float64), f.unit, f.description) if f.values.dtype.kind == "i" else f
+        for f in factors
+    ]
 
 
 def _parse_shapes(raw: object, base: Path | None) -> tuple[list[str], list[Shape], dict[str, Shape]]:
@@ -469,8 +508,14 @@ def _parse_shapes(raw: object, base: Path | None) -> tuple[list[str], list[Shape
 class _Context:
     """What object parsing needs: declared factors, known shapes, canvas channels."""
 
-    def __init__(self, factors: list[Factor], shape_names: list[str], shapes: list[Shape],
-                 channels: int, custom: dict[str, Shape]) -> None:
+    def __init__(
+        self,
+        factors: list[Factor],
+        shape_names: list[str],
+        shapes: list[Shape],
+        channels: int,
+        custom: dict[str, Shape],
+    ) -> None:
         self.factors = factors
         self.by_name = {f.name: i for i, f in enumerate(factors)}
         self.shape_names = shape_names
@@ -522,20 +567,23 @@ def _binding(place: str, raw: object, kind: str, ctx: _Context) -> Binding:
         table_in = raw["map"]
         if isinstance(table_in, list):
             if len(table_in) != factor.size:
-                raise SpecError(f"{place}.map", f"has {len(table_in)} entries but factor {name!r} has "
-                                                f"{factor.size} values")
+                raise SpecError(
+                    f"{place}.map", f"has {len(table_in)} entries but factor {name!r} has {factor.size} values"
+                )
             outs = [ctx.constant(f"{place}.map[{i}]", kind, v) for i, v in enumerate(table_in)]
         elif isinstance(table_in, dict):
             outs = []
             for v in values:
                 hits = [k for k in table_in if k == v or (_is_number(k) and _is_number(v) and math.isclose(k, v))]
                 if not hits:
-                    raise SpecError(f"{place}.map", f"has no entry for value {v!r} of factor {name!r} "
-                                                    f"(values: {values})")
+                    raise SpecError(
+                        f"{place}.map", f"has no entry for value {v!r} of factor {name!r} (values: {values})"
+                    )
                 outs.append(ctx.constant(f"{place}.map[{hits[0]!r}]", kind, table_in[hits[0]]))
         else:
-            raise SpecError(f"{place}.map", f"must be a list (one entry per value) or a mapping value -> "
-                                            f"output (got {table_in!r})")
+            raise SpecError(
+                f"{place}.map", f"must be a list (one entry per value) or a mapping value -> output (got {table_in!r})"
+            )
         return Binding(name, index, np.stack(outs))
     if kind in ("shape", "texture") or (kind == "color" and factor.is_categorical):
         if modes:
@@ -543,11 +591,15 @@ def _binding(place: str, raw: object, kind: str, ctx: _Context) -> Binding:
         outs = [ctx.constant(f"{place} (value {v!r} of factor {name!r})", kind, v) for v in values]
         return Binding(name, index, np.stack(outs))
     if factor.is_categorical:
-        raise SpecError(place, f"factor {name!r} has names {values}, not numbers; "
-                               "bind it through map: {name: number, ...}")
+        raise SpecError(
+            place, f"factor {name!r} has names {values}, not numbers; bind it through map: {{name: number, ...}}"
+        )
     if kind == "color" and ctx.channels == 3:
-        raise SpecError(place, f"an RGB colour cannot follow the numeric factor {name!r} directly; use hue, "
-                               "or map: {value: colour, ...}")
+        raise SpecError(
+            place,
+            f"an RGB colour cannot follow the numeric factor {name!r} directly; use hue, "
+            "or map: {value: colour, ...}",
+        )
     a, b = 1.0, 0.0
     if "range" in raw:
         rng = raw["range"]
@@ -601,12 +653,20 @@ def _parse_object(place: str, raw: object, index: int, ctx: _Context) -> ObjectS
         value = raw.get(prop, float(index) if prop == "z" else default)
         props[prop] = _binding(f"{place}.{prop}", value, kind, ctx)
     finite = np.isfinite
-    _check_range(f"{place}.scale", props["scale"], lambda t: np.isfinite(t) & (t > 0) & (t <= 100),
-                 "0 < scale <= 100 (fraction of the shorter canvas side)")
+    _check_range(
+        f"{place}.scale",
+        props["scale"],
+        lambda t: np.isfinite(t) & (t > 0) & (t <= 100),
+        "0 < scale <= 100 (fraction of the shorter canvas side)",
+    )
     for prop in ("rotation", "x", "y", "z"):
         _check_range(f"{place}.{prop}", props[prop], finite, "a finite number")
-    _check_range(f"{place}.texture_period", props["texture_period"], lambda t: np.isfinite(t) & (t > 0),
-                 "a number > 0 (fraction of the object size)")
+    _check_range(
+        f"{place}.texture_period",
+        props["texture_period"],
+        lambda t: np.isfinite(t) & (t > 0),
+        "a number > 0 (fraction of the object size)",
+    )
     if uses_hue:
         _check_range(f"{place}.hue", props["hue"], finite, "a finite number (wraps modulo 1)")
         for prop in ("saturation", "value"):
@@ -627,6 +687,8 @@ def _check_on_canvas(objects: list[ObjectSpec], shapes: list[Shape], height: int
             if np.any(bad):
                 i = int(np.argmax(bad))
                 where = f" (at code {i} of factor {b.factor!r})" if b.factor else ""
-                raise SpecError(f"objects[{obj.index}].{prop}",
-                                f"value {float(b.table[i])!r}{where} puts the object entirely off the canvas; "
-                                f"allowed: {lo:.4g} to {hi:.4g} (0 and 1 are the canvas edges)")
+                raise SpecError(
+                    f"objects[{obj.index}].{prop}",
+                    f"value {float(b.table[i])!r}{where} puts the object entirely off the canvas; "
+                    f"allowed: {lo:.4g} to {hi:.4g} (0 and 1 are the canvas edges)",
+                )

@@ -19,9 +19,9 @@ from gtdata.core.sampler import CodeBatch, Sampler, UniformSampler
 from .registry import SAMPLERS, make_sampler, sampler_names
 
 __all__ = [
+    "SAMPLERS",
     "CodeBatch",
     "PairSampler",
-    "SAMPLERS",
     "Sampler",
     "TripletSampler",
     "UniformSampler",

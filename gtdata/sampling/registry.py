@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from gtdata.core.errors import InvalidValueError
-
 import difflib
 import importlib
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
+from gtdata.core.errors import InvalidValueError
 from gtdata.core.sampler import Sampler
 
 __all__ = ["SAMPLERS", "make_sampler", "sampler_names"]
@@ -40,7 +40,7 @@ def sampler_names() -> list[str]:
     return sorted(SAMPLERS)
 
 
-def make_sampler(spec: "Sampler | str | Mapping[str, Any]", **options: Any) -> Sampler:
+def make_sampler(spec: Sampler | str | Mapping[str, Any], **options: Any) -> Sampler:
     """A sampler from an instance, a name and options, or a mapping ``{"name": ..., **options}``.
 
     Parameters
@@ -71,11 +71,15 @@ def make_sampler(spec: "Sampler | str | Mapping[str, Any]", **options: Any) -> S
     """
     if isinstance(spec, Sampler):
         if options:
-            raise InvalidValueError(f"options {sorted(options)} given with a ready sampler {spec!r}; pass one or the other")
+            raise InvalidValueError(
+                f"options {sorted(options)} given with a ready sampler {spec!r}; pass one or the other"
+            )
         return spec
     if isinstance(spec, Mapping):
         if "name" not in spec:
-            raise InvalidValueError(f"a sampler mapping needs a 'name' (one of {sampler_names()}), got keys {sorted(spec)}")
+            raise InvalidValueError(
+                f"a sampler mapping needs a 'name' (one of {sampler_names()}), got keys {sorted(spec)}"
+            )
         options = {**{k: v for k, v in spec.items() if k != "name"}, **options}
         spec = spec["name"]
     if not isinstance(spec, str) or spec not in SAMPLERS:

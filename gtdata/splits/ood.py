@@ -54,10 +54,6 @@ Examples
 
 from __future__ import annotations
 
-from gtdata.core.persist import OutputExistsError
-
-from gtdata.core.errors import MissingFileError
-
 import difflib
 import hashlib
 import io
@@ -65,17 +61,19 @@ import json
 import math
 import re
 import zipfile
+from collections.abc import Iterable, Mapping, Sequence
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
 from gtdata.core.data import GroundTruthData
+from gtdata.core.errors import MissingFileError
 from gtdata.core.factors import FactorSpace
+from gtdata.core.persist import OutputExistsError, atomic_write_bytes
 from gtdata.core.rng import RNGLike, as_rng
 from gtdata.core.split import SplitError
-from gtdata.core.persist import atomic_write_bytes
 
 KINDS = ("random", "composition", "interpolation", "extrapolation")
 GENERIC_RATIO = 0.2
@@ -96,9 +94,16 @@ class OODSplitError(SplitError):
 
 
 # -- the public entry points ----------------------------------------------------------------------------
-def ood_split(data_or_space: GroundTruthData | FactorSpace, kind: str, *, ratio: float | None = None,
-              keep: str | int | Iterable[str | int] | None = None, test_fraction: float | None = None,
-              dataset: str | None = None, rng: RNGLike = 0) -> "OODSplit":
+def ood_split(
+    data_or_space: GroundTruthData | FactorSpace,
+    kind: str,
+    *,
+    ratio: float | None = None,
+    keep: str | int | Iterable[str | int] | None = None,
+    test_fraction: float | None = None,
+    dataset: str | None = None,
+    rng: RNGLike = 0,
+) -> OODSplit:
     """One of Schott et al.'s four out-of-distribution splits of a data set's factor grid.
 
     Parameters
@@ -161,14 +166,17 @@ def ood_split(data_or_space: GroundTruthData | FactorSpace, kind: str, *, ratio:
     keep_names = default_keep if keep is None else _resolve_keep(keep, space)
     if test_fraction is not None:
         if kind != "random":
-            raise OODSplitError(f"test_fraction applies only to kind='random', got kind={kind!r} with "
-                                f"test_fraction={test_fraction!r}; the other kinds follow from ratio")
+            raise OODSplitError(
+                f"test_fraction applies only to kind='random', got kind={kind!r} with "
+                f"test_fraction={test_fraction!r}; the other kinds follow from ratio"
+            )
         test_fraction = _check_unit_interval(test_fraction, "test_fraction")
     split_factors = tuple(f.name for f in space if f.name not in keep_names and f.size > 1)
     if not split_factors:
         raise OODSplitError(
             f"{kind} split of {name or 'this grid'}: no factor left to split (kept whole: {list(keep_names)}; "
-            f"factors with one value are never split); pass keep= with fewer factors, e.g. keep=()")
+            f"factors with one value are never split); pass keep= with fewer factors, e.g. keep=()"
+        )
 
     params: dict[str, Any] = {"ratio": ratio, "keep": list(keep_names), "defaults": profile}
     test_values: dict[str, tuple[int, ...]] = {}
@@ -176,11 +184,18 @@ def ood_split(data_or_space: GroundTruthData | FactorSpace, kind: str, *, ratio:
     if kind == "random":
         if test_fraction is None:
             # Extrapolation's count, from the per-factor counts (no mask needed): train = product of kept sizes.
-            num_train = math.prod(space[f].size - _num_held_out(space[f].size, ratio) if f in split_factors
-                                  else space[f].size for f in space.names)
+            num_train = math.prod(
+                space[f].size - _num_held_out(space[f].size, ratio) if f in split_factors else space[f].size
+                for f in space.names
+            )
             num_test = space.size - num_train
-            _check_sides(kind, name, num_test, space.size, f"ratio={ratio} (test_fraction=None takes the "
-                         f"extrapolation split's size)")
+            _check_sides(
+                kind,
+                name,
+                num_test,
+                space.size,
+                f"ratio={ratio} (test_fraction=None takes the extrapolation split's size)",
+            )
         else:
             num_test = math.floor(_as_fraction(test_fraction) * space.size)
             _check_sides(kind, name, num_test, space.size, f"test_fraction={test_fraction}")
@@ -200,7 +215,8 @@ def ood_split(data_or_space: GroundTruthData | FactorSpace, kind: str, *, ratio:
             raise OODSplitError(
                 f"composition split of {name or 'this grid'} with ratio={ratio}: q = {q:.3g} gives no factor a "
                 f"low code (⌊q·n⌋ = 0 for sizes {[space[f].size for f in split_factors]}), so the train set is "
-                f"empty; a smaller ratio raises q")
+                f"empty; a smaller ratio raises q"
+            )
         test_mask = _rule_mask(space, test_values, any_hit=False)
     else:
         rule = _extrapolation_codes if kind == "extrapolation" else _interpolation_codes
@@ -210,15 +226,24 @@ def ood_split(data_or_space: GroundTruthData | FactorSpace, kind: str, *, ratio:
             raise OODSplitError(
                 f"{kind} split of {name or 'this grid'} with ratio={ratio} holds out every value of "
                 f"{full} (sizes {[space[f].size for f in full]}), so the train set is empty; use a smaller "
-                f"ratio or keep those factors whole")
+                f"ratio or keep those factors whole"
+            )
         test_mask = _rule_mask(space, test_values, any_hit=True)
     num_test = int(test_mask.sum())
     _check_sides(kind, name, num_test, space.size, f"ratio={ratio}")
-    return OODSplit(kind=kind, dataset=name, factor_names=space.names, factor_sizes=tuple(space.sizes.tolist()),
-                    parameters=params, test_values=test_values, low_values=low_values, test_mask=test_mask)
+    return OODSplit(
+        kind=kind,
+        dataset=name,
+        factor_names=space.names,
+        factor_sizes=tuple(space.sizes.tolist()),
+        parameters=params,
+        test_values=test_values,
+        low_values=low_values,
+        test_mask=test_mask,
+    )
 
 
-def load_ood_split(path: str | Path, sha256: str | None = None) -> "OODSplit":
+def load_ood_split(path: str | Path, sha256: str | None = None) -> OODSplit:
     """Load a split written by :meth:`OODSplit.save`, verifying its test indices.
 
     Parameters
@@ -262,20 +287,22 @@ def load_ood_split(path: str | Path, sha256: str | None = None) -> "OODSplit":
             raise OODSplitError(f"sha256 must be 64 hex digits, got {sha256!r}")
         got = hashlib.sha256(raw).hexdigest()
         if got != want:
-            raise OODSplitError(f"{path}: file sha256 is {got}, expected {want}; the file changed since it was "
-                                f"saved (or the expected value belongs to another file)")
+            raise OODSplitError(
+                f"{path}: file sha256 is {got}, expected {want}; the file changed since it was "
+                f"saved (or the expected value belongs to another file)"
+            )
     try:
         with np.load(io.BytesIO(raw), allow_pickle=False) as npz:
             if sorted(npz.files) != ["metadata", "test_index"]:
-                raise OODSplitError(f"{path}: not a gtdata OOD split file (arrays {sorted(npz.files)}, want "
-                                    f"['metadata', 'test_index'])")
+                raise OODSplitError(
+                    f"{path}: not a gtdata OOD split file (arrays {sorted(npz.files)}, want ['metadata', 'test_index'])"
+                )
             meta = json.loads(str(npz["metadata"][()]))
             index = npz["test_index"]
     except OODSplitError:
         raise
     except Exception as exc:  # zipfile, npy header and JSON errors all mean "damaged or foreign file"
-        raise OODSplitError(f"{path}: not a readable gtdata OOD split file "
-                            f"({type(exc).__name__}: {exc})") from None
+        raise OODSplitError(f"{path}: not a readable gtdata OOD split file ({type(exc).__name__}: {exc})") from None
     return _from_file(path, meta, index)
 
 
@@ -328,17 +355,25 @@ class OODSplit:
     True
     """
 
-    def __init__(self, *, kind: str, dataset: str | None, factor_names: Sequence[str], factor_sizes: Sequence[int],
-                 parameters: Mapping[str, Any], test_values: Mapping[str, Sequence[int]],
-                 low_values: Mapping[str, Sequence[int]] | None, test_mask: np.ndarray):
+    def __init__(
+        self,
+        *,
+        kind: str,
+        dataset: str | None,
+        factor_names: Sequence[str],
+        factor_sizes: Sequence[int],
+        parameters: Mapping[str, Any],
+        test_values: Mapping[str, Sequence[int]],
+        low_values: Mapping[str, Sequence[int]] | None,
+        test_mask: np.ndarray,
+    ):
         self.kind = kind
         self.dataset = dataset
         self.factor_names = tuple(factor_names)
         self.factor_sizes = tuple(int(s) for s in factor_sizes)
         self.parameters = dict(parameters)
         self.test_values = {k: tuple(int(c) for c in v) for k, v in test_values.items()}
-        self.low_values = None if low_values is None else {k: tuple(int(c) for c in v)
-                                                           for k, v in low_values.items()}
+        self.low_values = None if low_values is None else {k: tuple(int(c) for c in v) for k, v in low_values.items()}
         mask = np.asarray(test_mask, dtype=bool)
         mask.setflags(write=False)  # handed out by .test.mask(); nobody may edit the split through it
         self._test_mask = mask
@@ -370,9 +405,11 @@ class OODSplit:
         if names != self.factor_names or sizes != self.factor_sizes:
             want = ", ".join(f"{n}={s}" for n, s in zip(self.factor_names, self.factor_sizes))
             got = ", ".join(f"{n}={s}" for n, s in zip(names, sizes))
-            raise OODSplitError(f"split {self.description!r} was made for the grid ({want}); this data set's grid "
-                                f"is ({got}); make the split from this data set with ood_split(data, "
-                                f"{self.kind!r}, ...)")
+            raise OODSplitError(
+                f"split {self.description!r} was made for the grid ({want}); this data set's grid "
+                f"is ({got}); make the split from this data set with ood_split(data, "
+                f"{self.kind!r}, ...)"
+            )
 
     def views(self, data: GroundTruthData) -> tuple[GroundTruthData, GroundTruthData]:
         """``(train_view, test_view)`` of ``data`` (``data.split(self.train)``, ``data.split(self.test)``)."""
@@ -397,12 +434,16 @@ class OODSplit:
             raise OutputExistsError(f"{path} exists; pass overwrite=True to replace it")
         index = self.test_index.astype("<i8")
         meta = {
-            "format": FILE_FORMAT, "version": FILE_VERSION, "kind": self.kind, "dataset": self.dataset,
+            "format": FILE_FORMAT,
+            "version": FILE_VERSION,
+            "kind": self.kind,
+            "dataset": self.dataset,
             "factors": [{"name": n, "size": s} for n, s in zip(self.factor_names, self.factor_sizes)],
             "parameters": self.parameters,
             "test_values": {k: list(v) for k, v in self.test_values.items()},
             "low_values": None if self.low_values is None else {k: list(v) for k, v in self.low_values.items()},
-            "num_train": self.num_train, "num_test": self.num_test,
+            "num_train": self.num_train,
+            "num_test": self.num_test,
             "index_sha256": hashlib.sha256(index.tobytes()).hexdigest(),
         }
         data = _npz_bytes({"metadata": np.array(json.dumps(meta, sort_keys=True)), "test_index": index})
@@ -494,9 +535,11 @@ def _rule_mask(space: FactorSpace, codes: Mapping[str, Sequence[int]], *, any_hi
 def _check_sides(kind: str, name: str | None, num_test: int, size: int, what: str) -> None:
     if not 0 < num_test < size:
         side = "test" if num_test == 0 else "train"
-        raise OODSplitError(f"{kind} split of {name or 'this grid'} with {what} leaves the {side} set empty "
-                            f"({num_test:,} of {size:,} grid points in test); choose a value that leaves both "
-                            f"sides non-empty")
+        raise OODSplitError(
+            f"{kind} split of {name or 'this grid'} with {what} leaves the {side} set empty "
+            f"({num_test:,} of {size:,} grid points in test); choose a value that leaves both "
+            f"sides non-empty"
+        )
 
 
 # -- argument checks -------------------------------------------------------------------------------------
@@ -506,8 +549,9 @@ def _space_and_name(data_or_space: Any, dataset: str | None) -> tuple[FactorSpac
     elif isinstance(getattr(data_or_space, "factor_space", None), FactorSpace):
         space, name = data_or_space.factor_space, getattr(data_or_space, "name", None)
     else:
-        raise OODSplitError(f"data_or_space must be a GroundTruthData or a FactorSpace, got "
-                            f"{type(data_or_space).__name__}")
+        raise OODSplitError(
+            f"data_or_space must be a GroundTruthData or a FactorSpace, got {type(data_or_space).__name__}"
+        )
     if dataset is not None:
         if not isinstance(dataset, str) or not dataset:
             raise OODSplitError(f"dataset must be a non-empty string, got {dataset!r}")
@@ -524,8 +568,11 @@ def _check_kind(kind: Any) -> str:
 
 
 def _check_unit_interval(value: Any, argname: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
-            or not 0.0 < float(value) < 1.0:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float, np.integer, np.floating))
+        or not 0.0 < float(value) < 1.0
+    ):
         raise OODSplitError(f"{argname} must be a number strictly between 0 and 1, got {value!r}")
     return float(value)
 
@@ -597,15 +644,26 @@ def _from_file(path: Path, meta: Any, index: np.ndarray) -> OODSplit:
         raise bad(f"test_index must be a 1-D little-endian int64 array, got {index.dtype} {index.shape}")
     got_sha = hashlib.sha256(index.tobytes()).hexdigest()
     if got_sha != stored_sha:
-        raise bad(f"test_index sha256 is {got_sha}, but the file records {stored_sha}; the indices were "
-                  f"changed or damaged")
+        raise bad(
+            f"test_index sha256 is {got_sha}, but the file records {stored_sha}; the indices were changed or damaged"
+        )
     size = math.prod(sizes)
     if index.size != num_test or num_test + num_train != size:
-        raise bad(f"counts disagree: {index.size} test indices, metadata says test {num_test} + train "
-                  f"{num_train} of a {size}-point grid")
+        raise bad(
+            f"counts disagree: {index.size} test indices, metadata says test {num_test} + train "
+            f"{num_train} of a {size}-point grid"
+        )
     if index.size and (index[0] < 0 or index[-1] >= size or np.any(np.diff(index) <= 0)):
         raise bad(f"test_index must be strictly increasing flat indices in 0..{size - 1}")
     mask = np.zeros(size, dtype=bool)
     mask[index] = True
-    return OODSplit(kind=kind, dataset=meta.get("dataset"), factor_names=names, factor_sizes=sizes,
-                    parameters=parameters, test_values=test_values, low_values=low_values, test_mask=mask)
+    return OODSplit(
+        kind=kind,
+        dataset=meta.get("dataset"),
+        factor_names=names,
+        factor_sizes=sizes,
+        parameters=parameters,
+        test_values=test_values,
+        low_values=low_values,
+        test_mask=mask,
+    )

@@ -14,8 +14,6 @@ Any HDF5 reader can use it: ``images[i]`` has factor values ``factors/<name>[cod
 
 from __future__ import annotations
 
-from gtdata.core.errors import InvalidValueError, MissingFileError
-
 import json
 import os
 from pathlib import Path
@@ -24,12 +22,14 @@ from typing import Any
 import h5py
 import numpy as np
 
+from gtdata.core.errors import InvalidValueError, MissingFileError
+from gtdata.core.progress import progress_bar
+
 from ..core.data import GroundTruthData
 from ..core.factors import Factor, FactorSpace
 from ..core.memory import from_arrays
 from ..core.persist import atomic_path, check_free_space, check_output, to_plain
 from .prepared import PreparedData, PreparedWriter
-from gtdata.core.progress import progress_bar
 
 FORMAT = "gtdata-hdf5"
 FORMAT_VERSION = 1
@@ -44,8 +44,14 @@ def is_gtdata_hdf5(path: str | os.PathLike) -> bool:
         return False
 
 
-def export_hdf5(data: GroundTruthData, path: str | os.PathLike, chunk_size: int = 4096, seed: int = 0,
-                progress: bool | None = None, overwrite: bool = False) -> Path:
+def export_hdf5(
+    data: GroundTruthData,
+    path: str | os.PathLike,
+    chunk_size: int = 4096,
+    seed: int = 0,
+    progress: bool | None = None,
+    overwrite: bool = False,
+) -> Path:
     """Write every grid point of ``data`` (its split, if any) to ``path`` in the layout above.
 
     Prepared sets that serve their stored bytes are written with all stored factors (nuisance factors
@@ -95,8 +101,7 @@ def export_hdf5(data: GroundTruthData, path: str | os.PathLike, chunk_size: int 
     ((6, 8, 8, 1), dtype('uint8'), [1, 1], array([0. , 0.5, 1. ]))
     """
     path = Path(path).expanduser()
-    check_output(path, directory=False, is_gtdata=is_gtdata_hdf5, overwrite=overwrite,
-                 what="a gtdata HDF5 file")
+    check_output(path, directory=False, is_gtdata=is_gtdata_hdf5, overwrite=overwrite, what="a gtdata HDF5 file")
     stored_bytes = isinstance(data, PreparedData) and data.grid_mask is None and data.stored_images is not None
     if stored_bytes:
         space, nuisance = data.stored_space, set(data.metadata["nuisance_factors"])
@@ -117,14 +122,14 @@ def export_hdf5(data: GroundTruthData, path: str | os.PathLike, chunk_size: int 
             h5.attrs["name"] = data.name
             h5.attrs["observation_shape"] = np.asarray(shape, dtype=np.int64)
             h5.attrs["metadata"] = json.dumps(to_plain(data.metadata, json=True))
-            images = h5.create_dataset("images", (total, *shape), dtype=np.uint8,
-                                       chunks=(min(total, 64), *shape))
+            images = h5.create_dataset("images", (total, *shape), dtype=np.uint8, chunks=(min(total, 64), *shape))
             codes_ds = h5.create_dataset("codes", (total, space.num_factors), dtype=np.int64)
             group = h5.create_group("factors")
             for pos, factor in enumerate(space):
                 _write_factor(group, factor, pos, factor.name in nuisance)
-            for start in progress_bar(range(0, total, chunk_size), desc=f"export {data.name}", unit="chunk",
-                              progress=progress):
+            for start in progress_bar(
+                range(0, total, chunk_size), desc=f"export {data.name}", unit="chunk", progress=progress
+            ):
                 stop = min(start + chunk_size, total)
                 if stored_bytes:
                     flat = np.arange(start, stop, dtype=np.int64)
@@ -134,15 +139,17 @@ def export_hdf5(data: GroundTruthData, path: str | os.PathLike, chunk_size: int 
                     block = data.observations(space.index_to_codes(flat), rng, dtype=np.uint8)
                 images[start:stop] = block
                 codes_ds[start:stop] = space.index_to_codes(flat)
-        check_output(path, directory=False, is_gtdata=is_gtdata_hdf5, overwrite=overwrite,
-                     what="a gtdata HDF5 file")  # again: something may have appeared there meanwhile
+        check_output(
+            path, directory=False, is_gtdata=is_gtdata_hdf5, overwrite=overwrite, what="a gtdata HDF5 file"
+        )  # again: something may have appeared there meanwhile
     return path
 
 
 def _write_factor(group: h5py.Group, factor: Factor, pos: int, nuisance: bool) -> None:
     if factor.is_categorical:
-        ds = group.create_dataset(factor.name, data=np.array(factor.values.tolist(), dtype=object),
-                                  dtype=h5py.string_dtype("utf-8"))
+        ds = group.create_dataset(
+            factor.name, data=np.array(factor.values.tolist(), dtype=object), dtype=h5py.string_dtype("utf-8")
+        )
     else:
         ds = group.create_dataset(factor.name, data=factor.values)
     ds.attrs["position"] = pos
@@ -154,8 +161,9 @@ def _write_factor(group: h5py.Group, factor: Factor, pos: int, nuisance: bool) -
 
 def _read_layout(h5: h5py.File, path: Path) -> tuple[FactorSpace, list[str], dict[str, Any]]:
     if h5.attrs.get("format") != FORMAT:
-        raise InvalidValueError(f"{path} is not a gtdata HDF5 file (attribute format={h5.attrs.get('format')!r}, "
-                         f"expected {FORMAT!r})")
+        raise InvalidValueError(
+            f"{path} is not a gtdata HDF5 file (attribute format={h5.attrs.get('format')!r}, expected {FORMAT!r})"
+        )
     if int(h5.attrs.get("format_version", 0)) > FORMAT_VERSION:
         raise InvalidValueError(f"{path} has format_version {h5.attrs['format_version']}; upgrade gtdata")
     for key in ("images", "codes", "factors"):
@@ -177,8 +185,9 @@ def _read_layout(h5: h5py.File, path: Path) -> tuple[FactorSpace, list[str], dic
     return space, nuisance, json.loads(h5.attrs.get("metadata", "{}"))
 
 
-def import_hdf5(path: str | os.PathLike, out: str | os.PathLike | None = None, chunk_size: int = 4096,
-                progress: bool | None = None) -> GroundTruthData:
+def import_hdf5(
+    path: str | os.PathLike, out: str | os.PathLike | None = None, chunk_size: int = 4096, progress: bool | None = None
+) -> GroundTruthData:
     """Open a gtdata HDF5 file.
 
     Without ``out`` the images are read into memory (nuisance factors become per-draw picks among the
@@ -240,18 +249,31 @@ def import_hdf5(path: str | os.PathLike, out: str | os.PathLike | None = None, c
         space.validate_codes(codes, f"{path}:/codes")
         if out is None:
             latent = [i for i, n in enumerate(space.names) if n not in nuisance]
-            return from_arrays(h5["images"][()], codes[:, latent],
-                               names=[space.names[i] for i in latent],
-                               values=[space.factors[i].values.tolist() for i in latent],
-                               units=[space.factors[i].unit for i in latent], name=name)
+            return from_arrays(
+                h5["images"][()],
+                codes[:, latent],
+                names=[space.names[i] for i in latent],
+                values=[space.factors[i].values.tolist() for i in latent],
+                units=[space.factors[i].unit for i in latent],
+                name=name,
+            )
         if codes.shape[0] != space.size or not np.array_equal(codes @ space.strides, np.arange(space.size)):
-            raise InvalidValueError(f"{path} does not hold the complete factor grid in index order "
-                             f"({codes.shape[0]} images for a {space.size}-point grid); import it without "
-                             f"out= to use it in memory")
-        with PreparedWriter(out, space, h5["images"].shape[1:], metadata=dict(metadata, imported_from=str(path)),
-                            nuisance=nuisance, name=name) as writer:
-            for start in progress_bar(range(writer.position, space.size, chunk_size), desc=f"import {name}",
-                              unit="chunk", progress=progress):
+            raise InvalidValueError(
+                f"{path} does not hold the complete factor grid in index order "
+                f"({codes.shape[0]} images for a {space.size}-point grid); import it without "
+                f"out= to use it in memory"
+            )
+        with PreparedWriter(
+            out,
+            space,
+            h5["images"].shape[1:],
+            metadata=dict(metadata, imported_from=str(path)),
+            nuisance=nuisance,
+            name=name,
+        ) as writer:
+            for start in progress_bar(
+                range(writer.position, space.size, chunk_size), desc=f"import {name}", unit="chunk", progress=progress
+            ):
                 writer.write(h5["images"][start : start + chunk_size])
             writer.commit()
     return PreparedData(out)

@@ -14,8 +14,6 @@ recorded after every chunk, and a new writer resumes from it. The reader memory-
 
 from __future__ import annotations
 
-from gtdata.core.errors import InvalidValueError, MissingFileError
-
 import datetime
 import hashlib
 import io
@@ -23,16 +21,26 @@ import json
 import os
 import re
 import shutil
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
+
+from gtdata.core.errors import InvalidValueError, MissingFileError
+from gtdata.core.persist import (
+    atomic_write_json,
+    atomic_write_yaml,
+    check_free_space,
+    check_output,
+    fsync_dir,
+    replace_dir,
+    to_plain,
+)
 
 from ..core.data import GroundTruthData
 from ..core.factors import Factor, FactorSpace, FactorSpecError
 from ..core.rng import AnyRNG, randint
-from gtdata.core.persist import (atomic_write_json, atomic_write_yaml, check_free_space, check_output, fsync_dir,
-                                 replace_dir, to_plain)
 from .yamlio import YAMLFileError, field_error, parse_yaml
 
 FORMAT_VERSION = 1
@@ -126,9 +134,17 @@ class PreparedWriter:
     (4, 2)
     """
 
-    def __init__(self, path: str | os.PathLike, factor_space: FactorSpace, observation_shape: Sequence[int],
-                 metadata: Mapping[str, Any] | None = None, nuisance: Sequence[str] = (), resume: bool = True,
-                 overwrite: bool = False, name: str | None = None):
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        factor_space: FactorSpace,
+        observation_shape: Sequence[int],
+        metadata: Mapping[str, Any] | None = None,
+        nuisance: Sequence[str] = (),
+        resume: bool = True,
+        overwrite: bool = False,
+        name: str | None = None,
+    ):
         self.path = Path(path)
         self.partial = self.path.with_name(self.path.name + ".partial")
         self.space = factor_space
@@ -146,8 +162,9 @@ class PreparedWriter:
         self.overwrite = overwrite
         check_output(self.path, directory=True, is_gtdata=is_prepared_dir, overwrite=overwrite)
         # The partial directory is gtdata's own scratch, restarted freely, unless something else has its name.
-        check_output(self.partial, directory=True, is_gtdata=_holds_only_own_files, overwrite=True,
-                     what="a partial gtdata write")
+        check_output(
+            self.partial, directory=True, is_gtdata=_holds_only_own_files, overwrite=True, what="a partial gtdata write"
+        )
         self.signature = hashlib.sha256(repr((factor_space.to_dict(), self.shape, self.nuisance)).encode()).hexdigest()
         self.position = 0
         self._hash = hashlib.sha256()
@@ -193,8 +210,9 @@ class PreparedWriter:
     def _save_progress(self) -> None:
         self._fh.flush()
         os.fsync(self._fh.fileno())
-        atomic_write_json(self.partial / PROGRESS, {"signature": self.signature, "position": self.position,
-                                                   "total": self.total})
+        atomic_write_json(
+            self.partial / PROGRESS, {"signature": self.signature, "position": self.position, "total": self.total}
+        )
 
     @property
     def remaining(self) -> int:
@@ -214,8 +232,10 @@ class PreparedWriter:
         if chunk.shape[1:] != self.shape:
             raise InvalidValueError(f"chunk images must have shape {self.shape}, got {chunk.shape[1:]}")
         if chunk.shape[0] > self.remaining:
-            raise InvalidValueError(f"{self.name}: {chunk.shape[0]} images written past the end "
-                             f"({self.position} of {self.total} already written)")
+            raise InvalidValueError(
+                f"{self.name}: {chunk.shape[0]} images written past the end "
+                f"({self.position} of {self.total} already written)"
+            )
         data = memoryview(np.ascontiguousarray(chunk)).cast("B")
         self._fh.write(data)
         self._hash.update(data)
@@ -263,7 +283,7 @@ class PreparedWriter:
             self._fh.close()
             self._fh = None
 
-    def __enter__(self) -> "PreparedWriter":
+    def __enter__(self) -> PreparedWriter:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -290,8 +310,11 @@ def read_dataset_yaml(path: str | os.PathLike) -> dict:
     meta_file = Path(path) / META
     if not meta_file.exists():
         partial = Path(path).with_name(Path(path).name + ".partial")
-        hint = " (an interrupted preparation is in progress or was stopped; run it again to resume)" \
-            if partial.exists() else ""
+        hint = (
+            " (an interrupted preparation is in progress or was stopped; run it again to resume)"
+            if partial.exists()
+            else ""
+        )
         raise MissingFileError(f"{path} is not a prepared gtdata set: {META} is missing{hint}")
     text = meta_file.read_text(encoding="utf-8")
     meta = parse_yaml(text, meta_file)
@@ -321,8 +344,9 @@ def read_dataset_yaml(path: str | os.PathLike) -> dict:
         raise fail(["dtype"], f"must be 'uint8', got {meta['dtype']!r}")
     factors = meta["factors"]
     if not isinstance(factors, list):
-        raise fail(["factors"], f"must be a list of factors (name, values or low/high/num), got "
-                                f"{type(factors).__name__}")
+        raise fail(
+            ["factors"], f"must be a list of factors (name, values or low/high/num), got {type(factors).__name__}"
+        )
     sizes = []
     for i, entry in enumerate(factors):
         if not isinstance(entry, dict):
@@ -416,16 +440,19 @@ class PreparedData(GroundTruthData):
             raise MissingFileError(f"{images_file} is missing ({META} promises it); {fix}") from None
         recorded = meta["images"].get("bytes")
         if recorded is not None and size != recorded:
-            raise InvalidValueError(f"{images_file} has {size} bytes, {META} records {recorded}: the file was truncated "
-                             f"or replaced; {fix}")
+            raise InvalidValueError(
+                f"{images_file} has {size} bytes, {META} records {recorded}: the file was truncated or replaced; {fix}"
+            )
         try:
             self.images = np.load(images_file, mmap_mode="r")
         except (OSError, ValueError, EOFError) as exc:
             raise InvalidValueError(f"cannot read {images_file} ({size} bytes): {exc}; {fix}") from None
         expected = (self.stored_space.size, *self.observation_shape)
         if self.images.shape != expected or self.images.dtype != np.uint8:
-            raise InvalidValueError(f"{images_file} holds {self.images.dtype} {self.images.shape}, dataset.yaml "
-                             f"promises uint8 {expected}; delete {self.path} and prepare it again")
+            raise InvalidValueError(
+                f"{images_file} holds {self.images.dtype} {self.images.shape}, dataset.yaml "
+                f"promises uint8 {expected}; delete {self.path} and prepare it again"
+            )
 
     @property
     def metadata(self) -> dict[str, Any]:

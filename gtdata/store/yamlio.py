@@ -8,13 +8,15 @@ the right place. Lines and columns count from 1, as editors do.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import yaml
+
 from gtdata.core.errors import GtdataError
 
-__all__ = ["YAMLFileError", "describe_yaml_error", "read_yaml", "parse_yaml", "field_error", "field_location"]
+__all__ = ["YAMLFileError", "describe_yaml_error", "field_error", "field_location", "parse_yaml", "read_yaml"]
 
 Key = str | int
 
@@ -33,8 +35,10 @@ def describe_yaml_error(exc: yaml.YAMLError) -> str:
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
         context = ""
         if exc.context and exc.context_mark is not None and exc.context_mark is not mark:
-            context = (f" ({exc.context} that starts at line {exc.context_mark.line + 1}, "
-                       f"column {exc.context_mark.column + 1})")
+            context = (
+                f" ({exc.context} that starts at line {exc.context_mark.line + 1}, "
+                f"column {exc.context_mark.column + 1})"
+            )
         return f"{where}{exc.problem or 'syntax error'}{context}"
     return " ".join(str(exc).split())
 

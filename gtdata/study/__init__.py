@@ -15,7 +15,20 @@ from gtdata.study.runs import RunConfig, expand
 from gtdata.study.spec import StudySpec, StudySpecError, load_spec
 
 __all__ = [
-    "Catalog", "LocalExecutor", "PRESETS", "RayExecutor", "RunConfig", "RunTask", "StudyDirError",
-    "StudyExecutionError", "StudySpec", "StudySpecError", "expand", "load_results", "load_spec",
-    "preset", "run_study", "write_report",
+    "PRESETS",
+    "Catalog",
+    "LocalExecutor",
+    "RayExecutor",
+    "RunConfig",
+    "RunTask",
+    "StudyDirError",
+    "StudyExecutionError",
+    "StudySpec",
+    "StudySpecError",
+    "expand",
+    "load_results",
+    "load_spec",
+    "preset",
+    "run_study",
+    "write_report",
 ]

@@ -7,11 +7,11 @@ which is how the spec is validated against a fixed vocabulary in tests.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
-from gtdata.metrics.evaluate import REPRESENTATIONS  # re-exported: the spec validates against it
 from gtdata.models import vocabulary
 
 # The hyper-parameter each method's strength is swept over in the studies; the report plots metrics
@@ -32,7 +32,6 @@ REGULARIZATION_PARAM: dict[str, str] = {
 WEAK_METHODS = frozenset(vocabulary.WEAK_METHODS)
 # The weak methods told which factors changed (the others estimate it); a spec's label_mode applies to these.
 LABEL_METHODS = frozenset(vocabulary.LABEL_METHODS)
-
 
 
 @dataclass(frozen=True)

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import pandas as pd
 
 from gtdata.study.catalog import Catalog
 from gtdata.study.executors import (
-    LocalExecutor, PrepareFunction, RayExecutor, RunFunction, RunTask, make_executor,
+    LocalExecutor,
+    PrepareFunction,
+    RayExecutor,
+    RunFunction,
+    RunTask,
+    make_executor,
 )
 from gtdata.study.results import ResultStore
 from gtdata.study.runs import expand
@@ -133,14 +139,28 @@ def run_study(
         prepare = prepare if prepare is not None else prepare_datasets
     finished = store.finished()
     tasks = [
-        RunTask(run=run, representations=spec.representations, metrics=spec.metrics,
-                metric_options=dict(spec.metric_options), threads=spec.threads, device=spec.device,
-                run_dir=str(store.run_dir(run.run_id).resolve()))
-        for run in runs if run.run_id not in finished
+        RunTask(
+            run=run,
+            representations=spec.representations,
+            metrics=spec.metrics,
+            metric_options=dict(spec.metric_options),
+            threads=spec.threads,
+            device=spec.device,
+            run_dir=str(store.run_dir(run.run_id).resolve()),
+        )
+        for run in runs
+        if run.run_id not in finished
     ]
     try:
-        executor.run(tasks, run_fn, store.record, prepare=prepare, datasets=spec.datasets,
-                     progress=progress, desc=f"study {spec.name}")
+        executor.run(
+            tasks,
+            run_fn,
+            store.record,
+            prepare=prepare,
+            datasets=spec.datasets,
+            progress=progress,
+            desc=f"study {spec.name}",
+        )
     finally:
         table = store.write_table()
     return table

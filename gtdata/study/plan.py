@@ -12,8 +12,8 @@ from __future__ import annotations
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 from gtdata.study.catalog import WEAK_METHODS
 from gtdata.study.runs import expand
@@ -22,8 +22,15 @@ from gtdata.study.spec import StudySpec
 MEASURE_DATA = "dsprites_like"
 
 
-def measure_step_rate(method: str, threads: int = 1, device: str = "cpu", batch_size: int = 64,
-                      steps: int = 40, window: int = 10, pack: int = 1) -> float:
+def measure_step_rate(
+    method: str,
+    threads: int = 1,
+    device: str = "cpu",
+    batch_size: int = 64,
+    steps: int = 40,
+    window: int = 10,
+    pack: int = 1,
+) -> float:
     """Training steps per second and model of ``method`` on ``dsprites_like`` here, after one warm-up window;
     with ``pack`` K > 1, K models trained as one pack (K times a member's rate)."""
     import torch
@@ -31,15 +38,26 @@ def measure_step_rate(method: str, threads: int = 1, device: str = "cpu", batch_
     from gtdata.training import train, train_pack
 
     previous = torch.get_num_threads()
-    options = dict(data=MEASURE_DATA, method=method, steps=steps, batch_size=batch_size, device=device,
-                   threads=threads, log_every=window, checkpoint_every=steps, progress=False, figures=False)
+    options = dict(
+        data=MEASURE_DATA,
+        method=method,
+        steps=steps,
+        batch_size=batch_size,
+        device=device,
+        threads=threads,
+        log_every=window,
+        checkpoint_every=steps,
+        progress=False,
+        figures=False,
+    )
     try:
         with tempfile.TemporaryDirectory(prefix="gtdata-rate-") as tmp:
             if pack == 1:
                 run = train(seed=0, out=tmp, **options)
             else:
-                run = train_pack([dict(seed=i, out=f"{tmp}/{i}", **options) for i in range(pack)],
-                                 progress=False, figures=False)[0]
+                run = train_pack(
+                    [dict(seed=i, out=f"{tmp}/{i}", **options) for i in range(pack)], progress=False, figures=False
+                )[0]
             per_step = batch_size * (2 if method in WEAK_METHODS else 1)
             rates = [pack * entry["images_per_s"] / per_step for entry in run.log()[1:]]
     finally:
@@ -67,7 +85,8 @@ class Plan:
         """The plan as text (what ``gtdata study run --dry-run`` prints)."""
         spec = self.spec
         lines = [
-            f"study {spec.name!r} (fingerprint {spec.fingerprint()})" + (f": {spec.description}" if spec.description else ""),
+            f"study {spec.name!r} (fingerprint {spec.fingerprint()})"
+            + (f": {spec.description}" if spec.description else ""),
             f"  runs (trained models): {self.num_runs:,} = {len(spec.datasets)} data sets x "
             f"{sum(m.size for m in spec.methods)} method/hyper-parameter points x {len(spec.seeds)} seeds",
             f"  result rows: {self.num_rows:,} ({', '.join(spec.representations)} representation)",
@@ -81,19 +100,25 @@ class Plan:
         width = max(len(d) for d in spec.datasets)
         lines.append("    " + " " * width + "".join(f"{m:>14}" for m in methods))
         for dataset in spec.datasets:
-            lines.append("    " + dataset.ljust(width) + "".join(f"{self.counts.get((dataset, m), 0):>14,}" for m in methods))
+            lines.append(
+                "    " + dataset.ljust(width) + "".join(f"{self.counts.get((dataset, m), 0):>14,}" for m in methods)
+            )
         packed = f", packs of {self.pack}" if self.pack > 1 else ""
-        source = (f"measured here ({spec.threads} thread(s), device {spec.device}{packed}, {MEASURE_DATA}, "
-                  f"{self.measured_s:.0f} s to measure)" if self.measured else "as given")
+        source = (
+            f"measured here ({spec.threads} thread(s), device {spec.device}{packed}, {MEASURE_DATA}, "
+            f"{self.measured_s:.0f} s to measure)"
+            if self.measured
+            else "as given"
+        )
         lines += ["", f"  step rates, {source}:"]
         for method, rate in self.step_rates.items():
             lines.append(f"    {method:<14} {rate:8.1f} steps/s" + (" per model" if self.pack > 1 else ""))
-        lines.append(f"  estimated training time: {_duration(self.training_s)} sequential"
-                     + (f", {_duration(self.training_s / self.workers)} with {self.workers} workers"
-                        if self.workers > 1 else "")
-                     + " (evaluation not included)")
+        lines.append(
+            f"  estimated training time: {_duration(self.training_s)} sequential"
+            + (f", {_duration(self.training_s / self.workers)} with {self.workers} workers" if self.workers > 1 else "")
+            + " (evaluation not included)"
+        )
         return "\n".join(lines)
-
 
     def _step_overrides(self) -> str:
         """The method entries that train for another number of steps, as ", factor_vae: 150,000"."""
@@ -109,8 +134,9 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 86400:,.1f} days ({seconds / 3600:,.0f} h)"
 
 
-def make_plan(spec: StudySpec, workers: int = 1, step_rates: Mapping[str, float] | None = None,
-              pack: int | str = 1) -> Plan:
+def make_plan(
+    spec: StudySpec, workers: int = 1, step_rates: Mapping[str, float] | None = None, pack: int | str = 1
+) -> Plan:
     """Count the runs of ``spec`` and estimate its training time (measuring step rates unless given; with
     ``pack`` K or ``"auto"``, the rate per model of K models trained as one pack on the spec's device)."""
     from gtdata.study.executors import resolve_pack
@@ -123,11 +149,22 @@ def make_plan(spec: StudySpec, workers: int = 1, step_rates: Mapping[str, float]
     rates = dict(step_rates or {})
     for method in methods:
         if method not in rates:
-            rates[method] = measure_step_rate(method, threads=spec.threads, device=spec.device,
-                                              batch_size=spec.batch_size, pack=pack)
+            rates[method] = measure_step_rate(
+                method, threads=spec.threads, device=spec.device, batch_size=spec.batch_size, pack=pack
+            )
     measured_s = time.perf_counter() - start
     measured = any(m not in (step_rates or {}) for m in methods)
     training_s = sum(r.steps / rates[r.method] for r in runs)
-    return Plan(spec, len(runs), len(runs) * len(spec.representations), dict(counts),
-                sum(r.steps for r in runs), {m: rates[m] for m in methods}, training_s, workers, measured_s, measured,
-                pack)
+    return Plan(
+        spec,
+        len(runs),
+        len(runs) * len(spec.representations),
+        dict(counts),
+        sum(r.steps for r in runs),
+        {m: rates[m] for m in methods},
+        training_s,
+        workers,
+        measured_s,
+        measured,
+        pack,
+    )

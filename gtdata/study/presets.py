@@ -47,8 +47,14 @@ from gtdata.study.catalog import Catalog
 from gtdata.study.spec import StudySpec, StudySpecError
 
 REFERENCE_DATASETS = (
-    "dsprites_full", "color_dsprites", "noisy_dsprites", "scream_dsprites",
-    "smallnorb", "cars3d", "shapes3d", "mpi3d_real",
+    "dsprites_full",
+    "color_dsprites",
+    "noisy_dsprites",
+    "scream_dsprites",
+    "smallnorb",
+    "cars3d",
+    "shapes3d",
+    "mpi3d_real",
 )
 
 # Reference sweep (methods_metrics.md §0, §2), in the reference's sweep order.
@@ -59,14 +65,19 @@ REFERENCE_METHODS: list[dict[str, Any]] = [
     {"method": "dip_vae_i", "lambda_od": [1, 2, 5, 10, 20, 50], "lambda_d_factor": 10},
     {"method": "dip_vae_ii", "lambda_od": [1, 2, 5, 10, 20, 50], "lambda_d_factor": 1},
     {"method": "beta_tc_vae", "beta": [1, 2, 4, 6, 8, 10]},
-    {"method": "annealed_vae", "c_max": [5, 10, 25, 50, 75, 100], "gamma": 1000,
-     "iteration_threshold": 100000},
+    {"method": "annealed_vae", "c_max": [5, 10, 25, 50, 75, 100], "gamma": 1000, "iteration_threshold": 100000},
 ]
 
 STUDY_METRICS = list(_STUDY_METRICS)
 
 QUICK_METRICS = [
-    "beta_vae", "factor_vae", "mig", "dci_fast", "sap", "modularity_explicitness", "unsupervised",
+    "beta_vae",
+    "factor_vae",
+    "mig",
+    "dci_fast",
+    "sap",
+    "modularity_explicitness",
+    "unsupervised",
     "downstream_logistic_regression",
 ]
 
@@ -115,10 +126,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "name": "weak_reference",
         "description": "the weak grid on disentanglement_lib's pairs and labels, plus GroupVAE / ML-VAE with labels",
         "datasets": ["dsprites_full", "smallnorb", "cars3d", "shapes3d", "mpi3d_real"],
-        "methods": [
-            {"method": method, "k": [1, "random"], "beta": [1, 2, 4, 6, 8, 16]}
-            for method in WEAK_METHODS
-        ],
+        "methods": [{"method": method, "k": [1, "random"], "beta": [1, 2, 4, 6, 8, 16]} for method in WEAK_METHODS],
         "seeds": 10,
         "steps": 300_000,
         "pair_mode": "reference",
@@ -158,10 +166,12 @@ CORRELATED_FIXED = {"shape": "ellipse", "scale": 1.0, "orientation": 0.0}
 PRESETS["correlated"] = {
     "name": "correlated",
     "description": "beta-VAE on one dsprites_like object whose posX~posY pair is correlated (sigma 0.1, 0.3) or "
-                   "not; pair sharing evaluated on uncorrelated data (Träuble et al., ICML 2021)",
+    "not; pair sharing evaluated on uncorrelated data (Träuble et al., ICML 2021)",
     "datasets": ["dsprites_like"],
-    "distributions": [{"correlated": {"pairs": [CORRELATED_PAIR], "sigma": s, "fixed": CORRELATED_FIXED}}
-                      for s in (0.1, 0.3, float("inf"))],
+    "distributions": [
+        {"correlated": {"pairs": [CORRELATED_PAIR], "sigma": s, "fixed": CORRELATED_FIXED}}
+        for s in (0.1, 0.3, float("inf"))
+    ],
     "methods": [{"method": "beta_vae", "beta": 4}],
     "seeds": 2,
     "steps": 1000,

@@ -44,8 +44,9 @@ SUMMARY_COLUMNS = {
 }
 
 
-def quickstart(out: str | Path = "gtdata-quickstart", workers: int | None = None,
-               progress: bool | None = None) -> tuple[pd.DataFrame, Path]:
+def quickstart(
+    out: str | Path = "gtdata-quickstart", workers: int | None = None, progress: bool | None = None
+) -> tuple[pd.DataFrame, Path]:
     """Run the quickstart study into ``out`` and write its report; returns (results table, report.md path).
 
     ``workers`` defaults to two local processes when the machine has two cores or more (one model each).
@@ -73,7 +74,8 @@ def summary_text(table: pd.DataFrame) -> str:
     cols = {c: label for c, label in SUMMARY_COLUMNS.items() if c in table.columns}
     lines = ["method      status  " + "  ".join(f"{label:>12}" for label in cols.values())]
     for row in table.to_dict("records"):
-        values = "  ".join(f"{row[c]:>12.3f}" if isinstance(row[c], float) and row[c] == row[c] else f"{'-':>12}"
-                           for c in cols)
+        values = "  ".join(
+            f"{row[c]:>12.3f}" if isinstance(row[c], float) and row[c] == row[c] else f"{'-':>12}" for c in cols
+        )
         lines.append(f"{row['method']:<11} {row['status']:<6}  {values}")
     return "\n".join(lines)

@@ -12,10 +12,6 @@ Figures (drawn from the results table, one representation at a time):
 
 from __future__ import annotations
 
-from gtdata.core.persist import DiskWriteError
-
-from gtdata.core.errors import InvalidValueError
-
 import math
 import os
 from pathlib import Path
@@ -25,10 +21,11 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from gtdata.study.catalog import WEAK_METHODS
-from gtdata.core.persist import atomic_path, atomic_write_text
-from gtdata.study.results import load_results
+from gtdata.core.errors import InvalidValueError
+from gtdata.core.persist import DiskWriteError, atomic_path, atomic_write_text
 from gtdata.core.progress import progress_bar
+from gtdata.study.catalog import WEAK_METHODS
+from gtdata.study.results import load_results
 
 # The scores the reference study compares, with short labels (first match per label is used).
 HEADLINE_METRICS: dict[str, str] = {
@@ -44,8 +41,7 @@ HEADLINE_METRICS: dict[str, str] = {
     "unsupervised.gaussian_wasserstein_correlation": "Gauss. WC",
     "unsupervised.mutual_info_score": "Mutual info",
 }
-DOWNSTREAM = {"downstream_logistic_regression": "logistic regression",
-              "downstream_boosted_trees": "boosted trees"}
+DOWNSTREAM = {"downstream_logistic_regression": "logistic regression", "downstream_boosted_trees": "boosted trees"}
 DOWNSTREAM_SHORT = {"downstream_logistic_regression": "LR", "downstream_boosted_trees": "GBT"}
 MIN_MODELS_FOR_CORRELATION = 3
 # Below this many models a box says nothing a reader can check: draw the models as points only.
@@ -73,28 +69,43 @@ def metric_axis_label(label: str) -> str:
     return f"{label}\n[{unit}]"
 
 
-def _models_as_points(ax: Any, data: list[np.ndarray], positions: list[float], colors: list[str],
-                      width: float) -> None:
+def _models_as_points(ax: Any, data: list[np.ndarray], positions: list[float], colors: list[str], width: float) -> None:
     """Each model as a dot; a box (quartiles, whiskers, median) behind the groups with enough models."""
     big = [i for i, values in enumerate(data) if len(values) >= MIN_MODELS_FOR_BOX]
     if big:
-        boxes = ax.boxplot([data[i] for i in big], positions=[positions[i] for i in big], widths=width,
-                           patch_artist=True, showfliers=False, medianprops=MEDIAN_STYLE)
+        boxes = ax.boxplot(
+            [data[i] for i in big],
+            positions=[positions[i] for i in big],
+            widths=width,
+            patch_artist=True,
+            showfliers=False,
+            medianprops=MEDIAN_STYLE,
+        )
         for patch, i in zip(boxes["boxes"], big):
             patch.set_facecolor(colors[i])
             patch.set_alpha(0.35)
     jitter = np.random.default_rng(0)
     for pos, values, color in zip(positions, data, colors):
         spread = 0.3 * width if len(values) > 1 else 0.0
-        ax.scatter(pos + jitter.uniform(-spread, spread, len(values)), values, s=16 if len(values) < 5 else 9,
-                   color=color, edgecolors="black", linewidths=0.4, zorder=3)
+        ax.scatter(
+            pos + jitter.uniform(-spread, spread, len(values)),
+            values,
+            s=16 if len(values) < 5 else 9,
+            color=color,
+            edgecolors="black",
+            linewidths=0.4,
+            zorder=3,
+        )
 
 
 def headline_columns(table: pd.DataFrame) -> dict[str, str]:
     """Headline metric columns present in ``table`` with at least one finite value, plus the downstream
     test accuracy at the largest number of samples; column -> label."""
-    found = {c: label for c, label in HEADLINE_METRICS.items()
-             if c in table.columns and pd.to_numeric(table[c], errors="coerce").notna().any()}
+    found = {
+        c: label
+        for c, label in HEADLINE_METRICS.items()
+        if c in table.columns and pd.to_numeric(table[c], errors="coerce").notna().any()
+    }
     for metric, label in DOWNSTREAM.items():
         sizes = downstream_sizes(table, metric)
         if sizes:
@@ -105,8 +116,11 @@ def headline_columns(table: pd.DataFrame) -> dict[str, str]:
 def downstream_sizes(table: pd.DataFrame, metric: str) -> list[int]:
     """Numbers of training samples with a mean test accuracy column for ``metric``, ascending."""
     prefix, suffix = f"{metric}.", ":mean_test_accuracy"
-    sizes = [int(c[len(prefix):-len(suffix)]) for c in table.columns
-             if c.startswith(prefix) and c.endswith(suffix) and c[len(prefix):-len(suffix)].isdigit()]
+    sizes = [
+        int(c[len(prefix) : -len(suffix)])
+        for c in table.columns
+        if c.startswith(prefix) and c.endswith(suffix) and c[len(prefix) : -len(suffix)].isdigit()
+    ]
     return sorted(sizes)
 
 
@@ -178,8 +192,15 @@ def _plot_rank_correlation(corrs: dict[str, pd.DataFrame], path: Path) -> Path:
         ax.set_yticks(range(len(labels)), labels, fontsize=8)
         for (r, c), value in np.ndenumerate(corr.to_numpy(dtype=float)):
             text = "–" if np.isnan(value) else f"{value * 100:.0f}"
-            ax.text(c, r, text, ha="center", va="center", fontsize=7,
-                    color="white" if not np.isnan(value) and abs(value) > 0.6 else "black")
+            ax.text(
+                c,
+                r,
+                text,
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="white" if not np.isnan(value) and abs(value) > 0.6 else "black",
+            )
         ax.set_title(dataset, fontsize=10)
     fig.colorbar(image, ax=fig.axes, shrink=0.6, label="Spearman rank correlation")
     fig.suptitle("Rank correlation between metrics (values x100; – = constant metric)")
@@ -196,11 +217,16 @@ def _sweep_label(row: pd.Series) -> str:
 
 
 def _plot_distributions(group: pd.DataFrame, columns: dict[str, str], dataset: str, path: Path) -> Path:
-    group = group.assign(_label=group.apply(_sweep_label, axis=1),
-                         _reg=pd.to_numeric(group.get("regularization"), errors="coerce"))
+    group = group.assign(
+        _label=group.apply(_sweep_label, axis=1), _reg=pd.to_numeric(group.get("regularization"), errors="coerce")
+    )
     methods = list(dict.fromkeys(group["method"]))
-    order = (group[["method", "_reg", "_label"]].drop_duplicates("_label")
-             .assign(_m=lambda f: f["method"].map(methods.index)).sort_values(["_m", "_reg"]))
+    order = (
+        group[["method", "_reg", "_label"]]
+        .drop_duplicates("_label")
+        .assign(_m=lambda f: f["method"].map(methods.index))
+        .sort_values(["_m", "_reg"])
+    )
     labels = list(order["_label"])
     colors = {m: f"C{i % 10}" for i, m in enumerate(methods)}
     rows, cols = _grid(len(columns), 2)
@@ -221,8 +247,10 @@ def _plot_distributions(group: pd.DataFrame, columns: dict[str, str], dataset: s
         ax.set_title(name, fontsize=10)
         ax.set_ylabel(metric_axis_label(name), fontsize=8)
         ax.grid(axis="y", alpha=0.3)
-    fig.suptitle(f"{dataset}: metric distributions per method and hyper-parameter\n"
-                 f"(dots: models; boxes: quartiles where a setting has at least {MIN_MODELS_FOR_BOX} models)")
+    fig.suptitle(
+        f"{dataset}: metric distributions per method and hyper-parameter\n"
+        f"(dots: models; boxes: quartiles where a setting has at least {MIN_MODELS_FOR_BOX} models)"
+    )
     return _save(fig, path)
 
 
@@ -257,8 +285,15 @@ def _plot_regularization(ok: pd.DataFrame, columns: dict[str, str], path: Path) 
                 ax.plot(x, stats[0.5], color=f"C{d % 10}", label=dataset, lw=1.2)
                 ax.fill_between(x, stats[0.25], stats[0.75], color=f"C{d % 10}", alpha=0.2)
                 # The models themselves: with a few seeds per value they are the evidence.
-                ax.scatter(pd.to_numeric(sub["regularization"]), values, s=9, color=f"C{d % 10}",
-                           edgecolors="black", linewidths=0.3, zorder=3)
+                ax.scatter(
+                    pd.to_numeric(sub["regularization"]),
+                    values,
+                    s=9,
+                    color=f"C{d % 10}",
+                    edgecolors="black",
+                    linewidths=0.3,
+                    zorder=3,
+                )
             values = np.sort(pd.to_numeric(mgroup["regularization"]).unique())
             if (values > 0).all():
                 ax.set_xscale("log")
@@ -272,8 +307,10 @@ def _plot_regularization(ok: pd.DataFrame, columns: dict[str, str], path: Path) 
                 ax.set_ylabel(metric_axis_label(name), fontsize=8)
             ax.grid(alpha=0.3)
     _legend_below(fig, axes[0, 0])
-    fig.suptitle("Metrics against regularization strength\n(dots: models; line and band: median and "
-                 "inter-quartile range over seeds)")
+    fig.suptitle(
+        "Metrics against regularization strength\n(dots: models; line and band: median and "
+        "inter-quartile range over seeds)"
+    )
     return _save(fig, path)
 
 
@@ -299,8 +336,15 @@ def _plot_downstream(ok: pd.DataFrame, path: Path) -> Path | None:
                 ax.fill_between(sizes, q.loc[0.25], q.loc[0.75], color=f"C{k % 10}", alpha=0.2)
                 # Each model at each size, so a group of a few models is seen as what it is.
                 grid = np.broadcast_to(np.asarray(sizes, dtype=float), values.shape)
-                ax.scatter(grid.ravel(), values.to_numpy(dtype=float).ravel(), s=8, color=f"C{k % 10}",
-                           edgecolors="black", linewidths=0.3, zorder=3)
+                ax.scatter(
+                    grid.ravel(),
+                    values.to_numpy(dtype=float).ravel(),
+                    s=8,
+                    color=f"C{k % 10}",
+                    edgecolors="black",
+                    linewidths=0.3,
+                    zorder=3,
+                )
             ax.set_xscale("log")
             ax.minorticks_off()
             ax.set_xticks(sizes, [str(n) for n in sizes])
@@ -311,8 +355,10 @@ def _plot_downstream(ok: pd.DataFrame, path: Path) -> Path | None:
                 ax.set_title(dataset, fontsize=10)
             ax.grid(alpha=0.3)
     _legend_below(fig, axes[0, 0])
-    fig.suptitle("Downstream accuracy against number of training samples\n(dots: models; line and band: median "
-                 "and inter-quartile range over models)")
+    fig.suptitle(
+        "Downstream accuracy against number of training samples\n(dots: models; line and band: median "
+        "and inter-quartile range over models)"
+    )
     return _save(fig, path)
 
 
@@ -327,8 +373,9 @@ def _plot_weak_vs_unsupervised(ok: pd.DataFrame, columns: dict[str, str], path: 
         for k, (group, offset) in enumerate((("unsupervised", -0.2), ("weak", 0.2))):
             data, positions = [], []
             for d, dataset in enumerate(datasets):
-                values = pd.to_numeric(ok.loc[(ok["dataset"] == dataset) & (ok["_kind"] == group), column],
-                                       errors="coerce").dropna()
+                values = pd.to_numeric(
+                    ok.loc[(ok["dataset"] == dataset) & (ok["_kind"] == group), column], errors="coerce"
+                ).dropna()
                 if len(values):
                     data.append(values.to_numpy())
                     positions.append(d + offset)
@@ -342,8 +389,10 @@ def _plot_weak_vs_unsupervised(ok: pd.DataFrame, columns: dict[str, str], path: 
         ax.set_ylabel(metric_axis_label(name), fontsize=8)
         ax.grid(axis="y", alpha=0.3)
     _legend_below(fig, fig.axes[0])
-    fig.suptitle("Weakly-supervised against unsupervised methods, over seeds and hyper-parameters\n"
-                 f"(dots: models; boxes: quartiles where a group has at least {MIN_MODELS_FOR_BOX} models)")
+    fig.suptitle(
+        "Weakly-supervised against unsupervised methods, over seeds and hyper-parameters\n"
+        f"(dots: models; boxes: quartiles where a group has at least {MIN_MODELS_FOR_BOX} models)"
+    )
     return _save(fig, path)
 
 
@@ -362,9 +411,13 @@ def _markdown_table(frame: pd.DataFrame) -> str:
     return "\n".join([header, rule, *body])
 
 
-def write_report(source: str | Path | pd.DataFrame, out: str | Path | None = None,
-                 representation: str | None = None, progress: bool | None = None,
-                 extra_figures: dict[str, Path] | None = None) -> Path:
+def write_report(
+    source: str | Path | pd.DataFrame,
+    out: str | Path | None = None,
+    representation: str | None = None,
+    progress: bool | None = None,
+    extra_figures: dict[str, Path] | None = None,
+) -> Path:
     """Write the study's figures and ``report.md``; returns the path of ``report.md``.
 
     ``source``: a study directory or a results table; ``out`` defaults to ``<study dir>/report``.
@@ -439,26 +492,50 @@ def write_report(source: str | Path | pd.DataFrame, out: str | Path | None = Non
     jobs: list[tuple[str, Any]] = []
     corrs = rank_correlations(table, representation)
     if corrs and columns:
-        jobs.append(("Rank correlation between metrics, per data set",
-                     lambda: _plot_rank_correlation(corrs, out / "rank_correlation.png")))
+        jobs.append(
+            (
+                "Rank correlation between metrics, per data set",
+                lambda: _plot_rank_correlation(corrs, out / "rank_correlation.png"),
+            )
+        )
     for dataset, group in ok.groupby("dataset", sort=False):
         if columns:
             name = f"distributions_{_slug(dataset)}.png"
-            jobs.append((f"Metric distributions per method and hyper-parameter: {dataset}",
-                         lambda g=group, d=dataset, n=name: _plot_distributions(g, columns, d, out / n)))
+            jobs.append(
+                (
+                    f"Metric distributions per method and hyper-parameter: {dataset}",
+                    lambda g=group, d=dataset, n=name: _plot_distributions(g, columns, d, out / n),
+                )
+            )
     if columns and not _swept(ok).empty:
-        jobs.append(("Metrics against regularization strength",
-                     lambda: _plot_regularization(ok, columns, out / "regularization.png")))
+        jobs.append(
+            (
+                "Metrics against regularization strength",
+                lambda: _plot_regularization(ok, columns, out / "regularization.png"),
+            )
+        )
     if any(downstream_sizes(ok, m) for m in DOWNSTREAM):
-        jobs.append(("Downstream accuracy against number of samples",
-                     lambda: _plot_downstream(ok, out / "downstream_samples.png")))
+        jobs.append(
+            (
+                "Downstream accuracy against number of samples",
+                lambda: _plot_downstream(ok, out / "downstream_samples.png"),
+            )
+        )
     has_weak = ok["method"].isin(WEAK_METHODS)
     if columns and has_weak.any() and (~has_weak).any():
-        jobs.append(("Weakly-supervised against unsupervised methods",
-                     lambda: _plot_weak_vs_unsupervised(ok, columns, out / "weak_vs_unsupervised.png")))
+        jobs.append(
+            (
+                "Weakly-supervised against unsupervised methods",
+                lambda: _plot_weak_vs_unsupervised(ok, columns, out / "weak_vs_unsupervised.png"),
+            )
+        )
     if PAIR_SHARING in ok.columns and "distribution.sigma" in ok.columns and ok[PAIR_SHARING].notna().any():
-        jobs.append(("Correlated training data: how much the correlated pair shares a latent",
-                     lambda: _plot_pair_sharing(ok, out / "pair_sharing.png")))
+        jobs.append(
+            (
+                "Correlated training data: how much the correlated pair shares a latent",
+                lambda: _plot_pair_sharing(ok, out / "pair_sharing.png"),
+            )
+        )
     for title, job in progress_bar(jobs, desc="report figures", unit="fig", progress=progress):
         figures.append((title, job()))
     for title, path in (extra_figures or {}).items():
@@ -481,8 +558,12 @@ def _with_sigma(ok: pd.DataFrame) -> pd.DataFrame:
 def pair_sharing_summary(ok: pd.DataFrame) -> pd.DataFrame:
     """Mean and count of the pair-sharing score per method and correlation strength σ (strongest first)."""
     frame = _with_sigma(ok)
-    return (frame.groupby(["method", "distribution.sigma"])[PAIR_SHARING].agg(["mean", "count"])
-            .reset_index().sort_values(["method", "distribution.sigma"]))
+    return (
+        frame.groupby(["method", "distribution.sigma"])[PAIR_SHARING]
+        .agg(["mean", "count"])
+        .reset_index()
+        .sort_values(["method", "distribution.sigma"])
+    )
 
 
 def _plot_pair_sharing(ok: pd.DataFrame, path: Path) -> Path:
@@ -498,15 +579,29 @@ def _plot_pair_sharing(ok: pd.DataFrame, path: Path) -> Path:
     for m, (method, group) in enumerate(frame.groupby("method", sort=False)):
         offset = (m - (len(methods) - 1) / 2) * 0.12
         x = group["distribution.sigma"].map(positions).to_numpy(float) + offset
-        ax.scatter(x, group[PAIR_SHARING], s=18, color=colors[m % 10], edgecolors="black", linewidths=0.4,
-                   zorder=3, label=f"{method} (each point a model)")
+        ax.scatter(
+            x,
+            group[PAIR_SHARING],
+            s=18,
+            color=colors[m % 10],
+            edgecolors="black",
+            linewidths=0.4,
+            zorder=3,
+            label=f"{method} (each point a model)",
+        )
         means = group.groupby("distribution.sigma")[PAIR_SHARING].mean()
-        ax.plot([positions[s] + offset for s in means.index], means.to_numpy(), color=colors[m % 10], lw=1.5,
-                label=f"{method}: mean")
+        ax.plot(
+            [positions[s] + offset for s in means.index],
+            means.to_numpy(),
+            color=colors[m % 10],
+            lw=1.5,
+            label=f"{method}: mean",
+        )
     ax.set_xticks(range(len(sigmas)))
     ax.set_xticklabels(["∞\n(uncorrelated)" if np.isinf(s) else f"{s:g}" for s in sigmas])
-    ax.set_xlabel("correlation strength of the training pair: σ [min-max-scaled factor units]\n"
-                  "(smaller σ = stronger correlation)")
+    ax.set_xlabel(
+        "correlation strength of the training pair: σ [min-max-scaled factor units]\n(smaller σ = stronger correlation)"
+    )
     ax.set_ylabel("pair sharing: max over latents of\nmin(|ρ| with each factor) [Spearman, 0–1]")
     ax.set_ylim(-0.02, 1.0)
     ax.grid(axis="y", alpha=0.3)
@@ -518,42 +613,67 @@ def _slug(name: Any) -> str:
     return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in str(name))
 
 
-def _summary(table: pd.DataFrame, ok: pd.DataFrame, columns: dict[str, str], corrs: dict[str, pd.DataFrame],
-             representation: str | None, reps: list[str], figures: list[tuple[str, Path]], out: Path) -> str:
+def _summary(
+    table: pd.DataFrame,
+    ok: pd.DataFrame,
+    columns: dict[str, str],
+    corrs: dict[str, pd.DataFrame],
+    representation: str | None,
+    reps: list[str],
+    figures: list[tuple[str, Path]],
+    out: Path,
+) -> str:
     study = table["study"].iloc[0] if "study" in table.columns else "study"
     per_run = table.drop_duplicates("run_id") if "run_id" in table.columns else table
     failed = per_run[per_run["status"] != "ok"] if "status" in per_run.columns else per_run.iloc[:0]
     lines = [f"# Study report: {study}", ""]
-    lines.append(f"- runs (trained models): {len(per_run)}; finished: {len(per_run) - len(failed)}; "
-                 f"failed: {len(failed)}")
+    lines.append(
+        f"- runs (trained models): {len(per_run)}; finished: {len(per_run) - len(failed)}; failed: {len(failed)}"
+    )
     lines.append(f"- data sets: {', '.join(map(str, dict.fromkeys(per_run['dataset'])))}")
     lines.append(f"- methods: {', '.join(map(str, dict.fromkeys(per_run['method'])))}")
     if representation is not None:
-        lines.append(f"- representation in the figures and tables: `{representation}` "
-                     f"(table has: {', '.join(map(str, reps))})")
+        lines.append(
+            f"- representation in the figures and tables: `{representation}` (table has: {', '.join(map(str, reps))})"
+        )
     for key in ("provenance.gtdata", "provenance.torch", "provenance.scikit_learn"):
         if key in table.columns:
             versions = sorted({str(v) for v in table[key].dropna()})
             lines.append(f"- {key.split('.', 1)[1]}: {', '.join(versions)}")
     lines.append("")
     if columns and not ok.empty:
-        lines += ["## Median scores per data set and method", "",
-                  "Median over seeds and hyper-parameter values of the finished runs.", ""]
-        medians = (ok.assign(**{c: pd.to_numeric(ok[c], errors="coerce") for c in columns})
-                   .groupby(["dataset", "method"], sort=False)[list(columns)].median()
-                   .rename(columns=columns).reset_index())
+        lines += [
+            "## Median scores per data set and method",
+            "",
+            "Median over seeds and hyper-parameter values of the finished runs.",
+            "",
+        ]
+        medians = (
+            ok.assign(**{c: pd.to_numeric(ok[c], errors="coerce") for c in columns})
+            .groupby(["dataset", "method"], sort=False)[list(columns)]
+            .median()
+            .rename(columns=columns)
+            .reset_index()
+        )
         counts = ok.groupby(["dataset", "method"], sort=False).size().rename("runs").reset_index()
         medians = counts.merge(medians, on=["dataset", "method"])
         lines += [_markdown_table(medians), ""]
     if PAIR_SHARING in ok.columns and "distribution.sigma" in ok.columns and ok[PAIR_SHARING].notna().any():
-        summary = pair_sharing_summary(ok).rename(columns={"distribution.sigma": "σ", "mean": "mean pair sharing",
-                                                           "count": "models"})
+        summary = pair_sharing_summary(ok).rename(
+            columns={"distribution.sigma": "σ", "mean": "mean pair sharing", "count": "models"}
+        )
         summary["σ"] = ["∞ (uncorrelated)" if np.isinf(v) else f"{v:g}" for v in summary["σ"]]
-        lines += ["## Correlated training data", "",
-                  "Pair sharing (0: each latent follows at most one factor of the correlated pair; about 0.7: one "
-                  "latent encodes both) of models trained with the pair correlated at strength σ, evaluated on "
-                  "uncorrelated data. Träuble et al. (ICML 2021): the stronger the correlation (smaller σ), the "
-                  "more the pair shares latents.", "", _markdown_table(summary), ""]
+        lines += [
+            "## Correlated training data",
+            "",
+            "Pair sharing (0: each latent follows at most one factor of the correlated pair; about 0.7: one "
+            "latent encodes both) of models trained with the pair correlated at strength σ, evaluated on "
+            "uncorrelated data. Träuble et al. (ICML 2021): the stronger the correlation (smaller σ), the "
+            "more the pair shares latents.",
+            "",
+            _markdown_table(summary),
+            "",
+        ]
     if corrs:
         lines += ["## Rank correlation between metrics", ""]
         for dataset, corr in corrs.items():
@@ -565,7 +685,10 @@ def _summary(table: pd.DataFrame, ok: pd.DataFrame, columns: dict[str, str], cor
             lines += [f"### {title}", "", f"![{title}]({rel})", ""]
     if len(failed):
         lines += ["## Failed runs", "", "They are tried again when the study is run again.", ""]
-        cols = [c for c in ("model_num", "run_id", "dataset", "method", "regularization", "seed", "error")
-                if c in failed.columns]
+        cols = [
+            c
+            for c in ("model_num", "run_id", "dataset", "method", "regularization", "seed", "error")
+            if c in failed.columns
+        ]
         lines += [_markdown_table(failed[cols]), ""]
     return "\n".join(lines)

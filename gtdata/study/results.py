@@ -13,21 +13,20 @@ leaves a truncated result; a finished run is never trained again.
 
 from __future__ import annotations
 
-from gtdata.core.errors import MissingFileError
-
 import json
 import time
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import pandas as pd
 import yaml
 
-from gtdata.study.runs import RunConfig
-from gtdata.study.spec import StudySpec
-from gtdata.core.errors import GtdataError
+from gtdata.core.errors import GtdataError, MissingFileError
 from gtdata.core.kinds import register_kind
 from gtdata.core.persist import atomic_write_text, to_plain
+from gtdata.study.runs import RunConfig
+from gtdata.study.spec import StudySpec
 
 STUDY_FILE = "study.yaml"
 #: The ``kind:`` of a study directory's ``study.yaml`` (its spec, fingerprint and versions).
@@ -35,8 +34,19 @@ KIND = "study_results"
 CSV_FILE = "results.csv"
 JSONL_FILE = "results.jsonl"
 FIRST_COLUMNS = (
-    "study", "run_id", "model_num", "dataset", "method", "seed", "steps", "batch_size",
-    "representation", "regularization_param", "regularization", "status", "error",
+    "study",
+    "run_id",
+    "model_num",
+    "dataset",
+    "method",
+    "seed",
+    "steps",
+    "batch_size",
+    "representation",
+    "regularization_param",
+    "regularization",
+    "status",
+    "error",
 )
 
 
@@ -50,8 +60,13 @@ def build_rows(spec: StudySpec, run: RunConfig, outcome: Mapping[str, Any]) -> l
     info = outcome.get("info") or {}
     rows = []
     for rep in spec.representations:
-        row: dict[str, Any] = {"study": spec.name, **run.columns(), "representation": rep,
-                               "status": outcome["status"], "error": outcome.get("error")}
+        row: dict[str, Any] = {
+            "study": spec.name,
+            **run.columns(),
+            "representation": rep,
+            "status": outcome["status"],
+            "error": outcome.get("error"),
+        }
         row.update(info)
         row.update(per_rep.get(rep, {}))
         row["elapsed_s"] = outcome.get("elapsed_s")
@@ -109,10 +124,19 @@ class ResultStore:
             )
         from gtdata._version import __version__
 
-        atomic_write_text(study_file, yaml.safe_dump(
-            {"kind": KIND, "fingerprint": fingerprint, "gtdata_version": __version__,
-             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-             "spec": self.spec.to_dict()}, sort_keys=False))
+        atomic_write_text(
+            study_file,
+            yaml.safe_dump(
+                {
+                    "kind": KIND,
+                    "fingerprint": fingerprint,
+                    "gtdata_version": __version__,
+                    "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                    "spec": self.spec.to_dict(),
+                },
+                sort_keys=False,
+            ),
+        )
 
     def run_dir(self, run_id: str) -> Path:
         return self.out / "runs" / run_id
@@ -126,8 +150,9 @@ class ResultStore:
         outcome = dict(outcome)
         outcome["run_id"] = run.run_id
         outcome["rows_table"] = build_rows(self.spec, run, outcome)
-        atomic_write_text(self.run_dir(run.run_id) / "result.json",
-                          json.dumps(to_plain(outcome, json=True), indent=1, sort_keys=True))
+        atomic_write_text(
+            self.run_dir(run.run_id) / "result.json", json.dumps(to_plain(outcome, json=True), indent=1, sort_keys=True)
+        )
         self._outcomes[run.run_id] = outcome
         if time.monotonic() - self._last_flush >= flush_every_s:
             self.write_table()
@@ -141,8 +166,9 @@ class ResultStore:
         rows = self.rows()
         columns = order_columns(c for row in rows for c in row)
         frame = pd.DataFrame(rows, columns=columns)
-        atomic_write_text(self.out / JSONL_FILE,
-                          "".join(json.dumps({c: r.get(c) for c in columns}) + "\n" for r in rows))
+        atomic_write_text(
+            self.out / JSONL_FILE, "".join(json.dumps({c: r.get(c) for c in columns}) + "\n" for r in rows)
+        )
         atomic_write_text(self.out / CSV_FILE, frame.to_csv(index=False))
         self._last_flush = time.monotonic()
         return frame

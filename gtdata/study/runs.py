@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from gtdata.study.catalog import REGULARIZATION_PARAM
 from gtdata.study.spec import DEFAULT_LABEL_MODE, DEFAULT_PAIR_MODE, StudySpec, StudySpecError, stable_hash
@@ -242,9 +243,22 @@ def expand(spec: StudySpec) -> list[RunConfig]:
             for values in itertools.product(*(v for _, v in sweep.grid)):
                 hparams = dict(zip(keys, values))
                 for seed in spec.seeds:
-                    run = RunConfig("", num, dataset, sweep.method, hparams, seed, options["steps"],
-                                    spec.batch_size, options["pair_mode"], options["label_mode"],
-                                    distribution, spec.ood_split, spec.evaluate_on, options["sampler"])
+                    run = RunConfig(
+                        "",
+                        num,
+                        dataset,
+                        sweep.method,
+                        hparams,
+                        seed,
+                        options["steps"],
+                        spec.batch_size,
+                        options["pair_mode"],
+                        options["label_mode"],
+                        distribution,
+                        spec.ood_split,
+                        spec.evaluate_on,
+                        options["sampler"],
+                    )
                     run_id = stable_hash(run.training_config())
                     if run_id in seen:
                         raise StudySpecError(

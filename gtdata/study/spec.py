@@ -55,23 +55,41 @@ import hashlib
 import itertools
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
 
-from gtdata.study.catalog import LABEL_METHODS, REPRESENTATIONS, WEAK_METHODS, Catalog
 from gtdata.core.errors import GtdataError
 from gtdata.core.kinds import register_kind
+from gtdata.metrics.evaluate import REPRESENTATIONS
+from gtdata.study.catalog import LABEL_METHODS, WEAK_METHODS, Catalog
 
 #: The ``kind:`` of a study spec file (``to_dict`` writes it; the fingerprint leaves it out).
 KIND = "study"
 
 SPEC_KEYS = (
-    "name", "description", "datasets", "methods", "seeds", "steps", "pair_mode", "label_mode", "batch_size",
-    "representation", "metrics", "metric_options", "threads", "device", "distributions", "ood_split",
-    "evaluate_on", "sampler", "kind",
+    "name",
+    "description",
+    "datasets",
+    "methods",
+    "seeds",
+    "steps",
+    "pair_mode",
+    "label_mode",
+    "batch_size",
+    "representation",
+    "metrics",
+    "metric_options",
+    "threads",
+    "device",
+    "distributions",
+    "ood_split",
+    "evaluate_on",
+    "sampler",
+    "kind",
 )
 SAMPLER_OPTIONS = {"pairs": ("k", "mode", "share_nuisance"), "counterfactual": ("scm", "targets", "intervention")}
 """Pair samplers a weak method may train on, and their options (``sampler: {name: ..., **options}``)."""
@@ -228,9 +246,14 @@ class StudySpec:
         ``pair_mode`` and ``label_mode`` appear only when they differ from their defaults, so specs written
         before these keys existed keep their fingerprint.
         """
-        modes = {key: value for key, value, default in (
-            ("pair_mode", self.pair_mode, DEFAULT_PAIR_MODE), ("label_mode", self.label_mode, DEFAULT_LABEL_MODE),
-        ) if value != default}
+        modes = {
+            key: value
+            for key, value, default in (
+                ("pair_mode", self.pair_mode, DEFAULT_PAIR_MODE),
+                ("label_mode", self.label_mode, DEFAULT_LABEL_MODE),
+            )
+            if value != default
+        }
         return {
             "kind": KIND,
             "name": self.name,
@@ -277,7 +300,7 @@ class StudySpec:
         return stable_hash(content)
 
     @classmethod
-    def from_dict(cls, raw: Mapping[str, Any], catalog: Catalog | None = None) -> "StudySpec":
+    def from_dict(cls, raw: Mapping[str, Any], catalog: Catalog | None = None) -> StudySpec:
         """Parse and validate; ``catalog`` defaults to this installation's names."""
         spec = _parse(raw)
         validate(spec, catalog)
@@ -357,9 +380,7 @@ def load_spec(source: str | Path | Mapping[str, Any], catalog: Catalog | None = 
         return preset(text, catalog=catalog)
     path = Path(text).expanduser()
     if not path.is_file():
-        raise StudySpecError(
-            f"study spec {text!r} is neither a preset ({', '.join(sorted(PRESETS))}) nor a YAML file"
-        )
+        raise StudySpecError(f"study spec {text!r} is neither a preset ({', '.join(sorted(PRESETS))}) nor a YAML file")
     try:
         raw = yaml.safe_load(path.read_text())
     except yaml.YAMLError as exc:
@@ -426,15 +447,17 @@ def _parse_methods(raw_methods: Any) -> tuple[MethodSweep, ...]:
                 continue
             if key in RUN_OPTIONS:
                 where = f"methods[{i}] ({name})"
-                options[key] = (_positive_int(entry, key, where=where) if key == "steps"
-                                else _sampler(entry[key], where) if key == "sampler"
-                                else _mode(entry, key, where=where))
+                options[key] = (
+                    _positive_int(entry, key, where=where)
+                    if key == "steps"
+                    else _sampler(entry[key], where)
+                    if key == "sampler"
+                    else _mode(entry, key, where=where)
+                )
                 continue
             values = tuple(values) if isinstance(values, (list, tuple)) else (values,)
             if not values:
-                raise StudySpecError(
-                    f"empty grid: hyper-parameter {key!r} of method {name!r} has no values"
-                )
+                raise StudySpecError(f"empty grid: hyper-parameter {key!r} of method {name!r} has no values")
             grid.append((str(key), tuple(canonical(v) for v in values)))
         sweeps.append(MethodSweep(name, tuple(grid), **options))
     return tuple(sweeps)
@@ -500,12 +523,15 @@ def _sampler(value: Any, where: str) -> dict[str, Any]:
     if isinstance(value, str):
         value = {"name": value}
     if not isinstance(value, Mapping) or value.get("name") not in SAMPLER_OPTIONS:
-        raise StudySpecError(f"{where}: sampler must be one of {sorted(SAMPLER_OPTIONS)} or "
-                             f"{{name: ..., **options}}, got {value!r}")
+        raise StudySpecError(
+            f"{where}: sampler must be one of {sorted(SAMPLER_OPTIONS)} or {{name: ..., **options}}, got {value!r}"
+        )
     unknown = sorted(set(value) - {"name", *SAMPLER_OPTIONS[value["name"]]})
     if unknown:
-        raise StudySpecError(f"{where}: sampler {value['name']!r} has no option(s) {unknown}; allowed: "
-                             f"{', '.join(SAMPLER_OPTIONS[value['name']])}")
+        raise StudySpecError(
+            f"{where}: sampler {value['name']!r} has no option(s) {unknown}; allowed: "
+            f"{', '.join(SAMPLER_OPTIONS[value['name']])}"
+        )
     return canonical_regime(dict(value))
 
 
@@ -515,8 +541,10 @@ def _parse_distributions(raw: Any) -> tuple[Any, ...]:
     if raw is None:
         return (None,)
     if not isinstance(raw, (list, tuple)) or not raw:
-        raise StudySpecError("'distributions' must be a non-empty list of: uniform, {correlated: {...}}, an SCM "
-                             "mapping or a path to an SCM file")
+        raise StudySpecError(
+            "'distributions' must be a non-empty list of: uniform, {correlated: {...}}, an SCM "
+            "mapping or a path to an SCM file"
+        )
     out = []
     for i, entry in enumerate(raw):
         if entry is None or entry == "uniform":
@@ -528,12 +556,16 @@ def _parse_distributions(raw: Any) -> tuple[Any, ...]:
         elif isinstance(entry, Mapping) and set(entry) == {"correlated"}:
             options = entry["correlated"]
             if not isinstance(options, Mapping) or "pairs" not in options or "sigma" not in options:
-                raise StudySpecError(f"distributions[{i}].correlated needs 'pairs' and 'sigma' "
-                                     f"(and optionally 'method', 'anti'), got {options!r}")
+                raise StudySpecError(
+                    f"distributions[{i}].correlated needs 'pairs' and 'sigma' "
+                    f"(and optionally 'method', 'anti'), got {options!r}"
+                )
             unknown = sorted(set(options) - {"pairs", "sigma", "method", "anti", "name", "fixed"})
             if unknown:
-                raise StudySpecError(f"distributions[{i}].correlated: unknown key(s) {unknown}; allowed: pairs, "
-                                     f"sigma, method, anti, name, fixed")
+                raise StudySpecError(
+                    f"distributions[{i}].correlated: unknown key(s) {unknown}; allowed: pairs, "
+                    f"sigma, method, anti, name, fixed"
+                )
             sigma = options["sigma"]
             sigmas = sigma if isinstance(sigma, (list, tuple)) else [sigma]
             for v in sigmas:
@@ -542,14 +574,17 @@ def _parse_distributions(raw: Any) -> tuple[Any, ...]:
                 except (TypeError, ValueError):
                     ok = False
                 if not ok:
-                    raise StudySpecError(f"distributions[{i}].correlated.sigma must be > 0 (inf: uncorrelated), "
-                                         f"got {v!r}")
+                    raise StudySpecError(
+                        f"distributions[{i}].correlated.sigma must be > 0 (inf: uncorrelated), got {v!r}"
+                    )
             out.append(canonical_regime({"correlated": dict(options)}))
         elif isinstance(entry, Mapping) and ("nodes" in entry or entry.get("kind") == "scm"):
             out.append(canonical_regime(dict(entry)))
         else:
-            raise StudySpecError(f"distributions[{i}] must be uniform, {{correlated: {{...}}}}, an SCM mapping "
-                                 f"(kind: scm, nodes: ...) or a path to an SCM file, got {entry!r}")
+            raise StudySpecError(
+                f"distributions[{i}] must be uniform, {{correlated: {{...}}}}, an SCM mapping "
+                f"(kind: scm, nodes: ...) or a path to an SCM file, got {entry!r}"
+            )
     if len({json.dumps(d, sort_keys=True) for d in out}) != len(out):
         raise StudySpecError("a distribution is listed more than once in 'distributions'")
     return tuple(out)
@@ -572,8 +607,9 @@ def _parse_ood(raw: Any) -> Mapping[str, Any] | None:
     if isinstance(raw, str):
         raw = {"kind": raw}
     if not isinstance(raw, Mapping) or "kind" not in raw:
-        raise StudySpecError(f"'ood_split' must be {{kind: {' | '.join(OOD_KINDS)}, ratio: r, keep: [...]}}, "
-                             f"got {raw!r}")
+        raise StudySpecError(
+            f"'ood_split' must be {{kind: {' | '.join(OOD_KINDS)}, ratio: r, keep: [...]}}, got {raw!r}"
+        )
     unknown = sorted(set(raw) - set(OOD_KEYS))
     if unknown:
         raise StudySpecError(f"ood_split: unknown key(s) {unknown}; allowed: {', '.join(OOD_KEYS)}")
@@ -603,12 +639,15 @@ def _check_run_options(spec: StudySpec) -> None:
     """Mode names as the trainer knows them, and each mode only where a method uses it."""
     from gtdata.training.config import LABEL_MODES, PAIR_MODES
 
-    users = {"pair_mode": (WEAK_METHODS, PAIR_MODES, "weakly supervised"),
-             "label_mode": (LABEL_METHODS, LABEL_MODES, "label")}
+    users = {
+        "pair_mode": (WEAK_METHODS, PAIR_MODES, "weakly supervised"),
+        "label_mode": (LABEL_METHODS, LABEL_MODES, "label"),
+    }
     for key, (methods, valid, kind) in users.items():
         using = sorted(methods)
         entries = [("study", getattr(spec, key))] + [
-            (f"methods[{i}] ({s.method})", getattr(s, key)) for i, s in enumerate(spec.methods)
+            (f"methods[{i}] ({s.method})", getattr(s, key))
+            for i, s in enumerate(spec.methods)
             if getattr(s, key) is not None
         ]
         for where, value in entries:
@@ -633,11 +672,15 @@ def _check_sampler(spec: StudySpec) -> None:
 
     for i, sweep in enumerate(spec.methods):
         if sweep.sampler is not None and sweep.method not in WEAK_METHODS:
-            raise StudySpecError(f"methods[{i}] ({sweep.method}): 'sampler' draws the pairs of weakly supervised "
-                                 f"methods ({', '.join(sorted(WEAK_METHODS))}); remove it from this entry")
+            raise StudySpecError(
+                f"methods[{i}] ({sweep.method}): 'sampler' draws the pairs of weakly supervised "
+                f"methods ({', '.join(sorted(WEAK_METHODS))}); remove it from this entry"
+            )
     if spec.sampler is not None and not any(s.method in WEAK_METHODS for s in spec.methods):
-        raise StudySpecError("'sampler' would change nothing: the study has no weakly supervised method "
-                             f"({', '.join(sorted(WEAK_METHODS))}); remove it")
+        raise StudySpecError(
+            "'sampler' would change nothing: the study has no weakly supervised method "
+            f"({', '.join(sorted(WEAK_METHODS))}); remove it"
+        )
 
 
 def validate(spec: StudySpec, catalog: Catalog | None = None) -> None:
@@ -646,8 +689,13 @@ def validate(spec: StudySpec, catalog: Catalog | None = None) -> None:
         from gtdata.study.catalog import default_catalog
 
         catalog = default_catalog()
-    for key, values in (("datasets", spec.datasets), ("methods", spec.methods), ("seeds", spec.seeds),
-                        ("metrics", spec.metrics), ("representation", spec.representations)):
+    for key, values in (
+        ("datasets", spec.datasets),
+        ("methods", spec.methods),
+        ("seeds", spec.seeds),
+        ("metrics", spec.metrics),
+        ("representation", spec.representations),
+    ):
         if not values:
             raise StudySpecError(f"empty grid: {key!r} is empty, so the study would have no runs")
     bad = [d for d in spec.datasets if not catalog.is_dataset(d)]
@@ -682,8 +730,7 @@ def validate(spec: StudySpec, catalog: Catalog | None = None) -> None:
             )
         if not isinstance(options, Mapping):
             raise StudySpecError(
-                f"metric_options[{metric!r}] must map option names to values, e.g. {{num_train: 1000}}; "
-                f"got {options!r}"
+                f"metric_options[{metric!r}] must map option names to values, e.g. {{num_train: 1000}}; got {options!r}"
             )
         allowed = catalog.metric_options.get(metric)
         if allowed is not None:

@@ -15,6 +15,12 @@ def chain(toy):
     """factor0 -> factor1 -> factor2, factor3 a truncated-normal root: every mechanism kind on the grid."""
     table = np.random.default_rng(0).random((4, 5)) + 0.05
     table[1, 2] = 0.0  # a zero-probability cell
-    return SCM(toy.factor_space, {"factor1": AdditiveNoise({"factor0": 2.0}, bias=0.1, scale=0.3),
-                                  "factor2": Table(["factor1"], table),
-                                  "factor3": TruncatedNormal(0.4, 0.25)}, name="chain")
+    return SCM(
+        toy.factor_space,
+        {
+            "factor1": AdditiveNoise({"factor0": 2.0}, bias=0.1, scale=0.3),
+            "factor2": Table(["factor1"], table),
+            "factor3": TruncatedNormal(0.4, 0.25),
+        },
+        name="chain",
+    )

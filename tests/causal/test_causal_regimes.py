@@ -3,14 +3,23 @@
 import numpy as np
 import pytest
 import torch
+from causal_helpers import assert_frequencies, grid_probs
 from torch.utils.data import DataLoader
 
 import gtdata
-from gtdata.causal import (SCM, AdditiveNoise, CounterfactualSampler, EnvironmentSampler, SCMError, Table,
-                           Transition, Uniform, counterfactual_pairs, environments, sequences)
+from gtdata.causal import (
+    SCM,
+    CounterfactualSampler,
+    EnvironmentSampler,
+    SCMError,
+    Table,
+    Transition,
+    Uniform,
+    counterfactual_pairs,
+    environments,
+    sequences,
+)
 from gtdata.torchdata import BatchStream
-
-from causal_helpers import assert_frequencies, grid_probs
 
 
 def conditional_cdf(scm, node, codes):
@@ -80,12 +89,15 @@ def test_counterfactual_resample_and_lists(toy, chain):
     assert abs(same - 1 / 6) < 6 * np.sqrt((1 / 6) * (5 / 6) / 4000)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"targets": "factor9"}, r"targets: unknown factor 'factor9'"),
-    ({"targets": []}, r"targets must be 'random', a factor name or a non-empty list"),
-    ({"targets": ["factor1", "factor1"]}, r"names a factor twice"),
-    ({"intervention": "swap"}, r"intervention must be 'uniform'"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"targets": "factor9"}, r"targets: unknown factor 'factor9'"),
+        ({"targets": []}, r"targets must be 'random', a factor name or a non-empty list"),
+        ({"targets": ["factor1", "factor1"]}, r"names a factor twice"),
+        ({"intervention": "swap"}, r"intervention must be 'uniform'"),
+    ],
+)
 def test_counterfactual_bad_input(toy, chain, kwargs, message):
     with pytest.raises(SCMError, match=message):
         counterfactual_pairs(toy, chain, 10, rng=0, **kwargs)
@@ -170,8 +182,12 @@ def test_samplers_in_batch_stream_and_workers(toy, chain):
     for a, b in zip(inline, loaded):
         for x, y in zip(a, b):
             assert torch.equal(x, y)
-    seq = BatchStream(toy, 4, sampler={"name": "sequences", "transition": Transition.random_walk(toy.factor_space),
-                                       "length": 3}, num_batches=1)
+    seq = BatchStream(
+        toy,
+        4,
+        sampler={"name": "sequences", "transition": Transition.random_walk(toy.factor_space), "length": 3},
+        num_batches=1,
+    )
     x, codes, intervened = seq.batch(0)
     assert x.shape == (4, 3, 1, 64, 64) and codes.shape == (4, 3, 4) and intervened.shape == (4, 2, 4)
 

@@ -40,8 +40,13 @@ def test_additive_noise_child_follows_its_parent(light):
 def test_grid_nodes_and_continuous_nodes_mix():
     data = gtdata.load("shapes3d_like")  # shape is categorical; the hues, scale and orientation continuous
     space = data.factor_space
-    scm = SCM(space, {"shape": Categorical([1, 0, 0, 1]),
-                      "scale": AdditiveNoise({"shape": 0.5}, bias=0.1, scale=0.02, space="unit")})
+    scm = SCM(
+        space,
+        {
+            "shape": Categorical([1, 0, 0, 1]),
+            "scale": AdditiveNoise({"shape": 0.5}, bias=0.1, scale=0.02, space="unit"),
+        },
+    )
     v = scm.sample_values(5000, rng=0)
     assert set(v["shape"].tolist()) == {space["shape"].values[0], space["shape"].values[3]}
     is3 = v["shape"] == space["shape"].values[3]

@@ -2,13 +2,11 @@ import pickle
 
 import numpy as np
 import pytest
+from causal_helpers import assert_frequencies, grid_probs
 from scipy.stats import norm
 
-import gtdata
 from gtdata import Code
-from gtdata.causal import (SCM, AdditiveNoise, Categorical, SCMError, Table, TruncatedNormal, Uniform, load_scm)
-
-from causal_helpers import assert_frequencies, grid_probs
+from gtdata.causal import SCM, AdditiveNoise, Categorical, SCMError, Table, TruncatedNormal, Uniform, load_scm
 
 
 def test_log_prob_is_normalised_and_matches_sampling(chain):
@@ -32,8 +30,7 @@ def test_additive_noise_table_is_the_snapped_gaussian(toy):
 
 
 def test_uniform_noise_and_unit_space(toy):
-    scm = SCM(toy.factor_space, {"factor3": AdditiveNoise({"factor2": 1.0}, noise="uniform", scale=0.1,
-                                                          space="unit")})
+    scm = SCM(toy.factor_space, {"factor3": AdditiveNoise({"factor2": 1.0}, noise="uniform", scale=0.1, space="unit")})
     # unit space: factor2 in {0, .25, .5, .75, 1}, factor3 in {0, .2, ..., 1}; U(-0.1, 0.1) around f
     codes = np.array([[0, 0, 2, c] for c in range(6)])
     p = np.exp(scm.log_prob(codes)) * 3 * 4 * 5
@@ -127,20 +124,30 @@ nodes:
     np.testing.assert_array_equal(codes[:, 2], np.array([0, 1, 4])[codes[:, 0]])
 
 
-@pytest.mark.parametrize("build, message", [
-    (lambda s: SCM(s, {"factor0": Table(["factor1"], np.ones((4, 3))), "factor1": Table(["factor0"], np.ones((3, 4)))}),
-     r"cycle: factor0 -> factor1 -> factor0"),
-    (lambda s: SCM(s, {"factr1": Uniform()}), r"unknown factor 'factr1' \(did you mean 'factor1'\?\)"),
-    (lambda s: SCM(s, {"factor1": AdditiveNoise({"facto0": 1.0})}), r"parents: unknown factor 'facto0'"),
-    (lambda s: SCM(s, {"factor1": AdditiveNoise({"factor1": 1.0})}), r"own parent"),
-    (lambda s: SCM(s, {"factor1": Table(["factor0"], np.zeros((3, 4)))}), r"factor1.*parents \{'factor0': 0\}.*zero total"),
-    (lambda s: SCM(s, {"factor1": Table(["factor0"], -np.ones((3, 4)))}), r"non-negative"),
-    (lambda s: SCM(s, {"factor1": Table(["factor0"], np.ones((4, 3)))}), r"needs shape \(3, 4\)"),
-    (lambda s: SCM(s, {"factor0": Categorical([1, 2])}), r"mechanisms.factor0: categorical weights need 3 entries"),
-    (lambda s: SCM(s, {"factor1": AdditiveNoise({"factor0": 1.0}, scale=0)}), r"positive number"),
-    (lambda s: SCM(s, {"factor1": AdditiveNoise({"factor0": 1.0}, form="cube")}), r"form must be one of"),
-    (lambda s: SCM(s, {"factor1": TruncatedNormal(0.5, -1)}), r"std must be a positive"),
-])
+@pytest.mark.parametrize(
+    "build, message",
+    [
+        (
+            lambda s: SCM(
+                s, {"factor0": Table(["factor1"], np.ones((4, 3))), "factor1": Table(["factor0"], np.ones((3, 4)))}
+            ),
+            r"cycle: factor0 -> factor1 -> factor0",
+        ),
+        (lambda s: SCM(s, {"factr1": Uniform()}), r"unknown factor 'factr1' \(did you mean 'factor1'\?\)"),
+        (lambda s: SCM(s, {"factor1": AdditiveNoise({"facto0": 1.0})}), r"parents: unknown factor 'facto0'"),
+        (lambda s: SCM(s, {"factor1": AdditiveNoise({"factor1": 1.0})}), r"own parent"),
+        (
+            lambda s: SCM(s, {"factor1": Table(["factor0"], np.zeros((3, 4)))}),
+            r"factor1.*parents \{'factor0': 0\}.*zero total",
+        ),
+        (lambda s: SCM(s, {"factor1": Table(["factor0"], -np.ones((3, 4)))}), r"non-negative"),
+        (lambda s: SCM(s, {"factor1": Table(["factor0"], np.ones((4, 3)))}), r"needs shape \(3, 4\)"),
+        (lambda s: SCM(s, {"factor0": Categorical([1, 2])}), r"mechanisms.factor0: categorical weights need 3 entries"),
+        (lambda s: SCM(s, {"factor1": AdditiveNoise({"factor0": 1.0}, scale=0)}), r"positive number"),
+        (lambda s: SCM(s, {"factor1": AdditiveNoise({"factor0": 1.0}, form="cube")}), r"form must be one of"),
+        (lambda s: SCM(s, {"factor1": TruncatedNormal(0.5, -1)}), r"std must be a positive"),
+    ],
+)
 def test_bad_scms(toy, build, message):
     with pytest.raises(SCMError, match=message):
         build(toy.factor_space)
@@ -163,7 +170,10 @@ def test_bad_yaml(toy, tmp_path):
     with pytest.raises(SCMError, match=r"bad.yaml: not valid YAML at line \d+, column \d+"):
         load_scm(path, toy.factor_space)
     path.write_text("kind: scm\nnodes:\n  factor1: {mechanism: additive_nois, parents: {factor0: 1}}\n")
-    with pytest.raises(SCMError, match=r"nodes.factor1.mechanism: unknown mechanism 'additive_nois' \(did you mean 'additive_noise'\?\)"):
+    with pytest.raises(
+        SCMError,
+        match=r"nodes.factor1.mechanism: unknown mechanism 'additive_nois' \(did you mean 'additive_noise'\?\)",
+    ):
         load_scm(path, toy.factor_space)
     path.write_text("kind: scm\ndata: toy\nnodes: {}\n")
     with pytest.raises(SCMError, match=r"no 'factors'.*names data set 'toy'"):

@@ -4,11 +4,10 @@ import pickle
 
 import numpy as np
 import pytest
+from causal_helpers import assert_frequencies, grid_probs
 
 import gtdata
-from gtdata.causal import SCM, AdditiveNoise, Table, correlated
-
-from causal_helpers import assert_frequencies, grid_probs
+from gtdata.causal import SCM, Table, correlated
 
 
 def test_every_sampler_draws_from_the_scm(toy, chain):
@@ -55,9 +54,11 @@ def test_rendered_and_array_sets():
     assert images.shape == (2000, 64, 64, 1)
     assert np.corrcoef(codes[:, 2], codes[:, 3])[0, 1] > 0.7
     np.testing.assert_array_equal(images, sprites.observations(codes, dtype=np.uint8))
-    arrays = gtdata.from_arrays(np.arange(12, dtype=np.uint8).reshape(12, 1, 1, 1).repeat(4, 1).repeat(4, 2),
-                                np.stack(np.meshgrid(np.arange(3), np.arange(4), indexing="ij"), -1).reshape(12, 2),
-                                names=["a", "b"])
+    arrays = gtdata.from_arrays(
+        np.arange(12, dtype=np.uint8).reshape(12, 1, 1, 1).repeat(4, 1).repeat(4, 2),
+        np.stack(np.meshgrid(np.arange(3), np.arange(4), indexing="ij"), -1).reshape(12, 2),
+        names=["a", "b"],
+    )
     scm = SCM(arrays.factor_space, {"b": Table(["a"], np.eye(4)[[0, 2, 3]])})
     codes = arrays.with_distribution(scm).sample_codes(300, 0)
     np.testing.assert_array_equal(codes[:, 1], np.array([0, 2, 3])[codes[:, 0]])

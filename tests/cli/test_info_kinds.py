@@ -22,8 +22,15 @@ def info(capsys, path):
 
 
 def test_info_study_spec(tmp_path, capsys):
-    study = {"kind": "study", "name": "sweep", "datasets": ["dsprites_like"],
-             "methods": [{"method": "beta_vae", "beta": [1, 4]}], "seeds": 2, "steps": 10, "metrics": ["mig"]}
+    study = {
+        "kind": "study",
+        "name": "sweep",
+        "datasets": ["dsprites_like"],
+        "methods": [{"method": "beta_vae", "beta": [1, 4]}],
+        "seeds": 2,
+        "steps": 10,
+        "metrics": ["mig"],
+    }
     code, out, _ = info(capsys, write(tmp_path / "sweep.yaml", study))
     assert code == 0
     assert "study spec 'sweep', 4 runs" in out and "data sets: dsprites_like" in out and "methods: beta_vae" in out
@@ -33,8 +40,16 @@ def test_info_study_results(tmp_path, capsys):
     from gtdata.study.results import ResultStore
     from gtdata.study.spec import load_spec
 
-    spec = load_spec({"name": "sweep", "datasets": ["dsprites_like"], "methods": [{"method": "beta_vae"}],
-                      "seeds": 3, "steps": 10, "metrics": ["mig"]})
+    spec = load_spec(
+        {
+            "name": "sweep",
+            "datasets": ["dsprites_like"],
+            "methods": [{"method": "beta_vae"}],
+            "seeds": 3,
+            "steps": 10,
+            "metrics": ["mig"],
+        }
+    )
     ResultStore(tmp_path / "out", spec)
     code, out, _ = info(capsys, tmp_path / "out" / "study.yaml")
     assert code == 0 and f"results of study 'sweep' (fingerprint {spec.fingerprint()}), 0 of 3 runs finished" in out

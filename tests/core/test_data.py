@@ -123,12 +123,15 @@ def test_stream_is_counter_based(data):
     assert np.array_equal(codes[500:], codes2) and np.array_equal(images[500:], images2)
 
 
-@pytest.mark.parametrize("k, message", [
-    (0, r"k must lie in 1..3 \(d = 4 factors\), got 0"),
-    (4, r"k must lie in 1..3"),
-    ("all", "k must be an int in 1..3"),
-    ((2, 5), r"k must lie in 1..3"),
-])
+@pytest.mark.parametrize(
+    "k, message",
+    [
+        (0, r"k must lie in 1..3 \(d = 4 factors\), got 0"),
+        (4, r"k must lie in 1..3"),
+        ("all", "k must be an int in 1..3"),
+        ((2, 5), r"k must lie in 1..3"),
+    ],
+)
 def test_bad_k(data, k, message):
     with pytest.raises(ValueError, match=message):
         data.sample_pairs(4, k=k, rng=0)

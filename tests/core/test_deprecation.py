@@ -37,9 +37,16 @@ def test_metrics_take_latents_and_rng():
     factors = rng.integers(0, 3, size=(300, 2))
     latents = factors + rng.normal(0, 0.1, size=factors.shape)
     new = arrays.dci(latents[:200], factors[:200], latents[200:], factors[200:], rng=4, n_jobs=1)
-    old, message = _call_warning(lambda: arrays.dci(codes_train=latents[:200], factors_train=factors[:200],
-                                                    codes_test=latents[200:], factors_test=factors[200:],
-                                                    random_state=4, n_jobs=1))
+    old, message = _call_warning(
+        lambda: arrays.dci(
+            codes_train=latents[:200],
+            factors_train=factors[:200],
+            codes_test=latents[200:],
+            factors_test=factors[200:],
+            random_state=4,
+            n_jobs=1,
+        )
+    )
     assert old == new and message.startswith("dci(codes_train=..., codes_test=..., random_state=...) is deprecated")
     assert message.endswith("use dci(latents_train=..., latents_test=..., rng=...)")
     old_mig, message = _call_warning(lambda: arrays.mig(codes=latents, factors=factors))

@@ -6,13 +6,15 @@ from gtdata import Code, Factor, FactorSpace
 
 @pytest.fixture
 def dsprites_space():
-    return FactorSpace([
-        Factor("shape", ["square", "ellipse", "heart"]),
-        Factor("scale", np.linspace(0.5, 1.0, 6)),
-        Factor("orientation", np.linspace(0, 2 * np.pi, 40), unit="radians"),
-        Factor("posX", np.linspace(0, 1, 32)),
-        Factor("posY", np.linspace(0, 1, 32)),
-    ])
+    return FactorSpace(
+        [
+            Factor("shape", ["square", "ellipse", "heart"]),
+            Factor("scale", np.linspace(0.5, 1.0, 6)),
+            Factor("orientation", np.linspace(0, 2 * np.pi, 40), unit="radians"),
+            Factor("posX", np.linspace(0, 1, 32)),
+            Factor("posY", np.linspace(0, 1, 32)),
+        ]
+    )
 
 
 def test_index_codes_round_trip_last_factor_fastest(dsprites_space):
@@ -31,8 +33,9 @@ def test_codes_to_values_gives_actual_values(dsprites_space):
     assert values["scale"][0] == pytest.approx(1.0)
     assert values["orientation"][0] == pytest.approx(2 * np.pi)
     assert values["posY"][0] == pytest.approx(1.0)
-    codes = dsprites_space.values_to_codes({"shape": ["heart"], "scale": [1.0], "orientation": [0.0],
-                                            "posX": [0.0], "posY": [1.0]})
+    codes = dsprites_space.values_to_codes(
+        {"shape": ["heart"], "scale": [1.0], "orientation": [0.0], "posX": [0.0], "posY": [1.0]}
+    )
     assert codes.tolist() == [[2, 5, 0, 0, 31]]
 
 

@@ -19,13 +19,26 @@ from gtdata.render import RenderedData, RenderSpec
 from gtdata.render.builtin import builtin_spec_path
 from gtdata.store.prepared import PreparedData, PreparedWriter
 
-SPRITES = {"name": "tiny", "canvas": {"height": 16, "width": 16, "channels": 1},
-           "factors": [{"name": "size", "linspace": [0.4, 0.8, 3]}, {"name": "posX", "values": [0.3, 0.7]}],
-           "objects": [{"shape": "circle", "scale": {"factor": "size"}, "x": {"factor": "posX"}}]}
-SCM_SPEC = {"kind": "scm", "name": "pair", "factors": [{"name": "a", "range": 3}, {"name": "b", "range": 3}],
-            "nodes": {"b": {"mechanism": "additive_noise", "parents": {"a": 1.0}, "scale": 0.5}}}
-STUDY = {"name": "s", "datasets": ["dsprites_like"], "methods": [{"method": "beta_vae", "beta": [1, 4]}],
-         "seeds": 2, "steps": 10, "metrics": ["mig"]}
+SPRITES = {
+    "name": "tiny",
+    "canvas": {"height": 16, "width": 16, "channels": 1},
+    "factors": [{"name": "size", "linspace": [0.4, 0.8, 3]}, {"name": "posX", "values": [0.3, 0.7]}],
+    "objects": [{"shape": "circle", "scale": {"factor": "size"}, "x": {"factor": "posX"}}],
+}
+SCM_SPEC = {
+    "kind": "scm",
+    "name": "pair",
+    "factors": [{"name": "a", "range": 3}, {"name": "b", "range": 3}],
+    "nodes": {"b": {"mechanism": "additive_noise", "parents": {"a": 1.0}, "scale": 0.5}},
+}
+STUDY = {
+    "name": "s",
+    "datasets": ["dsprites_like"],
+    "methods": [{"method": "beta_vae", "beta": [1, 4]}],
+    "seeds": 2,
+    "steps": 10,
+    "metrics": ["mig"],
+}
 
 
 def write(path, content):
@@ -42,8 +55,17 @@ def prepared(path):
 
 
 def test_known_kinds():
-    assert known_kinds() == ["hdf5", "manifest", "prepared", "run_config", "scene2d", "scene3d", "scm", "study",
-                             "study_results"]
+    assert known_kinds() == [
+        "hdf5",
+        "manifest",
+        "prepared",
+        "run_config",
+        "scene2d",
+        "scene3d",
+        "scm",
+        "study",
+        "study_results",
+    ]
 
 
 def test_render_specs_load_with_and_without_kind(tmp_path):
@@ -170,12 +192,18 @@ def test_hdf5_files_are_a_kind(tmp_path):
 
 def test_unknown_and_unclear_kinds_are_clear_errors(tmp_path):
     unknown = write(tmp_path / "cake.yaml", {"kind": "recipe", "eggs": 2})
-    with pytest.raises(KindError, match=r"cake\.yaml: unknown kind 'recipe'; known kinds: hdf5, manifest, "
-                                        r"prepared, run_config, scene2d, scene3d, scm, study"):
+    with pytest.raises(
+        KindError,
+        match=r"cake\.yaml: unknown kind 'recipe'; known kinds: hdf5, manifest, "
+        r"prepared, run_config, scene2d, scene3d, scm, study",
+    ):
         gtdata.load(unknown)
     unclear = write(tmp_path / "what.yaml", {"eggs": 2})
-    with pytest.raises(KindError, match=r"what\.yaml: cannot tell what kind of file this is \(no 'kind:' and "
-                                        r"keys \['eggs'\]\); add a first line 'kind: KIND'"):
+    with pytest.raises(
+        KindError,
+        match=r"what\.yaml: cannot tell what kind of file this is \(no 'kind:' and "
+        r"keys \['eggs'\]\); add a first line 'kind: KIND'",
+    ):
         load_file(unclear)
     (tmp_path / "notes.txt").write_text("x")
     with pytest.raises(KindError, match=r"notes\.txt: not a YAML file"):

@@ -12,8 +12,15 @@ import pytest
 import yaml
 
 from gtdata.core import persist
-from gtdata.core.persist import (atomic_path, atomic_write_bytes, atomic_write_json, atomic_write_text,
-                                 atomic_write_yaml, move_into_place, to_plain)
+from gtdata.core.persist import (
+    atomic_path,
+    atomic_write_bytes,
+    atomic_write_json,
+    atomic_write_text,
+    atomic_write_yaml,
+    move_into_place,
+    to_plain,
+)
 
 
 def test_a_failed_rename_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch):

@@ -7,11 +7,13 @@ from gtdata.core.split import split_mask
 
 @pytest.fixture
 def space():
-    return FactorSpace([
-        Factor("shape", ["square", "ellipse", "heart"]),
-        Factor("scale", np.linspace(0.5, 1.0, 6)),
-        Factor("posX", np.linspace(0, 1, 5)),
-    ])
+    return FactorSpace(
+        [
+            Factor("shape", ["square", "ellipse", "heart"]),
+            Factor("scale", np.linspace(0.5, 1.0, 6)),
+            Factor("posX", np.linspace(0, 1, 5)),
+        ]
+    )
 
 
 def test_mask_matches_predicate_on_values(space):
@@ -31,15 +33,18 @@ def test_chained_in_not_or_and_pi(space):
     assert not split_mask('shape not in ["square", "ellipse", "heart"]', space).any()
 
 
-@pytest.mark.parametrize("expr, message", [
-    ("shape == 'circle'", "factor 'shape' has no value 'circle'"),
-    ("size > 1", "unknown factor 'size'"),
-    ("shape > 'heart'", "categorical; use == or != or in"),
-    ("scale == 'big'", "numeric, compared with the string 'big'"),
-    ("__import__('os').system('true')", "Call is not allowed"),
-    ("scale >", "is not valid"),
-    ("", "non-empty string"),
-])
+@pytest.mark.parametrize(
+    "expr, message",
+    [
+        ("shape == 'circle'", "factor 'shape' has no value 'circle'"),
+        ("size > 1", "unknown factor 'size'"),
+        ("shape > 'heart'", "categorical; use == or != or in"),
+        ("scale == 'big'", "numeric, compared with the string 'big'"),
+        ("__import__('os').system('true')", "Call is not allowed"),
+        ("scale >", "is not valid"),
+        ("", "non-empty string"),
+    ],
+)
 def test_bad_expressions_are_refused_with_reason(space, expr, message):
     with pytest.raises(SplitError, match=message):
         split_mask(expr, space)

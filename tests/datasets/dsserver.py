@@ -10,7 +10,7 @@ from pathlib import Path
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
-    server: "FixtureServer.Server"
+    server: FixtureServer.Server
 
     def log_message(self, fmt: str, *args) -> None:  # keep test output clean
         return
@@ -56,7 +56,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data) - start))
         self.end_headers()
         if isinstance(fault, tuple) and fault[0] == "drop":
-            self.wfile.write(data[start:start + fault[1]])
+            self.wfile.write(data[start : start + fault[1]])
             self.wfile.flush()
             self.close_connection = True
             return
@@ -69,7 +69,7 @@ class FixtureServer:
 
     class Server(http.server.ThreadingHTTPServer):
         daemon_threads = True
-        owner: "FixtureServer"
+        owner: FixtureServer
 
     def __init__(self) -> None:
         self.files: dict[str, Path] = {}

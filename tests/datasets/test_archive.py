@@ -31,12 +31,15 @@ def test_extracts_only_the_prefix(tmp_path):
     assert not (out / "data" / "other").exists()
 
 
-@pytest.mark.parametrize("members, what", [
-    ([("data/cars/ok", b"1", None), ("data/cars/../../../evil", b"2", None)], "unsafe member"),
-    ([("/etc/evil", b"2", None)], "unsafe member"),
-    ([("../evil", b"2", None)], "unsafe member"),
-    ([("data/cars/link", None, "/etc/passwd")], "link member"),
-])
+@pytest.mark.parametrize(
+    "members, what",
+    [
+        ([("data/cars/ok", b"1", None), ("data/cars/../../../evil", b"2", None)], "unsafe member"),
+        ([("/etc/evil", b"2", None)], "unsafe member"),
+        ([("../evil", b"2", None)], "unsafe member"),
+        ([("data/cars/link", None, "/etc/passwd")], "link member"),
+    ],
+)
 def test_unsafe_members_refuse_the_whole_archive(tmp_path, members, what):
     archive = _tar(tmp_path / "bad.tar.gz", members)
     with pytest.raises(UnsafeArchiveError, match=what):
@@ -59,8 +62,10 @@ def test_cars3d_archive_with_traversal_is_refused_before_preparing(env, fixtures
 
     from gtdata.datasets import Cars3D
 
-    archive = _tar(tmp_path / "nips2015-analogy-data.tar.gz",
-                   [("data/cars/list.txt", b"car_001_mesh\n", None), ("data/cars/../../escape.txt", b"x", None)])
+    archive = _tar(
+        tmp_path / "nips2015-analogy-data.tar.gz",
+        [("data/cars/list.txt", b"car_001_mesh\n", None), ("data/cars/../../escape.txt", b"x", None)],
+    )
     url = server.add("/evil/nips2015-analogy-data.tar.gz", archive)
     m = yaml.safe_load((fixtures.manifests / "cars3d.yaml").read_text())
     m["files"][0]["sources"] = [{"url": url}]

@@ -12,8 +12,17 @@ from gtdata.cli.main import main
 def test_list_shows_sets_aliases_and_cache_state(env, capsys):
     assert main(["list", "--kind", "benchmark"]) == 0
     out = capsys.readouterr().out
-    for name in ("dsprites", "color_dsprites", "noisy_dsprites", "scream_dsprites", "smallnorb", "cars3d",
-                 "shapes3d", "mpi3d_real", "mpi3d_toy_2019"):
+    for name in (
+        "dsprites",
+        "color_dsprites",
+        "noisy_dsprites",
+        "scream_dsprites",
+        "smallnorb",
+        "cars3d",
+        "shapes3d",
+        "mpi3d_real",
+        "mpi3d_toy_2019",
+    ):
         assert f"\n{name} " in out
     assert "dsprites_full" in out and "not cached" in out
 
@@ -30,9 +39,11 @@ def test_info_factors_files_and_state(env, capsys):
 
 def test_info_describes_spec_files_and_prepared_paths(env, capsys, tmp_path):
     spec = tmp_path / "scene.yaml"
-    spec.write_text("name: one_disc\ncanvas: {height: 32, width: 32, channels: 1}\nbackground: 0.0\n"
-                    "factors:\n  - {name: size, linspace: [0.5, 1.0, 3], unit: px}\n"
-                    "objects:\n  - {shape: circle, scale: {factor: size, scale: 0.3}}\n")
+    spec.write_text(
+        "name: one_disc\ncanvas: {height: 32, width: 32, channels: 1}\nbackground: 0.0\n"
+        "factors:\n  - {name: size, linspace: [0.5, 1.0, 3], unit: px}\n"
+        "objects:\n  - {shape: circle, scale: {factor: size, scale: 0.3}}\n"
+    )
     assert main(["info", str(spec)]) == 0
     out = capsys.readouterr().out
     assert "RenderedData 'one_disc'" in out and "size                   3  0.5, 0.75, 1 [px]" in out

@@ -116,8 +116,9 @@ def test_url_specific_checksum_only_applies_to_that_url(env, fixtures, server):
     # the same md5 tied to the URL that serves the file is enforced
     live = Source(entry.sources[0].url, {"md5": "1" * 32})
     with pytest.raises(ChecksumError, match="md5: expected 1111"):
-        download_file(replace(plain, sources=(live,)), env / "raw" / "b", "shapes3d", progress=False,
-                      report=lambda m: None)
+        download_file(
+            replace(plain, sources=(live,)), env / "raw" / "b", "shapes3d", progress=False, report=lambda m: None
+        )
 
 
 def test_unpublished_checksum_is_recorded_then_enforced(env, fixtures):
@@ -139,8 +140,7 @@ def test_unpublished_checksum_is_recorded_then_enforced(env, fixtures):
 def test_user_mirror_is_tried_first(env, fixtures, server, monkeypatch):
     server.add("/mirror/shapes3d/3dshapes.h5", fixtures.files[SHAPES])
     monkeypatch.setenv("GTDATA_MIRROR", server.url + "/nowhere, " + server.url + "/mirror")
-    download_file(_entry(fixtures, SHAPES), env / "raw" / "shapes3d", "shapes3d", progress=False,
-                  report=lambda m: None)
+    download_file(_entry(fixtures, SHAPES), env / "raw" / "shapes3d", "shapes3d", progress=False, report=lambda m: None)
     assert [p for p, _ in server.log] == ["/nowhere/shapes3d/3dshapes.h5", "/mirror/shapes3d/3dshapes.h5"]
 
 
@@ -148,8 +148,7 @@ def test_local_directory_mirror(env, fixtures, server, tmp_path, monkeypatch):
     (tmp_path / "m" / "shapes3d").mkdir(parents=True)
     (tmp_path / "m" / "shapes3d" / "3dshapes.h5").write_bytes(fixtures.files[SHAPES].read_bytes())
     monkeypatch.setenv("GTDATA_MIRROR", str(tmp_path / "m"))
-    download_file(_entry(fixtures, SHAPES), env / "raw" / "shapes3d", "shapes3d", progress=False,
-                  report=lambda m: None)
+    download_file(_entry(fixtures, SHAPES), env / "raw" / "shapes3d", "shapes3d", progress=False, report=lambda m: None)
     assert server.log == []
 
 
@@ -181,8 +180,11 @@ def test_read_only_cache_is_a_clear_error(env, fixtures, tmp_path, monkeypatch):
         return real_mkdir(self, *args, **kwargs)
 
     monkeypatch.setattr(Path, "mkdir", mkdir)
-    with pytest.raises(PermissionError, match=r"cannot create the raw data directory .*ro/raw/shapes3d "
-                                              r"\(Permission denied\); set \$GTDATA_HOME to a writable directory"):
+    with pytest.raises(
+        PermissionError,
+        match=r"cannot create the raw data directory .*ro/raw/shapes3d "
+        r"\(Permission denied\); set \$GTDATA_HOME to a writable directory",
+    ):
         download_file(_entry(fixtures, SHAPES), ro / "raw" / "shapes3d", "shapes3d", progress=False)
     monkeypatch.setattr(Path, "mkdir", real_mkdir)
 
@@ -195,8 +197,11 @@ def test_read_only_cache_is_a_clear_error(env, fixtures, tmp_path, monkeypatch):
         return real_access(path, mode, *args, **kwargs)
 
     monkeypatch.setattr(os, "access", access)
-    with pytest.raises(PermissionError, match=r"the raw data directory .*ro/raw/shapes3d is read-only; set "
-                                              r"\$GTDATA_HOME"):
+    with pytest.raises(
+        PermissionError,
+        match=r"the raw data directory .*ro/raw/shapes3d is read-only; set "
+        r"\$GTDATA_HOME",
+    ):
         download_file(_entry(fixtures, SHAPES), existing, "shapes3d", progress=False)
     assert list(existing.iterdir()) == [] and not (ro / "raw" / ".shapes3d.lock").exists()
 
@@ -256,8 +261,9 @@ def test_disk_filling_up_is_a_clear_error(env, fixtures, tmp_path):
     import subprocess
     import sys
 
-    proc = subprocess.run([sys.executable, "-c", _FULL_DISK_CHILD, str(tmp_path / "raw")], capture_output=True,
-                          text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-c", _FULL_DISK_CHILD, str(tmp_path / "raw")], capture_output=True, text=True, timeout=60
+    )
     assert proc.returncode == 0, proc.stderr
     assert "disk full while writing" in proc.stdout and "GTDATA_HOME" in proc.stdout
     assert not (tmp_path / "raw" / "3dshapes.h5").exists()

@@ -9,12 +9,24 @@ import pytest
 import yaml
 
 import gtdata
-from gtdata.datasets.manifest import (ManifestError, UnknownDatasetError, all_manifests, builtin_manifest_dir,
-                                      load_manifest, read_manifest)
+from gtdata.datasets.manifest import (
+    ManifestError,
+    UnknownDatasetError,
+    all_manifests,
+    builtin_manifest_dir,
+    load_manifest,
+    read_manifest,
+)
 
 EXPECTED = {
-    "dsprites": 737_280, "smallnorb": 48_600, "cars3d": 17_568, "shapes3d": 480_000, "mpi3d_toy": 1_036_800,
-    "mpi3d_realistic": 1_036_800, "mpi3d_real": 1_036_800, "mpi3d_complex": 460_800,
+    "dsprites": 737_280,
+    "smallnorb": 48_600,
+    "cars3d": 17_568,
+    "shapes3d": 480_000,
+    "mpi3d_toy": 1_036_800,
+    "mpi3d_realistic": 1_036_800,
+    "mpi3d_real": 1_036_800,
+    "mpi3d_complex": 460_800,
 }
 
 
@@ -28,8 +40,10 @@ def test_builtin_manifests_are_found_through_the_package(monkeypatch):
     assert "scream" in found
 
 
-@pytest.mark.parametrize("name, edition, n", [("mpi3d_toy", "2019", 460_800), ("mpi3d_realistic", "2019", 460_800),
-                                              ("dsprites", "hdf5", 737_280)])
+@pytest.mark.parametrize(
+    "name, edition, n",
+    [("mpi3d_toy", "2019", 460_800), ("mpi3d_realistic", "2019", 460_800), ("dsprites", "hdf5", 737_280)],
+)
 def test_editions(monkeypatch, name, edition, n):
     monkeypatch.delenv("GTDATA_MANIFESTS", raising=False)
     m = load_manifest(name, edition)
@@ -57,24 +71,35 @@ def _write(tmp_path: Path, m: dict) -> Path:
 
 
 def _good() -> dict:
-    return {"schema": 1, "name": "x", "title": "X", "format": "mpi3d", "license": "l", "citation": "c",
-            "observation_shape": [64, 64, 3], "factors": [{"name": "a", "range": 2}],
-            "files": [{"name": "x.npz", "sources": [{"url": "https://example.org/x.npz"}]}]}
+    return {
+        "schema": 1,
+        "name": "x",
+        "title": "X",
+        "format": "mpi3d",
+        "license": "l",
+        "citation": "c",
+        "observation_shape": [64, 64, 3],
+        "factors": [{"name": "a", "range": 2}],
+        "files": [{"name": "x.npz", "sources": [{"url": "https://example.org/x.npz"}]}],
+    }
 
 
-@pytest.mark.parametrize("edit, field", [
-    (lambda m: m.pop("citation"), "citation"),
-    (lambda m: m.update(format="zip"), "format"),
-    (lambda m: m["files"][0]["sources"][0].update(url="ftp://x"), "files[0].sources[0].url"),
-    (lambda m: m["files"][0].update(checksums={"sha256": "abc"}), "files[0].checksums.sha256"),
-    (lambda m: m["files"][0].update(checksums={"crc32": "abcd1234"}), "files[0].checksums.crc32"),
-    (lambda m: m["files"][0].update(size=-3), "files[0].size"),
-    (lambda m: m["files"][0].update(name="../x.npz"), "files[0].name"),
-    (lambda m: m["factors"][0].update(values=[1, 2]), "factors[0]"),
-    (lambda m: m["factors"].append({"name": "b", "values": [1, 1]}), "factors[1].values"),
-    (lambda m: m.update(observation_shape=[64, 64]), "observation_shape"),
-    (lambda m: m.update(colour="red"), "colour"),
-])
+@pytest.mark.parametrize(
+    "edit, field",
+    [
+        (lambda m: m.pop("citation"), "citation"),
+        (lambda m: m.update(format="zip"), "format"),
+        (lambda m: m["files"][0]["sources"][0].update(url="ftp://x"), "files[0].sources[0].url"),
+        (lambda m: m["files"][0].update(checksums={"sha256": "abc"}), "files[0].checksums.sha256"),
+        (lambda m: m["files"][0].update(checksums={"crc32": "abcd1234"}), "files[0].checksums.crc32"),
+        (lambda m: m["files"][0].update(size=-3), "files[0].size"),
+        (lambda m: m["files"][0].update(name="../x.npz"), "files[0].name"),
+        (lambda m: m["factors"][0].update(values=[1, 2]), "factors[0]"),
+        (lambda m: m["factors"].append({"name": "b", "values": [1, 1]}), "factors[1].values"),
+        (lambda m: m.update(observation_shape=[64, 64]), "observation_shape"),
+        (lambda m: m.update(colour="red"), "colour"),
+    ],
+)
 def test_schema_errors_name_the_field(tmp_path, edit, field):
     m = _good()
     edit(m)

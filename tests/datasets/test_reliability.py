@@ -21,10 +21,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from dsfixtures import CARS_ORDER, CARS_SIZES, SHAPES_SIZES
 from PIL import Image
 
 import gtdata
-from dsfixtures import CARS_ORDER, CARS_SIZES, SHAPES_SIZES
 from gtdata.cli.main import main
 from gtdata.datasets import Shapes3D, SmallNORB
 from gtdata.datasets.fetch import DownloadError, download_file
@@ -51,9 +51,17 @@ def _user_manifest(fixtures, tmp_path, monkeypatch, source: str, **changes) -> P
 
 # --- user manifests on $GTDATA_MANIFESTS ------------------------------------------------------------------
 
+
 def test_load_and_list_see_user_manifests(env, fixtures, tmp_path, monkeypatch, capsys):
-    _user_manifest(fixtures, tmp_path, monkeypatch, "shapes3d", name="my_shapes", aliases=["shapes_local"],
-                   title="my copy of 3D Shapes")
+    _user_manifest(
+        fixtures,
+        tmp_path,
+        monkeypatch,
+        "shapes3d",
+        name="my_shapes",
+        aliases=["shapes_local"],
+        title="my copy of 3D Shapes",
+    )
     infos = {i.name: i for i in gtdata.list_datasets()}
     assert infos["my_shapes"].kind == "benchmark" and infos["my_shapes"].aliases == ("shapes_local",)
     assert "my copy of 3D Shapes" in infos["my_shapes"].description
@@ -61,8 +69,9 @@ def test_load_and_list_see_user_manifests(env, fixtures, tmp_path, monkeypatch, 
     data = gtdata.load("shapes_local", progress=False)
     assert isinstance(data, Shapes3D) and data.path.name == "my_shapes"
     codes = _all_codes(SHAPES_SIZES)
-    np.testing.assert_array_equal(data.observations(codes, dtype=np.uint8),
-                                  Shapes3D(progress=False).observations(codes, dtype=np.uint8))
+    np.testing.assert_array_equal(
+        data.observations(codes, dtype=np.uint8), Shapes3D(progress=False).observations(codes, dtype=np.uint8)
+    )
     assert main(["list", "--kind", "benchmark"]) == 0
     assert "\nmy_shapes " in capsys.readouterr().out
     assert main(["prepare", "my_shapes", "--quiet"]) == 0
@@ -79,6 +88,7 @@ def test_user_manifest_never_replaces_a_registered_set(env, fixtures, tmp_path, 
 
 
 # --- downloads that fail before the first byte ------------------------------------------------------------
+
 
 def test_download_failing_before_any_byte_leaves_nothing_behind(env, fixtures, server):
     entry = load_manifest("shapes3d").file("3dshapes.h5")
@@ -106,6 +116,7 @@ def test_download_interrupted_after_some_bytes_keeps_its_resume_state(env, fixtu
 
 
 # --- archives: extraction keyed by checksum, removed after preparation ------------------------------------
+
 
 def _repack_cars(src: Path, dst: Path, order: list[str]) -> None:
     """The fixture archive with ``order`` in list.txt (the same car files, another object order)."""
@@ -137,8 +148,9 @@ def test_replaced_archive_is_extracted_again(env, fixtures, tmp_path, monkeypatc
     _repack_cars(fixtures.files["cars3d/nips2015-analogy-data.tar.gz"], archive, new_order)
     new_sha = hashlib.sha256(archive.read_bytes()).hexdigest()
     m = yaml.safe_load((fixtures.manifests / "cars3d.yaml").read_text())
-    m["files"][0].update(size=archive.stat().st_size,
-                         checksums={"sha256": new_sha, "md5": hashlib.md5(archive.read_bytes()).hexdigest()})
+    m["files"][0].update(
+        size=archive.stat().st_size, checksums={"sha256": new_sha, "md5": hashlib.md5(archive.read_bytes()).hexdigest()}
+    )
     path = tmp_path / "cars3d.yaml"
     path.write_text(yaml.safe_dump(m))
     shutil.rmtree(prepared_path(first))
@@ -173,10 +185,10 @@ _KILLED = textwrap.dedent("""
 
 
 def test_killed_small_preparation_resumes_where_it_stopped(env, fixtures):
-    child_env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(Path(__file__).parent),
-                                                             os.environ.get("PYTHONPATH", "")]))
-    proc = subprocess.run([sys.executable, "-c", _KILLED], env=child_env, capture_output=True, text=True,
-                          timeout=120)
+    child_env = dict(
+        os.environ, PYTHONPATH=os.pathsep.join([str(Path(__file__).parent), os.environ.get("PYTHONPATH", "")])
+    )
+    proc = subprocess.run([sys.executable, "-c", _KILLED], env=child_env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == -signal.SIGKILL, proc.stderr
     manifest = load_manifest("mpi3d_toy")
     partial = prepared_path(manifest).with_name("mpi3d_toy.partial")
@@ -189,6 +201,7 @@ def test_killed_small_preparation_resumes_where_it_stopped(env, fixtures):
 
 
 # --- SmallNORB: files by their role in the manifest -------------------------------------------------------
+
 
 def _norb_with_roles(fixtures, tmp_path, swap_names: bool) -> Path:
     """The fixture manifest with the files named like a mirror might (no suffix), or, with ``swap_names``,
@@ -210,8 +223,7 @@ def test_smallnorb_files_are_found_by_role_not_name(env, fixtures, tmp_path, swa
     codes = _all_codes(reference.factors_num_values)
     want = reference.observations(codes, dtype=np.uint8)
     shutil.rmtree(reference.path)
-    data = SmallNORB(instance_as_factor=True, manifest=_norb_with_roles(fixtures, tmp_path, swap_names),
-                     progress=False)
+    data = SmallNORB(instance_as_factor=True, manifest=_norb_with_roles(fixtures, tmp_path, swap_names), progress=False)
     np.testing.assert_array_equal(data.observations(codes, dtype=np.uint8), want)
     assert data.metadata["train_instances"] == reference.metadata["train_instances"]
 
@@ -221,8 +233,11 @@ def test_smallnorb_manifest_without_roles_is_a_clear_error(env, fixtures, tmp_pa
     m["files"] = [f for f in m["files"] if f["role"] != "testing-info"]
     path = tmp_path / "smallnorb.yaml"
     path.write_text(yaml.safe_dump(m))
-    with pytest.raises(ManifestError, match=r"smallnorb\.yaml: field 'files': format 'smallnorb' needs one file "
-                                            r"of each role .*missing: testing-info"):
+    with pytest.raises(
+        ManifestError,
+        match=r"smallnorb\.yaml: field 'files': format 'smallnorb' needs one file "
+        r"of each role .*missing: testing-info",
+    ):
         SmallNORB(manifest=path, progress=False)
     assert not (env / "raw").exists()  # refused before downloading anything
     m["files"][0]["role"] = "Training Dat"

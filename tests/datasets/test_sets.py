@@ -14,12 +14,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from dsfixtures import CARS_ORDER, CARS_SIZES, DSPRITES_SIZES, MPI_2019_SIZES, MPI_SIZES, SHAPES_SIZES, TRAIN_INSTANCES
 from PIL import Image
 
 import gtdata.registry as registry
-from dsfixtures import CARS_ORDER, CARS_SIZES, DSPRITES_SIZES, MPI_2019_SIZES, MPI_SIZES, SHAPES_SIZES, TRAIN_INSTANCES
-from gtdata.datasets import (Cars3D, ColorDSprites, DSprites, MPI3D, NoisyDSprites, ScreamDSprites, Shapes3D,
-                             SmallNORB)
+from gtdata.datasets import MPI3D, Cars3D, ColorDSprites, DSprites, NoisyDSprites, ScreamDSprites, Shapes3D, SmallNORB
 from gtdata.datasets.manifest import load_manifest
 from gtdata.datasets.prepare import prepare, prepared_path
 from gtdata.store.prepared import PreparedData
@@ -65,8 +64,9 @@ def test_dsprites_alias_and_dlib_sampling_order(env):
 
 
 def _gray3(fixtures, codes):
-    return np.repeat(fixtures.raw["dsprites"][_raw_index(codes, DSPRITES_SIZES)][..., None], 3, axis=3) \
-        .astype(np.float64)
+    return np.repeat(fixtures.raw["dsprites"][_raw_index(codes, DSPRITES_SIZES)][..., None], 3, axis=3).astype(
+        np.float64
+    )
 
 
 def test_color_dsprites_is_dlib_colour_per_draw(env, fixtures):
@@ -102,7 +102,7 @@ def test_scream_dsprites_is_dlib_patch_and_inversion(env, fixtures):
     for i in range(2):
         x = rs.randint(0, scream.shape[0] - 64)
         y = rs.randint(0, scream.shape[1] - 64)
-        background = (scream[x:x + 64, y:y + 64] + rs.uniform(0, 1, size=3)) / 2
+        background = (scream[x : x + 64, y : y + 64] + rs.uniform(0, 1, size=3)) / 2
         background[mask[i]] = 1 - background[mask[i]]
         np.testing.assert_allclose(got[i], background, atol=1e-6)
     # the painting has no published checksum: its sha256 is recorded in the cache on first download
@@ -113,8 +113,9 @@ def test_scream_dsprites_is_dlib_patch_and_inversion(env, fixtures):
 def _norb_expected(fixtures, cat, inst, elev, azim, light):
     split = "training" if inst in TRAIN_INSTANCES else "testing"
     dat, c, info = fixtures.raw["smallnorb"][split]
-    row = np.flatnonzero((c == cat) & (info[:, 0] == inst) & (info[:, 1] == elev) & (info[:, 2] == 2 * azim)
-                         & (info[:, 3] == light))
+    row = np.flatnonzero(
+        (c == cat) & (info[:, 0] == inst) & (info[:, 1] == elev) & (info[:, 2] == 2 * azim) & (info[:, 3] == light)
+    )
     assert row.size == 1
     img = Image.fromarray(dat[row[0], 0]).resize((64, 64), Image.Resampling.LANCZOS)
     return np.asarray(img)
@@ -142,8 +143,9 @@ def test_smallnorb_merged_first_camera_lanczos_instance_nuisance(env, fixtures):
     inst = rs.randint(4, size=3)
     np.testing.assert_array_equal(codes, lat)
     for i in range(3):
-        np.testing.assert_allclose(obs[i, ..., 0], _norb_expected(fixtures, lat[i, 0], inst[i], *lat[i, 1:]) / 255,
-                                   atol=1e-6)
+        np.testing.assert_allclose(
+            obs[i, ..., 0], _norb_expected(fixtures, lat[i, 0], inst[i], *lat[i, 1:]) / 255, atol=1e-6
+        )
 
 
 def test_smallnorb_train_test_split_switch(env):
@@ -167,15 +169,18 @@ def test_cars3d_list_order_and_lanczos(env, fixtures):
         im = fixtures.raw["cars3d"][CARS_ORDER[obj]][:, :, :, azim, elev]
         want = np.asarray(Image.fromarray(im).resize((64, 64), Image.Resampling.LANCZOS))
         np.testing.assert_array_equal(img, want)
-    assert [p.name for p in (env / "raw" / "cars3d").iterdir()] == ["nips2015-analogy-data.tar.gz"]  # extraction removed
+    assert [p.name for p in (env / "raw" / "cars3d").iterdir()] == [
+        "nips2015-analogy-data.tar.gz"
+    ]  # extraction removed
 
 
 def test_shapes3d_float_labels_to_grid(env, fixtures):
     data = registry.load("3dshapes", progress=False)
     assert isinstance(data, Shapes3D)
     codes = _all_codes(SHAPES_SIZES)
-    np.testing.assert_array_equal(data.observations(codes, dtype=np.uint8),
-                                  fixtures.raw["shapes3d"][_raw_index(codes, SHAPES_SIZES)])
+    np.testing.assert_array_equal(
+        data.observations(codes, dtype=np.uint8), fixtures.raw["shapes3d"][_raw_index(codes, SHAPES_SIZES)]
+    )
     assert data.factor_space["orientation"].values.tolist() == [-30.0, 0.0, 30.0]
 
 
@@ -183,16 +188,18 @@ def test_shapes3d_float_labels_to_grid(env, fixtures):
 def test_mpi3d_variants(env, fixtures, variant):
     data = MPI3D(variant=variant, progress=False)
     codes = _all_codes(MPI_SIZES)
-    np.testing.assert_array_equal(data.observations(codes, dtype=np.uint8),
-                                  fixtures.raw[f"mpi3d_{variant}"][_raw_index(codes, MPI_SIZES)])
+    np.testing.assert_array_equal(
+        data.observations(codes, dtype=np.uint8), fixtures.raw[f"mpi3d_{variant}"][_raw_index(codes, MPI_SIZES)]
+    )
 
 
 def test_mpi3d_2019_edition_is_one_argument_away(env, fixtures):
     data = MPI3D(variant="toy", edition="2019", progress=False)
     assert data.factors_num_values == list(MPI_2019_SIZES)
     codes = _all_codes(MPI_2019_SIZES)
-    np.testing.assert_array_equal(data.observations(codes, dtype=np.uint8),
-                                  fixtures.raw["mpi3d_toy-2019"][_raw_index(codes, MPI_2019_SIZES)])
+    np.testing.assert_array_equal(
+        data.observations(codes, dtype=np.uint8), fixtures.raw["mpi3d_toy-2019"][_raw_index(codes, MPI_2019_SIZES)]
+    )
     same = registry.load("mpi3d_toy_2019", progress=False)
     assert same.path == data.path
     with pytest.raises(ValueError, match="variant must be one of"):
@@ -256,8 +263,9 @@ def test_interrupted_preparation_leaves_no_complete_set_and_resumes(env, fixture
         PreparedData(target)
     data = MPI3D(variant="real", progress=False)
     codes = _all_codes(MPI_SIZES)
-    np.testing.assert_array_equal(data.observations(codes, dtype=np.uint8),
-                                  fixtures.raw["mpi3d_real"][_raw_index(codes, MPI_SIZES)])
+    np.testing.assert_array_equal(
+        data.observations(codes, dtype=np.uint8), fixtures.raw["mpi3d_real"][_raw_index(codes, MPI_SIZES)]
+    )
     assert data.verify()
 
 
@@ -285,8 +293,9 @@ def _child_env(env: Path) -> dict[str, str]:
 
 @pytest.mark.slow
 def test_killed_preparation_process_leaves_no_complete_set(env, fixtures):
-    proc = subprocess.run([sys.executable, "-c", _CHILD, "kill"], env=_child_env(env), capture_output=True,
-                          text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", _CHILD, "kill"], env=_child_env(env), capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == -signal.SIGKILL
     target = prepared_path(load_manifest("mpi3d_toy"))
     assert not (target / "dataset.yaml").exists()
@@ -297,8 +306,16 @@ def test_killed_preparation_process_leaves_no_complete_set(env, fixtures):
 
 @pytest.mark.slow
 def test_two_processes_loading_at_once_both_succeed(env, fixtures):
-    procs = [subprocess.Popen([sys.executable, "-c", _CHILD, "ok"], env=_child_env(env), stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _CHILD, "ok"],
+            env=_child_env(env),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
     outs = [p.communicate(timeout=120) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], [o[1] for o in outs]
     want = int(fixtures.raw["mpi3d_toy"][0].sum())
@@ -315,7 +332,7 @@ def test_variant_export_goes_through_the_transform(env, fixtures, tmp_path):
     out = export_hdf5(data, tmp_path / "color.h5", progress=False, seed=1)
     with h5py.File(out) as h5:
         images = h5["images"][:]
-    gray = fixtures.raw["dsprites"][:len(images)]
+    gray = fixtures.raw["dsprites"][: len(images)]
     assert images.shape == (int(np.prod(DSPRITES_SIZES)), 64, 64, 3)
     assert np.all(images[gray == 0] == 0)
     lit = images[gray == 1]
@@ -363,8 +380,9 @@ except OSError as exc:
 
 
 def test_disk_filling_up_during_preparation_is_a_clear_error(env, fixtures):
-    proc = subprocess.run([sys.executable, "-c", _FULL_DISK_PREPARE], env=_child_env(env), capture_output=True,
-                          text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-c", _FULL_DISK_PREPARE], env=_child_env(env), capture_output=True, text=True, timeout=60
+    )
     assert proc.returncode == 0, proc.stderr
     assert "no space left while preparing mpi3d_toy" in proc.stdout and "it resumes" in proc.stdout
     assert not (prepared_path(load_manifest("mpi3d_toy")) / "dataset.yaml").exists()

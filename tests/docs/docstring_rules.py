@@ -80,8 +80,10 @@ def _docstring(obj: object) -> str:
 
 def _has_section(doc: str, section: str) -> bool:
     lines = doc.splitlines()
-    return any(line.strip() == section and i + 1 < len(lines) and set(lines[i + 1].strip()) == {"-"}
-               for i, line in enumerate(lines))
+    return any(
+        line.strip() == section and i + 1 < len(lines) and set(lines[i + 1].strip()) == {"-"}
+        for i, line in enumerate(lines)
+    )
 
 
 def required_sections(obj: object) -> list[str]:

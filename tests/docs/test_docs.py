@@ -28,7 +28,6 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
-
 from optional_deps import import_optional
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -101,14 +100,17 @@ def test_every_public_name_has_a_docstring_numpydoc_reads():
 def test_docstrings_name_every_parameter():
     known = json.loads(KNOWN.read_text(encoding="utf-8"))
     missing = undocumented_parameters()
-    new = {name: params for name, params in missing.items()
-           if name not in known or set(params) - set(known[name])}
-    assert not new, ("public names whose docstring does not name these parameters (add a Parameters section): "
-                     + json.dumps(new, indent=1))
+    new = {name: params for name, params in missing.items() if name not in known or set(params) - set(known[name])}
+    assert not new, (
+        "public names whose docstring does not name these parameters (add a Parameters section): "
+        + json.dumps(new, indent=1)
+    )
     fixed = {name: sorted(set(params) - set(missing.get(name, []))) for name, params in known.items()}
     fixed = {name: params for name, params in fixed.items() if params}
-    assert not fixed, ("these parameters are documented now; remove them from tests/docs/known_undocumented.json: "
-                       + json.dumps(fixed, indent=1))
+    assert not fixed, (
+        "these parameters are documented now; remove them from tests/docs/known_undocumented.json: "
+        + json.dumps(fixed, indent=1)
+    )
 
 
 # ------------------------------------------------------------------------------------------- built site
@@ -141,13 +143,30 @@ def site(tmp_path_factory):
     out = tmp_path_factory.mktemp("site")
     # A copy of the sources: the gallery and the generated pages are written next to them, and a build that
     # does not run the examples must not leave its example pages where the real build would reuse them.
-    shutil.copytree(DOCS, out / "docs", ignore=shutil.ignore_patterns(
-        "_build", "generated", "auto_examples", "sg_execution_times.rst", "__pycache__"))
+    shutil.copytree(
+        DOCS,
+        out / "docs",
+        ignore=shutil.ignore_patterns("_build", "generated", "auto_examples", "sg_execution_times.rst", "__pycache__"),
+    )
     shutil.copytree(EXAMPLES, out / "examples")
-    cmd = [sys.executable, "-m", "sphinx", "-W", "-q", "-b", "html", "-d", str(out / "doctrees"),
-           "-D", "sphinx_gallery_conf.plot_gallery=0", str(out / "docs"), str(out / "html")]
-    done = subprocess.run(cmd, capture_output=True, text=True, cwd=out, timeout=900,
-                          env={**os.environ, "MPLBACKEND": "Agg"})
+    cmd = [
+        sys.executable,
+        "-m",
+        "sphinx",
+        "-W",
+        "-q",
+        "-b",
+        "html",
+        "-d",
+        str(out / "doctrees"),
+        "-D",
+        "sphinx_gallery_conf.plot_gallery=0",
+        str(out / "docs"),
+        str(out / "html"),
+    ]
+    done = subprocess.run(
+        cmd, capture_output=True, text=True, cwd=out, timeout=900, env={**os.environ, "MPLBACKEND": "Agg"}
+    )
     assert done.returncode == 0, f"sphinx failed:\n{done.stdout[-4000:]}\n{done.stderr[-8000:]}"
     return out / "html"
 
@@ -197,8 +216,11 @@ def test_every_page_is_reachable_from_the_landing_page(site):
     # Sphinx's own utility pages are reached from the theme's search box, not from links.
     # sg_execution_times.html is sphinx-gallery's timing table, linked from nowhere by design.
     utility = {"search.html", "genindex.html", "py-modindex.html", "sg_execution_times.html"}
-    orphans = [str(p.relative_to(site)) for p in pages if p not in seen and p.name not in utility
-               and "_modules" not in p.parts and "_sources" not in p.parts]
+    orphans = [
+        str(p.relative_to(site))
+        for p in pages
+        if p not in seen and p.name not in utility and "_modules" not in p.parts and "_sources" not in p.parts
+    ]
     assert not orphans, f"pages no link leads to: {sorted(orphans)}"
 
 
@@ -207,8 +229,11 @@ def test_every_public_name_is_in_the_api_reference(site):
 
     with open(site / "objects.inv", "rb") as fh:
         inventory = InventoryFile.load(fh, "", lambda base, uri: uri)
-    documented = {name for entries in inventory.data.values() for name in entries} if hasattr(
-        inventory, "data") else {name for entries in inventory.values() for name in entries}
+    documented = (
+        {name for entries in inventory.data.values() for name in entries}
+        if hasattr(inventory, "data")
+        else {name for entries in inventory.values() for name in entries}
+    )
     top = importlib.import_module("gtdata")
     missing = []
     for full, obj in _public_objects():
@@ -238,8 +263,14 @@ def test_example_runs(script, tmp_path):
         # .ci/run builds the site with -W right after the tests, which runs every example with sphinx-gallery
         # and fails on any that raises: running them here too would only double CI's longest step
         pytest.skip("the examples run in CI's site build (.ci/run), which fails if one raises")
-    done = subprocess.run([sys.executable, str(EXAMPLES / script)], capture_output=True, text=True, cwd=tmp_path,
-                          timeout=890, env={**os.environ, "MPLBACKEND": "Agg"})
+    done = subprocess.run(
+        [sys.executable, str(EXAMPLES / script)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=890,
+        env={**os.environ, "MPLBACKEND": "Agg"},
+    )
     assert done.returncode == 0, f"{script} raised:\n{done.stderr[-6000:]}"
 
 
@@ -250,7 +281,7 @@ def test_every_example_is_in_the_reading_order():
 
 def test_ci_builds_the_site_with_the_readme_command():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme[readme.index("## Documentation"):]
+    section = readme[readme.index("## Documentation") :]
     block = re.search(r"```bash\n(.*?)```", section, re.S).group(1).strip()
     build = block.split("&&")[-1].strip()
     assert build == "python -m sphinx -W -b html docs docs/_build/html"
@@ -260,7 +291,7 @@ def test_ci_builds_the_site_with_the_readme_command():
 
 def test_the_readme_entry_points_are_pages_of_the_site(site):
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme[readme.index("## Documentation"):readme.index("## Running the tests")]
+    section = readme[readme.index("## Documentation") : readme.index("## Running the tests")]
     targets = re.findall(r"\]\(docs/_build/html/([^)]+)\)", section)
     assert len(targets) >= 6
     assert [t for t in targets if not (site / t).is_file()] == []

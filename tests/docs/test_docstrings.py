@@ -11,9 +11,8 @@ import doctest
 import importlib
 import inspect
 
-import pytest
-
 import docstring_rules
+import pytest
 
 OBJECTS = docstring_rules.public_objects()
 FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
@@ -30,8 +29,9 @@ def _examples(obj: object) -> list[doctest.DocTest]:
     finder = doctest.DocTestFinder(recurse=False)
     tests = finder.find(obj, name=f"{obj.__module__}.{obj.__qualname__}", module=module, globs=vars(module).copy())
     if inspect.isclass(obj) and "__init__" in vars(obj):
-        tests += finder.find(obj.__init__, name=f"{obj.__module__}.{obj.__qualname__}.__init__", module=module,
-                             globs=vars(module).copy())
+        tests += finder.find(
+            obj.__init__, name=f"{obj.__module__}.{obj.__qualname__}.__init__", module=module, globs=vars(module).copy()
+        )
     return [t for t in tests if t.examples]
 
 

@@ -20,16 +20,12 @@ def conv(k: int, c_in: int, c_out: int) -> int:
 def conv_encoder_params(c: int, latent: int) -> int:
     # Reference table §3: conv32 k4, conv32 k4, conv64 k2, conv64 k2, dense 256, two heads.
     return (
-        conv(4, c, 32) + conv(4, 32, 32) + conv(2, 32, 64) + conv(2, 64, 64)
-        + dense(1024, 256) + 2 * dense(256, latent)
+        conv(4, c, 32) + conv(4, 32, 32) + conv(2, 32, 64) + conv(2, 64, 64) + dense(1024, 256) + 2 * dense(256, latent)
     )
 
 
 def deconv_decoder_params(c: int, latent: int) -> int:
-    return (
-        dense(latent, 256) + dense(256, 1024)
-        + conv(4, 64, 64) + conv(4, 64, 32) + conv(4, 32, 32) + conv(4, 32, c)
-    )
+    return dense(latent, 256) + dense(256, 1024) + conv(4, 64, 64) + conv(4, 64, 32) + conv(4, 32, 32) + conv(4, 32, c)
 
 
 @pytest.mark.parametrize("channels", [1, 3])
@@ -47,9 +43,7 @@ def test_conv_parameter_counts_literal():
 def test_fc_and_discriminator_parameter_counts():
     pixels = 64 * 64 * 3
     assert count(FcEncoder((3, 64, 64), 10)) == dense(pixels, 1200) + dense(1200, 1200) + 2 * dense(1200, 10)
-    assert count(FcDecoder((3, 64, 64), 10)) == (
-        dense(10, 1200) + 2 * dense(1200, 1200) + dense(1200, pixels)
-    )
+    assert count(FcDecoder((3, 64, 64), 10)) == (dense(10, 1200) + 2 * dense(1200, 1200) + dense(1200, pixels))
     assert count(FcDiscriminator(10)) == dense(10, 1000) + 5 * dense(1000, 1000) + dense(1000, 2)
 
 

@@ -69,9 +69,10 @@ def test_total_correlation_detects_dependence():
     logvar = torch.full((500, 2), -4.0, dtype=torch.float64)
     dependent = torch.cat([a, a], 1)
     independent = torch.randn(500, 2, generator=gen, dtype=torch.float64)
-    assert losses.total_correlation(dependent, dependent, logvar) > losses.total_correlation(
-        independent, independent, logvar
-    ) + 1.0
+    assert (
+        losses.total_correlation(dependent, dependent, logvar)
+        > losses.total_correlation(independent, independent, logvar) + 1.0
+    )
 
 
 def test_bernoulli_reconstruction_matches_formula():

@@ -16,8 +16,16 @@ def batch_for(method, n=6, channels=1, factors=3):
 
 def test_method_names():
     assert method_names() == [
-        "beta_vae", "factor_vae", "dip_vae_i", "dip_vae_ii", "beta_tc_vae", "annealed_vae",
-        "ada_gvae", "ada_ml_vae", "group_vae", "ml_vae",
+        "beta_vae",
+        "factor_vae",
+        "dip_vae_i",
+        "dip_vae_ii",
+        "beta_tc_vae",
+        "annealed_vae",
+        "ada_gvae",
+        "ada_ml_vae",
+        "group_vae",
+        "ml_vae",
     ]
 
 

@@ -27,7 +27,6 @@ def test_the_study_derives_from_it():
 
 
 def test_validating_a_study_loads_no_torch():
-    code = ("import sys, gtdata.study.spec, gtdata.study.report, gtdata.models.vocabulary; "
-            "print('torch' in sys.modules)")
+    code = "import sys, gtdata.study.spec, gtdata.study.report, gtdata.models.vocabulary; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

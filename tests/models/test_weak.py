@@ -101,7 +101,10 @@ def test_identical_observations_are_averaged_whatever_the_rounding():
     delta = torch.tensor([[0.0, 2e-7, 0.0], [0.0, 2e-7, 0.0], [0.0, 1.0, 0.0]])
     identical = torch.tensor([True, False, True])
     assert weak.adaptive_keep_mask(delta, identical).tolist() == [
-        [False, False, False], [False, True, False], [False, False, False]]
+        [False, False, False],
+        [False, True, False],
+        [False, False, False],
+    ]
 
 
 def test_ada_gvae_shares_every_latent_of_an_identical_pair():

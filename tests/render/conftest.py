@@ -2,8 +2,13 @@ import pytest
 
 
 def _scene(objects, factors, channels=1, size=64, background=0.0, shapes=None):
-    spec = {"name": "test_scene", "canvas": {"height": size, "width": size, "channels": channels},
-            "background": background, "factors": factors, "objects": objects}
+    spec = {
+        "name": "test_scene",
+        "canvas": {"height": size, "width": size, "channels": channels},
+        "background": background,
+        "factors": factors,
+        "objects": objects,
+    }
     if shapes is not None:
         spec["shapes"] = shapes
     return spec
@@ -20,8 +25,7 @@ def tiny_spec():
     """24 grid points, RGB, two objects: small enough to export in tests."""
     return _scene(
         objects=[
-            {"shape": {"factor": "shape"}, "x": {"factor": "posX"}, "y": 0.4, "scale": 0.35,
-             "hue": {"factor": "hue"}},
+            {"shape": {"factor": "shape"}, "x": {"factor": "posX"}, "y": 0.4, "scale": 0.35, "hue": {"factor": "hue"}},
             {"shape": "circle", "x": 0.5, "y": 0.75, "scale": 0.2, "color": "white"},
         ],
         factors=[
@@ -29,4 +33,7 @@ def tiny_spec():
             {"name": "posX", "linspace": [0.3, 0.7, 3]},
             {"name": "hue", "continuous": [0.0, 0.75], "num": 4},
         ],
-        channels=3, size=32, background=[0.1, 0.1, 0.1])
+        channels=3,
+        size=32,
+        background=[0.1, 0.1, 0.1],
+    )

@@ -36,8 +36,9 @@ def test_hdf5_export_round_trip(tiny_spec, tmp_path):
 
 def test_split_export_is_a_sub_grid(tmp_path):
     data = RenderedData("dsprites_like")
-    path = export_rendered(data, tmp_path / "hearts", split='shape == "heart" and scale == 1.0 and posY < 0.1',
-                           progress=False)
+    path = export_rendered(
+        data, tmp_path / "hearts", split='shape == "heart" and scale == 1.0 and posY < 0.1', progress=False
+    )
     loaded = gtdata.load(path)
     assert loaded.factors_num_values == [1, 1, 40, 32, 4]
     codes = loaded.sample_codes(300, 0)
@@ -48,9 +49,12 @@ def test_split_export_is_a_sub_grid(tmp_path):
 
 
 def test_interrupted_export_resumes_to_the_same_bytes(scene, tmp_path):
-    spec = scene([{"shape": "circle", "x": {"factor": "x"}, "y": {"factor": "y"}, "scale": 0.3}],
-                 [{"name": "x", "linspace": [0.2, 0.8, 10]}, {"name": "y", "linspace": [0.2, 0.8, 10]}],
-                 size=16, background={"noise": {"low": 0.0, "high": 0.4}})
+    spec = scene(
+        [{"shape": "circle", "x": {"factor": "x"}, "y": {"factor": "y"}, "scale": 0.3}],
+        [{"name": "x", "linspace": [0.2, 0.8, 10]}, {"name": "y", "linspace": [0.2, 0.8, 10]}],
+        size=16,
+        background={"noise": {"low": 0.0, "high": 0.4}},
+    )
     clean = export_rendered(spec, tmp_path / "clean", chunk_size=7, seed=3, progress=False)
 
     class Crash(RuntimeError):
@@ -111,8 +115,22 @@ def test_cli_render(tmp_path, tiny_spec, capsys):
     assert main(["render", str(spec_file), "--out", str(tmp_path / "out"), "--quiet"]) == 0
     assert "wrote 24 images of test_scene" in capsys.readouterr().out
     assert len(gtdata.load(tmp_path / "out")) == 24
-    assert main(["render", "dsprites_like", "--out", str(tmp_path / "h.h5"), "--format", "hdf5", "--quiet",
-                 "--split", 'shape == "square" and scale == 0.5 and orientation == 0 and posX < 0.1']) == 0
+    assert (
+        main(
+            [
+                "render",
+                "dsprites_like",
+                "--out",
+                str(tmp_path / "h.h5"),
+                "--format",
+                "hdf5",
+                "--quiet",
+                "--split",
+                'shape == "square" and scale == 0.5 and orientation == 0 and posX < 0.1',
+            ]
+        )
+        == 0
+    )
     assert len(gtdata.load(tmp_path / "h.h5")) == 4 * 32  # posX 0, 1/31, 2/31, 3/31
     bad = tmp_path / "bad.yaml"
     bad.write_text(yaml.safe_dump(dict(tiny_spec, objects=[{"shape": "blob"}])))

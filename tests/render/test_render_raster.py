@@ -14,8 +14,10 @@ SIZE = 96
 def single(scene, shape, shapes=None, **props):
     """One white object on black whose x and rotation are continuous factors (rendered via render_values)."""
     objects = [dict({"shape": shape, "x": {"factor": "x"}, "y": 0.5, "rotation": {"factor": "rot"}}, **props)]
-    factors = [{"name": "x", "continuous": [0.3, 0.7], "num": 5},
-               {"name": "rot", "continuous": [0.0, 2 * math.pi], "num": 9}]
+    factors = [
+        {"name": "x", "continuous": [0.3, 0.7], "num": 5},
+        {"name": "rot", "continuous": [0.0, 2 * math.pi], "num": 9},
+    ]
     return RenderedData(scene(objects, factors, size=SIZE, shapes=shapes))
 
 
@@ -30,7 +32,7 @@ def test_circle_covers_pi_r_squared(scene, radius):
     data = single(scene, "circle", scale=2 * radius / SIZE)
     offsets = np.array([0.0, 0.13, 0.5, 0.77]) / SIZE  # sub-pixel centres
     areas = draw(data, x=0.5 + offsets).sum(axis=(1, 2))
-    np.testing.assert_allclose(areas, math.pi * radius ** 2, rtol=0.01)
+    np.testing.assert_allclose(areas, math.pi * radius**2, rtol=0.01)
 
 
 def _polygon_area(v):
@@ -52,7 +54,7 @@ UNIT_AREAS = {  # area of each built-in shape at size 1
     "triangle": math.sqrt(3) / 4,
     "hexagon": 1.5 * math.sqrt(3) * 0.25,
     "star": _polygon_area(_star_vertices()),
-    "capsule": 0.5 * 0.5 + math.pi * 0.25 ** 2,
+    "capsule": 0.5 * 0.5 + math.pi * 0.25**2,
     "heart": 2 * D * D * (1 + math.pi / 4),
 }
 
@@ -62,7 +64,7 @@ def test_shape_areas_match_geometry_at_every_rotation(scene, shape):
     size = 40.0
     data = single(scene, shape, scale=size / SIZE)
     areas = draw(data, rot=np.linspace(0, 2 * math.pi, 7)).sum(axis=(1, 2))
-    np.testing.assert_allclose(areas, UNIT_AREAS[shape] * size ** 2, rtol=0.01)
+    np.testing.assert_allclose(areas, UNIT_AREAS[shape] * size**2, rtol=0.01)
 
 
 def test_custom_polygon_and_bitmap_areas(scene, tmp_path):
@@ -70,7 +72,7 @@ def test_custom_polygon_and_bitmap_areas(scene, tmp_path):
     data = single(scene, "tri", shapes={"tri": {"polygon": tri}}, scale=40 / SIZE)
     assert draw(data).sum() == pytest.approx(_polygon_area(tri) * 1600, rel=0.01)
     yy, xx = np.mgrid[0:128, 0:128] + 0.5
-    Image.fromarray(((xx - 64) ** 2 + (yy - 64) ** 2 <= 40 ** 2).astype(np.uint8) * 255).save(tmp_path / "disc.png")
+    Image.fromarray(((xx - 64) ** 2 + (yy - 64) ** 2 <= 40**2).astype(np.uint8) * 255).save(tmp_path / "disc.png")
     spec = data.spec.raw | {"shapes": {"disc": {"bitmap": str(tmp_path / "disc.png")}}}
     spec["objects"][0]["shape"] = "disc"
     spec["objects"][0]["scale"] = 64 / SIZE  # 128 bitmap pixels -> 64 image pixels: disc radius 20 px
@@ -85,7 +87,7 @@ def test_rotation_by_a_quarter_turn_rotates_the_image(scene):
     # counter-clockwise on screen: the tip that pointed up now points left
     cols = np.flatnonzero(left.sum(axis=0) > 0)
     mass = left.sum(axis=0)
-    assert mass[cols[0]:cols[0] + 3].sum() < mass[cols[-1] - 2:cols[-1] + 1].sum()
+    assert mass[cols[0] : cols[0] + 3].sum() < mass[cols[-1] - 2 : cols[-1] + 1].sum()
 
 
 def test_integer_translation_shifts_pixels_exactly():
@@ -120,8 +122,7 @@ def test_sprite_atlas_equals_direct_rendering():
     data = RenderedData("dsprites_like")
     codes = data.sample_codes(400, 3)
     values = data.factor_space.codes_to_values(codes)
-    np.testing.assert_array_equal(data.observations(codes, dtype=np.uint8),
-                                  data.render_values(values, dtype=np.uint8))
+    np.testing.assert_array_equal(data.observations(codes, dtype=np.uint8), data.render_values(values, dtype=np.uint8))
 
 
 def test_hearts_and_squares_look_different_and_are_antialiased():
@@ -131,11 +132,11 @@ def test_hearts_and_squares_look_different_and_are_antialiased():
     assert ((square > 0) & (square < 255)).sum() > 10  # grey edge pixels: anti-aliased
     assert np.abs(square.astype(int) - heart).sum() > 255 * 20
     # dSprites-like size: the square at scale 1 is 19.2 px wide
-    assert square.sum() / 255 == pytest.approx(19.2 ** 2, rel=0.01)
+    assert square.sum() / 255 == pytest.approx(19.2**2, rel=0.01)
     # the heart's lobes are on top: more mass in the upper half of its rows
     rows = np.flatnonzero(heart.sum(axis=1))
     mid = (rows[0] + rows[-1]) // 2
-    assert heart[: mid].sum() > heart[mid + 1:].sum()
+    assert heart[:mid].sum() > heart[mid + 1 :].sum()
 
 
 def test_render_values_accepts_any_value_in_a_continuous_range():
@@ -162,8 +163,11 @@ def test_continuous_position_is_exact(scene):
 
 
 def test_noise_background_is_seeded(scene):
-    spec = scene([{"shape": "square", "x": {"factor": "x"}, "scale": 0.3}],
-                 [{"name": "x", "values": [0.3, 0.7]}], background={"noise": {"low": 0.0, "high": 0.5}})
+    spec = scene(
+        [{"shape": "square", "x": {"factor": "x"}, "scale": 0.3}],
+        [{"name": "x", "values": [0.3, 0.7]}],
+        background={"noise": {"low": 0.0, "high": 0.5}},
+    )
     data = RenderedData(spec)
     a = data.observations([[0], [1]], rng=5, dtype=np.uint8)
     np.testing.assert_array_equal(a, data.observations([[0], [1]], rng=5, dtype=np.uint8))
@@ -176,27 +180,42 @@ def test_image_background_is_a_patch_of_the_image(scene, tmp_path):
     rng = np.random.default_rng(0)
     photo = rng.integers(0, 256, (40, 50, 3), dtype=np.uint8)
     Image.fromarray(photo).save(tmp_path / "photo.png")
-    spec = scene([{"shape": "circle", "x": {"factor": "x"}, "scale": 0.2, "color": "red"}],
-                 [{"name": "x", "values": [0.3, 0.7]}], channels=3, size=16, background={"image": "photo.png"})
+    spec = scene(
+        [{"shape": "circle", "x": {"factor": "x"}, "scale": 0.2, "color": "red"}],
+        [{"name": "x", "values": [0.3, 0.7]}],
+        channels=3,
+        size=16,
+        background={"image": "photo.png"},
+    )
     (tmp_path / "spec.yaml").write_text(__import__("yaml").safe_dump(spec))
     data = RenderedData(tmp_path / "spec.yaml")
     img = data.observations([[0]], rng=1, dtype=np.uint8)[0]
     corner = img[:3, -3:]
-    hits = [(y, x) for y in range(40 - 15) for x in range(50 - 15)
-            if np.array_equal(photo[y:y + 3, x + 13:x + 16], corner)]
+    hits = [
+        (y, x)
+        for y in range(40 - 15)
+        for x in range(50 - 15)
+        if np.array_equal(photo[y : y + 3, x + 13 : x + 16], corner)
+    ]
     assert hits
 
 
 def test_gradient_background(scene):
-    spec = scene([{"shape": "circle", "x": {"factor": "x"}, "scale": 0.1}], [{"name": "x", "values": [0.3, 0.7]}],
-                 channels=3, background={"gradient": {"from": "black", "to": "blue", "angle": 0}})
+    spec = scene(
+        [{"shape": "circle", "x": {"factor": "x"}, "scale": 0.1}],
+        [{"name": "x", "values": [0.3, 0.7]}],
+        channels=3,
+        background={"gradient": {"from": "black", "to": "blue", "angle": 0}},
+    )
     img = RenderedData(spec).observations([[0]])[0]
     assert img[0, 0].sum() < 0.05 and img[0, -1, 2] > 0.95 and img[-1, -1, 2] > 0.95
 
 
 def test_z_order_bound_to_a_factor(scene):
-    objects = [{"shape": "square", "scale": 0.4, "color": "red", "z": {"factor": "front", "map": [0.0, 1.0]}},
-               {"shape": "circle", "scale": 0.4, "color": "blue", "z": 0.5}]
+    objects = [
+        {"shape": "square", "scale": 0.4, "color": "red", "z": {"factor": "front", "map": [0.0, 1.0]}},
+        {"shape": "circle", "scale": 0.4, "color": "blue", "z": 0.5},
+    ]
     data = RenderedData(scene(objects, [{"name": "front", "values": ["blue", "red"]}], channels=3))
     back, front = data.observations([[0], [1]])
     np.testing.assert_allclose(back[32, 32], [0.0, 0.3, 1.0], atol=1 / 255)

@@ -55,8 +55,13 @@ def test_unknown_shape(scene):
 
 def test_unknown_shape_value_of_a_factor(scene):
     factors = FACTORS + [{"name": "kind", "values": ["circle", "blob"]}]
-    check(scene, [obj(shape={"factor": "kind"})], r"objects\[0\].shape \(value 'blob' of factor 'kind'\): "
-                                                  r"unknown shape 'blob'", factors=factors)
+    check(
+        scene,
+        [obj(shape={"factor": "kind"})],
+        r"objects\[0\].shape \(value 'blob' of factor 'kind'\): "
+        r"unknown shape 'blob'",
+        factors=factors,
+    )
 
 
 @pytest.mark.parametrize("scale", [0.0, -0.2])
@@ -65,34 +70,52 @@ def test_scale_must_be_positive(scene, scale):
 
 
 def test_scale_through_mapping_must_be_positive(scene):
-    check(scene, [obj(scale={"factor": "size", "range": [0.0, 0.4]})],
-          r"objects\[0\].scale: value 0.0 \(at code 0 of factor 'size'\) is out of range")
+    check(
+        scene,
+        [obj(scale={"factor": "size", "range": [0.0, 0.4]})],
+        r"objects\[0\].scale: value 0.0 \(at code 0 of factor 'size'\) is out of range",
+    )
 
 
-@pytest.mark.parametrize("color, match", [
-    (1.5, r"objects\[0\].color: colour value 1.5 is out of range; allowed: a number in \[0, 1\]"),
-    ([1.0, 0.2, -0.1], r"objects\[0\].color: colour \[1.0, 0.2, -0.1\] is out of range"),
-    ("reddish", r"objects\[0\].color: unknown colour 'reddish'; allowed:"),
-])
+@pytest.mark.parametrize(
+    "color, match",
+    [
+        (1.5, r"objects\[0\].color: colour value 1.5 is out of range; allowed: a number in \[0, 1\]"),
+        ([1.0, 0.2, -0.1], r"objects\[0\].color: colour \[1.0, 0.2, -0.1\] is out of range"),
+        ("reddish", r"objects\[0\].color: unknown colour 'reddish'; allowed:"),
+    ],
+)
 def test_colours_out_of_range(scene, color, match):
     check(scene, [obj(color=color)], match, channels=3)
 
 
 def test_rgb_colour_on_a_grey_canvas(scene):
-    check(scene, [obj(color=[1.0, 0.0, 0.0])], r"objects\[0\].color: colour \[1.0, 0.0, 0.0\] is RGB but the canvas "
-                                               r"has 1 channel")
+    check(
+        scene,
+        [obj(color=[1.0, 0.0, 0.0])],
+        r"objects\[0\].color: colour \[1.0, 0.0, 0.0\] is RGB but the canvas "
+        r"has 1 channel",
+    )
 
 
 def test_colour_map_value_out_of_range(scene):
     factors = FACTORS + [{"name": "tint", "values": ["a", "b"]}]
-    check(scene, [obj(color={"factor": "tint", "map": {"a": "red", "b": [2, 0, 0]}})],
-          r"objects\[0\].color.map\['b'\]: colour \[2, 0, 0\] is out of range", factors=factors, channels=3)
+    check(
+        scene,
+        [obj(color={"factor": "tint", "map": {"a": "red", "b": [2, 0, 0]}})],
+        r"objects\[0\].color.map\['b'\]: colour \[2, 0, 0\] is out of range",
+        factors=factors,
+        channels=3,
+    )
 
 
 def test_position_entirely_off_canvas(scene):
-    check(scene, [obj(x={"factor": "posX", "range": [0.5, 1.4]})],
-          r"objects\[0\].x: value 1.1\d* \(at code 2 of factor 'posX'\) puts the object entirely off the canvas; "
-          r"allowed: -0.075 to 1.075")
+    check(
+        scene,
+        [obj(x={"factor": "posX", "range": [0.5, 1.4]})],
+        r"objects\[0\].x: value 1.1\d* \(at code 2 of factor 'posX'\) puts the object entirely off the canvas; "
+        r"allowed: -0.075 to 1.075",
+    )
 
 
 def test_position_partly_off_canvas_is_allowed(scene):
@@ -117,13 +140,16 @@ def test_empty_bitmap(scene, tmp_path):
         RenderSpec.from_dict(spec, base_dir=tmp_path)
 
 
-@pytest.mark.parametrize("defn, match", [
-    ({"polygon": [[0, 0], [1, 1]]}, r"shapes.s.polygon: must be a list of at least 3 \[x, y\] vertices"),
-    ({"polygon": [[0, 0], [1, 1], [2, 2]]}, r"shapes.s.polygon: vertices enclose no area"),
-    ({"regular": 2}, r"shapes.s.regular: number of sides must be an integer in \[3, 64\]"),
-    ({"star": {"points": 5, "inner": 1.5}}, r"shapes.s.inner: must be in \(0.0, 1.0\] \(got 1.5\)"),
-    ({"blob": 3}, r"shapes.s.blob: unknown shape kind 'blob'; allowed: rectangle, ellipse"),
-])
+@pytest.mark.parametrize(
+    "defn, match",
+    [
+        ({"polygon": [[0, 0], [1, 1]]}, r"shapes.s.polygon: must be a list of at least 3 \[x, y\] vertices"),
+        ({"polygon": [[0, 0], [1, 1], [2, 2]]}, r"shapes.s.polygon: vertices enclose no area"),
+        ({"regular": 2}, r"shapes.s.regular: number of sides must be an integer in \[3, 64\]"),
+        ({"star": {"points": 5, "inner": 1.5}}, r"shapes.s.inner: must be in \(0.0, 1.0\] \(got 1.5\)"),
+        ({"blob": 3}, r"shapes.s.blob: unknown shape kind 'blob'; allowed: rectangle, ellipse"),
+    ],
+)
 def test_bad_custom_shapes(scene, defn, match):
     check(scene, [obj(shape="s")], match, shapes={"s": defn})
 
@@ -135,20 +161,40 @@ def test_unknown_keys_are_named(scene):
 
 
 def test_factor_declarations(scene):
-    check(scene, [obj()], r"factors\[2\].name: factor 'size' is declared twice",
-          factors=FACTORS + [{"name": "size", "values": [1, 2]}])
-    check(scene, [obj()], r"factors\[0\].continuous: must be \[low, high\] with low < high \(got \[1, 0\]\)",
-          factors=[{"name": "size", "continuous": [1, 0]}, FACTORS[1]])
-    check(scene, [obj()], r"factors\[0\]: needs exactly one of values, linspace, continuous",
-          factors=[{"name": "size"}, FACTORS[1]])
-    check(scene, [obj()], r"factors\[2\]: factor 'unused' is declared but no object property uses it",
-          factors=FACTORS + [{"name": "unused", "values": [1, 2]}])
+    check(
+        scene,
+        [obj()],
+        r"factors\[2\].name: factor 'size' is declared twice",
+        factors=FACTORS + [{"name": "size", "values": [1, 2]}],
+    )
+    check(
+        scene,
+        [obj()],
+        r"factors\[0\].continuous: must be \[low, high\] with low < high \(got \[1, 0\]\)",
+        factors=[{"name": "size", "continuous": [1, 0]}, FACTORS[1]],
+    )
+    check(
+        scene,
+        [obj()],
+        r"factors\[0\]: needs exactly one of values, linspace, continuous",
+        factors=[{"name": "size"}, FACTORS[1]],
+    )
+    check(
+        scene,
+        [obj()],
+        r"factors\[2\]: factor 'unused' is declared but no object property uses it",
+        factors=FACTORS + [{"name": "unused", "values": [1, 2]}],
+    )
 
 
 def test_map_needs_every_value(scene):
     factors = FACTORS + [{"name": "tint", "values": ["a", "b"]}]
-    check(scene, [obj(color={"factor": "tint", "map": {"a": 0.5}})],
-          r"objects\[0\].color.map: has no entry for value 'b' of factor 'tint'", factors=factors)
+    check(
+        scene,
+        [obj(color={"factor": "tint", "map": {"a": 0.5}})],
+        r"objects\[0\].color.map: has no entry for value 'b' of factor 'tint'",
+        factors=factors,
+    )
 
 
 def test_hue_needs_rgb_canvas(scene):
@@ -161,8 +207,12 @@ def test_canvas_and_background(scene, tmp_path):
     spec = scene([obj()], FACTORS, background={"image": "bg.png"})
     with pytest.raises(SpecError, match=r"background.image: image 'bg.png' is 12x10 pixels; it must be at least"):
         RenderSpec.from_dict(spec, base_dir=tmp_path)
-    check(scene, [obj()], r"background.noise.high: must be a number in \[0, 1\] \(got 3\)",
-          background={"noise": {"high": 3}})
+    check(
+        scene,
+        [obj()],
+        r"background.noise.high: must be a number in \[0, 1\] \(got 3\)",
+        background={"noise": {"high": 3}},
+    )
 
 
 def test_spec_hash_tracks_content(scene):

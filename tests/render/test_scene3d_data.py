@@ -61,7 +61,7 @@ def test_determinism_across_batches_threads_and_paths(shapes):
     codes = shapes.sample_codes(40, 11)
     full = shapes.observations(codes, dtype=np.uint8)
     fresh = RenderedData("shapes3d_like", threads=1)
-    singles = np.concatenate([fresh.observations(codes[i:i + 1], dtype=np.uint8) for i in range(40)])
+    singles = np.concatenate([fresh.observations(codes[i : i + 1], dtype=np.uint8) for i in range(40)])
     np.testing.assert_array_equal(full, singles)
     np.testing.assert_array_equal(full, RenderedData("shapes3d_like", threads=2).observations(codes, dtype=np.uint8))
     values = {f.name: f.values[codes[:, i]] for i, f in enumerate(shapes.factor_space)}
@@ -76,8 +76,10 @@ def test_continuous_values_do_not_depend_on_batching_threads_or_cache():
         ref = RenderedData(name, threads=2)
         values, images = ref.sample_values(24, 13, dtype=np.uint8)
         solo = RenderedData(name, threads=1)
-        parts = [solo.render_values({k: v[lo:hi] for k, v in values.items()}, dtype=np.uint8)
-                 for lo, hi in ((0, 1), (1, 9), (9, 24))]
+        parts = [
+            solo.render_values({k: v[lo:hi] for k, v in values.items()}, dtype=np.uint8)
+            for lo, hi in ((0, 1), (1, 9), (9, 24))
+        ]
         np.testing.assert_array_equal(images, np.concatenate(parts), err_msg=name)
         doubled = {k: np.concatenate([v, v[::-1]]) for k, v in values.items()}  # repeated configurations
         again = solo.render_values(doubled, dtype=np.uint8)  # now cached: composited from stored entries
@@ -97,7 +99,7 @@ def test_grid_slabs_equal_the_direct_path_under_any_cache_budget(shapes):
     small = RenderedData("shapes3d_like", threads=2)
     small._raster.cache_bytes = 8 << 20  # a few configurations' slabs: the tables reset between batches
     for lo in range(0, 300, 60):
-        np.testing.assert_array_equal(small.observations(codes[lo:lo + 60], dtype=np.uint8), expected[lo:lo + 60])
+        np.testing.assert_array_equal(small.observations(codes[lo : lo + 60], dtype=np.uint8), expected[lo : lo + 60])
     # the budget was enforced: the tables hold only the last batch's configurations (the 300 codes have ~220)
     assert len(small._raster._grid.records) <= 60
     assert len({tuple(c) for c in codes[:, 3:]}) > 150
@@ -113,7 +115,6 @@ def test_numpy_and_torch_cpu_agree_on_continuous_values():
         values, images = ref.sample_values(12, 5, dtype=np.uint8)
         other = RenderedData(name, backend="torch", device="cpu").render_values(values, dtype=np.uint8)
         assert _agreement(images, other) >= 0.999, name
-
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (scripts/device_check.sh runs it)")
@@ -139,8 +140,10 @@ def test_export_then_load_equals_on_demand(shapes, tmp_path):
     np.testing.assert_array_equal(loaded.observations(codes, dtype=np.uint8), shapes.observations(full, dtype=np.uint8))
     h5 = gtdata.load(export_rendered(shapes, tmp_path / "s3d.h5", split=split, format="hdf5", progress=False))
     pts = sub.grid_points
-    np.testing.assert_array_equal(h5.observations(shapes.factor_space.index_to_codes(pts), dtype=np.uint8),
-                                  shapes.observations(shapes.factor_space.index_to_codes(pts), dtype=np.uint8))
+    np.testing.assert_array_equal(
+        h5.observations(shapes.factor_space.index_to_codes(pts), dtype=np.uint8),
+        shapes.observations(shapes.factor_space.index_to_codes(pts), dtype=np.uint8),
+    )
 
 
 def test_registry_and_sampling_api():

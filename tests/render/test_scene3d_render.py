@@ -17,9 +17,19 @@ def scene(objects, lights=(), ambient=1.0, room=None, camera=None, factors=None,
     if factors is None:
         factors = [{"name": "dummy", "values": [0.0, 1.0]}]
         objs[0]["roll"] = {"factor": "dummy", "scale": 0.0}
-    return {"kind": "scene3d", "name": "t3d", "canvas": {"height": size, "width": size}, "background": 0.0,
-            "factors": factors, "camera": cam, "lights": list(lights), "ambient": ambient, "room": room,
-            "objects": objs, "render": {"samples": samples, "gamma": "linear"}}
+    return {
+        "kind": "scene3d",
+        "name": "t3d",
+        "canvas": {"height": size, "width": size},
+        "background": 0.0,
+        "factors": factors,
+        "camera": cam,
+        "lights": list(lights),
+        "ambient": ambient,
+        "room": room,
+        "objects": objs,
+        "render": {"samples": samples, "gamma": "linear"},
+    }
 
 
 def render(spec, **kw):
@@ -31,13 +41,13 @@ def test_sphere_silhouette_area_matches_the_analytic_projection():
     img = render(scene([{"shape": "sphere", "y": 0, "scale": 2.0, "color": 1.0}]))
     rho = F * math.tan(math.asin(1.0 / 6))  # image radius of a sphere of radius 1 at distance 6
     area = img[..., 0].sum()
-    assert area == pytest.approx(math.pi * rho ** 2, rel=0.01)
+    assert area == pytest.approx(math.pi * rho**2, rel=0.01)
 
 
 def test_cube_face_on_is_a_square_of_the_expected_size():
     img = render(scene([{"shape": "cube", "y": 0, "scale": 2.0, "color": 1.0}]))[..., 0]
     side = F * 2.0 / 5.0  # front face (side 2) at distance 6 - 1
-    assert img.sum() == pytest.approx(side ** 2, rel=0.01)
+    assert img.sum() == pytest.approx(side**2, rel=0.01)
     rows = img.sum(axis=1)
     cols = img.sum(axis=0)
     assert rows.sum() == pytest.approx(cols.sum())
@@ -52,7 +62,7 @@ def test_scale_position_and_orientation_move_pixels_as_the_camera_says():
     base["objects"][0]["scale"] = 2.0
     area2 = render(base)[..., 0].sum()
     rho1, rho2 = (F * math.tan(math.asin(r / 6)) for r in (0.5, 1.0))
-    assert area2 / area1 == pytest.approx(rho2 ** 2 / rho1 ** 2, rel=0.02)
+    assert area2 / area1 == pytest.approx(rho2**2 / rho1**2, rel=0.02)
     base["objects"][0].update(scale=1.0, x=1.0)
     img = render(base)[..., 0]
     cx = (img.sum(axis=0) * (np.arange(64) + 0.5)).sum() / img.sum()
@@ -72,7 +82,7 @@ def _sphere_normals(az, el, dist=6.0, radius=1.0):
     d /= np.linalg.norm(d, axis=-1, keepdims=True)
     o = np.array([0, 0, dist])
     b = d @ o
-    disc = b ** 2 - (o @ o - radius ** 2)
+    disc = b**2 - (o @ o - radius**2)
     hit = disc > 0
     t = -b - np.sqrt(np.maximum(disc, 0))
     n = (o + t[..., None] * d) / radius
@@ -87,8 +97,14 @@ def _sphere_normals(az, el, dist=6.0, radius=1.0):
 
 def test_lambert_law_at_known_normals():
     light = {"type": "directional", "azimuth": 30, "elevation": 20, "intensity": 1.0}
-    img = render(scene([{"shape": "sphere", "y": 0, "scale": 2.0, "color": 1.0, "specular": 0}],
-                       lights=[light], ambient=0.0, samples=1))[..., 0]  # centre samples only
+    img = render(
+        scene(
+            [{"shape": "sphere", "y": 0, "scale": 2.0, "color": 1.0, "specular": 0}],
+            lights=[light],
+            ambient=0.0,
+            samples=1,
+        )
+    )[..., 0]  # centre samples only
     ndl, inner = _sphere_normals(30, 20)
     expected = np.maximum(ndl, 0)
     assert inner.sum() > 400
@@ -97,8 +113,7 @@ def test_lambert_law_at_known_normals():
 
 def test_surface_facing_away_from_the_light_is_at_ambient_level():
     light = {"type": "directional", "azimuth": 180, "elevation": 10, "intensity": 1.0}
-    img = render(scene([{"shape": "sphere", "y": 0, "scale": 2.0, "color": 1.0}], lights=[light],
-                       ambient=0.25))[..., 0]
+    img = render(scene([{"shape": "sphere", "y": 0, "scale": 2.0, "color": 1.0}], lights=[light], ambient=0.25))[..., 0]
     ndl, inner = _sphere_normals(180, 10)
     away = inner & (ndl < 0)
     assert away.sum() > 300
@@ -121,10 +136,15 @@ def test_shadows_appear_where_the_shadow_ray_is_blocked_and_vanish_when_the_occl
     cam = {"azimuth": 0, "elevation": 50, "distance": 7, "fov": 40, "look_at": [0, 0, 0]}
     light = {"type": "directional", "azimuth": 0, "elevation": 90, "intensity": 0.6}
     room = {"size": 8, "walls": [], "floor": {"color": 1.0}}
-    spec = scene([{"shape": "sphere", "y": 2.0, "x": 0.0, "scale": 1.0, "color": 1.0}], lights=[light],
-                 ambient=0.3, room=room, camera=cam)
-    under = _project([0, 0, 0], 0, 50, 7, [0, 0, 0])        # straight below the sphere: shadowed
-    beside = _project([0, 0, 1.2], 0, 50, 7, [0, 0, 0])     # farther than the radius (0.5): lit
+    spec = scene(
+        [{"shape": "sphere", "y": 2.0, "x": 0.0, "scale": 1.0, "color": 1.0}],
+        lights=[light],
+        ambient=0.3,
+        room=room,
+        camera=cam,
+    )
+    under = _project([0, 0, 0], 0, 50, 7, [0, 0, 0])  # straight below the sphere: shadowed
+    beside = _project([0, 0, 1.2], 0, 50, 7, [0, 0, 0])  # farther than the radius (0.5): lit
     img = render(spec)[..., 0]
     assert img[under] == pytest.approx(0.3, abs=1 / 255)
     assert img[beside] == pytest.approx(0.9, abs=1 / 255)
@@ -136,8 +156,9 @@ def test_shadows_appear_where_the_shadow_ray_is_blocked_and_vanish_when_the_occl
 def test_point_light_and_every_primitive_render():
     light = {"type": "point", "x": 2, "y": 3, "z": 3, "intensity": 1.0}
     for shape in ("cube", "cylinder", "sphere", "capsule", "cone", "torus"):
-        img = render(scene([{"shape": shape, "y": 0, "scale": 2.0, "color": 1.0, "pitch": 30}],
-                           lights=[light], ambient=0.1))[..., 0]
+        img = render(
+            scene([{"shape": shape, "y": 0, "scale": 2.0, "color": 1.0, "pitch": 30}], lights=[light], ambient=0.1)
+        )[..., 0]
         assert 150 < (img > 0).sum() < 2500, shape  # a visible, bounded object
         assert img.max() > 0.5, shape  # lit from the front
 
@@ -150,8 +171,11 @@ def test_rays_parallel_to_a_wall_never_meet_it_and_are_not_divided_by_zero():
     static = {"half": 3.0, "wall_height": 2.0}
     o = tuple(np.full((1, 3), v, dtype=np.float32) for v in (0.5, 1.0, 0.0))
     # towards the west wall x = -3, along it (parallel), and away from it
-    d = (np.array([[-1.0, 0.0, 1.0]], dtype=np.float32), np.zeros((1, 3), dtype=np.float32),
-         np.array([[0.0, 1.0, 0.0]], dtype=np.float32))
+    d = (
+        np.array([[-1.0, 0.0, 1.0]], dtype=np.float32),
+        np.zeros((1, 3), dtype=np.float32),
+        np.array([[0.0, 1.0, 0.0]], dtype=np.float32),
+    )
     with np.errstate(all="raise"):  # a division by zero or inf * 0 raises FloatingPointError
         t, ok = _plane_t(make_ops("numpy"), o, d, 0, -3.0, static, 1e-4)
     assert np.all(np.isfinite(t))
@@ -159,6 +183,11 @@ def test_rays_parallel_to_a_wall_never_meet_it_and_are_not_divided_by_zero():
     assert t[0, 0] == pytest.approx(3.5)
     light = RenderedData("light3d", threads=1)
     with np.errstate(all="raise"):
-        images = light.render_values({"light_azimuth": np.array([0.0, 90.0, 180.0, 270.0]),
-                                      "light_elevation": np.array([20.0, 45.0, 75.0, 30.0])}, dtype=np.uint8)
+        images = light.render_values(
+            {
+                "light_azimuth": np.array([0.0, 90.0, 180.0, 270.0]),
+                "light_elevation": np.array([20.0, 45.0, 75.0, 30.0]),
+            },
+            dtype=np.uint8,
+        )
     assert images.shape == (4, 64, 64, 3)

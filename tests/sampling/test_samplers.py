@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 
 import gtdata
-from gtdata.sampling import (PairSampler, TripletSampler, UniformSampler, make_sampler, sampler_names,
-                             shared_pairs)
+from gtdata.sampling import PairSampler, TripletSampler, UniformSampler, make_sampler, sampler_names, shared_pairs
 
 
 @pytest.fixture(scope="module")
@@ -20,8 +19,10 @@ def test_methods_are_the_samplers(data):
     batch = UniformSampler().sample(data, 40, rng=3, start=5, dtype=np.uint8)
     np.testing.assert_array_equal(c, batch.codes)
     np.testing.assert_array_equal(x, batch.x)
-    for a, b in zip(data.sample_pairs(40, k=(1, 2), rng=4, mode="reference", start=9, dtype=np.uint8),
-                    PairSampler(k=(1, 2), mode="reference").sample(data, 40, rng=4, start=9, dtype=np.uint8)):
+    for a, b in zip(
+        data.sample_pairs(40, k=(1, 2), rng=4, mode="reference", start=9, dtype=np.uint8),
+        PairSampler(k=(1, 2), mode="reference").sample(data, 40, rng=4, start=9, dtype=np.uint8),
+    ):
         np.testing.assert_array_equal(a, b)
     for a, b in zip(data.sample_triplets(20, 1, 3, rng=5), TripletSampler(1, 3).sample(data, 20, rng=5)):
         np.testing.assert_array_equal(a, b)
@@ -61,15 +62,18 @@ def test_sampler_checks_before_drawing(data):
         TripletSampler(2, 2).sample(data, 4, rng=0)
 
 
-@pytest.mark.parametrize("call", [
-    lambda d: d.sample(10**12, 0),
-    lambda d: d.sample_factors(10**12, np.random.RandomState(0)),
-    lambda d: d.sample_codes(10**12, 0),
-    lambda d: d.sample_pairs(10**12, rng=0),
-    lambda d: d.stream(10**12, 0),
-    lambda d: d.sample_triplets(10**12, rng=0),
-    lambda d: d.sample_observations(10**12, 0),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda d: d.sample(10**12, 0),
+        lambda d: d.sample_factors(10**12, np.random.RandomState(0)),
+        lambda d: d.sample_codes(10**12, 0),
+        lambda d: d.sample_pairs(10**12, rng=0),
+        lambda d: d.stream(10**12, 0),
+        lambda d: d.sample_triplets(10**12, rng=0),
+        lambda d: d.sample_observations(10**12, 0),
+    ],
+)
 def test_absurd_sizes_fail_fast(data, call):
     t0 = time.perf_counter()
     with pytest.raises(ValueError, match=r"n=1,000,000,000,000 .* need .* of this machine's memory"):

@@ -16,42 +16,97 @@ from gtdata.splits import ood as ood_module
 # Factor names from gtdata/manifests/{dsprites,shapes3d,mpi3d_real}.yaml, sizes from Schott et al. (crl.md §2).
 DSPRITES = ([3, 6, 40, 32, 32], ["shape", "scale", "orientation", "posX", "posY"])
 SHAPES3D = ([10, 10, 10, 8, 4, 15], ["floor_hue", "wall_hue", "object_hue", "scale", "shape", "orientation"])
-MPI3D = ([6, 6, 2, 3, 3, 40, 40], ["object_color", "object_shape", "object_size", "camera_height",
-                                   "background_color", "horizontal_axis", "vertical_axis"])
+MPI3D = (
+    [6, 6, 2, 3, 3, 40, 40],
+    [
+        "object_color",
+        "object_shape",
+        "object_size",
+        "camera_height",
+        "background_color",
+        "horizontal_axis",
+        "vertical_axis",
+    ],
+)
 
 # The table of /work/shared/reference/crl.md §2, typed in from there.
 XY_DS_IN = (2, 7, 11, 15, 20, 24, 29)
 TABLE = {
     ("dsprites", "extrapolation"): (
-        {"scale": (4, 5), "orientation": tuple(range(32, 40)), "posX": tuple(range(25, 32)),
-         "posY": tuple(range(25, 32))}, 240_000, 497_280),
+        {
+            "scale": (4, 5),
+            "orientation": tuple(range(32, 40)),
+            "posX": tuple(range(25, 32)),
+            "posY": tuple(range(25, 32)),
+        },
+        240_000,
+        497_280,
+    ),
     ("dsprites", "interpolation"): (
         {"scale": (1, 4), "orientation": (2, 7, 12, 17, 22, 27, 32, 37), "posX": XY_DS_IN, "posY": XY_DS_IN},
-        240_000, 497_280),
+        240_000,
+        497_280,
+    ),
     ("dsprites", "composition"): (
-        {"scale": (), "orientation": (0, 1, 2, 3), "posX": (0, 1, 2), "posY": (0, 1, 2)}, 192_312, 544_968),
+        {"scale": (), "orientation": (0, 1, 2, 3), "posX": (0, 1, 2), "posY": (0, 1, 2)},
+        192_312,
+        544_968,
+    ),
     ("shapes3d", "extrapolation"): (
-        {"floor_hue": (8, 9), "wall_hue": (8, 9), "object_hue": (8, 9), "scale": (6, 7),
-         "orientation": (12, 13, 14)}, 147_456, 332_544),
+        {"floor_hue": (8, 9), "wall_hue": (8, 9), "object_hue": (8, 9), "scale": (6, 7), "orientation": (12, 13, 14)},
+        147_456,
+        332_544,
+    ),
     ("shapes3d", "interpolation"): (
         {"floor_hue": (2, 7), "wall_hue": (2, 7), "object_hue": (2, 7), "scale": (2, 5), "orientation": (2, 7, 12)},
-        147_456, 332_544),
+        147_456,
+        332_544,
+    ),
     ("shapes3d", "composition"): (
         {"floor_hue": (0,), "wall_hue": (0,), "object_hue": (0,), "scale": (), "orientation": (0,)},
-        153_408, 326_592),
+        153_408,
+        326_592,
+    ),
     ("mpi3d_real", "extrapolation"): (
-        {"object_color": (5,), "camera_height": (2,), "background_color": (2,),
-         "horizontal_axis": (36, 37, 38, 39), "vertical_axis": (36, 37, 38, 39)}, 311_040, 725_760),
+        {
+            "object_color": (5,),
+            "camera_height": (2,),
+            "background_color": (2,),
+            "horizontal_axis": (36, 37, 38, 39),
+            "vertical_axis": (36, 37, 38, 39),
+        },
+        311_040,
+        725_760,
+    ),
     ("mpi3d_real", "interpolation"): (
-        {"object_color": (3,), "camera_height": (1,), "background_color": (1,),
-         "horizontal_axis": (5, 15, 24, 34), "vertical_axis": (5, 15, 24, 34)}, 311_040, 725_760),
+        {
+            "object_color": (3,),
+            "camera_height": (1,),
+            "background_color": (1,),
+            "horizontal_axis": (5, 15, 24, 34),
+            "vertical_axis": (5, 15, 24, 34),
+        },
+        311_040,
+        725_760,
+    ),
     ("mpi3d_real", "composition"): (
-        {"object_color": (), "camera_height": (), "background_color": (),
-         "horizontal_axis": tuple(range(6)), "vertical_axis": tuple(range(6))}, 287_712, 749_088),
+        {
+            "object_color": (),
+            "camera_height": (),
+            "background_color": (),
+            "horizontal_axis": tuple(range(6)),
+            "vertical_axis": tuple(range(6)),
+        },
+        287_712,
+        749_088,
+    ),
 }
 GRIDS = {"dsprites": DSPRITES, "shapes3d": SHAPES3D, "mpi3d_real": MPI3D}
-SCHOTT = {"dsprites": (0.2, ["shape"]), "shapes3d": (0.15, ["shape"]),
-          "mpi3d_real": (0.1, ["object_shape", "object_size"])}
+SCHOTT = {
+    "dsprites": (0.2, ["shape"]),
+    "shapes3d": (0.15, ["shape"]),
+    "mpi3d_real": (0.1, ["object_shape", "object_size"]),
+}
 
 
 def bare(name):
@@ -99,7 +154,7 @@ def test_random_holds_out_as_many_as_extrapolation_and_is_seeded(name):
     assert other.num_test == split.num_test and not np.array_equal(other.test_index, split.test_index)
     # the supplementary code's procedure: first k entries set, shuffled in place by RandomState(0)
     reference = np.zeros(space.size, dtype=bool)
-    reference[:split.num_test] = True
+    reference[: split.num_test] = True
     np.random.RandomState(0).shuffle(reference)
     legacy = ood_split(space, "random", dataset=name, rng=np.random.RandomState(0))
     assert np.array_equal(legacy.test.mask(space), reference)
@@ -153,13 +208,21 @@ def test_single_valued_factors_are_never_split_and_ratio_reads_as_a_decimal():
     assert ood_split(ten, "composition", ratio=0.9).low_values == {"x": (0,)}
 
 
-@pytest.mark.parametrize("name, profile, keep", [
-    ("dsprites", "dsprites", ["shape"]), ("dsprites_full", "dsprites", ["shape"]),
-    ("color_dsprites", "dsprites", ["shape"]), ("dsprites_like", "dsprites", ["shape"]),
-    ("shapes3d", "shapes3d", ["shape"]), ("3dshapes", "shapes3d", ["shape"]),
-    ("mpi3d", "mpi3d", ["object_shape", "object_size"]), ("mpi3d_toy", "mpi3d", ["object_shape", "object_size"]),
-    ("mydsprites", "generic", []), (None, "generic", []),
-])
+@pytest.mark.parametrize(
+    "name, profile, keep",
+    [
+        ("dsprites", "dsprites", ["shape"]),
+        ("dsprites_full", "dsprites", ["shape"]),
+        ("color_dsprites", "dsprites", ["shape"]),
+        ("dsprites_like", "dsprites", ["shape"]),
+        ("shapes3d", "shapes3d", ["shape"]),
+        ("3dshapes", "shapes3d", ["shape"]),
+        ("mpi3d", "mpi3d", ["object_shape", "object_size"]),
+        ("mpi3d_toy", "mpi3d", ["object_shape", "object_size"]),
+        ("mydsprites", "generic", []),
+        (None, "generic", []),
+    ],
+)
 def test_defaults_by_data_set_name(name, profile, keep):
     grid = {"dsprites": DSPRITES, "shapes3d": SHAPES3D, "mpi3d": MPI3D, "generic": DSPRITES}[profile]
     space = FactorSpace.from_sizes(*grid)
@@ -217,8 +280,11 @@ def test_mask_refuses_another_grid():
     renamed = FactorSpace.from_sizes(DSPRITES[0], ["shape", "scale", "orientation", "x", "y"])
     resized = FactorSpace.from_sizes([3, 6, 40, 32, 31], DSPRITES[1])
     for space in (renamed, resized):
-        with pytest.raises(OODSplitError, match=r"was made for the grid \(shape=3, scale=6, orientation=40, "
-                                                r"posX=32, posY=32\)"):
+        with pytest.raises(
+            OODSplitError,
+            match=r"was made for the grid \(shape=3, scale=6, orientation=40, "
+            r"posX=32, posY=32\)",
+        ):
             split.test.mask(space)
     with pytest.raises(OODSplitError, match="this data set's grid is"):
         split.views(gtdata.load("toy"))
@@ -235,8 +301,12 @@ def test_save_load_round_trip(tmp_path):
         space = bare("mpi3d_real")
         for side in ("train", "test"):
             assert np.array_equal(getattr(loaded, side).mask(space), getattr(split, side).mask(space))
-        assert (loaded.kind, loaded.dataset, loaded.factor_names, loaded.factor_sizes) == \
-            (split.kind, split.dataset, split.factor_names, split.factor_sizes)
+        assert (loaded.kind, loaded.dataset, loaded.factor_names, loaded.factor_sizes) == (
+            split.kind,
+            split.dataset,
+            split.factor_names,
+            split.factor_sizes,
+        )
         assert loaded.parameters == split.parameters and loaded.test_values == split.test_values
         assert loaded.low_values == split.low_values and loaded.test.description == split.test.description
         # the same split always makes the same bytes, so a recorded sha256 holds on any machine
@@ -247,7 +317,8 @@ def test_save_load_round_trip(tmp_path):
     assert meta["kind"] == "extrapolation" and meta["num_train"] == 311_040
     assert meta["factors"][1] == {"name": "object_shape", "size": 6}
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        [f"{k}.npz" for k in KINDS] + [f"{k}-again.npz" for k in KINDS])  # no temporary file left behind
+        [f"{k}.npz" for k in KINDS] + [f"{k}-again.npz" for k in KINDS]
+    )  # no temporary file left behind
 
 
 def test_save_refuses_to_overwrite(tmp_path):
@@ -288,8 +359,7 @@ def test_load_detects_tampering(tmp_path):
     index[0] += 1
     forged = tmp_path / "forged.npz"
     _npz_with(forged, {"metadata": meta, "test_index": index})
-    with pytest.raises(OODSplitError, match=f"{forged}: test_index sha256 is [0-9a-f]{{64}}, but the file "
-                                            f"records"):
+    with pytest.raises(OODSplitError, match=f"{forged}: test_index sha256 is [0-9a-f]{{64}}, but the file records"):
         load_ood_split(forged)
     garbage = tmp_path / "garbage.npz"
     garbage.write_bytes(b"not a zip")
@@ -305,28 +375,39 @@ def test_load_detects_tampering(tmp_path):
         load_ood_split(path, sha256="abc")
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"kind": "extrapolate"}, r"kind must be one of \['random', 'composition', 'interpolation', "
-                              r"'extrapolation'\], got 'extrapolate' \(did you mean 'extrapolation'\?\)"),
-    ({"kind": "interpolation", "ratio": 0}, "ratio must be a number strictly between 0 and 1, got 0"),
-    ({"kind": "interpolation", "ratio": 1.0}, "ratio must be .* got 1.0"),
-    ({"kind": "interpolation", "ratio": -0.1}, "ratio must be .* got -0.1"),
-    ({"kind": "interpolation", "ratio": True}, "ratio must be .* got True"),
-    ({"kind": "interpolation", "ratio": "0.2"}, "ratio must be .* got '0.2'"),
-    ({"kind": "extrapolation", "keep": ["shap"]}, r"keep: unknown factor 'shap' \(did you mean 'shape'\?\)"),
-    ({"kind": "extrapolation", "keep": [1.5]}, "keep: factors are given by name or position, got 1.5"),
-    ({"kind": "extrapolation", "keep": ["shape", "scale", "orientation", "posX", "posY"]},
-     "no factor left to split"),
-    ({"kind": "extrapolation", "ratio": 0.99}, r"holds out every value of \['scale', 'orientation', 'posX', "
-                                               r"'posY'\] .*train set is empty"),
-    ({"kind": "interpolation", "ratio": 0.9}, r"holds out every value of \['scale'\]"),
-    ({"kind": "composition", "ratio": 0.9}, r"q = 2\.5e-05 gives no factor a low code .*a smaller ratio"),
-    ({"kind": "random", "test_fraction": 1e-7}, "leaves the test set empty"),
-    ({"kind": "random", "ratio": 0.99}, "leaves the train set empty"),
-    ({"kind": "random", "test_fraction": 1.0}, "test_fraction must be a number strictly between 0 and 1"),
-    ({"kind": "extrapolation", "test_fraction": 0.5}, "test_fraction applies only to kind='random'"),
-    ({"kind": "extrapolation", "dataset": ""}, "dataset must be a non-empty string"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (
+            {"kind": "extrapolate"},
+            r"kind must be one of \['random', 'composition', 'interpolation', "
+            r"'extrapolation'\], got 'extrapolate' \(did you mean 'extrapolation'\?\)",
+        ),
+        ({"kind": "interpolation", "ratio": 0}, "ratio must be a number strictly between 0 and 1, got 0"),
+        ({"kind": "interpolation", "ratio": 1.0}, "ratio must be .* got 1.0"),
+        ({"kind": "interpolation", "ratio": -0.1}, "ratio must be .* got -0.1"),
+        ({"kind": "interpolation", "ratio": True}, "ratio must be .* got True"),
+        ({"kind": "interpolation", "ratio": "0.2"}, "ratio must be .* got '0.2'"),
+        ({"kind": "extrapolation", "keep": ["shap"]}, r"keep: unknown factor 'shap' \(did you mean 'shape'\?\)"),
+        ({"kind": "extrapolation", "keep": [1.5]}, "keep: factors are given by name or position, got 1.5"),
+        (
+            {"kind": "extrapolation", "keep": ["shape", "scale", "orientation", "posX", "posY"]},
+            "no factor left to split",
+        ),
+        (
+            {"kind": "extrapolation", "ratio": 0.99},
+            r"holds out every value of \['scale', 'orientation', 'posX', "
+            r"'posY'\] .*train set is empty",
+        ),
+        ({"kind": "interpolation", "ratio": 0.9}, r"holds out every value of \['scale'\]"),
+        ({"kind": "composition", "ratio": 0.9}, r"q = 2\.5e-05 gives no factor a low code .*a smaller ratio"),
+        ({"kind": "random", "test_fraction": 1e-7}, "leaves the test set empty"),
+        ({"kind": "random", "ratio": 0.99}, "leaves the train set empty"),
+        ({"kind": "random", "test_fraction": 1.0}, "test_fraction must be a number strictly between 0 and 1"),
+        ({"kind": "extrapolation", "test_fraction": 0.5}, "test_fraction applies only to kind='random'"),
+        ({"kind": "extrapolation", "dataset": ""}, "dataset must be a non-empty string"),
+    ],
+)
 def test_bad_input_is_refused_with_a_precise_message(kwargs, message):
     kwargs = dict(kwargs)
     kind = kwargs.pop("kind")

@@ -35,13 +35,16 @@ def test_truncated_images_file_names_file_and_fix(tmp_path, capsys, keep):
     assert len(out.splitlines()) == 1 and str(images) in out
 
 
-@pytest.mark.parametrize("field, value, expect", [
-    ("num_images", "six", "must be a non-negative integer, got 'six'"),
-    ("observation_shape", 4, r"must be \[height, width, channels\] \(positive integers\), got 4"),
-    ("format_version", "1", "must be a positive integer, got '1'"),
-    ("factors", {"a": 1}, "must be a list of factors"),
-    ("images", ["images.npy"], r"must be a mapping \(file, bytes, sha256\)"),
-])
+@pytest.mark.parametrize(
+    "field, value, expect",
+    [
+        ("num_images", "six", "must be a non-negative integer, got 'six'"),
+        ("observation_shape", 4, r"must be \[height, width, channels\] \(positive integers\), got 4"),
+        ("format_version", "1", "must be a positive integer, got '1'"),
+        ("factors", {"a": 1}, "must be a list of factors"),
+        ("images", ["images.npy"], r"must be a mapping \(file, bytes, sha256\)"),
+    ],
+)
 def test_dataset_yaml_with_wrong_field_types_names_file_field_line(tmp_path, capsys, field, value, expect):
     path = _prepared(tmp_path / "d")
     meta_file = path / "dataset.yaml"
@@ -50,8 +53,9 @@ def test_dataset_yaml_with_wrong_field_types_names_file_field_line(tmp_path, cap
     text = yaml.safe_dump(meta, sort_keys=False)
     meta_file.write_text(text)
     line = next(i for i, row in enumerate(text.splitlines(), 1) if row.startswith(f"{field}:"))
-    with pytest.raises(ValueError, match=rf"field '{field}' \(line {line}, column 1\): {expect}.*prepare it again") \
-            as err:
+    with pytest.raises(
+        ValueError, match=rf"field '{field}' \(line {line}, column 1\): {expect}.*prepare it again"
+    ) as err:
         PreparedData(path)
     assert str(err.value).startswith(f"{meta_file}, ")
     assert main(["info", str(path)]) == 2
@@ -85,8 +89,11 @@ def test_dataset_yaml_syntax_error_gives_line_and_column(tmp_path, capsys):
     text = meta_file.read_text().replace("num_images: 6", "num_images: [6")
     meta_file.write_text(text)
     # line 1 is kind: prepared, line 2 format_version, line 3 name, line 4 num_images
-    with pytest.raises(ValueError, match=r"dataset\.yaml is not valid YAML: line 5, column 18: "
-                       r"expected ',' or '\]'.*starts at line 4, column 13\); fix the syntax there"):
+    with pytest.raises(
+        ValueError,
+        match=r"dataset\.yaml is not valid YAML: line 5, column 18: "
+        r"expected ',' or '\]'.*starts at line 4, column 13\); fix the syntax there",
+    ):
         gtdata.load(path)
     assert main(["info", str(path)]) == 2
     assert len(capsys.readouterr().err.strip().splitlines()) == 1

@@ -20,8 +20,9 @@ def test_toy_round_trip_in_memory(tmp_path):
 
 
 def test_prepared_round_trip_keeps_nuisance_and_units(tmp_path):
-    space = FactorSpace([Factor("shape", ["cube", "ball"]), Factor("instance", [0, 1, 2]),
-                         Factor("angle", [0.0, 45.0], unit="degrees")])
+    space = FactorSpace(
+        [Factor("shape", ["cube", "ball"]), Factor("instance", [0, 1, 2]), Factor("angle", [0.0, 45.0], unit="degrees")]
+    )
     images = np.arange(12 * 4 * 4, dtype=np.uint8).reshape(12, 4, 4, 1)
     with PreparedWriter(tmp_path / "p", space, (4, 4, 1), nuisance=["instance"]) as w:
         w.write(images)

@@ -8,12 +8,16 @@ import pytest
 import gtdata
 from gtdata import Factor, FactorSpace, PreparedData, PreparedWriter, export_hdf5
 from gtdata.cli.main import main
-from gtdata.render import export_rendered
 from gtdata.core.persist import OutputExistsError
+from gtdata.render import export_rendered
 
-SPEC = {"name": "two_discs", "canvas": {"height": 8, "width": 8, "channels": 1}, "background": 0.0,
-        "factors": [{"name": "x", "linspace": [0.3, 0.7, 2]}],
-        "objects": [{"shape": "circle", "x": {"factor": "x"}, "y": 0.5, "scale": 0.4}]}
+SPEC = {
+    "name": "two_discs",
+    "canvas": {"height": 8, "width": 8, "channels": 1},
+    "background": 0.0,
+    "factors": [{"name": "x", "linspace": [0.3, 0.7, 2]}],
+    "objects": [{"shape": "circle", "x": {"factor": "x"}, "y": 0.5, "scale": 0.4}],
+}
 
 
 def _user_dir(path):

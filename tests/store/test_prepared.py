@@ -14,24 +14,36 @@ from gtdata import Factor, FactorSpace, PreparedData, PreparedWriter
 
 
 def _space():
-    return FactorSpace([Factor("category", ["a", "b", "c"]), Factor("instance", np.arange(4)),
-                        Factor("angle", np.linspace(0, 90, 5), unit="degrees")])
+    return FactorSpace(
+        [
+            Factor("category", ["a", "b", "c"]),
+            Factor("instance", np.arange(4)),
+            Factor("angle", np.linspace(0, 90, 5), unit="degrees"),
+        ]
+    )
 
 
 def _images(space):
     n = space.size
     base = np.arange(n, dtype=np.uint32)
-    return ((base[:, None, None, None] * 7 + np.arange(8)[None, :, None, None]) % 251).astype(np.uint8) \
-        .repeat(8, axis=2)
+    return (
+        ((base[:, None, None, None] * 7 + np.arange(8)[None, :, None, None]) % 251).astype(np.uint8).repeat(8, axis=2)
+    )
 
 
 def _write(path, chunk=7, nuisance=("instance",)):
     space = _space()
     images = _images(space)
-    with PreparedWriter(path, space, (8, 8, 1), metadata={"sources": [{"file": "x.bin", "sha256": "00"}]},
-                        nuisance=nuisance, name="demo") as w:
+    with PreparedWriter(
+        path,
+        space,
+        (8, 8, 1),
+        metadata={"sources": [{"file": "x.bin", "sha256": "00"}]},
+        nuisance=nuisance,
+        name="demo",
+    ) as w:
         for start in range(w.position, space.size, chunk):
-            w.write(images[start:start + chunk])
+            w.write(images[start : start + chunk])
         w.commit()
     return space, images
 
@@ -95,7 +107,7 @@ def test_killed_writer_leaves_nothing_that_looks_complete(tmp_path):
         import numpy as np, time
         from gtdata import Factor, FactorSpace, PreparedWriter
         space = FactorSpace([Factor("a", np.arange(1000)), Factor("b", np.arange(100))])
-        w = PreparedWriter({str(tmp_path / 'big')!r}, space, (16, 16, 1))
+        w = PreparedWriter({str(tmp_path / "big")!r}, space, (16, 16, 1))
         block = np.zeros((1000, 16, 16, 1), np.uint8)
         print("started", flush=True)
         while True:

@@ -1,8 +1,7 @@
 import pytest
+from fakes import fixed_catalog
 
 from gtdata.study.catalog import Catalog
-
-from fakes import fixed_catalog
 
 
 @pytest.fixture

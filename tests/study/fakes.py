@@ -50,8 +50,19 @@ def slow_run(task: RunTask) -> dict:
 def fixed_catalog() -> Catalog:
     """A fixed vocabulary so spec tests do not depend on which data sets are registered."""
     return Catalog(
-        datasets=frozenset({"dsprites_like", "dsprites_full", "color_dsprites", "noisy_dsprites",
-                            "scream_dsprites", "smallnorb", "cars3d", "shapes3d", "mpi3d_real"}),
+        datasets=frozenset(
+            {
+                "dsprites_like",
+                "dsprites_full",
+                "color_dsprites",
+                "noisy_dsprites",
+                "scream_dsprites",
+                "smallnorb",
+                "cars3d",
+                "shapes3d",
+                "mpi3d_real",
+            }
+        ),
         methods={
             "beta_vae": frozenset({"beta"}),
             "annealed_vae": frozenset({"c_max", "gamma", "iteration_threshold"}),
@@ -64,7 +75,19 @@ def fixed_catalog() -> Catalog:
             "group_vae": frozenset({"beta", "k"}),
             "ml_vae": frozenset({"beta", "k"}),
         },
-        metrics=frozenset({"beta_vae", "factor_vae", "mig", "dci", "dci_fast", "sap",
-                           "modularity_explicitness", "unsupervised", "downstream_logistic_regression",
-                           "downstream_boosted_trees", "fake"}),
+        metrics=frozenset(
+            {
+                "beta_vae",
+                "factor_vae",
+                "mig",
+                "dci",
+                "dci_fast",
+                "sap",
+                "modularity_explicitness",
+                "unsupervised",
+                "downstream_logistic_regression",
+                "downstream_boosted_trees",
+                "fake",
+            }
+        ),
     )

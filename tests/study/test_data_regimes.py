@@ -3,7 +3,6 @@
 import math
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from gtdata.study import load_spec
@@ -13,16 +12,25 @@ from gtdata.study.runs import expand
 from gtdata.study.spec import StudySpecError
 from gtdata.training.data import resolve_data
 
-BASE = {"name": "regimes", "datasets": ["dsprites_like"], "methods": [{"method": "beta_vae", "beta": 4}],
-        "seeds": 1, "steps": 3, "metrics": ["pair_sharing"],
-        "metric_options": {"pair_sharing": {"pair": [3, 4], "num_train": 300}}, "device": "cpu"}
+BASE = {
+    "name": "regimes",
+    "datasets": ["dsprites_like"],
+    "methods": [{"method": "beta_vae", "beta": 4}],
+    "seeds": 1,
+    "steps": 3,
+    "metrics": ["pair_sharing"],
+    "metric_options": {"pair_sharing": {"pair": [3, 4], "num_train": 300}},
+    "device": "cpu",
+}
 CORR = {"correlated": {"pairs": [["posX", "posY"]], "sigma": 0.1}}
 
 
 def test_specs_without_regimes_keep_their_ids_and_fingerprints():
     # recorded before data regimes existed (gtdata 0.1 + per-method run options)
-    for name, fingerprint, first, last in [("quick", "7f6852d0c72dcad4", "6f03ca941af5da01", "ec8e9a6c551ff366"),
-                                           ("weak", "be783053876741f1", "3c7779ec2324679e", "31b18a67ec52580e")]:
+    for name, fingerprint, first, last in [
+        ("quick", "7f6852d0c72dcad4", "6f03ca941af5da01", "ec8e9a6c551ff366"),
+        ("weak", "be783053876741f1", "3c7779ec2324679e", "31b18a67ec52580e"),
+    ]:
         spec = load_spec(name)
         runs = expand(spec)
         assert (spec.fingerprint(), runs[0].run_id, runs[-1].run_id) == (fingerprint, first, last)
@@ -30,8 +38,14 @@ def test_specs_without_regimes_keep_their_ids_and_fingerprints():
 
 
 def test_distributions_are_a_grid_axis():
-    spec = load_spec({**BASE, "seeds": 2, "distributions": [CORR, "uniform", {"correlated": {
-        "pairs": [["posX", "posY"]], "sigma": math.inf}}], "evaluate_on": "uniform"})
+    spec = load_spec(
+        {
+            **BASE,
+            "seeds": 2,
+            "distributions": [CORR, "uniform", {"correlated": {"pairs": [["posX", "posY"]], "sigma": math.inf}}],
+            "evaluate_on": "uniform",
+        }
+    )
     runs = expand(spec)
     assert spec.num_runs == len(runs) == 6 and [r.model_num for r in runs] == list(range(6))
     assert len({r.run_id for r in runs}) == 6
@@ -40,8 +54,10 @@ def test_distributions_are_a_grid_axis():
     assert runs[2].columns()["distribution"] == "uniform"
     assert runs[0].train_data() == {"name": "dsprites_like", "distribution": CORR}
     # evaluate_on: uniform — a correlated entry's pair decoupled (σ = ∞), other entries the data set's own draws
-    assert runs[0].eval_data() == {"name": "dsprites_like", "distribution": {"correlated": {
-        "pairs": [["posX", "posY"]], "sigma": "inf"}}}
+    assert runs[0].eval_data() == {
+        "name": "dsprites_like",
+        "distribution": {"correlated": {"pairs": [["posX", "posY"]], "sigma": "inf"}},
+    }
     assert runs[2].eval_data() == {"name": "dsprites_like"}
     fixed = {"correlated": {"pairs": [["posX", "posY"]], "sigma": 0.1, "fixed": {"shape": "ellipse"}}}
     held = expand(load_spec({**BASE, "distributions": [fixed], "evaluate_on": "uniform"}))[0]
@@ -62,17 +78,20 @@ def test_ood_split_trains_on_train_side_and_evaluates_on_test_side():
     assert run.columns()["ood_split"] == "extrapolation"
 
 
-@pytest.mark.parametrize("extra, message", [
-    ({"distributions": []}, "non-empty list"),
-    ({"distributions": ["nowhere.yaml"]}, r"distributions\[0\]: 'nowhere.yaml' is neither"),
-    ({"distributions": [{"correlated": {"pairs": [["posX", "posY"]]}}]}, "needs 'pairs' and 'sigma'"),
-    ({"distributions": [{"correlated": {"pairs": [["posX", "posY"]], "sigma": 0}}]}, "sigma must be > 0"),
-    ({"distributions": [CORR, CORR]}, "listed more than once"),
-    ({"distributions": [{"corelated": {}}]}, r"distributions\[0\] must be uniform"),
-    ({"ood_split": {"kind": "sideways"}}, "ood_split.kind must be one of"),
-    ({"ood_split": {"kind": "random", "fraction": 0.5}}, "unknown key"),
-    ({"evaluate_on": "test"}, "'evaluate_on' must be one of training, uniform"),
-])
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        ({"distributions": []}, "non-empty list"),
+        ({"distributions": ["nowhere.yaml"]}, r"distributions\[0\]: 'nowhere.yaml' is neither"),
+        ({"distributions": [{"correlated": {"pairs": [["posX", "posY"]]}}]}, "needs 'pairs' and 'sigma'"),
+        ({"distributions": [{"correlated": {"pairs": [["posX", "posY"]], "sigma": 0}}]}, "sigma must be > 0"),
+        ({"distributions": [CORR, CORR]}, "listed more than once"),
+        ({"distributions": [{"corelated": {}}]}, r"distributions\[0\] must be uniform"),
+        ({"ood_split": {"kind": "sideways"}}, "ood_split.kind must be one of"),
+        ({"ood_split": {"kind": "random", "fraction": 0.5}}, "unknown key"),
+        ({"evaluate_on": "test"}, "'evaluate_on' must be one of training, uniform"),
+    ],
+)
 def test_bad_regimes(extra, message):
     with pytest.raises(StudySpecError, match=message):
         load_spec({**BASE, **extra})
@@ -103,9 +122,18 @@ def test_correlated_preset():
 
 
 def test_weak_methods_train_on_counterfactual_pairs_of_the_runs_distribution(tmp_path):
-    spec = load_spec({**BASE, "methods": [{"method": "ada_gvae", "beta": 1, "sampler": "counterfactual"},
-                                          {"method": "beta_vae", "beta": 1}],
-                      "distributions": [CORR], "metrics": ["mig"], "metric_options": {"mig": {"num_train": 300}}})
+    spec = load_spec(
+        {
+            **BASE,
+            "methods": [
+                {"method": "ada_gvae", "beta": 1, "sampler": "counterfactual"},
+                {"method": "beta_vae", "beta": 1},
+            ],
+            "distributions": [CORR],
+            "metrics": ["mig"],
+            "metric_options": {"mig": {"num_train": 300}},
+        }
+    )
     runs = expand(spec)
     weak, unsup = runs
     assert weak.train_options()["sampler"] == {"name": "counterfactual", "scm": CORR}
@@ -118,12 +146,15 @@ def test_weak_methods_train_on_counterfactual_pairs_of_the_runs_distribution(tmp
     assert run.config.sampler == {"name": "counterfactual", "scm": CORR}
 
 
-@pytest.mark.parametrize("methods, extra, message", [
-    ([{"method": "beta_vae", "sampler": "counterfactual"}], {}, r"'sampler' draws the pairs of weakly supervised"),
-    ([{"method": "beta_vae"}], {"sampler": "pairs"}, "would change nothing"),
-    ([{"method": "ada_gvae", "sampler": "uniform"}], {}, "sampler must be one of"),
-    ([{"method": "ada_gvae", "sampler": {"name": "counterfactual", "k": 1}}], {}, r"has no option\(s\) \['k'\]"),
-])
+@pytest.mark.parametrize(
+    "methods, extra, message",
+    [
+        ([{"method": "beta_vae", "sampler": "counterfactual"}], {}, r"'sampler' draws the pairs of weakly supervised"),
+        ([{"method": "beta_vae"}], {"sampler": "pairs"}, "would change nothing"),
+        ([{"method": "ada_gvae", "sampler": "uniform"}], {}, "sampler must be one of"),
+        ([{"method": "ada_gvae", "sampler": {"name": "counterfactual", "k": 1}}], {}, r"has no option\(s\) \['k'\]"),
+    ],
+)
 def test_bad_samplers(methods, extra, message):
     with pytest.raises(StudySpecError, match=message):
         load_spec({**BASE, "methods": methods, **extra})

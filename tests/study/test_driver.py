@@ -2,21 +2,28 @@ import json
 
 import pandas as pd
 import pytest
+from fakes import failing_run, fake_run
 
 from gtdata.study.driver import run_study
 from gtdata.study.executors import LocalExecutor, StudyExecutionError, make_executor
 from gtdata.study.results import StudyDirError, load_results
-from gtdata.study.runs import expand
-from gtdata.study.spec import StudySpec, StudySpecError
-
-from fakes import failing_run, fake_run
+from gtdata.study.spec import StudySpecError
 
 
 def test_sequential_run_writes_tidy_table(tmp_path, catalog, small_spec):
     table = run_study(small_spec, tmp_path / "s", run_fn=fake_run, catalog=catalog, progress=False)
     assert len(table) == 6 * 2  # runs x representations
-    assert list(table.columns[:9]) == ["study", "run_id", "model_num", "dataset", "method", "seed",
-                                       "steps", "batch_size", "representation"]
+    assert list(table.columns[:9]) == [
+        "study",
+        "run_id",
+        "model_num",
+        "dataset",
+        "method",
+        "seed",
+        "steps",
+        "batch_size",
+        "representation",
+    ]
     assert set(table["status"]) == {"ok"}
     assert (table["fake.threads"] == 1).all()  # the spec's thread count was pinned
     row = table[(table.model_num == 4) & (table.representation == "sampled")].iloc[0]
@@ -24,8 +31,7 @@ def test_sequential_run_writes_tidy_table(tmp_path, catalog, small_spec):
     csv = pd.read_csv(tmp_path / "s" / "results.csv")
     assert len(csv) == 12 and "fake.score" in csv.columns
     loaded = load_results(tmp_path / "s")
-    pd.testing.assert_frame_equal(loaded.reset_index(drop=True), table.reset_index(drop=True),
-                                  check_dtype=False)
+    pd.testing.assert_frame_equal(loaded.reset_index(drop=True), table.reset_index(drop=True), check_dtype=False)
     lines = (tmp_path / "s" / "results.jsonl").read_text().splitlines()
     assert len(lines) == 12 and json.loads(lines[0])["model_num"] == 0
 
@@ -83,8 +89,7 @@ def test_results_dir_of_another_spec_is_refused_before_running(tmp_path, catalog
     run_study({**small_spec, "seeds": 1}, tmp_path / "s", run_fn=fake_run, catalog=catalog, progress=False)
     calls = []
     with pytest.raises(StudyDirError, match=r"holds a different study .*differing: seeds, steps\. Use another --out"):
-        run_study({**small_spec, "steps": 99}, tmp_path / "s", run_fn=calls.append, catalog=catalog,
-                  progress=False)
+        run_study({**small_spec, "steps": 99}, tmp_path / "s", run_fn=calls.append, catalog=catalog, progress=False)
     assert calls == []
     (tmp_path / "other").mkdir()
     (tmp_path / "other" / "notes.txt").write_text("mine")
@@ -100,12 +105,16 @@ def test_bad_spec_fails_before_creating_the_directory(tmp_path, catalog, small_s
 
 def test_two_worker_processes_give_identical_results(tmp_path, catalog, small_spec):
     seq = run_study(small_spec, tmp_path / "a", run_fn=fake_run, catalog=catalog, progress=False)
-    par = run_study(small_spec, tmp_path / "b", executor=LocalExecutor(2), run_fn=failing_run,
-                    catalog=catalog, progress=False)
+    par = run_study(
+        small_spec, tmp_path / "b", executor=LocalExecutor(2), run_fn=failing_run, catalog=catalog, progress=False
+    )
     ok = par.status == "ok"
     metric_cols = ["run_id", "representation", "fake.score", "fake.matmul", "fake.threads"]
-    pd.testing.assert_frame_equal(seq[ok.values][metric_cols].reset_index(drop=True),
-                                  par[ok][metric_cols].reset_index(drop=True), check_dtype=False)
+    pd.testing.assert_frame_equal(
+        seq[ok.values][metric_cols].reset_index(drop=True),
+        par[ok][metric_cols].reset_index(drop=True),
+        check_dtype=False,
+    )
     assert set(par[~ok].seed) == {1}
 
 

@@ -6,11 +6,10 @@ import time
 from pathlib import Path
 
 import pandas as pd
+from fakes import fake_run
 
 from gtdata.study.driver import run_study
 from gtdata.study.results import load_results
-
-from fakes import fake_run
 
 SCRIPT = """
 import sys

@@ -22,9 +22,15 @@ def test_presets_and_quickstart_validate_against_this_installation():
 
 @pytest.mark.slow
 def test_quickstart_end_to_end_with_fewer_steps(tmp_path, monkeypatch, capsys):
-    small = dict(qs.QUICKSTART_SPEC, steps=10, metrics=["mig", "downstream_logistic_regression"],
-                 metric_options={"mig": {"num_train": 300},
-                                 "downstream_logistic_regression": {"num_train": [10, 100], "num_test": 100}})
+    small = dict(
+        qs.QUICKSTART_SPEC,
+        steps=10,
+        metrics=["mig", "downstream_logistic_regression"],
+        metric_options={
+            "mig": {"num_train": 300},
+            "downstream_logistic_regression": {"num_train": [10, 100], "num_test": 100},
+        },
+    )
     monkeypatch.setattr(qs, "QUICKSTART_SPEC", small)
     out = tmp_path / "qs"
     assert main(["quickstart", "--out", str(out), "--workers", "1", "--no-progress"]) == 0

@@ -4,11 +4,10 @@ import socket
 
 import pandas as pd
 import pytest
+from optional_deps import import_optional
 
 from gtdata.study.driver import run_study
 from gtdata.study.executors import RayExecutor, StudyExecutionError
-
-from optional_deps import import_optional
 
 ray = import_optional("ray", extra="ray")  # skipped without Ray, except in CI, which installs it
 
@@ -27,8 +26,9 @@ def test_no_cluster_at_address_is_a_clear_error(tmp_path, catalog, small_spec):
     address = f"127.0.0.1:{_free_port()}"
     calls = []
     with pytest.raises(StudyExecutionError, match=f"no Ray cluster at address '{address}'"):
-        run_study(small_spec, tmp_path / "s", executor=RayExecutor(address=address), run_fn=calls.append,
-                  catalog=catalog)
+        run_study(
+            small_spec, tmp_path / "s", executor=RayExecutor(address=address), run_fn=calls.append, catalog=catalog
+        )
     assert calls == []
 
 
@@ -45,9 +45,15 @@ def local_ray():
 def test_ray_gives_the_same_results_as_local(local_ray, tmp_path, catalog, small_spec):
     local = run_study(small_spec, tmp_path / "local", run_fn=fakes.fake_run, catalog=catalog, progress=False)
     marker = tmp_path / "prepared.txt"
-    on_ray = run_study(small_spec, tmp_path / "ray", executor="ray", run_fn=fakes.failing_run,
-                       prepare=functools.partial(fakes.record_prepare, str(marker)), catalog=catalog,
-                       progress=False)
+    on_ray = run_study(
+        small_spec,
+        tmp_path / "ray",
+        executor="ray",
+        run_fn=fakes.failing_run,
+        prepare=functools.partial(fakes.record_prepare, str(marker)),
+        catalog=catalog,
+        progress=False,
+    )
     # Data was prepared once on the (single) node, in a worker, before the runs.
     (line,) = marker.read_text().splitlines()
     assert line.split()[1] == "dsprites_like" and int(line.split()[0]) != os.getpid()
@@ -55,10 +61,12 @@ def test_ray_gives_the_same_results_as_local(local_ray, tmp_path, catalog, small
     assert set(on_ray[~ok].seed) == {1}
     assert (on_ray[~ok].error == "RuntimeError: loss became NaN at step 12").all()
     cols = ["run_id", "representation", "fake.score", "fake.matmul", "fake.threads"]
-    pd.testing.assert_frame_equal(local[ok.values][cols].reset_index(drop=True),
-                                  on_ray[ok][cols].reset_index(drop=True), check_dtype=False)
+    pd.testing.assert_frame_equal(
+        local[ok.values][cols].reset_index(drop=True), on_ray[ok][cols].reset_index(drop=True), check_dtype=False
+    )
     # Resume on Ray: only the failed runs are run again.
-    again = run_study(small_spec, tmp_path / "ray", executor="ray", run_fn=fakes.fake_run, catalog=catalog,
-                      progress=False)
+    again = run_study(
+        small_spec, tmp_path / "ray", executor="ray", run_fn=fakes.fake_run, catalog=catalog, progress=False
+    )
     assert set(again.status) == {"ok"}
     pd.testing.assert_frame_equal(local[cols], again[cols], check_dtype=False)

@@ -5,11 +5,11 @@ import json
 import pandas as pd
 import pytest
 import yaml
+from optional_deps import import_optional
 from PIL import Image
 
 from gtdata.cli.main import main
 from gtdata.study import load_results, run_study
-from optional_deps import import_optional
 
 TINY = {
     "name": "tiny",
@@ -28,9 +28,15 @@ TINY = {
     "threads": 1,
     "device": "cpu",
 }
-METRIC_COLUMNS = ["run_id", "representation", "mig.discrete_mig", "sap.SAP_score",
-                  "unsupervised.gaussian_total_correlation", "downstream_logistic_regression.100:mean_test_accuracy",
-                  "train.loss"]
+METRIC_COLUMNS = [
+    "run_id",
+    "representation",
+    "mig.discrete_mig",
+    "sap.SAP_score",
+    "unsupervised.gaussian_total_correlation",
+    "downstream_logistic_regression.100:mean_test_accuracy",
+    "train.loss",
+]
 
 
 @pytest.mark.slow

@@ -1,10 +1,9 @@
 import numpy as np
 import pytest
 from PIL import Image
+from synthetic import synthetic_table
 
 from gtdata.study.report import headline_columns, rank_correlations, write_report
-
-from synthetic import synthetic_table
 
 
 def test_rank_correlations_per_dataset():
@@ -38,8 +37,14 @@ def test_headline_columns_include_largest_downstream_size():
 
 def test_report_writes_figures_and_summary(tmp_path):
     path = write_report(synthetic_table(), out=tmp_path, progress=False)
-    expected = ["rank_correlation.png", "distributions_shapes_a.png", "distributions_shapes_b.png",
-                "regularization.png", "downstream_samples.png", "weak_vs_unsupervised.png"]
+    expected = [
+        "rank_correlation.png",
+        "distributions_shapes_a.png",
+        "distributions_shapes_b.png",
+        "regularization.png",
+        "downstream_samples.png",
+        "weak_vs_unsupervised.png",
+    ]
     for name in expected:
         with Image.open(tmp_path / name) as image:
             assert image.format == "PNG" and image.size[0] > 300 and image.size[1] > 200
@@ -50,10 +55,13 @@ def test_report_writes_figures_and_summary(tmp_path):
     for name in expected:
         assert f"]({name})" in text
     # Median MIG of beta_vae on shapes_a, from the table, appears in the summary.
-    ok = synthetic_table().query("status == 'ok' and representation == 'mean' and dataset == 'shapes_a' "
-                                 "and method == 'beta_vae'")
-    assert f"| shapes_a | beta_vae | {len(ok)} | {ok['beta_vae.eval_accuracy'].median():.3f} | " \
-           f"{ok['mig.discrete_mig'].median():.3f} |" in text
+    ok = synthetic_table().query(
+        "status == 'ok' and representation == 'mean' and dataset == 'shapes_a' and method == 'beta_vae'"
+    )
+    assert (
+        f"| shapes_a | beta_vae | {len(ok)} | {ok['beta_vae.eval_accuracy'].median():.3f} | "
+        f"{ok['mig.discrete_mig'].median():.3f} |" in text
+    )
     assert "RuntimeError: loss became NaN \\| step 3" in text
     assert not list(tmp_path.glob(".*"))  # no temp files left
 
@@ -117,8 +125,12 @@ def test_single_model_groups_are_drawn_as_points_with_matching_legend(monkeypatc
 
 def test_every_axis_says_what_and_in_which_unit(monkeypatch, tmp_path):
     figures = _drawn_figures(monkeypatch, synthetic_table(), tmp_path)
-    for name in ("distributions_shapes_a.png", "weak_vs_unsupervised.png", "regularization.png",
-                 "downstream_samples.png"):
+    for name in (
+        "distributions_shapes_a.png",
+        "weak_vs_unsupervised.png",
+        "regularization.png",
+        "downstream_samples.png",
+    ):
         for ax in figures[name].axes:
             if not ax.has_data():
                 continue
@@ -128,5 +140,6 @@ def test_every_axis_says_what_and_in_which_unit(monkeypatch, tmp_path):
         first_column = [ax for ax in figures[name].axes if ax.has_data() and ax.get_ylabel()]
         assert first_column, name
     assert "MI gap" in figures["weak_vs_unsupervised.png"].axes[0].get_ylabel() or any(
-        "MIG" in ax.get_ylabel() for ax in figures["weak_vs_unsupervised.png"].axes)
+        "MIG" in ax.get_ylabel() for ax in figures["weak_vs_unsupervised.png"].axes
+    )
     assert all("log scale" in ax.get_xlabel() for ax in figures["downstream_samples.png"].axes if ax.get_xlabel())

@@ -17,8 +17,7 @@ def test_yaml_spec_round_trip(tmp_path, catalog, small_spec):
 
 
 def test_methods_as_mapping_and_scalar_values(catalog, small_spec):
-    spec = StudySpec.from_dict({**small_spec, "methods": {"annealed_vae": {"c_max": [5, 10], "gamma": 1000}}},
-                               catalog)
+    spec = StudySpec.from_dict({**small_spec, "methods": {"annealed_vae": {"c_max": [5, 10], "gamma": 1000}}}, catalog)
     (sweep,) = spec.methods
     assert sweep.grid == (("c_max", (5, 10)), ("gamma", (1000,)))
     assert sweep.size == 2
@@ -26,8 +25,9 @@ def test_methods_as_mapping_and_scalar_values(catalog, small_spec):
 
 def test_fingerprint_ignores_name_and_scalar_vs_list(catalog, small_spec):
     a = StudySpec.from_dict({**small_spec, "methods": [{"method": "beta_vae", "beta": 4}]}, catalog)
-    b = StudySpec.from_dict({**small_spec, "name": "other", "methods": [{"method": "beta_vae", "beta": [4.0]}]},
-                            catalog)
+    b = StudySpec.from_dict(
+        {**small_spec, "name": "other", "methods": [{"method": "beta_vae", "beta": [4.0]}]}, catalog
+    )
     c = StudySpec.from_dict({**small_spec, "methods": [{"method": "beta_vae", "beta": 4}], "steps": 11}, catalog)
     assert a.fingerprint() == b.fingerprint()
     assert a.fingerprint() != c.fingerprint()
@@ -43,8 +43,14 @@ def test_stable_hash_is_order_independent_and_fixed():
     "change, message",
     [
         ({"datasets": ["dsprites_like", "mnist"]}, "unknown data set 'mnist'; valid data sets: cars3d, color_dsprites"),
-        ({"methods": [{"method": "vae", "beta": [1]}]}, "unknown method 'vae'; valid methods: ada_gvae, ada_ml_vae, annealed_vae"),
-        ({"methods": [{"method": "beta_vae", "gamma": [1]}]}, "unknown hyper-parameter 'gamma' for method 'beta_vae'; valid: beta"),
+        (
+            {"methods": [{"method": "vae", "beta": [1]}]},
+            "unknown method 'vae'; valid methods: ada_gvae, ada_ml_vae, annealed_vae",
+        ),
+        (
+            {"methods": [{"method": "beta_vae", "gamma": [1]}]},
+            "unknown hyper-parameter 'gamma' for method 'beta_vae'; valid: beta",
+        ),
         ({"metrics": ["mig", "mig2"]}, "unknown metric 'mig2'; valid metrics: beta_vae, dci, dci_fast"),
         ({"representation": ["median"]}, "unknown representation 'median'; valid representations: mean, sampled"),
         ({"methods": [{"method": "beta_vae", "beta": []}]}, "empty grid: hyper-parameter 'beta' of method 'beta_vae'"),

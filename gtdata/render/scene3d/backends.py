@@ -8,13 +8,13 @@ numbers up to ``pow``'s last bit and to fused multiply-adds on GPUs (see ``gtdat
 
 from __future__ import annotations
 
-from gtdata.core.errors import InvalidValueError
-
 from typing import Any
 
 import numpy as np
 
-__all__ = ["Ops", "NumpyOps", "TorchOps", "make_ops", "BACKENDS"]
+from gtdata.core.errors import InvalidValueError
+
+__all__ = ["BACKENDS", "NumpyOps", "Ops", "TorchOps", "make_ops"]
 
 BACKENDS = ("numpy", "torch")
 
@@ -177,8 +177,14 @@ class TorchOps(Ops):
 
     def asarray(self, x, dtype="float32"):
         t = self.torch
-        dt = {"float32": t.float32, "int32": t.int32, "int64": t.int64, "bool": t.bool, "uint8": t.uint8,
-              "int16": t.int16}[dtype]
+        dt = {
+            "float32": t.float32,
+            "int32": t.int32,
+            "int64": t.int64,
+            "bool": t.bool,
+            "uint8": t.uint8,
+            "int16": t.int16,
+        }[dtype]
         if isinstance(x, t.Tensor):
             return x.to(device=self.device, dtype=dt)
         arr = np.ascontiguousarray(np.asarray(x, dtype=dtype if dtype != "bool" else bool))
@@ -309,8 +315,9 @@ def make_ops(backend: str = "numpy", device: str = "auto") -> Ops:
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
     if str(device).startswith("cuda") and not torch.cuda.is_available():
-        raise InvalidValueError(f"device {device!r} is not available (torch.cuda.is_available() is False); "
-                         "use device='cpu' or 'auto'")
+        raise InvalidValueError(
+            f"device {device!r} is not available (torch.cuda.is_available() is False); use device='cpu' or 'auto'"
+        )
     try:
         torch.device(device)
     except (RuntimeError, TypeError):

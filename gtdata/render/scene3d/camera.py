@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-__all__ = ["unit_from_angles", "camera_frames", "pixel_offsets", "subsample_offsets"]
+__all__ = ["camera_frames", "pixel_offsets", "subsample_offsets", "unit_from_angles"]
 
 
 def cos_sin_deg(angle: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -56,7 +56,7 @@ def camera_frames(azimuth, elevation, distance, fov, look_at, height: int) -> di
     forward = -back
     # right = forward x world-up, normalised; up = right x forward
     right = np.stack([-forward[:, 2], np.zeros(len(forward)), forward[:, 0]], axis=1)
-    right /= np.sqrt((right ** 2).sum(axis=1))[:, None]
+    right /= np.sqrt((right**2).sum(axis=1))[:, None]
     up = np.cross(right, forward)
     half = np.asarray(fov, dtype=np.float64) / 2
     uniq, inverse = np.unique(half, return_inverse=True)

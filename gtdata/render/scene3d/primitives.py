@@ -16,23 +16,29 @@ import math
 
 import numpy as np
 
-__all__ = ["PRIMITIVES", "DIMENSIONS", "REST_HEIGHT", "BOUNDING_RADIUS", "CONVEX", "intersect", "inside"]
+__all__ = ["BOUNDING_RADIUS", "CONVEX", "DIMENSIONS", "PRIMITIVES", "REST_HEIGHT", "inside", "intersect"]
 
 PRIMITIVES = ("cube", "cylinder", "sphere", "capsule", "cone", "torus")
 
 # local-frame sizes at scale 1 (world units)
 DIMENSIONS = {
-    "cube": {"half": 0.5},                      # side 1
-    "cylinder": {"radius": 0.5, "half": 0.5},   # diameter 1, height 1
-    "sphere": {"radius": 0.5},                  # diameter 1
-    "capsule": {"radius": 0.35, "half": 0.3},   # segment y in [-0.3, 0.3]: height 1.3, width 0.7
-    "cone": {"radius": 0.5, "height": 1.0},     # apex at y = +0.5, base disc at y = -0.5
-    "torus": {"major": 0.35, "minor": 0.15},    # lying flat (axis y): width 1, height 0.3
+    "cube": {"half": 0.5},  # side 1
+    "cylinder": {"radius": 0.5, "half": 0.5},  # diameter 1, height 1
+    "sphere": {"radius": 0.5},  # diameter 1
+    "capsule": {"radius": 0.35, "half": 0.3},  # segment y in [-0.3, 0.3]: height 1.3, width 0.7
+    "cone": {"radius": 0.5, "height": 1.0},  # apex at y = +0.5, base disc at y = -0.5
+    "torus": {"major": 0.35, "minor": 0.15},  # lying flat (axis y): width 1, height 0.3
 }
 # half height (centre above the floor when resting unrotated) and bounding-sphere radius at scale 1
 REST_HEIGHT = {"cube": 0.5, "cylinder": 0.5, "sphere": 0.5, "capsule": 0.65, "cone": 0.5, "torus": 0.15}
-BOUNDING_RADIUS = {"cube": math.sqrt(0.75), "cylinder": math.sqrt(0.5), "sphere": 0.5, "capsule": 0.65,
-                   "cone": math.sqrt(0.5), "torus": 0.5}
+BOUNDING_RADIUS = {
+    "cube": math.sqrt(0.75),
+    "cylinder": math.sqrt(0.5),
+    "sphere": 0.5,
+    "capsule": 0.65,
+    "cone": math.sqrt(0.5),
+    "torus": 0.5,
+}
 TORUS_STEPS = 48
 CONVEX = frozenset(("cube", "cylinder", "sphere", "capsule", "cone"))  # a ray leaving one never re-enters it
 
@@ -272,8 +278,14 @@ def _torus(xp, o, d, eps, normals):
     return t, (nx * inv, py * inv, nz * inv), xp.zeros_like(t)
 
 
-_INTERSECTORS = {"cube": _cube, "cylinder": _cylinder, "sphere": _sphere, "capsule": _capsule, "cone": _cone,
-                 "torus": _torus}
+_INTERSECTORS = {
+    "cube": _cube,
+    "cylinder": _cylinder,
+    "sphere": _sphere,
+    "capsule": _capsule,
+    "cone": _cone,
+    "torus": _torus,
+}
 
 
 def inside(kind: str, p: np.ndarray) -> np.ndarray:

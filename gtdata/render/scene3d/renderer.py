@@ -42,8 +42,8 @@ from gtdata.render.scene3d.trace import PLANE_NORMALS, geometry_pass, unpack_sce
 
 __all__ = ["Scene3DRenderer"]
 
-_CHUNK = 128        # images composited per work item
-_TRACE_CHUNK = 32    # configurations traced per work item (numpy)
+_CHUNK = 128  # images composited per work item
+_TRACE_CHUNK = 32  # configurations traced per work item (numpy)
 _Q = float(LEVELS)  # Python floats: float32 arithmetic on float32 arrays and tensors alike
 _HALF = 0.5
 
@@ -65,8 +65,14 @@ class Scene3DRenderer:
         dropped and rebuilt as batches need them.
     """
 
-    def __init__(self, spec: Scene3DSpec, threads: int | None = None, backend: str = "numpy",
-                 device: str = "auto", cache_bytes: int = 1 << 30) -> None:
+    def __init__(
+        self,
+        spec: Scene3DSpec,
+        threads: int | None = None,
+        backend: str = "numpy",
+        device: str = "auto",
+        cache_bytes: int = 1 << 30,
+    ) -> None:
         self.spec = spec
         self.xp = make_ops(backend, device)
         self.backend = backend
@@ -87,13 +93,20 @@ class Scene3DRenderer:
         extent = spec.room.size if self.room else 1.0
         sub = subsample_offsets(spec.samples)
         self.static = {
-            "height": h, "width": w, "nslots": self.nslots, "room": self.room,
+            "height": h,
+            "width": w,
+            "nslots": self.nslots,
+            "room": self.room,
             "half": spec.room.size / 2 if self.room else 0.0,
             "wall_height": spec.room.wall_height if self.room else 0.0,
-            "walls": spec.room.walls if self.room else (), "ambient": float(spec.ambient),
-            "eps": 1e-4 * max(extent, 1.0), "first_object_slot": self.first_object_slot,
-            "px": self.xp.asarray(px[None, :]), "py": self.xp.asarray(py[None, :]),
-            "sub_x": self.xp.asarray(sub[None, :, 0]), "sub_y": self.xp.asarray(sub[None, :, 1]),
+            "walls": spec.room.walls if self.room else (),
+            "ambient": float(spec.ambient),
+            "eps": 1e-4 * max(extent, 1.0),
+            "first_object_slot": self.first_object_slot,
+            "px": self.xp.asarray(px[None, :]),
+            "py": self.xp.asarray(py[None, :]),
+            "sub_x": self.xp.asarray(sub[None, :, 0]),
+            "sub_y": self.xp.asarray(sub[None, :, 1]),
             "plane_normals": tuple(self.xp.asarray(v) for v in PLANE_NORMALS),
         }
         self.lut = encoding_table(spec.gamma)
@@ -160,8 +173,9 @@ class Scene3DRenderer:
             col = np.broadcast_to(np.asarray(get(light.props["color"]), dtype=np.float64), (n, 3))
             col = col * num(light.props["intensity"])[:, None]
             if light.type == "directional":
-                lights.append(("directional", unit_from_angles(num(light.props["azimuth"]),
-                                                               num(light.props["elevation"])), col))
+                lights.append(
+                    ("directional", unit_from_angles(num(light.props["azimuth"]), num(light.props["elevation"])), col)
+                )
             else:
                 lights.append(("point", np.stack([num(light.props[k]) for k in ("x", "y", "z")], 1), col))
         albedo = np.empty((n, self.nslots, 3), dtype=np.float64)
@@ -185,16 +199,32 @@ class Scene3DRenderer:
         geo_cols += refl
         geo = np.ascontiguousarray(np.concatenate(geo_cols, axis=1))
         # camera frames of the whole batch at once (per image, so the same numbers as per traced chunk)
-        frames = camera_frames(cam["azimuth"], cam["elevation"], cam["distance"], cam["fov"],
-                               np.broadcast_to(spec.look_at, (n, 3)), spec.height)
-        return {"n": n, "cam": cam, "lights": lights, "objects": objects, "refl": refl, "albedo": albedo,
-                "geo": geo, "frames": frames}
+        frames = camera_frames(
+            cam["azimuth"],
+            cam["elevation"],
+            cam["distance"],
+            cam["fov"],
+            np.broadcast_to(spec.look_at, (n, 3)),
+            spec.height,
+        )
+        return {
+            "n": n,
+            "cam": cam,
+            "lights": lights,
+            "objects": objects,
+            "refl": refl,
+            "albedo": albedo,
+            "geo": geo,
+            "frames": frames,
+        }
 
     @staticmethod
     def _albedo(mat: Material, get, n: int) -> np.ndarray:
         if mat.uses_hue:
-            hsv = [np.broadcast_to(np.asarray(get(mat.props[k]), dtype=np.float64), (n,))
-                   for k in ("hue", "saturation", "value")]
+            hsv = [
+                np.broadcast_to(np.asarray(get(mat.props[k]), dtype=np.float64), (n,))
+                for k in ("hue", "saturation", "value")
+            ]
             return hsv_to_rgb(*[np.ascontiguousarray(v) for v in hsv])
         return np.broadcast_to(np.asarray(get(mat.props["color"]), dtype=np.float64), (n, 3))
 
@@ -237,9 +267,14 @@ class Scene3DRenderer:
             scale = np.asarray(p["scale"], dtype=np.float64)[rows]
             # bounding sphere, padded so that float32 rounding never culls a true hit
             radius = BOUNDING_RADIUS[kind] * scale * (1 + 1e-3) + 4 * eps
-            obj = {"kind": kind, "c": tuple(add(p["centre"][rows, i]) for i in range(3)),
-                   "rt": tuple(add(rt[:, i]) for i in range(9)), "s": add(scale), "inv_s": add(1.0 / scale),
-                   "r2": add(radius * radius)}
+            obj = {
+                "kind": kind,
+                "c": tuple(add(p["centre"][rows, i]) for i in range(3)),
+                "rt": tuple(add(rt[:, i]) for i in range(9)),
+                "s": add(scale),
+                "inv_s": add(1.0 / scale),
+                "r2": add(radius * radius),
+            }
             obj["span"] = (lo, len(cols))
             layout["objects"].append(obj)
         return unpack_scene(self.xp.asarray(np.stack(cols)), layout)
@@ -269,7 +304,7 @@ class Scene3DRenderer:
             step = self._trace_chunk
             for sig, members in groups.items():
                 for lo in range(0, len(members), step):
-                    work.append((tuple(PRIMITIVES[s] for s in sig), members[lo:lo + step]))
+                    work.append((tuple(PRIMITIVES[s] for s in sig), members[lo : lo + step]))
 
             def trace(item):
                 kinds, members = item
@@ -293,8 +328,10 @@ class Scene3DRenderer:
         counts = np.bincount(np.asarray(self.xp.to_numpy(c.mixed_image), dtype=np.int64), minlength=m)
         ends = np.cumsum(counts).tolist()
         starts = [0] + ends[:-1]
-        return [(c.owner[j], c.a[j], c.b[j], c.mixed_pixel[starts[j]:ends[j]], c.mixed_a[starts[j]:ends[j]])
-                for j in range(m)]
+        return [
+            (c.owner[j], c.a[j], c.b[j], c.mixed_pixel[starts[j] : ends[j]], c.mixed_a[starts[j] : ends[j]])
+            for j in range(m)
+        ]
 
     @staticmethod
     def _entry_bytes(entry) -> int:
@@ -316,10 +353,10 @@ class Scene3DRenderer:
             entries = [self._geometry.get(k) for k in keys]
         order = np.argsort(inverse, kind="stable")
         bounds = np.searchsorted(inverse[order], np.arange(len(keys) + 1))
-        images = [order[bounds[u]:bounds[u + 1]] for u in range(len(keys))]  # the images of each configuration
+        images = [order[bounds[u] : bounds[u + 1]] for u in range(len(keys))]  # the images of each configuration
         step = 16 if str(self.xp.device) == "cpu" else 4096  # CPU: chunks whose temporaries stay in cache
         hits = np.flatnonzero(np.array([e is not None for e in entries])[inverse])
-        work: list[tuple] = [("cached", hits[lo:lo + step]) for lo in range(0, len(hits), step)]
+        work: list[tuple] = [("cached", hits[lo : lo + step]) for lo in range(0, len(hits), step)]
         missing = [i for i, e in enumerate(entries) if e is None]
         shapes = np.stack([p["shape"] for p in params["objects"]], axis=1)
         groups: dict[tuple, list[int]] = {}
@@ -327,7 +364,7 @@ class Scene3DRenderer:
             groups.setdefault(tuple(int(v) for v in shapes[first[i]]), []).append(i)
         for sig, members in groups.items():
             for lo in range(0, len(members), self._trace_chunk):
-                work.append(("trace", tuple(PRIMITIVES[v] for v in sig), members[lo:lo + self._trace_chunk]))
+                work.append(("trace", tuple(PRIMITIVES[v] for v in sig), members[lo : lo + self._trace_chunk]))
 
         def run(item):
             if item[0] == "cached":
@@ -346,14 +383,20 @@ class Scene3DRenderer:
                 for j, lo in enumerate(range(0, m, sub)):
                     hi, a0, a1 = min(m, lo + sub), cut[j], cut[j + 1]
                     out[idx[lo:hi]] = self._composite(
-                        coeffs.owner[lo:hi], coeffs.a[lo:hi], coeffs.b[lo:hi], coeffs.mixed_image[a0:a1] - lo,
-                        coeffs.mixed_pixel[a0:a1], coeffs.mixed_a[a0:a1], albedo[idx[lo:hi]])
+                        coeffs.owner[lo:hi],
+                        coeffs.a[lo:hi],
+                        coeffs.b[lo:hi],
+                        coeffs.mixed_image[a0:a1] - lo,
+                        coeffs.mixed_pixel[a0:a1],
+                        coeffs.mixed_a[a0:a1],
+                        albedo[idx[lo:hi]],
+                    )
                 split = self._split(coeffs) if self.cache_bytes > self._used else []
             else:
                 split = self._split(coeffs)
                 idx = np.concatenate(single)
                 self._composite_entries(out, idx, [split[j] for j, im in enumerate(single) for _ in im], albedo)
-            self._remember([keys[u] for u in members[:len(split)]], split)
+            self._remember([keys[u] for u in members[: len(split)]], split)
 
         _run(run, work, self.threads)
         return out.reshape(n, self.spec.height, self.spec.width, 3)
@@ -373,15 +416,18 @@ class Scene3DRenderer:
         xp = self.xp
         step = 8 if str(xp.device) == "cpu" else 4096
         for lo in range(0, len(idx), step):
-            part, ent = idx[lo:lo + step], ents[lo:lo + step]
+            part, ent = idx[lo : lo + step], ents[lo : lo + step]
             counts = np.array([int(e[3].shape[0]) for e in ent])
             mixed = [e for e in ent if e[3].shape[0]]
             out[part] = self._composite(
-                xp.stack([e[0] for e in ent], 0), xp.stack([e[1] for e in ent], 0), xp.stack([e[2] for e in ent], 0),
+                xp.stack([e[0] for e in ent], 0),
+                xp.stack([e[1] for e in ent], 0),
+                xp.stack([e[2] for e in ent], 0),
                 xp.asarray(np.repeat(np.arange(len(ent)), counts), dtype=xp.index),
                 xp.concat([e[3] for e in mixed], 0) if mixed else xp.arange(0),
                 xp.concat([e[4] for e in mixed], 0) if mixed else xp.zeros((0, self.nslots, 3)),
-                albedo[part])
+                albedo[part],
+            )
 
     def _composite(self, owner, a, b, mixed_image, mixed_pixel, mixed_a, albedo: np.ndarray) -> np.ndarray:
         """uint8 (k, P * 3) images from compact coefficients (see Coefficients) and albedos (k, nslots + 1, 3).
@@ -397,7 +443,7 @@ class Scene3DRenderer:
         # B is 0 off the highlights, where floor(0 * LEVELS + 0.5) adds 0: a dense sum costs less than finding them
         t = xp.floor(a * xp.take_rows(alb.reshape(-1, 3), idx) * _Q + _HALF) + xp.floor(b * _Q + _HALF)
         if mixed_pixel.shape[0]:
-            alb_m = alb[mixed_image]                                              # (M, nslots + 1, 3)
+            alb_m = alb[mixed_image]  # (M, nslots + 1, 3)
             tm = xp.floor(mixed_a[:, 0] * alb_m[:, 0] * _Q + _HALF)
             for s in range(1, self.nslots):
                 tm = tm + xp.floor(mixed_a[:, s] * alb_m[:, s] * _Q + _HALF)
@@ -427,15 +473,25 @@ class _GridTables:
         spec = r.spec
         sizes = [f.size for f in spec.factors]
         # a configuration: the codes of every factor bound to something other than a surface colour
-        geo_cols = sorted({b.index for place, b in spec.bindings() if b.index is not None and
-                           (place.startswith("lights") or place.rsplit(".", 1)[1] not in COLOUR_PROPS)})
+        geo_cols = sorted(
+            {
+                b.index
+                for place, b in spec.bindings()
+                if b.index is not None and (place.startswith("lights") or place.rsplit(".", 1)[1] not in COLOUR_PROPS)
+            }
+        )
         self.geo_cols, self.geo_radix = geo_cols, _radix([sizes[i] for i in geo_cols])
         mats = [None] + ([spec.room.floor, spec.room.wall] if r.room else []) + [o.material for o in spec.objects]
         self.mats = mats
         self.col_cols, self.col_radix = [], []
         for mat in mats:
-            cols = [] if mat is None else sorted({mat.props[k].index for k in COLOUR_PROPS
-                                                  if k in mat.props and mat.props[k].index is not None})
+            cols = (
+                []
+                if mat is None
+                else sorted(
+                    {mat.props[k].index for k in COLOUR_PROPS if k in mat.props and mat.props[k].index is not None}
+                )
+            )
             self.col_cols.append(cols)
             self.col_radix.append(_radix([sizes[i] for i in cols]))
         self.reset()
@@ -451,8 +507,8 @@ class _GridTables:
         self.slab = np.empty((0, self.r.npix * 3), dtype=np.uint8)
         self.edge = np.empty((0, 3), dtype=np.uint16)
         self.count = 0
-        self.epos = np.empty((0, 3), dtype=np.int64)   # per configuration: flat positions of its mixed values
-        self.etb = np.empty((0, 3), dtype=np.int32)    # per configuration: T_B at its mixed values
+        self.epos = np.empty((0, 3), dtype=np.int64)  # per configuration: flat positions of its mixed values
+        self.etb = np.empty((0, 3), dtype=np.int32)  # per configuration: T_B at its mixed values
         self._pending: list[tuple[np.ndarray, np.ndarray]] = []  # (epos, etb) rows not yet in the arrays
         self._record_bytes = 0
 
@@ -539,7 +595,7 @@ class _GridTables:
         table = self.cid[s]
         for i, k in enumerate(uniq.tolist()):
             if k not in table:
-                row = codes[first[i]:first[i] + 1]
+                row = codes[first[i] : first[i] + 1]
                 if s == 0:
                     alb = np.asarray(self.r.spec.background.color, dtype=np.float64)
                 else:
@@ -554,7 +610,7 @@ class _GridTables:
         g, c = len(self.records), max(colours, len(self.albedo[s]))
         if table.shape[0] < g or table.shape[1] < c:
             bigger = np.full((max(g, 2 * table.shape[0]), max(c, table.shape[1])), -1, dtype=np.int32)
-            bigger[:table.shape[0], :table.shape[1]] = table
+            bigger[: table.shape[0], : table.shape[1]] = table
             self.rows[s] = table = bigger
         return table
 
@@ -569,8 +625,12 @@ class _GridTables:
             ma = np.zeros((1, r.nslots, 3), dtype=np.float32)
             if owner[0] < r.nslots:
                 ma[0, owner[0]] = a[0]
-        rec = {"owner": owner, "mpix": np.asarray(mpix, dtype=np.int64), "ma": ma,
-               "pix": [np.flatnonzero(owner == s) for s in range(r.nslots)]}
+        rec = {
+            "owner": owner,
+            "mpix": np.asarray(mpix, dtype=np.int64),
+            "ma": ma,
+            "pix": [np.flatnonzero(owner == s) for s in range(r.nslots)],
+        }
         rec["a_s"] = [a[p] for p in rec["pix"]]
         rec["tb_s"] = [tb[p] for p in rec["pix"]]
         if len(rec["mpix"]) > self.width:
@@ -591,9 +651,9 @@ class _GridTables:
         self.epos = _pad_cols(self.epos, width)
         self.etb = _pad_cols(self.etb, width)
         self._pending = [(_pad_cols(p[None], width)[0], _pad_cols(t[None], width)[0]) for p, t in self._pending]
-        self.edge = _pad_cols(self.edge[:self.count], width)
+        self.edge = _pad_cols(self.edge[: self.count], width)
         self.width = width
-        self.slab = self.slab[:self.count]  # the next _reserve reallocates both stores together
+        self.slab = self.slab[: self.count]  # the next _reserve reallocates both stores together
 
     def _reserve(self, extra: int) -> None:
         """Room for ``extra`` more slab rows. The first call reserves (as untouched virtual memory) every row
@@ -613,15 +673,15 @@ class _GridTables:
         cap = max(cap, need)
         slab = np.empty((cap, r.npix * 3), dtype=np.uint8)
         edge = np.empty((cap, self.width * 3), dtype=np.uint16)
-        slab[:self.count] = self.slab[:self.count]
-        edge[:self.count] = self.edge[:self.count]
+        slab[: self.count] = self.slab[: self.count]
+        edge[: self.count] = self.edge[: self.count]
         self.slab, self.edge = slab, edge
 
     def _add_tables(self, item) -> None:
         """Slabs and mixed-pixel tables of configuration g, surface s and colours cs, into ``rows``."""
         g, s, cs, rows = item
         rec = self.records[g]
-        alb = np.stack([self.albedo[s][c] for c in cs])[:, None, :]                  # (k, 1, 3)
+        alb = np.stack([self.albedo[s][c] for c in cs])[:, None, :]  # (k, 1, 3)
         pix = rec["pix"][s]
         t = np.floor(rec["a_s"][s][None] * alb * _Q + _HALF)
         np.clip(t, 0, LEVELS, out=t)

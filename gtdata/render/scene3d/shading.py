@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["LEVELS", "encoding_table", "srgb_encode", "blinn_phong"]
+__all__ = ["LEVELS", "blinn_phong", "encoding_table", "srgb_encode"]
 
 LEVELS = 16384  # linear light is quantized to 1/LEVELS before the 8-bit encoding table
 

@@ -35,9 +35,9 @@ import hashlib
 import itertools
 import json
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
 
 import numpy as np
 
@@ -45,10 +45,20 @@ from gtdata.core.factors import Factor
 from gtdata.render.scene3d.camera import camera_frames, unit_from_angles
 from gtdata.render.scene3d.primitives import BOUNDING_RADIUS, PRIMITIVES, REST_HEIGHT, inside
 from gtdata.render.scene3d.transform import rotation_matrices, to_local
-from gtdata.render.spec import (Background, Binding, SpecBase, SpecError, _binding, _check_range,
-                                _color, _is_number, _keys, _parse_factors)
+from gtdata.render.spec import (
+    Background,
+    Binding,
+    SpecBase,
+    SpecError,
+    _binding,
+    _check_range,
+    _color,
+    _is_number,
+    _keys,
+    _parse_factors,
+)
 
-__all__ = ["Scene3DSpec", "Material", "Object3D", "Light3D", "Room3D", "load_scene3d_yaml", "WALLS", "KIND"]
+__all__ = ["KIND", "WALLS", "Light3D", "Material", "Object3D", "Room3D", "Scene3DSpec", "load_scene3d_yaml"]
 
 KIND = "scene3d"
 WALLS = ("north", "south", "west", "east")
@@ -56,8 +66,20 @@ LIGHT_TYPES = ("directional", "point")
 GAMMAS = ("srgb", "linear")
 SAMPLES = (1, 4, 9, 16)
 COLOUR_PROPS = ("color", "hue", "saturation", "value")
-_TOP_KEYS = ("kind", "name", "description", "canvas", "background", "factors", "camera", "lights", "ambient",
-             "room", "objects", "render")
+_TOP_KEYS = (
+    "kind",
+    "name",
+    "description",
+    "canvas",
+    "background",
+    "factors",
+    "camera",
+    "lights",
+    "ambient",
+    "room",
+    "objects",
+    "render",
+)
 _MAX_SIDE = 4096
 _CHECK_POINTS = 200_000  # grid combinations checked exactly by the geometry validation (sampled beyond)
 
@@ -158,7 +180,7 @@ class Scene3DSpec(SpecBase):
 
     # ------------------------------------------------------------------ construction
     @classmethod
-    def from_yaml(cls, path: str | Path) -> "Scene3DSpec":
+    def from_yaml(cls, path: str | Path) -> Scene3DSpec:
         path = Path(path).expanduser()
         try:
             text = path.read_text(encoding="utf-8")
@@ -167,7 +189,7 @@ class Scene3DSpec(SpecBase):
         return cls.from_dict(load_scene3d_yaml(text, str(path)), base_dir=path.resolve().parent)
 
     @classmethod
-    def from_dict(cls, raw: object, base_dir: str | Path | None = None) -> "Scene3DSpec":
+    def from_dict(cls, raw: object, base_dir: str | Path | None = None) -> Scene3DSpec:
         """Validate ``raw`` (a dict with ``kind: scene3d``) and compile it."""
         if not isinstance(raw, dict):
             raise SpecError("spec", f"must be a mapping with keys {', '.join(_TOP_KEYS)} (got {type(raw).__name__})")
@@ -198,16 +220,33 @@ class Scene3DSpec(SpecBase):
             raise SpecError("objects", f"must be a non-empty list of objects (got {objects_raw!r})")
         objects = [_parse_object(f"objects[{i}]", o, i, ctx) for i, o in enumerate(objects_raw)]
         samples, gamma = _parse_render(raw.get("render", {}))
-        spec = cls(raw=raw, base_dir=Path(base_dir) if base_dir is not None else None, name=name,
-                   description=description, height=height, width=width, channels=3,
-                   background=Background("color", color=sky), factors=factors, camera=camera, look_at=look_at,
-                   lights=lights, ambient=float(ambient), room=room, objects=objects, samples=samples,
-                   gamma=gamma)
+        spec = cls(
+            raw=raw,
+            base_dir=Path(base_dir) if base_dir is not None else None,
+            name=name,
+            description=description,
+            height=height,
+            width=width,
+            channels=3,
+            background=Background("color", color=sky),
+            factors=factors,
+            camera=camera,
+            look_at=look_at,
+            lights=lights,
+            ambient=float(ambient),
+            room=room,
+            objects=objects,
+            samples=samples,
+            gamma=gamma,
+        )
         used = {b.factor for _p, b in spec.bindings() if b.factor is not None}
         for i, f in enumerate(factors):
             if f.name not in used:
-                raise SpecError(f"factors[{i}]", f"factor {f.name!r} is declared but nothing in the scene uses it "
-                                                 "(every factor must change the image)")
+                raise SpecError(
+                    f"factors[{i}]",
+                    f"factor {f.name!r} is declared but nothing in the scene uses it "
+                    "(every factor must change the image)",
+                )
         _check_geometry(spec)
         spec.sha256 = hashlib.sha256(json.dumps({"spec": raw}, sort_keys=True, default=str).encode()).hexdigest()
         return spec
@@ -230,8 +269,11 @@ def load_scene3d_yaml(text: str, source: str) -> object:
                 key = key_node.value
                 where = f"{place}.{key}" if place else str(key)
                 if key in seen:
-                    raise SpecError(where, f"is given twice (line {key_node.start_mark.line + 1} of {source}); "
-                                           "a parameter takes one constant or one {factor: ...} binding")
+                    raise SpecError(
+                        where,
+                        f"is given twice (line {key_node.start_mark.line + 1} of {source}); "
+                        "a parameter takes one constant or one {factor: ...} binding",
+                    )
                 seen.add(key)
                 walk(value_node, where)
         elif isinstance(n, yaml.SequenceNode):
@@ -302,10 +344,12 @@ def _parse_camera(raw: object, ctx: _Context3D) -> tuple[dict[str, Binding], np.
     if not isinstance(raw, dict):
         raise SpecError("camera", f"must be a mapping (got {raw!r})")
     _keys("camera", raw, ("azimuth", "elevation", "distance", "fov", "look_at"))
-    cam = {"azimuth": _bind("camera", raw, "azimuth", 0.0, ctx),
-           "elevation": _bind("camera", raw, "elevation", 20.0, ctx),
-           "distance": _bind("camera", raw, "distance", 6.0, ctx),
-           "fov": _bind("camera", raw, "fov", 40.0, ctx)}
+    cam = {
+        "azimuth": _bind("camera", raw, "azimuth", 0.0, ctx),
+        "elevation": _bind("camera", raw, "elevation", 20.0, ctx),
+        "distance": _bind("camera", raw, "distance", 6.0, ctx),
+        "fov": _bind("camera", raw, "fov", 40.0, ctx),
+    }
     _range("camera.azimuth", cam["azimuth"], -math.inf, math.inf, True, True, "a finite number of degrees")
     _range("camera.elevation", cam["elevation"], -90, 90, True, True, "-90 < elevation < 90 degrees")
     _range("camera.distance", cam["distance"], 0, 1e6, True, False, "a distance > 0 (world units)")
@@ -331,8 +375,10 @@ def _parse_lights(raw: object, ctx: _Context3D) -> list[Light3D]:
             raise SpecError(f"{place}.type", f"unknown light type {kind!r}; allowed: {', '.join(LIGHT_TYPES)}")
         if kind == "directional":
             _keys(place, light, ("type", "azimuth", "elevation", "color", "intensity"))
-            props = {"azimuth": _bind(place, light, "azimuth", 30.0, ctx),
-                     "elevation": _bind(place, light, "elevation", 50.0, ctx)}
+            props = {
+                "azimuth": _bind(place, light, "azimuth", 30.0, ctx),
+                "elevation": _bind(place, light, "elevation", 50.0, ctx),
+            }
             _range(f"{place}.azimuth", props["azimuth"], -math.inf, math.inf, True, True, "a finite number of degrees")
             _range(f"{place}.elevation", props["elevation"], -90, 90, False, False, "-90 <= elevation <= 90 degrees")
         else:
@@ -345,8 +391,15 @@ def _parse_lights(raw: object, ctx: _Context3D) -> list[Light3D]:
             raise SpecError(f"{place}.color", "a light's colour is a constant colour (bind intensity instead)")
         props["color"] = _bind(place, light, "color", 1.0, ctx, kind="color")
         props["intensity"] = _bind(place, light, "intensity", 1.0, ctx)
-        _range(f"{place}.intensity", props["intensity"], 0, 100, False, False,
-               "an intensity >= 0 (0 switches the light off; negative light does not exist)")
+        _range(
+            f"{place}.intensity",
+            props["intensity"],
+            0,
+            100,
+            False,
+            False,
+            "an intensity >= 0 (0 switches the light off; negative light does not exist)",
+        )
         out.append(Light3D(i, kind, props))
     return out
 
@@ -416,8 +469,15 @@ def _parse_object(place: str, raw: object, index: int, ctx: _Context3D) -> Objec
         props[key] = _bind(place, raw, key, default, ctx)
         _range(f"{place}.{key}", props[key], -math.inf, math.inf, True, True, "a finite number")
     props["y"] = _bind(place, raw, "y", None, ctx) if raw.get("y") is not None else None
-    _range(f"{place}.scale", props["scale"], 0, 1000, True, False,
-           "a size > 0 (a degenerate object has no surface); 1 = the primitive's unit size")
+    _range(
+        f"{place}.scale",
+        props["scale"],
+        0,
+        1000,
+        True,
+        False,
+        "a size > 0 (a degenerate object has no surface); 1 = the primitive's unit size",
+    )
     if props["y"] is not None:
         _range(f"{place}.y", props["y"], -math.inf, math.inf, True, True, "a finite number")
     material = _parse_material(place, {k: v for k, v in raw.items() if k in _MATERIAL_KEYS}, ctx, specular=0.3)
@@ -430,8 +490,9 @@ def _parse_render(raw: object) -> tuple[int, str | float]:
     _keys("render", raw, ("samples", "gamma"))
     samples = raw.get("samples", 4)
     if samples not in SAMPLES or isinstance(samples, bool):
-        raise SpecError("render.samples", f"must be one of {', '.join(map(str, SAMPLES))} samples per edge pixel "
-                                          f"(got {samples!r})")
+        raise SpecError(
+            "render.samples", f"must be one of {', '.join(map(str, SAMPLES))} samples per edge pixel (got {samples!r})"
+        )
     gamma = raw.get("gamma", "srgb")
     if not (gamma in GAMMAS or (_is_number(gamma) and 0.1 <= gamma <= 10)):
         raise SpecError("render.gamma", f"must be 'srgb', 'linear' or a number in [0.1, 10] (got {gamma!r})")
@@ -471,10 +532,15 @@ def object_placement(obj: Object3D, get) -> dict[str, np.ndarray]:
         y = np.broadcast_to(np.asarray(get(obj.props["y"]), dtype=np.float64), (n,))
     x = np.broadcast_to(np.asarray(get(obj.props["x"]), dtype=np.float64), (n,))
     z = np.broadcast_to(np.asarray(get(obj.props["z"]), dtype=np.float64), (n,))
-    rot = rotation_matrices(*(np.broadcast_to(np.asarray(get(obj.props[k]), dtype=np.float64), (n,))
-                              for k in ("yaw", "pitch", "roll")))
-    return {"centre": np.stack([x, y, z], axis=1), "rotation": rot, "scale": np.broadcast_to(scale, (n,)),
-            "shape": shape}
+    rot = rotation_matrices(
+        *(np.broadcast_to(np.asarray(get(obj.props[k]), dtype=np.float64), (n,)) for k in ("yaw", "pitch", "roll"))
+    )
+    return {
+        "centre": np.stack([x, y, z], axis=1),
+        "rotation": rot,
+        "scale": np.broadcast_to(scale, (n,)),
+        "shape": shape,
+    }
 
 
 def _inside_object(points: np.ndarray, place: dict[str, np.ndarray], margin: float = 0.0) -> np.ndarray:
@@ -507,38 +573,57 @@ def _check_geometry(spec: Scene3DSpec) -> None:
             low = p["centre"][:, 1] - radius
             if room is not None and np.any(low < -1e-9):
                 bad = low < -1e-9
-                raise SpecError(f"{place}.y", f"the object reaches below the floor: centre height "
-                                              f"{float(p['centre'][bad][0, 1]):.4g} with bounding radius "
-                                              f"{float(radius[bad][0]):.4g}{_first(bad, codes, spec)}; allowed: "
-                                              "y >= its bounding radius, or leave y out to rest it on the floor")
+                raise SpecError(
+                    f"{place}.y",
+                    f"the object reaches below the floor: centre height "
+                    f"{float(p['centre'][bad][0, 1]):.4g} with bounding radius "
+                    f"{float(radius[bad][0]):.4g}{_first(bad, codes, spec)}; allowed: "
+                    "y >= its bounding radius, or leave y out to rest it on the floor",
+                )
         if room is not None:
             half = room.size / 2
             for axis, key in ((0, "x"), (2, "z")):
                 bad = np.abs(p["centre"][:, axis]) + radius > half + 1e-9
                 if np.any(bad):
-                    raise SpecError(f"{place}.{key}",
-                                    f"the object is outside the room: {key} = {float(p['centre'][bad][0, axis]):.4g} "
-                                    f"with bounding radius {float(radius[bad][0]):.4g}{_first(bad, codes, spec)}; "
-                                    f"allowed: |{key}| + radius <= {half:g} (half the room size)")
+                    raise SpecError(
+                        f"{place}.{key}",
+                        f"the object is outside the room: {key} = {float(p['centre'][bad][0, axis]):.4g} "
+                        f"with bounding radius {float(radius[bad][0]):.4g}{_first(bad, codes, spec)}; "
+                        f"allowed: |{key}| + radius <= {half:g} (half the room size)",
+                    )
     for light in spec.lights:
         if light.type != "point":
             continue
         for obj in spec.objects:
             binds = [light.props[k] for k in ("x", "y", "z")] + [b for b in obj.props.values() if b is not None]
             codes = _combos(spec, binds)
-            pos = np.stack([np.broadcast_to(light.props[k].at_codes(codes), (len(codes),)).astype(np.float64)
-                            for k in ("x", "y", "z")], axis=1)
+            pos = np.stack(
+                [
+                    np.broadcast_to(light.props[k].at_codes(codes), (len(codes),)).astype(np.float64)
+                    for k in ("x", "y", "z")
+                ],
+                axis=1,
+            )
             bad = _inside_object(pos, object_placement(obj, lambda b: b.at_codes(codes)))
             if np.any(bad):
-                raise SpecError(f"lights[{light.index}]", f"the point light at {pos[bad][0].round(4).tolist()} is "
-                                                          f"inside objects[{obj.index}]{_first(bad, codes, spec)}; "
-                                                          "move the light or the object")
+                raise SpecError(
+                    f"lights[{light.index}]",
+                    f"the point light at {pos[bad][0].round(4).tolist()} is "
+                    f"inside objects[{obj.index}]{_first(bad, codes, spec)}; "
+                    "move the light or the object",
+                )
     cam_binds = list(spec.camera.values())
     codes = _combos(spec, cam_binds)
     n = len(codes)
     get = lambda k: np.broadcast_to(spec.camera[k].at_codes(codes), (n,)).astype(np.float64)  # noqa: E731
-    frames = camera_frames(get("azimuth"), get("elevation"), get("distance"), get("fov"),
-                           np.broadcast_to(spec.look_at, (n, 3)), spec.height)
+    frames = camera_frames(
+        get("azimuth"),
+        get("elevation"),
+        get("distance"),
+        get("fov"),
+        np.broadcast_to(spec.look_at, (n, 3)),
+        spec.height,
+    )
     pos = frames["position"]
     if room is not None:
         half = room.size / 2
@@ -548,20 +633,32 @@ def _check_geometry(spec: Scene3DSpec) -> None:
                 checks.append((sign * pos[:, axis] >= half, f"behind the {wall} wall"))
         for bad, what in checks:
             if np.any(bad):
-                raise SpecError("camera", f"the camera is {what}: position {pos[bad][0].round(4).tolist()}"
-                                          f"{_first(bad, codes, spec)}; allowed: above the floor, inside the room's "
-                                          "walls (change distance, elevation or look_at)")
+                raise SpecError(
+                    "camera",
+                    f"the camera is {what}: position {pos[bad][0].round(4).tolist()}"
+                    f"{_first(bad, codes, spec)}; allowed: above the floor, inside the room's "
+                    "walls (change distance, elevation or look_at)",
+                )
     for obj in spec.objects:
         binds = cam_binds + [b for b in obj.props.values() if b is not None]
         codes = _combos(spec, binds)
         n = len(codes)
         get = lambda k: np.broadcast_to(spec.camera[k].at_codes(codes), (n,)).astype(np.float64)  # noqa: E731
-        cpos = camera_frames(get("azimuth"), get("elevation"), get("distance"), get("fov"),
-                             np.broadcast_to(spec.look_at, (n, 3)), spec.height)["position"]
+        cpos = camera_frames(
+            get("azimuth"),
+            get("elevation"),
+            get("distance"),
+            get("fov"),
+            np.broadcast_to(spec.look_at, (n, 3)),
+            spec.height,
+        )["position"]
         bad = _inside_object(cpos, object_placement(obj, lambda b: b.at_codes(codes)))
         if np.any(bad):
-            raise SpecError("camera", f"the camera at {cpos[bad][0].round(4).tolist()} is inside objects[{obj.index}]"
-                                      f"{_first(bad, codes, spec)}; increase camera.distance or move the object")
+            raise SpecError(
+                "camera",
+                f"the camera at {cpos[bad][0].round(4).tolist()} is inside objects[{obj.index}]"
+                f"{_first(bad, codes, spec)}; increase camera.distance or move the object",
+            )
 
 
 def as_directions(azimuth: np.ndarray, elevation: np.ndarray) -> np.ndarray:

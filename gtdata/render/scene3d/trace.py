@@ -58,7 +58,7 @@ from typing import Any
 
 from gtdata.render.scene3d.primitives import CONVEX, intersect
 
-__all__ = ["geometry_pass", "gather_scene", "unpack_scene", "Coefficients", "PLANE_NORMALS"]
+__all__ = ["PLANE_NORMALS", "Coefficients", "gather_scene", "geometry_pass", "unpack_scene"]
 
 
 @dataclass
@@ -209,8 +209,9 @@ def _plane_hits(static):
     """(axis, coordinate, normal sign, slot, face) of the floor and the walls."""
     half = static["half"]
     out = [(1, 0.0, 1.0, 1, 0)]
-    for k, (wall, axis, sign) in enumerate((("north", 2, -1.0), ("south", 2, 1.0), ("west", 0, -1.0),
-                                           ("east", 0, 1.0))):
+    for k, (wall, axis, sign) in enumerate(
+        (("north", 2, -1.0), ("south", 2, 1.0), ("west", 0, -1.0), ("east", 0, 1.0))
+    ):
         if wall in static["walls"]:
             out.append((axis, sign * half, -sign, 2, k + 1))
     return out
@@ -494,9 +495,14 @@ def _shade(xp, scene, static, o, d, keys=True):
         if flat is not None and flat.shape[0]:
             pick = lambda x: _pick(xp, x, flat, r, full)  # noqa: E731
             sk = xp.take(slot.reshape(-1), flat) * n_img + r  # table index of the selected rays
-            spec = _highlight(xp, [pick(x) for x in n], [-pick(x) for x in d], [pick(x) for x in l],
-                              xp.take(scene["shin"].reshape(-1), sk)[:, None],
-                              xp.take(scene["ks"].reshape(-1), sk)[:, None])
+            spec = _highlight(
+                xp,
+                [pick(x) for x in n],
+                [-pick(x) for x in d],
+                [pick(x) for x in l],
+                xp.take(scene["shin"].reshape(-1), sk)[:, None],
+                xp.take(scene["ks"].reshape(-1), sk)[:, None],
+            )
             for c in range(3):
                 bc, at = (b.reshape(-1), flat * 3 + c) if keys else (b[c].reshape(-1), flat)
                 bc[at] = bc[at] + (spec * pick(col[c]))[:, 0]
@@ -592,7 +598,7 @@ def geometry_pass(xp, scene, static) -> Coefficients:
     for s in range(nslots):
         sel = slot_k == s
         means.append([mean(a_k[c] * sel) for c in range(3)] if xp.any(sel) else [zero, zero, zero])
-    acc = xp.stack([xp.stack(m, 1) for m in means], 1)                            # (E, nslots, 3)
+    acc = xp.stack([xp.stack(m, 1) for m in means], 1)  # (E, nslots, 3)
     # coefficients are >= 0, so a slot covers a pixel where its channel sum is > 0
     covers = [xp.to_int((m[0] + m[1] + m[2]) > 0) for m in means]
     count, only = covers[0], covers[0] * 0
