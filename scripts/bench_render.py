@@ -219,7 +219,9 @@ def scene3d_rows(args, rng) -> list[tuple]:
             try:
                 d.render_values(vals[0], dtype=np.uint8)  # start-up (CUDA kernels, allocator)
                 it2 = iter(range(10**9))
-                s, rate, cpu = median_rate(lambda: d.render_values(vals[next(it2) % 2], dtype=np.uint8), n, rounds)
+                s, rate, cpu = median_rate(
+                    lambda d=d, vals=vals, it2=it2: d.render_values(vals[next(it2) % 2], dtype=np.uint8), n, rounds
+                )
             finally:
                 torch.set_num_threads(threads)
             label = (
@@ -335,7 +337,9 @@ def main() -> None:
     pil_codes = batches[0][: args.pil_images]
     pil, diff = pil_rate(data, pil_codes, data.observations(pil_codes, dtype=np.uint8), args.repeats)
     for dtype in (np.float32, np.uint8):
-        s, rate = best_rate(lambda: data.observations(batches[next(it) % 8], dtype=dtype), BATCH, args.repeats * 3)
+        s, rate = best_rate(
+            lambda dtype=dtype: data.observations(batches[next(it) % 8], dtype=dtype), BATCH, args.repeats * 3
+        )
         rows.append(
             (
                 f"dsprites_like observations {np.dtype(dtype).name}",

@@ -91,7 +91,12 @@ def main() -> None:
     flat = data.factor_space.codes_to_index(codes)
     in_ram = np.asarray(data.images).copy()
     rows = [
-        ("numpy gather from RAM (reference)", "uint8", best_rate(lambda: in_ram[flat], BATCH, args.repeats), "img/s"),
+        (
+            "numpy gather from RAM (reference)",
+            "uint8",
+            best_rate(lambda in_ram=in_ram: in_ram[flat], BATCH, args.repeats),
+            "img/s",
+        ),
         (
             "observations(4096 random codes)",
             "uint8",

@@ -14,14 +14,13 @@ the batch size or the number of workers.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Union
 
 import numpy as np
 
 from gtdata.core.errors import InvalidTypeError, InvalidValueError
 
-RNGLike = Union[int, np.integer, None, np.random.Generator, np.random.RandomState]
-AnyRNG = Union[np.random.Generator, np.random.RandomState]
+RNGLike = int | np.integer | None | np.random.Generator | np.random.RandomState
+AnyRNG = np.random.Generator | np.random.RandomState
 
 BLOCK = 256
 

@@ -106,7 +106,7 @@ def headline_columns(table: pd.DataFrame) -> dict[str, str]:
         for c, label in HEADLINE_METRICS.items()
         if c in table.columns and pd.to_numeric(table[c], errors="coerce").notna().any()
     }
-    for metric, label in DOWNSTREAM.items():
+    for metric in DOWNSTREAM:
         sizes = downstream_sizes(table, metric)
         if sizes:
             found[f"{metric}.{sizes[-1]}:mean_test_accuracy"] = f"{DOWNSTREAM_SHORT[metric]} acc. ({sizes[-1]})"

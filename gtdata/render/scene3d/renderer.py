@@ -599,7 +599,7 @@ class _GridTables:
                 if s == 0:
                     alb = np.asarray(self.r.spec.background.color, dtype=np.float64)
                 else:
-                    alb = Scene3DRenderer._albedo(self.mats[s], lambda b: b.at_codes(row), 1)[0]
+                    alb = Scene3DRenderer._albedo(self.mats[s], lambda b, row=row: b.at_codes(row), 1)[0]
                 table[k] = len(self.albedo[s])
                 self.albedo[s].append(np.asarray(alb, dtype=np.float32))
             ids[i] = table[k]

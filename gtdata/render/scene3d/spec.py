@@ -567,7 +567,7 @@ def _check_geometry(spec: Scene3DSpec) -> None:
         place = f"objects[{obj.index}]"
         binds = [b for b in obj.props.values() if b is not None]
         codes = _combos(spec, binds)
-        p = object_placement(obj, lambda b: b.at_codes(codes))
+        p = object_placement(obj, lambda b, codes=codes: b.at_codes(codes))
         radius = np.array([BOUNDING_RADIUS[s] for s in PRIMITIVES])[p["shape"]] * p["scale"]
         if obj.props["y"] is not None:
             low = p["centre"][:, 1] - radius
@@ -604,7 +604,7 @@ def _check_geometry(spec: Scene3DSpec) -> None:
                 ],
                 axis=1,
             )
-            bad = _inside_object(pos, object_placement(obj, lambda b: b.at_codes(codes)))
+            bad = _inside_object(pos, object_placement(obj, lambda b, codes=codes: b.at_codes(codes)))
             if np.any(bad):
                 raise SpecError(
                     f"lights[{light.index}]",
@@ -615,7 +615,7 @@ def _check_geometry(spec: Scene3DSpec) -> None:
     cam_binds = list(spec.camera.values())
     codes = _combos(spec, cam_binds)
     n = len(codes)
-    get = lambda k: np.broadcast_to(spec.camera[k].at_codes(codes), (n,)).astype(np.float64)  # noqa: E731
+    get = lambda k, codes=codes, n=n: np.broadcast_to(spec.camera[k].at_codes(codes), (n,)).astype(np.float64)  # noqa: E731
     frames = camera_frames(
         get("azimuth"),
         get("elevation"),
@@ -643,7 +643,7 @@ def _check_geometry(spec: Scene3DSpec) -> None:
         binds = cam_binds + [b for b in obj.props.values() if b is not None]
         codes = _combos(spec, binds)
         n = len(codes)
-        get = lambda k: np.broadcast_to(spec.camera[k].at_codes(codes), (n,)).astype(np.float64)  # noqa: E731
+        get = lambda k, codes=codes, n=n: np.broadcast_to(spec.camera[k].at_codes(codes), (n,)).astype(np.float64)  # noqa: E731
         cpos = camera_frames(
             get("azimuth"),
             get("elevation"),
@@ -652,7 +652,7 @@ def _check_geometry(spec: Scene3DSpec) -> None:
             np.broadcast_to(spec.look_at, (n, 3)),
             spec.height,
         )["position"]
-        bad = _inside_object(cpos, object_placement(obj, lambda b: b.at_codes(codes)))
+        bad = _inside_object(cpos, object_placement(obj, lambda b, codes=codes: b.at_codes(codes)))
         if np.any(bad):
             raise SpecError(
                 "camera",

@@ -493,7 +493,7 @@ def _shade(xp, scene, static, o, d, keys=True):
         else:
             flat, r = _select(xp, lit & specular, columns)
         if flat is not None and flat.shape[0]:
-            pick = lambda x: _pick(xp, x, flat, r, full)  # noqa: E731
+            pick = lambda x, flat=flat, r=r: _pick(xp, x, flat, r, full)  # noqa: E731
             sk = xp.take(slot.reshape(-1), flat) * n_img + r  # table index of the selected rays
             spec = _highlight(
                 xp,
