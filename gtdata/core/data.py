@@ -25,6 +25,27 @@ class PairBatch(NamedTuple):
     """Two observations per row that differ in the factors flagged by ``changed``.
 
     ``x1``, ``x2``: (n, H, W, C) observations; ``codes1``, ``codes2``: (n, d) int64; ``changed``: (n, d) bool.
+
+    Parameters
+    ----------
+    x1, x2 : ndarray, shape (n, H, W, C)
+        The two observations of each pair (float32 in [0, 1], or the dtype asked for).
+    codes1, codes2 : ndarray of int64, shape (n, d)
+        Their codes.
+    changed : ndarray of bool, shape (n, d)
+        The factors the pair's intervention chose (:meth:`GroundTruthData.sample_pairs`), or where the two
+        codes differ (:meth:`GroundTruthData.sample_shared_pairs`).
+
+    Examples
+    --------
+    >>> import gtdata
+    >>> pairs = gtdata.load("toy").sample_pairs(3, k=1, rng=0)
+    >>> type(pairs).__name__, pairs.x1.shape, pairs.codes1.shape
+    ('PairBatch', (3, 64, 64, 1), (3, 4))
+    >>> pairs.changed.sum(axis=1).tolist()   # k = 1: one factor changes per pair
+    [1, 1, 1]
+    >>> bool(((pairs.codes1 != pairs.codes2) == pairs.changed).all())
+    True
     """
 
     x1: np.ndarray
@@ -35,7 +56,27 @@ class PairBatch(NamedTuple):
 
 
 class TripletBatch(NamedTuple):
-    """Anchor, positive (few factors changed) and negative (more factors changed) observations and codes."""
+    """Anchor, positive (few factors changed) and negative (more factors changed) observations and codes.
+
+    Parameters
+    ----------
+    anchor, positive, negative : ndarray, shape (n, H, W, C)
+        The observations (float32 in [0, 1], or the dtype asked for), with the same nuisance in a row.
+    codes_anchor, codes_positive, codes_negative : ndarray of int64, shape (n, d)
+        Their codes: the positive differs from the anchor in ``k_positive`` factors, the negative in
+        ``k_negative``.
+
+    Examples
+    --------
+    >>> import gtdata
+    >>> t = gtdata.load("toy").sample_triplets(3, k_positive=1, k_negative=3, rng=0)
+    >>> type(t).__name__, t.anchor.shape
+    ('TripletBatch', (3, 64, 64, 1))
+    >>> (t.codes_positive != t.codes_anchor).sum(axis=1).tolist()
+    [1, 1, 1]
+    >>> (t.codes_negative != t.codes_anchor).sum(axis=1).tolist()
+    [3, 3, 3]
+    """
 
     anchor: np.ndarray
     positive: np.ndarray
@@ -76,6 +117,34 @@ class GroundTruthData:
     The underscored hooks are for subclasses only; other code (samplers, exporters, wrappers, the GPU data
     path) uses the public protocol: :meth:`draw_nuisance`, :meth:`render`, :meth:`contains` and the
     :attr:`stored_images` capability.
+
+    Examples
+    --------
+    A data set of its own: a vertical bar at one of four positions, at one of two brightnesses. Sampling,
+    splits, pairs and the disentanglement_lib interface come with the base class.
+
+    >>> import numpy as np
+    >>> from gtdata import Factor, FactorSpace, GroundTruthData
+    >>> class Bars(GroundTruthData):
+    ...     name = "bars"
+    ...     factor_space = FactorSpace([Factor("position", [0, 1, 2, 3]), Factor("brightness", [0.5, 1.0])])
+    ...     observation_shape = (4, 4, 1)
+    ...     def _render(self, codes, nuisance):
+    ...         out = np.zeros((len(codes), *self.observation_shape), dtype=np.float32)
+    ...         level = self.factor_space["brightness"].values[codes[:, 1]]
+    ...         out[np.arange(len(codes)), :, codes[:, 0], 0] = level[:, None]
+    ...         return out
+    >>> data = Bars()
+    >>> data
+    Bars(name='bars', 8 points, factors={'position': 4, 'brightness': 2}, observation_shape=(4, 4, 1))
+    >>> data.observations([[2, 1]])[0, :, :, 0].tolist()
+    [[0.0, 0.0, 1.0, 0.0], [0.0, 0.0, 1.0, 0.0], [0.0, 0.0, 1.0, 0.0], [0.0, 0.0, 1.0, 0.0]]
+    >>> codes, x = data.sample(3, random_state=0)   # disentanglement_lib's (factors, observations)
+    >>> codes.shape, x.shape, x.dtype
+    ((3, 2), (3, 4, 4, 1), dtype('float32'))
+    >>> right = data.split("position >= 2")
+    >>> len(right), bool((right.sample_codes(100, rng=0)[:, 0] >= 2).all())
+    (4, True)
     """
 
     factor_space: FactorSpace

@@ -83,6 +83,40 @@ class Factor:
     ``values`` holds the actual values (e.g. dSprites ``scale`` = 0.5 … 1.0, ``orientation`` in radians) or
     category names (``shape`` = square/ellipse/heart). A *continuous* factor (see :meth:`continuous`) can take
     any value in ``[low, high]``; its ``values`` are the grid used by integer codes.
+
+    Parameters
+    ----------
+    name : str
+        A Python identifier (``posX``, not ``pos x``): split expressions and SCM specs refer to it.
+    values : sequence or 1-D ndarray
+        The values in code order: all numbers (integers stay int64, others become float64; finite) or all
+        category names (distinct).
+    unit : str, optional
+        The unit of numeric values (``"radian"``, ``"fraction of the canvas"``).
+    description : str, optional
+        What the factor is, in words (not compared by ``==``).
+    low, high : float, optional
+        The range of a continuous factor (keyword-only); use :meth:`continuous` to make one.
+
+    Raises
+    ------
+    InvalidValueError
+        ``name`` is not an identifier; ``values`` is empty, not 1-D, holds non-finite numbers, repeated
+        category names or neither numbers nor names.
+
+    Examples
+    --------
+    >>> from gtdata import Factor
+    >>> scale = Factor("scale", [0.5, 0.75, 1.0], unit="fraction of the canvas")
+    >>> scale
+    Factor('scale', 3 values [0.5, 0.75, 1.0], fraction of the canvas)
+    >>> scale.size, scale.code_of(0.75), scale.is_categorical
+    (3, 1, False)
+    >>> shape = Factor("shape", ["square", "ellipse", "heart"])
+    >>> shape.code_of("heart"), shape.is_categorical
+    (2, True)
+    >>> Factor.continuous("posX", 0.0, 1.0, num=32)   # any value in [0, 1]; codes use a 32-point grid
+    Factor('posX', continuous [0.0, 1.0], grid 32)
     """
 
     name: str
@@ -378,7 +412,42 @@ def _short(values: np.ndarray) -> str:
 
 
 class FactorSpace:
-    """The grid spanned by a list of factors; vectorized index ↔ codes ↔ values conversions."""
+    """The grid spanned by a list of factors; vectorized index ↔ codes ↔ values conversions.
+
+    Grid points are addressed by codes (N, F) int64 (one value index per factor) or by a flat index (N,) int64
+    in mixed radix with the last factor fastest: ``index = codes @ strides``.
+
+    Parameters
+    ----------
+    factors : iterable of Factor
+        The factors, in order (at least one, names unique).
+
+    Raises
+    ------
+    InvalidValueError
+        No factors, or a name used twice.
+
+    Examples
+    --------
+    >>> import gtdata
+    >>> from gtdata import Factor, FactorSpace
+    >>> space = FactorSpace([Factor("shape", ["square", "ellipse", "heart"]), Factor("scale", [0.5, 0.75, 1.0])])
+    >>> space
+    FactorSpace(shape=3, scale=3; 9 points)
+    >>> space.sizes.tolist(), space.strides.tolist()
+    ([3, 3], [3, 1])
+    >>> space.codes_to_index([[2, 1]]).tolist(), space.index_to_codes([7]).tolist()
+    ([7], [[2, 1]])
+    >>> {k: v.tolist() for k, v in space.codes_to_values([[2, 1]]).items()}
+    {'shape': ['heart'], 'scale': [0.75]}
+    >>> space.sample_codes(3, rng=0, fixed={"shape": "heart"})[:, 0].tolist()
+    [2, 2, 2]
+    >>> try:
+    ...     space.index("Shape")
+    ... except gtdata.InvalidValueError as exc:
+    ...     print(exc)
+    unknown factor 'Shape' (did you mean 'shape'?); factors are ['shape', 'scale']
+    """
 
     def __init__(self, factors: Iterable[Factor]):
         self.factors: tuple[Factor, ...] = tuple(factors)
@@ -578,7 +647,27 @@ class FactorSpace:
 
 @dataclass(frozen=True)
 class Code:
-    """Marks an integer as a value *code* (index into a factor's values) rather than an actual value."""
+    """Marks an integer as a value *code* (index into a factor's values) rather than an actual value.
+
+    Where gtdata takes actual values (``fixed=`` of :meth:`FactorSpace.sample_codes` and
+    :meth:`GroundTruthData.sample_codes`, :meth:`gtdata.causal.SCM.do`), ``Code(i)`` gives the i-th value
+    instead, whatever it is.
+
+    Parameters
+    ----------
+    code : int
+        The index into the factor's values, 0 ... size - 1 (checked where it is used).
+
+    Examples
+    --------
+    >>> import gtdata
+    >>> from gtdata import Code
+    >>> data = gtdata.load("toy")   # factor1's values: 0, 1/3, 2/3, 1
+    >>> data.sample_codes(3, rng=0, fixed={"factor1": Code(2)})[:, 1].tolist()
+    [2, 2, 2]
+    >>> data.factor_space["factor1"].values[2].item() == 2 / 3
+    True
+    """
 
     code: int
 

@@ -24,6 +24,38 @@ class ToyData(GroundTruthData):
     ``(code_f + 1) / (size_f + 1)``, so every factor is identifiable from the pixels. ``noise`` > 0 adds
     uniform per-pixel noise of that amplitude, drawn per observation (a nuisance, shared within a pair).
     Observations: (image_size, image_size, channels) float32 in [0, 1].
+
+    Parameters
+    ----------
+    factor_sizes : sequence of int
+        Number of values of each factor (each ≥ 1); factor f's values are ``linspace(0, 1, size_f)``.
+    image_size : int
+        Height and width in pixels (at least the number of factors: one band each).
+    channels : {1, 3}
+        Grey or RGB (the three channels equal).
+    noise : float
+        Amplitude of the per-pixel uniform noise, in [0, 1] (brightness units); 0 is noise-free.
+    names : sequence of str, optional
+        Factor names (default ``factor0``, ``factor1``, ...).
+
+    Raises
+    ------
+    InvalidValueError
+        A size below 1 or no factors, ``image_size`` below the number of factors, ``channels`` not 1 or 3,
+        ``noise`` outside [0, 1], or ``names`` of another length than ``factor_sizes``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gtdata import ToyData
+    >>> data = ToyData(factor_sizes=(2, 3), image_size=8, names=["a", "b"])
+    >>> data
+    ToyData(name='toy', 6 points, factors={'a': 2, 'b': 3}, observation_shape=(8, 8, 1))
+    >>> x = data.observations([[1, 2]])
+    >>> x.shape, x.dtype
+    ((1, 8, 8, 1), dtype('float32'))
+    >>> x[0, 0, 0, 0].item(), x[0, -1, 0, 0].item()   # top band (a = code 1): 2/3; bottom band (b = code 2): 3/4
+    (0.6666666865348816, 0.75)
     """
 
     name = "toy"
@@ -68,6 +100,28 @@ class ArrayData(GroundTruthData):
 
     The grid need not be complete: only observed factor combinations are sampled. Several images with the
     same codes are nuisance variation: one of them is picked at random per draw.
+
+    Parameters
+    ----------
+    images : ndarray, shape (N, H, W, C)
+        The images, uint8 or float32 in [0, 1]; kept as they are (not copied).
+    codes : ndarray of int64, shape (N, F)
+        The valid codes of each image on ``factor_space``.
+    factor_space : FactorSpace
+        The factors.
+    name : str
+        A label for the data set (in ``repr``, errors and records).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gtdata import ArrayData, FactorSpace
+    >>> images = np.arange(3 * 2 * 2, dtype=np.uint8).reshape(3, 2, 2, 1)
+    >>> data = ArrayData(images, np.array([[0, 0], [0, 1], [1, 1]]), FactorSpace.from_sizes([2, 2]), name="mine")
+    >>> len(data), data.grid_points.tolist()   # the grid point (1, 0) has no image: never sampled
+    (3, [0, 1, 3])
+    >>> data.observations([[1, 1]], dtype=np.uint8)[0, ..., 0].tolist()
+    [[8, 9], [10, 11]]
     """
 
     def __init__(self, images: np.ndarray, codes: np.ndarray, factor_space: FactorSpace, name: str = "arrays"):
@@ -110,6 +164,52 @@ def from_arrays(images: Any, factors: Any, names: Sequence[str] | None = None,
     ``images``: (N, H, W) or (N, H, W, C), uint8 or float in [0, 1]. ``factors``: (N, F). Without ``values``,
     ``factors`` holds actual values and each factor's values are the sorted unique entries of its column;
     with ``values`` (one list per factor), ``factors`` holds integer codes into those lists.
+
+    Parameters
+    ----------
+    images : array_like, shape (N, H, W) or (N, H, W, C)
+        uint8, or float in [0, 1] (stored as float32).
+    factors : array_like, shape (N, F) or (N,)
+        Each image's actual factor values, or its codes when ``values`` is given.
+    names : sequence of str, optional
+        Factor names (default ``factor0``, ``factor1``, ...).
+    values : sequence of sequences, optional
+        Each factor's values, in code order; then ``factors`` holds codes into them.
+    units : sequence of str or None, optional
+        Each factor's unit.
+    name : str
+        A label for the data set.
+
+    Returns
+    -------
+    ArrayData
+        Ground-truth data over the images; combinations that no image has are never sampled.
+
+    Raises
+    ------
+    InvalidValueError
+        ``images`` of another shape or dtype, float images outside [0, 1], ``factors`` not (N, F) for the N
+        images, ``names``, ``units`` or ``values`` of another length than F, or codes outside ``values``.
+
+    Examples
+    --------
+    Twelve 8 × 8 images, one per size (cm) and angle (degrees):
+
+    >>> import numpy as np
+    >>> from gtdata import from_arrays
+    >>> images = np.random.default_rng(0).integers(0, 256, size=(12, 8, 8), dtype=np.uint8)
+    >>> factors = np.array([[s, a] for s in (1.0, 2.0, 3.0) for a in (0, 90, 180, 270)])
+    >>> data = from_arrays(images, factors, names=["size", "angle"], units=["cm", "degree"])
+    >>> data
+    ArrayData(name='arrays', 12 points, factors={'size': 3, 'angle': 4}, observation_shape=(8, 8, 1))
+    >>> data.factor_space["angle"].values.tolist()
+    [0.0, 90.0, 180.0, 270.0]
+    >>> bool((data.observations([[2, 1]], dtype=np.uint8)[0, ..., 0] == images[9]).all())   # size 3, angle 90
+    True
+    >>> pets = from_arrays(images[:3], [[0, 1], [1, 0], [1, 1]], names=["animal", "x"],
+    ...                    values=[["cat", "dog"], [0.0, 1.0]])
+    >>> len(pets), pets.factor_space["animal"].values.tolist()
+    (3, ['cat', 'dog'])
     """
     imgs = np.asarray(images)
     if imgs.ndim == 3:
