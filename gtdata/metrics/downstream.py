@@ -101,7 +101,59 @@ def compute_downstream(
     encode_batch_size: int = DEFAULT_ENCODE_BATCH_SIZE,
     n_jobs: int | None = None,
 ) -> dict[str, float]:
-    """Downstream task at every training size in `num_train`, each with a fresh training and test draw."""
+    """Downstream task at every training size in `num_train`, each with a fresh training and test draw.
+
+    Parameters
+    ----------
+    data : GroundTruthData
+        The data set to draw from: any object with disentanglement_lib's interface (``num_factors``,
+        ``factors_num_values``, ``sample_factors``, ``sample_observations_from_factors``, ``sample``); every
+        factor must take at least two values.
+    representation : callable or torch.nn.Module
+        The representation to score: observations (N, H, W, C) float32 in [0, 1] -> latents (N, L). A torch
+        module gets NCHW tensors on its device; of a tuple output (a Gaussian encoder's ``(mean, logvar)``) the
+        first element is used (:func:`as_representation`).
+    random_state : int, numpy.random.Generator, numpy.random.RandomState or None, default None
+        Seed of the draws and of the fits (disentanglement_lib's name); the same seed gives the same scores.
+        None draws fresh entropy.
+    predictor : {"logistic_regression", "boosted_trees"}, default "logistic_regression"
+        ``LogisticRegressionCV(Cs=10, cv=KFold(5))`` or ``GradientBoostingClassifier()``, as the study's two
+        downstream tasks.
+    num_train : int or sequence of int, default (10, 100, 1000, 10000)
+        Training sizes; each gets its own training and test draw and its own keys.
+    num_test : int, default 5000
+        Test points per training size.
+    encode_batch_size : int, default 512
+        Observations per call of ``representation``; bounds the memory of a draw.
+    n_jobs : int or None, default None
+        Processes for the per-factor fits (None: all cores; small fits stay in this process). The scores do not
+        depend on it.
+
+    Returns
+    -------
+    dict of str to float
+        Per training size n: ``"n:mean_train_accuracy"``, ``"n:mean_test_accuracy"``, ``"n:min_train_accuracy"``,
+        ``"n:min_test_accuracy"`` and, per factor i, ``"n:train_accuracy_factor_i"`` and
+        ``"n:test_accuracy_factor_i"``: the accuracy of one classifier per factor trained on all latents.
+
+    See Also
+    --------
+    compute_downstream_logistic_regression, compute_downstream_boosted_trees : the study's two configurations.
+
+    Examples
+    --------
+    >>> import gtdata
+    >>> data = gtdata.ToyData(factor_sizes=(2, 3), image_size=8)  # factor f sets the brightness of rows 4f to 4f+3
+    >>> def encode(x):  # (N, 8, 8, 1) -> (N, 2): one latent per factor, a disentangled representation
+    ...     return x[:, ::4, 0, 0]
+    >>> from gtdata.metrics import compute_downstream
+    >>> scores = compute_downstream(data, encode, random_state=0, predictor="boosted_trees", num_train=[20, 100],
+    ...                             num_test=100, n_jobs=1)
+    >>> sorted(key for key in scores if "mean_test" in key)
+    ['100:mean_test_accuracy', '20:mean_test_accuracy']
+    >>> scores["100:test_accuracy_factor_1"]
+    1.0
+    """
     check_predictor(predictor)
     sizes = check_sizes(num_train)
     rep, rng = prepare(data, representation, random_state)
@@ -113,10 +165,82 @@ def compute_downstream(
 
 
 def compute_downstream_logistic_regression(data: object, representation: object, random_state: RNGLike = None, **kwargs: object) -> dict[str, float]:
-    """`compute_downstream` with `LogisticRegressionCV(Cs=10, cv=KFold(5))` (the study's `downstream_task_logistic_regression`)."""
+    """`compute_downstream` with `LogisticRegressionCV(Cs=10, cv=KFold(5))` (the study's
+    `downstream_task_logistic_regression`).
+
+    Parameters
+    ----------
+    data : GroundTruthData
+        The data set to draw from: any object with disentanglement_lib's interface (``num_factors``,
+        ``factors_num_values``, ``sample_factors``, ``sample_observations_from_factors``, ``sample``); every
+        factor must take at least two values.
+    representation : callable or torch.nn.Module
+        The representation to score: observations (N, H, W, C) float32 in [0, 1] -> latents (N, L). A torch
+        module gets NCHW tensors on its device; of a tuple output (a Gaussian encoder's ``(mean, logvar)``) the
+        first element is used (:func:`as_representation`).
+    random_state : int, numpy.random.Generator, numpy.random.RandomState or None, default None
+        Seed of the draws and of the fits (disentanglement_lib's name); the same seed gives the same scores.
+        None draws fresh entropy.
+    **kwargs
+        ``num_train``, ``num_test``, ``encode_batch_size`` and ``n_jobs`` of :func:`compute_downstream`.
+
+    Returns
+    -------
+    dict of str to float
+        Per training size n: ``"n:mean_train_accuracy"``, ``"n:mean_test_accuracy"``, ``"n:min_train_accuracy"``,
+        ``"n:min_test_accuracy"`` and, per factor i, ``"n:train_accuracy_factor_i"`` and
+        ``"n:test_accuracy_factor_i"``: the accuracy of one classifier per factor trained on all latents.
+
+    Examples
+    --------
+    >>> import gtdata
+    >>> data = gtdata.ToyData(factor_sizes=(2, 3), image_size=8)  # factor f sets the brightness of rows 4f to 4f+3
+    >>> def encode(x):  # (N, 8, 8, 1) -> (N, 2): one latent per factor, a disentangled representation
+    ...     return x[:, ::4, 0, 0]
+    >>> from gtdata.metrics import compute_downstream_logistic_regression
+    >>> scores = compute_downstream_logistic_regression(data, encode, random_state=0, num_train=100, num_test=100,
+    ...                                                 n_jobs=1)
+    >>> scores["100:mean_test_accuracy"]
+    1.0
+    """
     return compute_downstream(data, representation, random_state, "logistic_regression", **kwargs)
 
 
 def compute_downstream_boosted_trees(data: object, representation: object, random_state: RNGLike = None, **kwargs: object) -> dict[str, float]:
-    """`compute_downstream` with `GradientBoostingClassifier()` (the study's `downstream_task_boosted_trees`)."""
+    """`compute_downstream` with `GradientBoostingClassifier()` (the study's `downstream_task_boosted_trees`).
+
+    Parameters
+    ----------
+    data : GroundTruthData
+        The data set to draw from: any object with disentanglement_lib's interface (``num_factors``,
+        ``factors_num_values``, ``sample_factors``, ``sample_observations_from_factors``, ``sample``); every
+        factor must take at least two values.
+    representation : callable or torch.nn.Module
+        The representation to score: observations (N, H, W, C) float32 in [0, 1] -> latents (N, L). A torch
+        module gets NCHW tensors on its device; of a tuple output (a Gaussian encoder's ``(mean, logvar)``) the
+        first element is used (:func:`as_representation`).
+    random_state : int, numpy.random.Generator, numpy.random.RandomState or None, default None
+        Seed of the draws and of the fits (disentanglement_lib's name); the same seed gives the same scores.
+        None draws fresh entropy.
+    **kwargs
+        ``num_train``, ``num_test``, ``encode_batch_size`` and ``n_jobs`` of :func:`compute_downstream`.
+
+    Returns
+    -------
+    dict of str to float
+        Per training size n: ``"n:mean_train_accuracy"``, ``"n:mean_test_accuracy"``, ``"n:min_train_accuracy"``,
+        ``"n:min_test_accuracy"`` and, per factor i, ``"n:train_accuracy_factor_i"`` and
+        ``"n:test_accuracy_factor_i"``: the accuracy of one classifier per factor trained on all latents.
+
+    Examples
+    --------
+    >>> import gtdata
+    >>> data = gtdata.ToyData(factor_sizes=(2, 3), image_size=8)  # factor f sets the brightness of rows 4f to 4f+3
+    >>> def encode(x):  # (N, 8, 8, 1) -> (N, 2): one latent per factor, a disentangled representation
+    ...     return x[:, ::4, 0, 0]
+    >>> from gtdata.metrics import compute_downstream_boosted_trees
+    >>> scores = compute_downstream_boosted_trees(data, encode, random_state=0, num_train=100, num_test=100, n_jobs=1)
+    >>> scores["100:mean_test_accuracy"], scores["100:min_test_accuracy"]
+    (1.0, 1.0)
+    """
     return compute_downstream(data, representation, random_state, "boosted_trees", **kwargs)

@@ -344,7 +344,24 @@ def versions() -> dict[str, str]:
 
 @dataclass
 class Evaluation:
-    """Scores ("<metric>.<reference key>" -> number) and their provenance (versions, seeds, sizes, timings)."""
+    """Scores ("<metric>.<reference key>" -> number) and their provenance (versions, seeds, sizes, timings).
+
+    :func:`run_suite` returns one; :func:`write_metrics_json` writes it.
+
+    Parameters
+    ----------
+    scores : dict of str to float
+        ``"<metric>.<key>"`` -> score.
+    provenance : dict
+        How the scores were made: versions, seeds, options, sizes, data set, timings (see :func:`run_suite`).
+
+    Examples
+    --------
+    >>> from gtdata.metrics import Evaluation
+    >>> evaluation = Evaluation({"mig.discrete_mig": 0.5}, {"seed": 0})
+    >>> evaluation.to_json()
+    {'format': 'gtdata-metrics/1', 'scores': {'mig.discrete_mig': 0.5}, 'provenance': {'seed': 0}}
+    """
 
     scores: dict[str, float]
     provenance: dict[str, Any]
@@ -362,7 +379,58 @@ def run_suite(
     encode_batch_size: int = DEFAULT_ENCODE_BATCH_SIZE,
     n_jobs: int | None = None,
 ) -> Evaluation:
-    """`evaluate`, returning scores together with their provenance."""
+    """`evaluate`, returning scores together with their provenance.
+
+    Point-sample metrics share one training and one test draw, encoded once (each reads a prefix of it);
+    BetaVAE, FactorVAE, fairness and the strong downstream task draw their own intervened samples.
+
+    Parameters
+    ----------
+    data : GroundTruthData
+        The data set to draw from (any object with disentanglement_lib's interface); every factor must take at
+        least two values.
+    representation : callable or torch.nn.Module
+        Observations (N, H, W, C) float32 in [0, 1] -> latents (N, L); a torch module as in
+        :func:`as_representation`.
+    metrics : str or iterable of str, default STUDY_METRICS
+        Metric names (``METRIC_NAMES``); the default is the reference study's suite.
+    seed : int, default 0
+        The suite seed, a non-negative integer: each metric's own seed and the shared draws' seed derive from it,
+        so the same seed gives the same scores whichever other metrics run.
+    options : mapping of str to mapping, optional
+        Per metric, overrides of its study defaults (sample sizes, bins...), e.g. ``{"dci": {"num_train": 2000}}``;
+        only the options a metric has are accepted.
+    encode_batch_size : int, default 512
+        Observations per call of ``representation``; bounds memory, not the scores.
+    n_jobs : int or None, default None
+        Processes for per-factor classifier fits (None: all cores); the scores do not depend on it.
+
+    Returns
+    -------
+    Evaluation
+        ``scores`` as :func:`evaluate` returns them, and ``provenance``: package versions, the suite seed and each
+        metric's seed, each metric's resolved options, the shared draws' sizes, the data set's description, the
+        start time and the seconds each metric took.
+
+    Raises
+    ------
+    InvalidValueError
+        As :func:`evaluate`.
+
+    Examples
+    --------
+    >>> import gtdata
+    >>> data = gtdata.ToyData(factor_sizes=(2, 3), image_size=8)  # factor f sets the brightness of rows 4f to 4f+3
+    >>> def encode(x):  # (N, 8, 8, 1) -> (N, 2): one latent per factor, a disentangled representation
+    ...     return x[:, ::4, 0, 0]
+    >>> from gtdata.metrics import run_suite
+    >>> options = {"mig": {"num_train": 1000}, "sap": {"num_train": 1000, "num_test": 500}}
+    >>> evaluation = run_suite(data, encode, ["mig", "sap"], seed=0, options=options, n_jobs=1)
+    >>> {name: round(score, 2) for name, score in evaluation.scores.items()}
+    {'mig.discrete_mig': 1.0, 'sap.SAP_score': 0.41}
+    >>> evaluation.provenance["sizes"]["sap"], evaluation.provenance["shared_sample"]["num_train"]
+    ({'num_train': 1000, 'num_test': 500}, 1000)
+    """
     names = check_metric_names(metrics)
     opts = _resolve_options(names, options)
     seeds = metric_seeds(seed)
@@ -426,6 +494,62 @@ def evaluate(
     `{"dci": {"num_train": 2000}}`. `encode_batch_size` bounds the images per representation call (memory).
     `n_jobs`: processes for per-factor classifier fits (None = all cores). With `path`, also writes
     `metrics.json` there (scores + provenance). Returns {"<metric>.<reference key>": value}.
+
+    Parameters
+    ----------
+    data : GroundTruthData
+        The data set to draw from (any object with disentanglement_lib's interface); every factor must take at
+        least two values.
+    representation : callable or torch.nn.Module
+        Observations (N, H, W, C) float32 in [0, 1] -> latents (N, L); a torch module as in
+        :func:`as_representation`.
+    metrics : str or iterable of str, default STUDY_METRICS
+        Metric names (``METRIC_NAMES``); the default is the reference study's suite.
+    seed : int, default 0
+        The suite seed, a non-negative integer: each metric's own seed and the shared draws' seed derive from it,
+        so the same seed gives the same scores whichever other metrics run.
+    options : mapping of str to mapping, optional
+        Per metric, overrides of its study defaults (sample sizes, bins...), e.g. ``{"dci": {"num_train": 2000}}``;
+        only the options a metric has are accepted.
+    encode_batch_size : int, default 512
+        Observations per call of ``representation``; bounds memory, not the scores.
+    n_jobs : int or None, default None
+        Processes for per-factor classifier fits (None: all cores); the scores do not depend on it.
+    path : str or path, optional
+        Also write ``metrics.json`` (scores and provenance) there, atomically.
+
+    Returns
+    -------
+    dict of str to float
+        ``"<metric>.<key>"`` -> score, with disentanglement_lib's keys (e.g. ``"mig.discrete_mig"``,
+        ``"dci.disentanglement"``).
+
+    Raises
+    ------
+    InvalidValueError
+        If ``metrics`` is empty or names an unknown metric, an option is not one of its metric's, an option
+        names a metric that is not evaluated, or ``seed`` is not a non-negative integer.
+
+    See Also
+    --------
+    run_suite : the same, returning the provenance too.
+
+    Examples
+    --------
+    >>> import gtdata
+    >>> data = gtdata.ToyData(factor_sizes=(2, 3), image_size=8)  # factor f sets the brightness of rows 4f to 4f+3
+    >>> def encode(x):  # (N, 8, 8, 1) -> (N, 2): one latent per factor, a disentangled representation
+    ...     return x[:, ::4, 0, 0]
+    >>> from pathlib import Path
+    >>> from gtdata.metrics import evaluate
+    >>> options = {"mig": {"num_train": 1000}, "sap": {"num_train": 1000, "num_test": 500}}
+    >>> scores = evaluate(data, encode, ["mig", "sap"], seed=0, options=options, n_jobs=1, path="metrics.json")
+    >>> {name: round(score, 2) for name, score in scores.items()}
+    {'mig.discrete_mig': 1.0, 'sap.SAP_score': 0.41}
+    >>> Path("metrics.json").is_file()
+    True
+    >>> evaluate(data, encode, ["mig", "sap"], seed=0, options=options, n_jobs=1) == scores
+    True
     """
     result = run_suite(data, representation, metrics, seed, options, encode_batch_size, n_jobs)
     if path is not None:
@@ -434,7 +558,32 @@ def evaluate(
 
 
 def write_metrics_json(path: str | Path, evaluation: Evaluation, extra_provenance: Mapping[str, Any] | None = None) -> Path:
-    """Write an Evaluation as JSON to `path` atomically (temp file, verified, rename; NaN becomes null)."""
+    """Write an Evaluation as JSON to `path` atomically (temp file, verified, rename; NaN becomes null).
+
+    Parameters
+    ----------
+    path : str or path
+        The JSON file to write (its folder is created); an existing file is replaced.
+    evaluation : Evaluation
+        Scores and provenance, as :func:`run_suite` returns them.
+    extra_provenance : mapping, optional
+        More provenance entries (e.g. the run's id), merged into ``provenance``.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+
+    Examples
+    --------
+    >>> import json
+    >>> from gtdata.metrics import Evaluation, write_metrics_json
+    >>> evaluation = Evaluation({"mig.discrete_mig": 0.5, "irs.IRS": float("nan")}, {"seed": 0})
+    >>> path = write_metrics_json("metrics.json", evaluation, extra_provenance={"run_id": "demo"})
+    >>> json.loads(path.read_text())
+    {'format': 'gtdata-metrics/1', 'scores': {'mig.discrete_mig': 0.5, 'irs.IRS': None},
+     'provenance': {'seed': 0, 'run_id': 'demo'}}
+    """
     payload = to_plain(evaluation.to_json(), json=True)
     if extra_provenance:
         payload["provenance"] = {**payload["provenance"], **to_plain(dict(extra_provenance), json=True)}

@@ -78,6 +78,55 @@ def compute_factor_vae(
     `num_active_dims_reference` (what disentanglement_lib reports under that name: the total number of dimensions).
     A dimension of zero variance is never active; with none active the scores are 0 (with a warning), as the
     reference defines.
+
+    Parameters
+    ----------
+    data : GroundTruthData
+        The data set to draw from: any object with disentanglement_lib's interface (``num_factors``,
+        ``factors_num_values``, ``sample_factors``, ``sample_observations_from_factors``, ``sample``); every
+        factor must take at least two values.
+    representation : callable or torch.nn.Module
+        The representation to score: observations (N, H, W, C) float32 in [0, 1] -> latents (N, L). A torch
+        module gets NCHW tensors on its device; of a tuple output (a Gaussian encoder's ``(mean, logvar)``) the
+        first element is used (:func:`as_representation`).
+    random_state : int, numpy.random.Generator, numpy.random.RandomState or None, default None
+        Seed of the draws and of the fits (disentanglement_lib's name); the same seed gives the same scores.
+        None draws fresh entropy.
+    batch_size : int, default 64
+        Observations per vote (at least 2), all sharing the value of one factor; the vote goes to the active
+        latent dimension whose variance in the group, divided by its global variance, is smallest.
+    num_train : int, default 10000
+        Votes the majority-vote classifier is trained on.
+    num_eval : int, default 5000
+        Votes it is evaluated on.
+    num_variance_estimate : int, default 10000
+        Points drawn to estimate each dimension's global variance.
+    threshold : float, default 0.05
+        Dimensions whose global standard deviation (in latent units) is below it are pruned (not active).
+    encode_batch_size : int, default 512
+        Observations per call of ``representation``; bounds the memory of a draw.
+
+    Returns
+    -------
+    dict of str to float
+        ``train_accuracy``, ``eval_accuracy`` (the score, in [0, 1]), ``num_active_dims`` and
+        ``num_active_dims_reference``.
+
+    Examples
+    --------
+    >>> import gtdata
+    >>> data = gtdata.ToyData(factor_sizes=(2, 3), image_size=8)  # factor f sets the brightness of rows 4f to 4f+3
+    >>> def encode(x):  # (N, 8, 8, 1) -> (N, 2): one latent per factor, a disentangled representation
+    ...     return x[:, ::4, 0, 0]
+    >>> def entangle(x):  # the same information, but each latent mixes both factors
+    ...     return encode(x) @ [[1.0, 1.0], [-1.0, 1.0]]
+    >>> from gtdata.metrics import compute_factor_vae
+    >>> sizes = dict(batch_size=16, num_train=100, num_eval=50, num_variance_estimate=1000)
+    >>> scores = compute_factor_vae(data, encode, random_state=0, **sizes)
+    >>> scores["eval_accuracy"], scores["num_active_dims"]
+    (1.0, 2)
+    >>> round(compute_factor_vae(data, entangle, random_state=0, **sizes)["eval_accuracy"], 2)
+    0.5
     """
     rep, rng = prepare(data, representation, random_state)
     latents, _ = sample_latents(data, rep, num_variance_estimate, rng, encode_batch_size)

@@ -68,7 +68,53 @@ def compute_fairness(
     encode_batch_size: int = DEFAULT_ENCODE_BATCH_SIZE,
 ) -> dict[str, float]:
     """Fairness scores (reference config: 10,000 training points, 100 test points per sensitive value,
-    boosted trees). Keys from `aggregate_fairness` with prefixes `mean_fairness` and `max_fairness`."""
+    boosted trees). Keys from `aggregate_fairness` with prefixes `mean_fairness` and `max_fairness`.
+
+    Parameters
+    ----------
+    data : GroundTruthData
+        The data set to draw from: any object with disentanglement_lib's interface (``num_factors``,
+        ``factors_num_values``, ``sample_factors``, ``sample_observations_from_factors``, ``sample``); every
+        factor must take at least two values.
+    representation : callable or torch.nn.Module
+        The representation to score: observations (N, H, W, C) float32 in [0, 1] -> latents (N, L). A torch
+        module gets NCHW tensors on its device; of a tuple output (a Gaussian encoder's ``(mean, logvar)``) the
+        first element is used (:func:`as_representation`).
+    random_state : int, numpy.random.Generator, numpy.random.RandomState or None, default None
+        Seed of the draws and of the fits (disentanglement_lib's name); the same seed gives the same scores.
+        None draws fresh entropy.
+    num_train : int, default 10000
+        Points the boosted-trees predictor of each target factor is trained on.
+    num_test_points_per_class : int, default 100
+        Points per value of a sensitive factor, each set to that value by intervention.
+    encode_batch_size : int, default 512
+        Observations per call of ``representation``; bounds the memory of a draw.
+
+    Returns
+    -------
+    dict of str to float
+        With prefix ``mean_fairness`` (total-variation distance averaged over the sensitive factor's values, weighted
+        by their size) and ``max_fairness`` (the largest distance): ``"<prefix>:pred<i>:sens<j>"`` for target i and
+        sensitive factor j, and their means and maxima over targets and sensitive factors. The paper's score is
+        ``"mean_fairness:mean_pred:mean_sens"``; 0 is fair (predictions do not depend on the sensitive factor).
+
+    Raises
+    ------
+    InvalidValueError
+        If the data set has fewer than 2 factors (a target and a sensitive one), or a size is not a positive
+        integer.
+
+    Examples
+    --------
+    >>> import gtdata
+    >>> data = gtdata.ToyData(factor_sizes=(2, 3), image_size=8)  # factor f sets the brightness of rows 4f to 4f+3
+    >>> def encode(x):  # (N, 8, 8, 1) -> (N, 2): one latent per factor, a disentangled representation
+    ...     return x[:, ::4, 0, 0]
+    >>> from gtdata.metrics import compute_fairness
+    >>> scores = compute_fairness(data, encode, random_state=0, num_train=100, num_test_points_per_class=10)
+    >>> scores["mean_fairness:mean_pred:mean_sens"], scores["max_fairness:pred0:sens1"]
+    (0.0, 0.0)
+    """
     rep, rng = prepare(data, representation, random_state)
     per_class = check_positive_int(num_test_points_per_class, "num_test_points_per_class")
     sizes = [int(s) for s in data.factors_num_values]

@@ -82,7 +82,56 @@ def compute_reduced_downstream(
     n_jobs: int | None = None,
 ) -> dict[str, float]:
     """Reduced downstream task at every size in `num_train` (defaults: the reference's test configuration, as the
-    study sets no values: 100 training and 100 test points, one dimension removed)."""
+    study sets no values: 100 training and 100 test points, one dimension removed).
+
+    Parameters
+    ----------
+    data : GroundTruthData
+        The data set to draw from: any object with disentanglement_lib's interface (``num_factors``,
+        ``factors_num_values``, ``sample_factors``, ``sample_observations_from_factors``, ``sample``); every
+        factor must take at least two values.
+    representation : callable or torch.nn.Module
+        The representation to score: observations (N, H, W, C) float32 in [0, 1] -> latents (N, L). A torch
+        module gets NCHW tensors on its device; of a tuple output (a Gaussian encoder's ``(mean, logvar)``) the
+        first element is used (:func:`as_representation`).
+    random_state : int, numpy.random.Generator, numpy.random.RandomState or None, default None
+        Seed of the draws and of the fits (disentanglement_lib's name); the same seed gives the same scores.
+        None draws fresh entropy.
+    num_train : int or sequence of int, default (100,)
+        Training sizes; each gets its own training and test draw and its own keys.
+    num_test : int, default 100
+        Test points per training size.
+    num_factors_to_remove : int, default 1
+        Latent dimensions removed per factor (the most important for it, recomputed after each removal); must
+        leave at least one.
+    encode_batch_size : int, default 512
+        Observations per call of ``representation``; bounds the memory of a draw.
+    n_jobs : int or None, default None
+        Processes for the per-factor fits (None: all cores; small fits stay in this process). The scores do not
+        depend on it.
+
+    Returns
+    -------
+    dict of str to float
+        Per training size n and removed factor f, ``"n:reduced_factor_f:mean_{train,test}_accuracy_factor_i"``
+        (the accuracy of boosted trees for factor i on the remaining latents), ``..._reduced_factor`` (for f itself)
+        and ``..._non_reduced_factor`` (mean over the others); and over all f,
+        ``"n:mean_{train,test}_accuracy_reduced_factor"`` and ``"n:mean_{train,test}_accuracy_other_factors"``.
+        A disentangled representation loses the removed factor and keeps the others.
+
+    Examples
+    --------
+    >>> import gtdata
+    >>> data = gtdata.ToyData(factor_sizes=(2, 3), image_size=8)  # factor f sets the brightness of rows 4f to 4f+3
+    >>> def encode(x):  # (N, 8, 8, 1) -> (N, 2): one latent per factor, a disentangled representation
+    ...     return x[:, ::4, 0, 0]
+    >>> from gtdata.metrics import compute_reduced_downstream
+    >>> scores = compute_reduced_downstream(data, encode, random_state=0, num_train=100, num_test=100, n_jobs=1)
+    >>> round(scores["100:reduced_factor_0:mean_test_accuracy_factor_0"], 2)  # factor 0 (2 values): chance
+    0.52
+    >>> scores["100:reduced_factor_0:mean_test_accuracy_factor_1"]
+    1.0
+    """
     sizes = check_sizes(num_train)
     rep, rng = prepare(data, representation, random_state)
     out: dict[str, float] = {}

@@ -33,6 +33,36 @@ def as_representation(representation: object) -> Representation:
     A module gets NCHW float32 tensors on its own device, runs under `torch.no_grad()` in eval mode (its
     training flag is restored afterwards); when it returns a tuple or list (a Gaussian encoder's
     `(mean, logvar)`), the first element, the mean, is the representation.
+
+    Parameters
+    ----------
+    representation : callable or torch.nn.Module
+        A function from observations (N, H, W, C) float32 in [0, 1] to latents (N, L), returned as it is, or a
+        torch module taking (N, C, H, W) tensors.
+
+    Returns
+    -------
+    callable
+        numpy (N, H, W, C) -> numpy (N, L). A module is called on chunks of at most 512 observations, each
+        converted and moved to its device on its own, so the memory of a call is bounded for any N.
+
+    Raises
+    ------
+    InvalidTypeError
+        If ``representation`` is neither callable nor a torch module.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import torch
+    >>> from gtdata.metrics import as_representation
+    >>> encoder = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(64, 3))
+    >>> encode = as_representation(encoder)
+    >>> latents = encode(np.zeros((5, 8, 8, 1), dtype=np.float32))
+    >>> type(latents).__name__, latents.shape
+    ('ndarray', (5, 3))
+    >>> as_representation(np.mean) is np.mean
+    True
     """
     # A torch module can only exist if torch is already imported: importing it here would cost seconds.
     torch = sys.modules.get("torch")

@@ -59,6 +59,52 @@ def compute_strong_downstream(
     "n:mean_test_accuracy" (i.i.d.), "n:mean_strong_train_accuracy", "n:mean_strong_test_accuracy" (after
     intervention, averaged over factors and `n_experiment` repeats) and "n:strong_generalization_gap" =
     1 - strong test / test accuracy. Defaults are the reference's test configuration (the study sets none).
+
+    Parameters
+    ----------
+    data : GroundTruthData
+        The data set to draw from: any object with disentanglement_lib's interface (``num_factors``,
+        ``factors_num_values``, ``sample_factors``, ``sample_observations_from_factors``, ``sample``); every
+        factor must take at least two values.
+    representation : callable or torch.nn.Module
+        The representation to score: observations (N, H, W, C) float32 in [0, 1] -> latents (N, L). A torch
+        module gets NCHW tensors on its device; of a tuple output (a Gaussian encoder's ``(mean, logvar)``) the
+        first element is used (:func:`as_representation`).
+    random_state : int, numpy.random.Generator, numpy.random.RandomState or None, default None
+        Seed of the draws and of the fits (disentanglement_lib's name); the same seed gives the same scores.
+        None draws fresh entropy.
+    num_train : int or sequence of int, default (1000,)
+        Training sizes; each gets its own draws and its own keys.
+    num_test : int, default 1000
+        Test points per training size.
+    n_experiment : int, default 2
+        Interventions per target factor, each on a random other factor and value.
+    encode_batch_size : int, default 512
+        Observations per call of ``representation``; bounds the memory of a draw.
+    n_jobs : int or None, default None
+        Processes for the per-factor fits (None: all cores; small fits stay in this process). The scores do not
+        depend on it.
+
+    Returns
+    -------
+    dict of str to float
+        Per training size n: ``"n:mean_train_accuracy"``, ``"n:mean_test_accuracy"``,
+        ``"n:mean_strong_train_accuracy"``, ``"n:mean_strong_test_accuracy"`` and ``"n:strong_generalization_gap"``.
+
+    Examples
+    --------
+    >>> import gtdata
+    >>> data = gtdata.ToyData(factor_sizes=(2, 3), image_size=8)  # factor f sets the brightness of rows 4f to 4f+3
+    >>> def encode(x):  # (N, 8, 8, 1) -> (N, 2): one latent per factor, a disentangled representation
+    ...     return x[:, ::4, 0, 0]
+    >>> def entangle(x):  # the same information, but each latent mixes both factors
+    ...     return encode(x) @ [[1.0, 1.0], [-1.0, 1.0]]
+    >>> from gtdata.metrics import compute_strong_downstream
+    >>> sizes = dict(num_train=100, num_test=100, n_experiment=1, n_jobs=1)
+    >>> compute_strong_downstream(data, encode, random_state=0, **sizes)["100:strong_generalization_gap"]
+    0.0
+    >>> round(compute_strong_downstream(data, entangle, random_state=0, **sizes)["100:strong_generalization_gap"], 2)
+    0.56
     """
     rep, rng = prepare(data, representation, random_state)
     sizes_f = [int(s) for s in data.factors_num_values]
