@@ -294,7 +294,7 @@ def build_encoder(architecture: str, shape_hwc: tuple[int, int, int], num_latent
 
     Raises
     ------
-    ValueError
+    InvalidValueError
         If ``architecture`` is unknown, ``shape_hwc`` is not three positive sizes, or ``"conv"`` is asked for
         observations that are not 64×64.
 
@@ -332,7 +332,7 @@ def build_decoder(architecture: str, shape_hwc: tuple[int, int, int], num_latent
 
     Raises
     ------
-    ValueError
+    InvalidValueError
         If ``architecture`` is unknown, ``shape_hwc`` is not three positive sizes, or ``"conv"`` is asked for
         observations that are not 64×64.
 

@@ -39,7 +39,7 @@ class VAE(nn.Module):
 
     Raises
     ------
-    ValueError
+    InvalidValueError
         If ``num_latent`` is not a positive integer, ``architecture`` is unknown, or the observation shape does
         not suit the architecture (``"conv"`` takes 64×64 only).
 
@@ -135,7 +135,7 @@ class Method(nn.Module):
 
     Raises
     ------
-    ValueError
+    InvalidValueError
         If a hyper-parameter is not one of the method's ``defaults``, a value is not a finite number >= 0 (or
         not an integer / not > 0 where the method needs it), ``k`` is not a valid pair setting, or
         ``reconstruction`` is unknown.
@@ -417,7 +417,7 @@ def make_method(name: str, reconstruction: str = "bernoulli", **hparams: Any) ->
 
     Raises
     ------
-    ValueError
+    InvalidValueError
         If ``name`` is not a method, or a hyper-parameter is unknown to it or out of range.
 
     Examples
@@ -429,7 +429,7 @@ def make_method(name: str, reconstruction: str = "bernoulli", **hparams: Any) ->
     >>> make_method("beta_vae", gamma=4.0)
     Traceback (most recent call last):
     ...
-    ValueError: beta_vae: unknown hyper-parameter(s) gamma; valid: beta
+    gtdata.core.errors.InvalidValueError: beta_vae: unknown hyper-parameter(s) gamma; valid: beta
     """
     if name not in METHODS:
         raise InvalidValueError(f"unknown method {name!r}; valid: {', '.join(METHODS)}")

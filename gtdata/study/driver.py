@@ -86,7 +86,7 @@ def run_study(
         If ``out`` holds a different study, or is a non-empty directory that is not a study's.
     StudyExecutionError
         If Ray is missing or unreachable, or a worker process dies.
-    ValueError
+    InvalidValueError
         If ``executor`` is not ``"local"`` or ``"ray"``, ``address`` is given with ``"local"``, or ``workers``
         or ``pack`` is not valid.
 

@@ -211,7 +211,7 @@ class LocalExecutor:
 
     Raises
     ------
-    ValueError
+    InvalidValueError
         If ``workers`` is not a positive integer or ``pack`` is neither a positive integer nor ``"auto"``.
 
     See Also
@@ -328,7 +328,7 @@ class RayExecutor:
 
     Raises
     ------
-    ValueError
+    InvalidValueError
         If ``pack`` is neither a positive integer nor ``"auto"``.
 
     Examples

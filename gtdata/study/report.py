@@ -450,9 +450,9 @@ def write_report(
 
     Raises
     ------
-    ValueError
+    InvalidValueError
         If ``source`` is a DataFrame and ``out`` is None, the table is empty, or ``representation`` is not in it.
-    FileNotFoundError
+    MissingFileError
         If ``source`` is a path that is not a study directory.
 
     Examples

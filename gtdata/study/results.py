@@ -201,7 +201,7 @@ def load_results(out: str | Path) -> pd.DataFrame:
 
     Raises
     ------
-    FileNotFoundError
+    MissingFileError
         If ``out`` holds neither a ``study.yaml`` nor a ``results.jsonl``.
 
     Examples
@@ -220,7 +220,7 @@ def load_results(out: str | Path) -> pd.DataFrame:
     >>> gtdata.load_results("no_study_here")
     Traceback (most recent call last):
     ...
-    FileNotFoundError: no_study_here is not a study directory (no study.yaml, no results.jsonl)
+    gtdata.core.errors.MissingFileError: no_study_here is not a study directory (no study.yaml, no results.jsonl)
     """
     out = Path(out)
     table = out / JSONL_FILE
