@@ -6,13 +6,14 @@ intervention pairs and the disentanglement_lib-compatible interface are shared h
 
 from __future__ import annotations
 
-from gtdata.core.errors import InvalidTypeError, InvalidValueError, OutOfRangeError
-
 import copy
 import os
-from typing import Any, Mapping, NamedTuple, Protocol
+from collections.abc import Mapping
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
+
+from gtdata.core.errors import InvalidTypeError, InvalidValueError, OutOfRangeError
 
 from . import rng as rngmod
 from .deprecation import renamed_keywords
@@ -95,15 +96,17 @@ class GridSubset(Protocol):
         """Boolean (space.size,) mask over the grid in flat-index order."""
 
 
-def _describe(expr: "str | GridSubset") -> str:
+def _describe(expr: str | GridSubset) -> str:
     return expr if isinstance(expr, str) else expr.description
 
 
 def _subset_mask(subset: GridSubset, space: FactorSpace) -> np.ndarray:
     mask = np.asarray(subset.mask(space))
     if mask.dtype != bool or mask.shape != (space.size,):
-        raise InvalidValueError(f"split {subset.description!r}: mask(space) must return a boolean array of shape "
-                         f"({space.size},), got {mask.dtype} {mask.shape}")
+        raise InvalidValueError(
+            f"split {subset.description!r}: mask(space) must return a boolean array of shape "
+            f"({space.size},), got {mask.dtype} {mask.shape}"
+        )
     return mask
 
 
@@ -166,8 +169,12 @@ class GroundTruthData:
     @property
     def metadata(self) -> dict[str, Any]:
         """Name, factors and provenance (checksums where stored) of this data set."""
-        return {"name": self.name, "factors": self.factor_space.to_dict(),
-                "observation_shape": list(self.observation_shape), "splits": self.split_description}
+        return {
+            "name": self.name,
+            "factors": self.factor_space.to_dict(),
+            "observation_shape": list(self.observation_shape),
+            "splits": self.split_description,
+        }
 
     @property
     def split_description(self) -> list[str]:
@@ -175,9 +182,11 @@ class GroundTruthData:
 
     def __repr__(self) -> str:
         split = f", split={' and '.join(self.split_description)!r}" if self._splits else ""
-        return (f"{type(self).__name__}(name={self.name!r}, {len(self):,} points, factors="
-                f"{dict(zip(self.factor_space.names, self.factor_space.sizes.tolist()))}, "
-                f"observation_shape={tuple(self.observation_shape)}{split})")
+        return (
+            f"{type(self).__name__}(name={self.name!r}, {len(self):,} points, factors="
+            f"{dict(zip(self.factor_space.names, self.factor_space.sizes.tolist()))}, "
+            f"observation_shape={tuple(self.observation_shape)}{split})"
+        )
 
     # -- disentanglement_lib interface -----------------------------------------------------------------
     @property
@@ -200,8 +209,9 @@ class GroundTruthData:
         """Observations (num, H, W, C) float32 for given codes; nuisance drawn from ``random_state``."""
         return self.observations(factors, random_state)
 
-    def sample(self, num: int, random_state: RNGLike = None, dtype=np.float32,
-               fixed: Mapping[str | int, Any] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def sample(
+        self, num: int, random_state: RNGLike = None, dtype=np.float32, fixed: Mapping[str | int, Any] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """``(codes, observations)`` of ``num`` uniform draws; ``fixed`` pins factors to given values."""
         rng = as_rng(random_state)
         self.check_batch_size(check_count(num))
@@ -254,9 +264,11 @@ class GroundTruthData:
             codes = self.factor_space.index_to_codes(points)
             keep = np.all([codes[:, pos] == c for pos, c in pinned.items()], axis=0)
             points = points[keep]
-            cdf = _cdf(self.distribution.log_prob(codes[keep]),
-                       f"{dict(fixed)} has zero probability under the distribution of {self.name}"
-                       + (f" inside the split {self.split_description}" if self._splits else ""))
+            cdf = _cdf(
+                self.distribution.log_prob(codes[keep]),
+                f"{dict(fixed)} has zero probability under the distribution of {self.name}"
+                + (f" inside the split {self.split_description}" if self._splits else ""),
+            )
         u = rng.random_sample(n) if isinstance(rng, np.random.RandomState) else rng.random(n)
         return self.factor_space.index_to_codes(points[np.searchsorted(cdf, u, side="right")])
 
@@ -280,8 +292,9 @@ class GroundTruthData:
             image = self.transform(image)
         return image, codes[0]
 
-    def traverse(self, code: Any, factor: str | int, rng: RNGLike = None, dtype=np.float32
-                 ) -> tuple[np.ndarray, np.ndarray]:
+    def traverse(
+        self, code: Any, factor: str | int, rng: RNGLike = None, dtype=np.float32
+    ) -> tuple[np.ndarray, np.ndarray]:
         """(codes, observations) of every value of ``factor`` with the others fixed at ``code``.
 
         Nuisance is drawn once and shared along the traversal, so only the factor changes.
@@ -293,7 +306,7 @@ class GroundTruthData:
         return codes, convert_images(self._render(codes, nuisance), check_dtype(dtype))
 
     # -- splits -----------------------------------------------------------------------------------------
-    def split(self, expr: "str | GridSubset") -> "GroundTruthData":
+    def split(self, expr: str | GridSubset) -> GroundTruthData:
         """A view restricted to the grid points where ``expr`` holds (e.g. ``'shape == "heart" and posX > 0.5'``).
 
         ``expr`` is a split expression (see :mod:`gtdata.core.split`) or a :class:`GridSubset` — any object
@@ -301,19 +314,23 @@ class GroundTruthData:
         out-of-distribution splits are such objects). Sampling, pairs and traversals of the view stay inside
         it. Splits nest (their conditions are and-ed).
         """
-        if not isinstance(expr, str) and not (callable(getattr(expr, "mask", None))
-                                              and isinstance(getattr(expr, "description", None), str)):
-            raise InvalidTypeError(f"split needs an expression string or a grid subset (an object with mask(space) and "
-                            f"description), got {type(expr).__name__}")
+        if not isinstance(expr, str) and not (
+            callable(getattr(expr, "mask", None)) and isinstance(getattr(expr, "description", None), str)
+        ):
+            raise InvalidTypeError(
+                f"split needs an expression string or a grid subset (an object with mask(space) and "
+                f"description), got {type(expr).__name__}"
+            )
         view = copy.copy(self)
         view._splits = self._splits + ((expr, False),)
         view._drop_split_cache()
         if view.grid_points.size == 0:
-            raise InvalidValueError(f"split {_describe(expr)!r} selects no grid point of {self.name} "
-                             f"(factors: {self._factor_ranges()})")
+            raise InvalidValueError(
+                f"split {_describe(expr)!r} selects no grid point of {self.name} (factors: {self._factor_ranges()})"
+            )
         return view
 
-    def complement(self) -> "GroundTruthData":
+    def complement(self) -> GroundTruthData:
         """The grid points the most recent split excluded (within any earlier splits)."""
         if not self._splits:
             raise InvalidValueError(f"{self.name} is not a split; call .split(expr) first")
@@ -334,7 +351,11 @@ class GroundTruthData:
         if cached is None:
             cached = self._base_mask()
             for expr, negated in self._splits:
-                mask = split_mask(expr, self.factor_space) if isinstance(expr, str) else _subset_mask(expr, self.factor_space)
+                mask = (
+                    split_mask(expr, self.factor_space)
+                    if isinstance(expr, str)
+                    else _subset_mask(expr, self.factor_space)
+                )
                 mask = ~mask if negated else mask
                 cached = mask if cached is None else cached & mask
             self.__dict__["_grid_mask_cache"] = cached
@@ -382,8 +403,9 @@ class GroundTruthData:
         """Per-draw variation that is not a factor for ``n`` observations (None when the set has none)."""
         return self._draw_nuisance(n, as_rng(rng))
 
-    def render(self, codes: np.ndarray, nuisance: dict[str, np.ndarray] | None = None,
-               dtype: Any = np.float32) -> np.ndarray:
+    def render(
+        self, codes: np.ndarray, nuisance: dict[str, np.ndarray] | None = None, dtype: Any = np.float32
+    ) -> np.ndarray:
         """Observations (N, H, W, C) of *valid* codes (N, F) int64 with the given nuisance, as ``dtype``.
 
         The fast path for samplers, which draw codes on the grid themselves; use :meth:`observations` for
@@ -425,9 +447,9 @@ class GroundTruthData:
         return None
 
     # -- factor distributions ----------------------------------------------------------------------------
-    distribution: "FactorDistribution | None" = None
+    distribution: FactorDistribution | None = None
 
-    def with_distribution(self, distribution: "FactorDistribution | None") -> "GroundTruthData":
+    def with_distribution(self, distribution: FactorDistribution | None) -> GroundTruthData:
         """A view whose codes are drawn from ``distribution`` (e.g. a :class:`gtdata.causal.SCM`).
 
         Every sampler of the view draws its codes from it: uniform draws (``sample``, ``sample_codes``,
@@ -438,13 +460,17 @@ class GroundTruthData:
         if distribution is not None:
             for method in ("sample_codes", "log_prob"):
                 if not callable(getattr(distribution, method, None)):
-                    raise InvalidTypeError(f"distribution must have sample_codes(n, rng) and log_prob(codes) "
-                                    f"(e.g. a gtdata.causal.SCM), got {type(distribution).__name__}")
+                    raise InvalidTypeError(
+                        f"distribution must have sample_codes(n, rng) and log_prob(codes) "
+                        f"(e.g. a gtdata.causal.SCM), got {type(distribution).__name__}"
+                    )
             space = getattr(distribution, "factor_space", None)
             if space is not None and space != self.factor_space:
-                raise InvalidValueError(f"the distribution is over factors {list(space.names)} with sizes "
-                                 f"{space.sizes.tolist()}, but {self.name} has {list(self.factor_space.names)} "
-                                 f"with sizes {self.factor_space.sizes.tolist()}")
+                raise InvalidValueError(
+                    f"the distribution is over factors {list(space.names)} with sizes "
+                    f"{space.sizes.tolist()}, but {self.name} has {list(self.factor_space.names)} "
+                    f"with sizes {self.factor_space.sizes.tolist()}"
+                )
         view = copy.copy(self)
         view.distribution = distribution
         view._drop_split_cache()
@@ -456,9 +482,11 @@ class GroundTruthData:
         """Cumulative probabilities of the distribution over the split's grid points (cached per view)."""
         cached = self.__dict__.get("_restricted_cdf_cache")
         if cached is None:
-            cached = _cdf(self.distribution.log_prob(self.factor_space.index_to_codes(self.grid_points)),
-                          f"the split {self.split_description} of {self.name} has zero probability under the "
-                          f"distribution; choose a split that the distribution can reach")
+            cached = _cdf(
+                self.distribution.log_prob(self.factor_space.index_to_codes(self.grid_points)),
+                f"the split {self.split_description} of {self.name} has zero probability under the "
+                f"distribution; choose a split that the distribution can reach",
+            )
             self.__dict__["_restricted_cdf_cache"] = cached
         return cached
 
@@ -477,8 +505,16 @@ class GroundTruthData:
         batch = UniformSampler().sample(self, n, rng, start=start, dtype=dtype)
         return batch.codes, batch.x
 
-    def sample_pairs(self, n: int, k: Any = 1, rng: RNGLike = None, mode: str = "exact", start: int = 0,
-                     dtype=np.float32, share_nuisance: bool | None = None) -> PairBatch:
+    def sample_pairs(
+        self,
+        n: int,
+        k: Any = 1,
+        rng: RNGLike = None,
+        mode: str = "exact",
+        start: int = 0,
+        dtype=np.float32,
+        share_nuisance: bool | None = None,
+    ) -> PairBatch:
         """``n`` intervention pairs that differ in ``k`` factors (Locatello et al. 2020).
 
         ``k``: an int in 1 … d−1, an inclusive ``(low, high)`` tuple or ``range``, or ``"random"`` (uniform in
@@ -498,8 +534,15 @@ class GroundTruthData:
 
         return shared_pairs(self, n, factor, rng, dtype)
 
-    def sample_triplets(self, n: int, k_positive: int = 1, k_negative: int | None = None, rng: RNGLike = None,
-                        start: int = 0, dtype=np.float32) -> TripletBatch:
+    def sample_triplets(
+        self,
+        n: int,
+        k_positive: int = 1,
+        k_negative: int | None = None,
+        rng: RNGLike = None,
+        start: int = 0,
+        dtype=np.float32,
+    ) -> TripletBatch:
         """Anchors with a positive that differs in ``k_positive`` factors and a negative that differs in
         ``k_negative`` (default: every factor that can change). Counter-based like :meth:`sample_pairs`."""
         from .pairs import TripletSampler
@@ -554,9 +597,11 @@ def check_image_bytes(n: int, shape: tuple[int, ...], itemsize: int = 4, what: s
     need = int(n) * int(np.prod(shape)) * itemsize
     limit = int(MEMORY_SHARE * physical_memory())
     if need > limit:
-        raise InvalidValueError(f"n={n:,} {what} of shape {tuple(shape)} need {_bytes(need)}, more than "
-                         f"{MEMORY_SHARE:.0%} of this machine's memory ({_bytes(limit)}); draw in batches "
-                         f"(stream(n, rng, start=...) or a BatchStream) instead")
+        raise InvalidValueError(
+            f"n={n:,} {what} of shape {tuple(shape)} need {_bytes(need)}, more than "
+            f"{MEMORY_SHARE:.0%} of this machine's memory ({_bytes(limit)}); draw in batches "
+            f"(stream(n, rng, start=...) or a BatchStream) instead"
+        )
 
 
 def _bytes(n: int) -> str:
@@ -573,7 +618,6 @@ def check_dtype(dtype: Any) -> np.dtype:
     if dt not in (np.dtype(np.float32), np.dtype(np.uint8), np.dtype(np.float64)):
         raise InvalidValueError(f"dtype must be float32, float64 or uint8, got {dt}")
     return dt
-
 
 
 def convert_images(images: np.ndarray, dtype: np.dtype) -> np.ndarray:
@@ -593,4 +637,3 @@ def _repeat_nuisance(nuisance: dict[str, np.ndarray] | None, n: int) -> dict[str
     if nuisance is None:
         return None
     return {k: np.repeat(v[:1], n, axis=0) for k, v in nuisance.items()}
-

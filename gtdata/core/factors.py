@@ -21,15 +21,16 @@ category names). Grid points are addressed by integer *codes* (one value index p
 
 from __future__ import annotations
 
-from gtdata.core.errors import InvalidValueError, OutOfRangeError
-
 import difflib
 import keyword
 import math
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
+
+from gtdata.core.errors import InvalidValueError, OutOfRangeError
 
 from .errors import GtdataError
 from .rng import RNGLike, as_rng, randint
@@ -126,8 +127,16 @@ class Factor:
     high: float | None = None
     description: str | None = field(default=None, compare=False)
 
-    def __init__(self, name: str, values: Sequence[Any] | np.ndarray, unit: str | None = None,
-                 description: str | None = None, *, low: float | None = None, high: float | None = None):
+    def __init__(
+        self,
+        name: str,
+        values: Sequence[Any] | np.ndarray,
+        unit: str | None = None,
+        description: str | None = None,
+        *,
+        low: float | None = None,
+        high: float | None = None,
+    ):
         if not isinstance(name, str) or not name.isidentifier():
             raise InvalidValueError(f"factor name must be an identifier (letters, digits, _), got {name!r}")
         arr = np.asarray(values)
@@ -154,8 +163,9 @@ class Factor:
         object.__setattr__(self, "description", description)
 
     @classmethod
-    def continuous(cls, name: str, low: float, high: float, num: int, unit: str | None = None,
-                   description: str | None = None) -> "Factor":
+    def continuous(
+        cls, name: str, low: float, high: float, num: int, unit: str | None = None, description: str | None = None
+    ) -> Factor:
         """A factor that may take any value in ``[low, high]``; integer codes use ``num`` grid points."""
         if not (np.isfinite(low) and np.isfinite(high)) or high <= low:
             raise InvalidValueError(f"factor {name!r}: continuous range needs low < high, got [{low}, {high}]")
@@ -176,10 +186,15 @@ class Factor:
         return self.low is not None
 
     def __eq__(self, other: object) -> bool:
-        return (isinstance(other, Factor) and self.name == other.name and self.unit == other.unit
-                and self.low == other.low and self.high == other.high
-                and self.values.dtype.kind == other.values.dtype.kind
-                and np.array_equal(self.values, other.values))
+        return (
+            isinstance(other, Factor)
+            and self.name == other.name
+            and self.unit == other.unit
+            and self.low == other.low
+            and self.high == other.high
+            and self.values.dtype.kind == other.values.dtype.kind
+            and np.array_equal(self.values, other.values)
+        )
 
     def __hash__(self) -> int:
         return hash((self.name, self.size))
@@ -219,12 +234,12 @@ class Factor:
         return out
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "Factor":
+    def from_dict(cls, d: Mapping[str, Any]) -> Factor:
         """The factor of one entry in gtdata's factor dialect (see :meth:`from_spec`, which names the place)."""
         return cls.from_spec(d, place="factor", extra_keys=("nuisance",))
 
     @classmethod
-    def from_spec(cls, entry: Any, *, place: str = "factor", extra_keys: Sequence[str] = ()) -> "Factor":
+    def from_spec(cls, entry: Any, *, place: str = "factor", extra_keys: Sequence[str] = ()) -> Factor:
         """Parse one factor entry of gtdata's factor dialect (the module docstring lists its forms).
 
         Parameters
@@ -259,8 +274,9 @@ class Factor:
         [0, 1, 2]
         """
         if not isinstance(entry, (dict, Mapping)):  # dict first: the ABC check is slow and YAML gives dicts
-            raise FactorSpecError(place, f"must be a mapping with name and one of {', '.join(FACTOR_FORMS)} "
-                                         f"(got {entry!r})")
+            raise FactorSpecError(
+                place, f"must be a mapping with name and one of {', '.join(FACTOR_FORMS)} (got {entry!r})"
+            )
         allowed = FACTOR_KEYS + tuple(k for k in extra_keys if k not in FACTOR_KEYS)
         unknown = [k for k in entry if k not in allowed]
         if unknown:
@@ -299,8 +315,10 @@ class Factor:
         else:
             missing = [k for k in ("low", "high", "num") if k not in entry]
             if missing:
-                raise FactorSpecError(f"{place}.{missing[0]}", "is missing: a continuous factor written as low/high "
-                                                               "needs low, high and num")
+                raise FactorSpecError(
+                    f"{place}.{missing[0]}",
+                    "is missing: a continuous factor written as low/high needs low, high and num",
+                )
             low, high, num = entry["low"], entry["high"], entry["num"]
             for key, v in (("low", low), ("high", high)):
                 if not _is_finite(v):
@@ -312,8 +330,9 @@ class Factor:
         return cls.continuous(name, float(low), float(high), int(num), unit, description)
 
 
-def parse_factors(entries: Any, *, place: str = "factors", extra_keys: Sequence[str] = (),
-                  allow_empty: bool = False) -> list[Factor]:
+def parse_factors(
+    entries: Any, *, place: str = "factors", extra_keys: Sequence[str] = (), allow_empty: bool = False
+) -> list[Factor]:
     """Parse a list of factor entries of gtdata's factor dialect, in order (see :meth:`Factor.from_spec`).
 
     Parameters
@@ -360,8 +379,11 @@ def _is_int(x: object) -> bool:
 
 
 def _is_finite(x: object) -> bool:
-    return (isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, (bool, np.bool_))
-            and math.isfinite(x))
+    return (
+        isinstance(x, (int, float, np.integer, np.floating))
+        and not isinstance(x, (bool, np.bool_))
+        and math.isfinite(x)
+    )
 
 
 def _spec_values(place: str, values: Any) -> np.ndarray:
@@ -396,10 +418,14 @@ def _spec_linspace(place: str, spec: Any) -> tuple[float, float, int]:
         triple = list(spec)
     else:
         triple = None
-    if triple is None or not (_is_finite(triple[0]) and _is_finite(triple[1]) and _is_int(triple[2])
-                              and triple[2] >= 1):
-        raise FactorSpecError(place, f"must be [start, stop, num] or {{start, stop, num}} with finite numbers and "
-                                     f"num an integer >= 1 (got {spec!r})")
+    if triple is None or not (
+        _is_finite(triple[0]) and _is_finite(triple[1]) and _is_int(triple[2]) and triple[2] >= 1
+    ):
+        raise FactorSpecError(
+            place,
+            f"must be [start, stop, num] or {{start, stop, num}} with finite numbers and "
+            f"num an integer >= 1 (got {spec!r})",
+        )
     start, stop, num = float(triple[0]), float(triple[1]), int(triple[2])
     if num > 1 and start == stop:
         raise FactorSpecError(place, f"start equals stop, so the values repeat (got {spec!r})")
@@ -467,7 +493,7 @@ class FactorSpace:
         self.size = int(np.prod(self.sizes))
 
     @classmethod
-    def from_sizes(cls, sizes: Sequence[int], names: Sequence[str] | None = None) -> "FactorSpace":
+    def from_sizes(cls, sizes: Sequence[int], names: Sequence[str] | None = None) -> FactorSpace:
         """Factors whose values are just ``0 … n-1`` (as in disentanglement_lib)."""
         names = names or [f"factor{i}" for i in range(len(sizes))]
         return cls(Factor(n, np.arange(int(s))) for n, s in zip(names, sizes))
@@ -562,10 +588,12 @@ class FactorSpace:
         missing = [n for n in self.names if n not in values]
         unknown = [n for n in values if n not in self.names]
         if missing or unknown:
-            raise InvalidValueError(f"values need exactly the factors {list(self.names)}; "
-                             f"missing {missing}, unknown {unknown}")
-        columns = [[f.code_of(v) for v in np.atleast_1d(np.asarray(values[f.name], dtype=object))]
-                   for f in self.factors]
+            raise InvalidValueError(
+                f"values need exactly the factors {list(self.names)}; missing {missing}, unknown {unknown}"
+            )
+        columns = [
+            [f.code_of(v) for v in np.atleast_1d(np.asarray(values[f.name], dtype=object))] for f in self.factors
+        ]
         lengths = {len(c) for c in columns}
         if len(lengths) != 1:
             raise InvalidValueError(f"every factor needs the same number of values, got lengths {sorted(lengths)}")
@@ -583,8 +611,10 @@ class FactorSpace:
             factor = self.factors[pos]
             if isinstance(value, Code):
                 if not 0 <= value.code < factor.size:
-                    raise InvalidValueError(f"factor {factor.name!r} has {factor.size} values "
-                                     f"(codes 0..{factor.size - 1}), got code {value.code}")
+                    raise InvalidValueError(
+                        f"factor {factor.name!r} has {factor.size} values "
+                        f"(codes 0..{factor.size - 1}), got code {value.code}"
+                    )
                 out[pos] = value.code
             else:
                 out[pos] = factor.code_of(value)
@@ -605,7 +635,9 @@ class FactorSpace:
         """All grid points that differ from ``code`` (F,) only in ``factor``, in value order: (size_f, F)."""
         base = self.validate_codes(code, "code")
         if base.shape[0] != 1:
-            raise InvalidValueError(f"code must be a single grid point of shape ({self.num_factors},), got {base.shape}")
+            raise InvalidValueError(
+                f"code must be a single grid point of shape ({self.num_factors},), got {base.shape}"
+            )
         pos = self.index(factor)
         out = np.repeat(base, self.sizes[pos], axis=0)
         out[:, pos] = np.arange(self.sizes[pos])
@@ -616,7 +648,7 @@ class FactorSpace:
         return [f.to_dict() for f in self.factors]
 
     @classmethod
-    def from_dict(cls, entries: Sequence[Mapping[str, Any]], *, place: str = "factors") -> "FactorSpace":
+    def from_dict(cls, entries: Sequence[Mapping[str, Any]], *, place: str = "factors") -> FactorSpace:
         """The factor space of a list of entries in gtdata's factor dialect (see :func:`parse_factors`).
 
         A prepared set's ``nuisance`` flag may appear in the entries; it is accepted and not interpreted here.

@@ -6,11 +6,12 @@ of it.
 
 from __future__ import annotations
 
-from gtdata.core.errors import InvalidValueError
-
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
+
+from gtdata.core.errors import InvalidValueError
 
 from .data import GroundTruthData
 from .factors import Factor, FactorSpace
@@ -60,8 +61,14 @@ class ToyData(GroundTruthData):
 
     name = "toy"
 
-    def __init__(self, factor_sizes: Sequence[int] = (3, 4, 5, 6), image_size: int = 64, channels: int = 1,
-                 noise: float = 0.0, names: Sequence[str] | None = None):
+    def __init__(
+        self,
+        factor_sizes: Sequence[int] = (3, 4, 5, 6),
+        image_size: int = 64,
+        channels: int = 1,
+        noise: float = 0.0,
+        names: Sequence[str] | None = None,
+    ):
         sizes = [int(s) for s in factor_sizes]
         if not sizes or min(sizes) < 1:
             raise InvalidValueError(f"factor_sizes must be positive integers, got {list(factor_sizes)}")
@@ -74,8 +81,9 @@ class ToyData(GroundTruthData):
         names = list(names) if names is not None else [f"factor{i}" for i in range(len(sizes))]
         if len(names) != len(sizes):
             raise InvalidValueError(f"names has {len(names)} entries for {len(sizes)} factors")
-        self.factor_space = FactorSpace(Factor(n, np.linspace(0.0, 1.0, s) if s > 1 else [0.0])
-                                        for n, s in zip(names, sizes))
+        self.factor_space = FactorSpace(
+            Factor(n, np.linspace(0.0, 1.0, s) if s > 1 else [0.0]) for n, s in zip(names, sizes)
+        )
         self.observation_shape = (int(image_size), int(image_size), int(channels))
         self.noise = float(noise)
         self._bands = np.array_split(np.arange(image_size), len(sizes))
@@ -150,15 +158,21 @@ class ArrayData(GroundTruthData):
         counts = self._counts[flat]
         if (counts == 0).any():
             missing = codes[counts == 0][0].tolist()
-            raise InvalidValueError(f"{self.name} has no image for codes {missing} "
-                             f"({dict(zip(self.factor_space.names, missing))})")
+            raise InvalidValueError(
+                f"{self.name} has no image for codes {missing} ({dict(zip(self.factor_space.names, missing))})"
+            )
         within = 0 if nuisance is None else (nuisance["pick"] * counts).astype(np.int64)
         return self.images[self._rows[self._offsets[flat] + within]]
 
 
-def from_arrays(images: Any, factors: Any, names: Sequence[str] | None = None,
-                values: Sequence[Sequence[Any]] | None = None, units: Sequence[str | None] | None = None,
-                name: str = "arrays") -> ArrayData:
+def from_arrays(
+    images: Any,
+    factors: Any,
+    names: Sequence[str] | None = None,
+    values: Sequence[Sequence[Any]] | None = None,
+    units: Sequence[str | None] | None = None,
+    name: str = "arrays",
+) -> ArrayData:
     """Turn labelled images into GroundTruthData.
 
     ``images``: (N, H, W) or (N, H, W, C), uint8 or float in [0, 1]. ``factors``: (N, F). Without ``values``,
@@ -242,4 +256,3 @@ def from_arrays(images: Any, factors: Any, names: Sequence[str] | None = None,
         space = FactorSpace(Factor(n, v, unit) for n, v, unit in zip(names, values, units))
         codes = space.validate_codes(labels, "factors")
     return ArrayData(imgs, codes, space, name=name)
-

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from gtdata.core.errors import InvalidValueError
-
 import warnings
 
 import numpy as np
+
+from gtdata.core.errors import InvalidValueError
 
 
 def check_latents(latents: object, name: str = "latents", min_rows: int = 2) -> np.ndarray:
@@ -14,7 +14,9 @@ def check_latents(latents: object, name: str = "latents", min_rows: int = 2) -> 
     try:
         arr = np.asarray(latents, dtype=np.float64)
     except (TypeError, ValueError) as exc:
-        raise InvalidValueError(f"{name} must be a numeric array of shape (N, L); got {type(latents).__name__}") from exc
+        raise InvalidValueError(
+            f"{name} must be a numeric array of shape (N, L); got {type(latents).__name__}"
+        ) from exc
     if arr.ndim != 2:
         raise InvalidValueError(f"{name} must have shape (N, L) (rows are points); got shape {arr.shape}")
     if arr.shape[1] == 0:
@@ -75,7 +77,9 @@ def check_pair(
     cte = check_latents(latents_test, "latents_test", min_rows=1)
     fte = check_factors(factors_test, cte.shape[0], "factors_test", require_varying=False)
     if cte.shape[1] != ctr.shape[1]:
-        raise InvalidValueError(f"latents_test has {cte.shape[1]} latent dimensions but latents_train has {ctr.shape[1]}")
+        raise InvalidValueError(
+            f"latents_test has {cte.shape[1]} latent dimensions but latents_train has {ctr.shape[1]}"
+        )
     if fte.shape[1] != ftr.shape[1]:
         raise InvalidValueError(f"factors_test has {fte.shape[1]} factors but factors_train has {ftr.shape[1]}")
     return ctr, ftr, cte, fte
@@ -105,5 +109,7 @@ def check_values(values: object, num_rows: int, name: str = "factors") -> np.nda
         raise InvalidValueError(f"{name} must have at least one column (factor); got shape {arr.shape}")
     bad = ~np.isfinite(arr)
     if bad.any():
-        raise InvalidValueError(f"{name} contains {int(bad.sum())} NaN or infinite values (first bad row {int(np.nonzero(bad)[0][0])})")
+        raise InvalidValueError(
+            f"{name} contains {int(bad.sum())} NaN or infinite values (first bad row {int(np.nonzero(bad)[0][0])})"
+        )
     return arr

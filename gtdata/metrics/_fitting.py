@@ -9,8 +9,6 @@ depend on the number of workers.
 
 from __future__ import annotations
 
-from gtdata.core.errors import InvalidValueError
-
 import contextlib
 import time
 import warnings
@@ -20,10 +18,12 @@ from typing import TypeVar
 
 import joblib
 import numpy as np
-from threadpoolctl import threadpool_limits
 from sklearn.ensemble import GradientBoostingClassifier, HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
 from sklearn.model_selection import KFold
+from threadpoolctl import threadpool_limits
+
+from gtdata.core.errors import InvalidValueError
 
 T = TypeVar("T")
 
@@ -76,7 +76,9 @@ def make_classifier(kind: str, seed: int) -> object:
     if kind == "gbt":
         return GradientBoostingClassifier(random_state=seed)
     if kind == "hist_gbt":
-        return HistGradientBoostingClassifier(max_depth=3, max_iter=100, learning_rate=0.1, early_stopping=False, random_state=seed)
+        return HistGradientBoostingClassifier(
+            max_depth=3, max_iter=100, learning_rate=0.1, early_stopping=False, random_state=seed
+        )
     if kind == "logistic_regression_cv":
         # scoring pinned: scikit-learn 1.11 changes the default from accuracy (the reference's) to log loss.
         return LogisticRegressionCV(Cs=10, cv=KFold(n_splits=5), scoring="accuracy")
@@ -115,7 +117,13 @@ def hist_gbt_gain_importances(model: HistGradientBoostingClassifier, num_feature
 
 
 def fit_one(
-    kind: str, x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, y_test: np.ndarray, seed: int, want_importances: bool
+    kind: str,
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    x_test: np.ndarray,
+    y_test: np.ndarray,
+    seed: int,
+    want_importances: bool,
 ) -> FitResult:
     """Fit classifier `kind` on (x_train, y_train); accuracy on both sets and, if asked, |importances|.
 
@@ -146,7 +154,9 @@ def class_cost(labels: np.ndarray) -> int:
     return 1 if k <= 2 else k
 
 
-def parallel_map(func: Callable[..., T], args: Sequence[tuple], costs: Sequence[float], n_jobs: int | None = None) -> list[T]:
+def parallel_map(
+    func: Callable[..., T], args: Sequence[tuple], costs: Sequence[float], n_jobs: int | None = None
+) -> list[T]:
     """[func(*a) for a in args], run longest-first on `n_jobs` worker processes (None = all cores).
 
     `costs` are estimated seconds per call. Results come back in the order of `args`. Small total work (below
@@ -181,8 +191,13 @@ def fit_per_factor(
     in-process.
     """
     num_factors = factors_train.shape[1]
-    costs = [SECONDS_PER_POINT_CLASS[kind] * class_cost(factors_train[:, j]) * x_train.shape[0] for j in range(num_factors)]
-    args = [(kind, x_train, factors_train[:, j], x_test, factors_test[:, j], seeds[j], want_importances) for j in range(num_factors)]
+    costs = [
+        SECONDS_PER_POINT_CLASS[kind] * class_cost(factors_train[:, j]) * x_train.shape[0] for j in range(num_factors)
+    ]
+    args = [
+        (kind, x_train, factors_train[:, j], x_test, factors_test[:, j], seeds[j], want_importances)
+        for j in range(num_factors)
+    ]
     results = parallel_map(fit_one, args, costs, n_jobs)
     single = [j for j, r in enumerate(results) if r.single_class]
     if single:

@@ -3,21 +3,31 @@ which factor a group of 64 pairs shares from the mean absolute difference of the
 
 from __future__ import annotations
 
-from gtdata.core.errors import InvalidValueError
-
 import numpy as np
 
-from gtdata.metrics._checks import check_latents, check_factors, check_positive_int
-from gtdata.metrics._fitting import make_classifier, quiet_fit
-from gtdata.core.rng import RNGLike, as_rng, randint
-from gtdata.metrics._random import draw_seeds
-from gtdata.metrics.sampling import DEFAULT_ENCODE_BATCH_SIZE, SAMPLING_ROWS, Representation, encode_factors, prepare, resample_outside
 from gtdata.core.deprecation import renamed_keywords
+from gtdata.core.errors import InvalidValueError
+from gtdata.core.rng import RNGLike, as_rng, randint
+from gtdata.metrics._checks import check_factors, check_latents, check_positive_int
+from gtdata.metrics._fitting import make_classifier, quiet_fit
+from gtdata.metrics._random import draw_seeds
+from gtdata.metrics.sampling import (
+    DEFAULT_ENCODE_BATCH_SIZE,
+    SAMPLING_ROWS,
+    Representation,
+    encode_factors,
+    prepare,
+    resample_outside,
+)
 
 
 @renamed_keywords(random_state="rng")
 def beta_vae(
-    features_train: np.ndarray, labels_train: np.ndarray, features_eval: np.ndarray, labels_eval: np.ndarray, rng: RNGLike = None
+    features_train: np.ndarray,
+    labels_train: np.ndarray,
+    features_eval: np.ndarray,
+    labels_eval: np.ndarray,
+    rng: RNGLike = None,
 ) -> dict[str, float]:
     """Accuracy of `LogisticRegression()` predicting the shared factor (labels (N,)) from features (N, L).
 
@@ -31,11 +41,19 @@ def beta_vae(
     model = make_classifier("logistic_regression", draw_seeds(as_rng(rng), 1)[0])
     with quiet_fit():
         model.fit(xtr, ytr)
-    return {"train_accuracy": float(np.mean(model.predict(xtr) == ytr)), "eval_accuracy": float(np.mean(model.predict(xev) == yev))}
+    return {
+        "train_accuracy": float(np.mean(model.predict(xtr) == ytr)),
+        "eval_accuracy": float(np.mean(model.predict(xev) == yev)),
+    }
 
 
 def beta_vae_points(
-    data: object, rep: Representation, rng: np.random.Generator | np.random.RandomState, num_points: int, batch_size: int, encode_batch_size: int
+    data: object,
+    rep: Representation,
+    rng: np.random.Generator | np.random.RandomState,
+    num_points: int,
+    batch_size: int,
+    encode_batch_size: int,
 ) -> tuple[np.ndarray, np.ndarray]:
     """`num_points` BetaVAE training points: (features (num_points, L), shared factor (num_points,)).
 

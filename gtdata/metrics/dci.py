@@ -8,17 +8,16 @@ the default's, read from the fitted trees — at a fraction of the cost.
 
 from __future__ import annotations
 
-from gtdata.core.errors import InvalidValueError
-
 import numpy as np
 import scipy.stats
 
+from gtdata.core.deprecation import renamed_keywords
+from gtdata.core.errors import InvalidValueError
+from gtdata.core.rng import RNGLike, as_rng
 from gtdata.metrics._checks import check_pair
 from gtdata.metrics._fitting import fit_per_factor
-from gtdata.core.rng import RNGLike, as_rng
 from gtdata.metrics._random import draw_seeds
 from gtdata.metrics.sampling import DEFAULT_ENCODE_BATCH_SIZE, prepare, sample_train_test
-from gtdata.core.deprecation import renamed_keywords
 
 
 def _normalised_entropy(p: np.ndarray, base: int) -> np.ndarray:
@@ -43,7 +42,10 @@ def dci_scores(importance_matrix: np.ndarray) -> dict[str, float]:
     weights = r if r.sum() > 0 else np.ones_like(r)
     code_weight = weights.sum(axis=1) / weights.sum()
     factor_weight = weights.sum(axis=0) / weights.sum()
-    return {"disentanglement": float(np.sum(per_code * code_weight)), "completeness": float(np.sum(per_factor * factor_weight))}
+    return {
+        "disentanglement": float(np.sum(per_code * code_weight)),
+        "completeness": float(np.sum(per_factor * factor_weight)),
+    }
 
 
 @renamed_keywords(codes_train="latents_train", codes_test="latents_test", random_state="rng")
@@ -59,7 +61,9 @@ def importance_matrix(
     """R (L, F) of per-factor boosted classifiers, with their train and test accuracy (F,) each."""
     ctr, ftr, cte, fte = check_pair(latents_train, factors_train, latents_test, factors_test)
     seeds = draw_seeds(as_rng(rng), ftr.shape[1])
-    results = fit_per_factor("hist_gbt" if fast else "gbt", ctr, ftr, cte, fte, seeds, want_importances=True, n_jobs=n_jobs)
+    results = fit_per_factor(
+        "hist_gbt" if fast else "gbt", ctr, ftr, cte, fte, seeds, want_importances=True, n_jobs=n_jobs
+    )
     r = np.stack([res.importances for res in results], axis=1)
     return r, np.array([res.train_accuracy for res in results]), np.array([res.test_accuracy for res in results])
 
@@ -96,7 +100,9 @@ def dci_fast(
 
 
 def _dci(latents_train, factors_train, latents_test, factors_test, rng, fast, n_jobs) -> dict[str, float]:
-    r, train_acc, test_acc = importance_matrix(latents_train, factors_train, latents_test, factors_test, rng, fast, n_jobs)
+    r, train_acc, test_acc = importance_matrix(
+        latents_train, factors_train, latents_test, factors_test, rng, fast, n_jobs
+    )
     out = dci_scores(r)
     out["informativeness_train"] = float(np.mean(train_acc))
     out["informativeness_test"] = float(np.mean(test_acc))

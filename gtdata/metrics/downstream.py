@@ -4,19 +4,18 @@
 
 from __future__ import annotations
 
-from gtdata.core.errors import InvalidValueError
-
 from collections.abc import Sequence
 
 import numpy as np
 
-from gtdata.metrics._checks import check_latents, check_factors, check_positive_int
-from gtdata.metrics._fitting import fit_per_factor
+from gtdata.core.deprecation import renamed_keywords
+from gtdata.core.errors import InvalidValueError
 from gtdata.core.rng import RNGLike, as_rng
+from gtdata.metrics._checks import check_factors, check_latents, check_positive_int
+from gtdata.metrics._fitting import fit_per_factor
 from gtdata.metrics._random import draw_seeds
 from gtdata.metrics._sizes import DEFAULT_NUM_TRAIN
 from gtdata.metrics.sampling import DEFAULT_ENCODE_BATCH_SIZE, prepare, sample_train_test
-from gtdata.core.deprecation import renamed_keywords
 
 PREDICTORS = {"logistic_regression": "logistic_regression_cv", "boosted_trees": "gbt"}
 
@@ -164,7 +163,9 @@ def compute_downstream(
     return out
 
 
-def compute_downstream_logistic_regression(data: object, representation: object, random_state: RNGLike = None, **kwargs: object) -> dict[str, float]:
+def compute_downstream_logistic_regression(
+    data: object, representation: object, random_state: RNGLike = None, **kwargs: object
+) -> dict[str, float]:
     """`compute_downstream` with `LogisticRegressionCV(Cs=10, cv=KFold(5))` (the study's
     `downstream_task_logistic_regression`).
 
@@ -206,7 +207,9 @@ def compute_downstream_logistic_regression(data: object, representation: object,
     return compute_downstream(data, representation, random_state, "logistic_regression", **kwargs)
 
 
-def compute_downstream_boosted_trees(data: object, representation: object, random_state: RNGLike = None, **kwargs: object) -> dict[str, float]:
+def compute_downstream_boosted_trees(
+    data: object, representation: object, random_state: RNGLike = None, **kwargs: object
+) -> dict[str, float]:
     """`compute_downstream` with `GradientBoostingClassifier()` (the study's `downstream_task_boosted_trees`).
 
     Parameters

@@ -15,18 +15,17 @@ change the draws the other metrics read.
 
 from __future__ import annotations
 
-from gtdata.core.errors import InvalidValueError
-
 import importlib
 import platform
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
 
+from gtdata.core.errors import InvalidValueError
 from gtdata.core.persist import atomic_write_json, to_plain
 from gtdata.metrics._sizes import DEFAULT_MAX_KERNEL_TRAIN, DEFAULT_NUM_TRAIN
 from gtdata.metrics.sampling import DEFAULT_ENCODE_BATCH_SIZE, prepare, sample_latents
@@ -215,8 +214,9 @@ def _mcc(d: SharedDraws, o: Options, rng: np.random.RandomState, n_jobs: int | N
 
     if o["out_of_sample"]:
         latents_test, factors_test = d.test(o["num_test"])
-        return mcc_scores(mcc(*d.train(o["num_train"]), o["method"], latents_test=latents_test,
-                              factors_test=factors_test))
+        return mcc_scores(
+            mcc(*d.train(o["num_train"]), o["method"], latents_test=latents_test, factors_test=factors_test)
+        )
     return mcc_scores(mcc(*d.train(o["num_train"]), o["method"]))
 
 
@@ -224,9 +224,17 @@ def _r2(d: SharedDraws, o: Options, rng: np.random.RandomState, n_jobs: int | No
     from gtdata.metrics.r2 import r2, r2_scores
 
     latents_test, factors_test = d.test(o["num_test"])
-    return r2_scores(r2(*d.train(o["num_train"]), latents_test=latents_test, factors_test=factors_test,
-                        regressor=o["regressor"], categorical=o["categorical"],
-                        max_kernel_train=o["max_kernel_train"], rng=rng))
+    return r2_scores(
+        r2(
+            *d.train(o["num_train"]),
+            latents_test=latents_test,
+            factors_test=factors_test,
+            regressor=o["regressor"],
+            categorical=o["categorical"],
+            max_kernel_train=o["max_kernel_train"],
+            rng=rng,
+        )
+    )
 
 
 def _infomec(d: SharedDraws, o: Options, rng: np.random.RandomState, n_jobs: int | None) -> Scores:
@@ -245,36 +253,95 @@ _TRAIN_TEST = {"num_train": 10000, "num_test": 5000}
 
 METRIC_TABLE: tuple[MetricSpec, ...] = (
     MetricSpec("beta_vae", _compute("beta_vae"), {"batch_size": 64, "num_train": 10000, "num_eval": 5000}, study=True),
-    MetricSpec("factor_vae", _compute("factor_vae"), {"batch_size": 64, "num_train": 10000, "num_eval": 5000,
-                                                      "num_variance_estimate": 10000, "threshold": 0.05}, study=True),
+    MetricSpec(
+        "factor_vae",
+        _compute("factor_vae"),
+        {"batch_size": 64, "num_train": 10000, "num_eval": 5000, "num_variance_estimate": 10000, "threshold": 0.05},
+        study=True,
+    ),
     MetricSpec("mig", _compute("mig"), {"num_train": 10000, "num_bins": 20}, _mig, _train, study=True),
     MetricSpec("dci", _compute("dci"), dict(_TRAIN_TEST), _dci, _train_test, parallel=True, study=True),
-    MetricSpec("dci_fast", _Lazy("gtdata.metrics.dci", "compute_dci_fast"), dict(_TRAIN_TEST), _dci_fast, _train_test,
-               parallel=True),
+    MetricSpec(
+        "dci_fast",
+        _Lazy("gtdata.metrics.dci", "compute_dci_fast"),
+        dict(_TRAIN_TEST),
+        _dci_fast,
+        _train_test,
+        parallel=True,
+    ),
     MetricSpec("sap", _compute("sap"), dict(_TRAIN_TEST), _sap, _train_test, parallel=True, study=True),
-    MetricSpec("modularity_explicitness", _Lazy("gtdata.metrics.modularity", "compute_modularity_explicitness"),
-               {**_TRAIN_TEST, "num_bins": 20}, _modularity, _train_test, parallel=True, study=True),
+    MetricSpec(
+        "modularity_explicitness",
+        _Lazy("gtdata.metrics.modularity", "compute_modularity_explicitness"),
+        {**_TRAIN_TEST, "num_bins": 20},
+        _modularity,
+        _train_test,
+        parallel=True,
+        study=True,
+    ),
     MetricSpec("irs", _compute("irs"), {"num_train": 10000, "diff_quantile": 0.99, "num_bins": 20}, _irs, _train),
-    MetricSpec("unsupervised", _compute("unsupervised"), {"num_train": 10000, "num_bins": 20}, _unsupervised, _train,
-               study=True),
-    MetricSpec("downstream_logistic_regression",
-               _Lazy("gtdata.metrics.downstream", "compute_downstream_logistic_regression"),
-               {"num_train": DEFAULT_NUM_TRAIN, "num_test": 5000}, _downstream_on("logistic_regression"),
-               _sizes_train_test, parallel=True, study=True),
-    MetricSpec("downstream_boosted_trees", _Lazy("gtdata.metrics.downstream", "compute_downstream_boosted_trees"),
-               {"num_train": DEFAULT_NUM_TRAIN, "num_test": 5000}, _downstream_on("boosted_trees"),
-               _sizes_train_test, parallel=True, study=True),
+    MetricSpec(
+        "unsupervised",
+        _compute("unsupervised"),
+        {"num_train": 10000, "num_bins": 20},
+        _unsupervised,
+        _train,
+        study=True,
+    ),
+    MetricSpec(
+        "downstream_logistic_regression",
+        _Lazy("gtdata.metrics.downstream", "compute_downstream_logistic_regression"),
+        {"num_train": DEFAULT_NUM_TRAIN, "num_test": 5000},
+        _downstream_on("logistic_regression"),
+        _sizes_train_test,
+        parallel=True,
+        study=True,
+    ),
+    MetricSpec(
+        "downstream_boosted_trees",
+        _Lazy("gtdata.metrics.downstream", "compute_downstream_boosted_trees"),
+        {"num_train": DEFAULT_NUM_TRAIN, "num_test": 5000},
+        _downstream_on("boosted_trees"),
+        _sizes_train_test,
+        parallel=True,
+        study=True,
+    ),
     MetricSpec("fairness", _compute("fairness"), {"num_train": 10000, "num_test_points_per_class": 100}),
-    MetricSpec("strong_downstream", _compute("strong_downstream"),
-               {"num_train": (1000,), "num_test": 1000, "n_experiment": 2}, parallel=True),
-    MetricSpec("reduced_downstream", _compute("reduced_downstream"),
-               {"num_train": (100,), "num_test": 100, "num_factors_to_remove": 1}, _reduced, _sizes_train_test,
-               parallel=True),
+    MetricSpec(
+        "strong_downstream",
+        _compute("strong_downstream"),
+        {"num_train": (1000,), "num_test": 1000, "n_experiment": 2},
+        parallel=True,
+    ),
+    MetricSpec(
+        "reduced_downstream",
+        _compute("reduced_downstream"),
+        {"num_train": (100,), "num_test": 100, "num_factors_to_remove": 1},
+        _reduced,
+        _sizes_train_test,
+        parallel=True,
+    ),
     # New metrics go below, never above: a metric's seed is its position in this table.
-    MetricSpec("mcc", _compute("mcc"), {"num_train": 10000, "method": "pearson", "out_of_sample": False,
-                                        "num_test": 5000}, _mcc, _mcc_sizes),
-    MetricSpec("r2", _compute("r2"), {"num_train": 10000, "num_test": 5000, "regressor": "linear", "categorical": [],
-                                      "max_kernel_train": DEFAULT_MAX_KERNEL_TRAIN}, _r2, _train_test),
+    MetricSpec(
+        "mcc",
+        _compute("mcc"),
+        {"num_train": 10000, "method": "pearson", "out_of_sample": False, "num_test": 5000},
+        _mcc,
+        _mcc_sizes,
+    ),
+    MetricSpec(
+        "r2",
+        _compute("r2"),
+        {
+            "num_train": 10000,
+            "num_test": 5000,
+            "regressor": "linear",
+            "categorical": [],
+            "max_kernel_train": DEFAULT_MAX_KERNEL_TRAIN,
+        },
+        _r2,
+        _train_test,
+    ),
     MetricSpec("infomec", _compute("infomec"), {"num_train": 10000, "discrete_latents": False}, _infomec, _train),
     MetricSpec("pair_sharing", _compute("pair_sharing"), {"num_train": 10000, "pair": None}, _pair_sharing, _train),
 )
@@ -324,7 +391,9 @@ def _resolve_options(names: list[str], options: Mapping[str, Mapping[str, Any]] 
         given = dict(options.get(name, {}))
         bad = [k for k in given if k not in METRICS[name].defaults]
         if bad:
-            raise InvalidValueError(f"unknown option(s) {bad} for metric {name!r}; valid: {sorted(METRICS[name].defaults)}")
+            raise InvalidValueError(
+                f"unknown option(s) {bad} for metric {name!r}; valid: {sorted(METRICS[name].defaults)}"
+            )
         resolved[name] = {**METRICS[name].defaults, **given}
     return resolved
 
@@ -336,8 +405,12 @@ def versions() -> dict[str, str]:
 
     from gtdata._version import __version__
 
-    out = {"gtdata": __version__, "numpy": np.__version__, "scikit-learn": sklearn.__version__,
-           "scipy": scipy.__version__}
+    out = {
+        "gtdata": __version__,
+        "numpy": np.__version__,
+        "scikit-learn": sklearn.__version__,
+        "scipy": scipy.__version__,
+    }
     out["python"] = platform.python_version()
     return out
 
@@ -557,7 +630,9 @@ def evaluate(
     return result.scores
 
 
-def write_metrics_json(path: str | Path, evaluation: Evaluation, extra_provenance: Mapping[str, Any] | None = None) -> Path:
+def write_metrics_json(
+    path: str | Path, evaluation: Evaluation, extra_provenance: Mapping[str, Any] | None = None
+) -> Path:
     """Write an Evaluation as JSON to `path` atomically (temp file, verified, rename; NaN becomes null).
 
     Parameters
@@ -591,7 +666,10 @@ def write_metrics_json(path: str | Path, evaluation: Evaluation, extra_provenanc
 
 
 def _describe_data(data: object) -> dict[str, Any]:
-    desc: dict[str, Any] = {"class": type(data).__name__, "factors_num_values": [int(s) for s in data.factors_num_values]}
+    desc: dict[str, Any] = {
+        "class": type(data).__name__,
+        "factors_num_values": [int(s) for s in data.factors_num_values],
+    }
     for attr in ("name", "split_description"):
         value = getattr(data, attr, None)
         if value is not None:

@@ -3,15 +3,22 @@
 
 from __future__ import annotations
 
-from gtdata.core.errors import InvalidValueError
-
 import warnings
 
 import numpy as np
 
-from gtdata.metrics._checks import check_positive_int
+from gtdata.core.errors import InvalidValueError
 from gtdata.core.rng import RNGLike, randint
-from gtdata.metrics.sampling import DEFAULT_ENCODE_BATCH_SIZE, SAMPLING_ROWS, Representation, encode_factors, prepare, resample_outside, sample_latents
+from gtdata.metrics._checks import check_positive_int
+from gtdata.metrics.sampling import (
+    DEFAULT_ENCODE_BATCH_SIZE,
+    SAMPLING_ROWS,
+    Representation,
+    encode_factors,
+    prepare,
+    resample_outside,
+    sample_latents,
+)
 
 
 def factor_vae(votes_train: np.ndarray, votes_eval: np.ndarray) -> dict[str, float]:
@@ -20,10 +27,15 @@ def factor_vae(votes_train: np.ndarray, votes_eval: np.ndarray) -> dict[str, flo
     vt = np.asarray(votes_train, dtype=np.float64)
     ve = np.asarray(votes_eval, dtype=np.float64)
     if vt.ndim != 2 or vt.shape != ve.shape or vt.sum() <= 0 or ve.sum() <= 0 or np.any(vt < 0) or np.any(ve < 0):
-        raise InvalidValueError(f"votes_train and votes_eval must be nonnegative (F, L) count arrays of the same shape with votes; got {vt.shape} and {ve.shape}")
+        raise InvalidValueError(
+            f"votes_train and votes_eval must be nonnegative (F, L) count arrays of the same shape with votes; got {vt.shape} and {ve.shape}"
+        )
     classifier = np.argmax(vt, axis=0)
     cols = np.arange(vt.shape[1])
-    return {"train_accuracy": float(vt[classifier, cols].sum() / vt.sum()), "eval_accuracy": float(ve[classifier, cols].sum() / ve.sum())}
+    return {
+        "train_accuracy": float(vt[classifier, cols].sum() / vt.sum()),
+        "eval_accuracy": float(ve[classifier, cols].sum() / ve.sum()),
+    }
 
 
 def factor_vae_votes(

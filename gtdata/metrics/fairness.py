@@ -4,13 +4,12 @@ the prediction distribution within each intervened value of the sensitive factor
 
 from __future__ import annotations
 
-from gtdata.core.errors import InvalidValueError
-
 import numpy as np
 
+from gtdata.core.errors import InvalidValueError
+from gtdata.core.rng import RNGLike
 from gtdata.metrics._checks import check_positive_int
 from gtdata.metrics._fitting import make_classifier, quiet_fit
-from gtdata.core.rng import RNGLike
 from gtdata.metrics._random import draw_seeds
 from gtdata.metrics.sampling import DEFAULT_ENCODE_BATCH_SIZE, encode_factors, prepare, resample_outside, sample_latents
 
@@ -19,7 +18,9 @@ def inter_group_fairness(counts: np.ndarray) -> tuple[float, float]:
     """Mean (weighted by group size) and max over groups c of TV(p(pred | c), p(pred)), for counts[pred, c]."""
     counts = np.asarray(counts, dtype=np.float64)
     if counts.ndim != 2 or np.any(counts < 0) or np.any(counts.sum(axis=0) == 0):
-        raise InvalidValueError("counts must be a (num_predictions, num_groups) array of nonnegative counts, every group non-empty")
+        raise InvalidValueError(
+            "counts must be a (num_predictions, num_groups) array of nonnegative counts, every group non-empty"
+        )
     overall = counts.sum(axis=1) / counts.sum()
     per_group = counts.sum(axis=0)
     tv = np.abs(counts / per_group - overall[:, None]).sum(axis=0) / 2.0

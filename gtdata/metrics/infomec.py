@@ -23,7 +23,7 @@ from sklearn.metrics import log_loss, mutual_info_score
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from gtdata.core.rng import RNGLike, as_rng
-from gtdata.metrics._checks import check_latents, check_factors
+from gtdata.metrics._checks import check_factors, check_latents
 from gtdata.metrics._fitting import quiet_fit
 from gtdata.metrics._random import draw_seeds
 from gtdata.metrics.sampling import DEFAULT_ENCODE_BATCH_SIZE, prepare, sample_latents
@@ -43,7 +43,9 @@ def _check_inputs(latents: object, factors: object) -> tuple[np.ndarray, np.ndar
     return latents, check_factors(factors, latents.shape[0], "factors")
 
 
-def nmi_matrix(latents: np.ndarray, factors: np.ndarray, *, discrete_latents: bool = False, rng: RNGLike = None) -> np.ndarray:
+def nmi_matrix(
+    latents: np.ndarray, factors: np.ndarray, *, discrete_latents: bool = False, rng: RNGLike = None
+) -> np.ndarray:
     """Normalised mutual information between every factor and every latent, shape (F, L).
 
     Parameters

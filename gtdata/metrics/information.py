@@ -6,10 +6,9 @@ Values equal disentanglement_lib's `_histogram_discretize`, `discrete_mutual_inf
 
 from __future__ import annotations
 
-from gtdata.core.errors import InvalidValueError
-
 import numpy as np
 
+from gtdata.core.errors import InvalidValueError
 from gtdata.metrics._checks import check_positive_int
 
 

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from gtdata.core.errors import InvalidValueError
-
 import warnings
 
 import numpy as np
 
-from gtdata.metrics._checks import check_latents, check_factors
+from gtdata.core.deprecation import renamed_keywords
+from gtdata.core.errors import InvalidValueError
 from gtdata.core.rng import RNGLike
+from gtdata.metrics._checks import check_factors, check_latents
 from gtdata.metrics.information import discretize
 from gtdata.metrics.sampling import DEFAULT_ENCODE_BATCH_SIZE, prepare, sample_latents
-from gtdata.core.deprecation import renamed_keywords
 
 
 @renamed_keywords(codes="latents")
@@ -36,7 +35,9 @@ def irs_matrix(factors: np.ndarray, latents: np.ndarray, diff_quantile: float = 
 
 
 @renamed_keywords(codes="latents")
-def irs(latents: np.ndarray, factors: np.ndarray, diff_quantile: float = 0.99, num_bins: int | None = 20) -> dict[str, float]:
+def irs(
+    latents: np.ndarray, factors: np.ndarray, diff_quantile: float = 0.99, num_bins: int | None = 20
+) -> dict[str, float]:
     """IRS of latents (N, L) against factors (N, F) histogram-discretised into `num_bins` bins (None: as they are).
 
     Constant code dimensions are dropped; the score is the max-deviation-weighted mean over latents of each code's
@@ -50,12 +51,18 @@ def irs(latents: np.ndarray, factors: np.ndarray, diff_quantile: float = 0.99, n
     factors = check_factors(factors, latents.shape[0])
     active = latents[:, latents.std(axis=0) > 0]
     if active.shape[1] == 0:
-        warnings.warn("IRS: no code dimension varies; IRS is 0 by the reference's definition", RuntimeWarning, stacklevel=2)
+        warnings.warn(
+            "IRS: no code dimension varies; IRS is 0 by the reference's definition", RuntimeWarning, stacklevel=2
+        )
         return {"IRS": 0.0, "num_active_dims": 0, "num_active_dims_reference": 0.0}
     matrix, max_dev = irs_matrix(discretize(factors, num_bins), active, diff_quantile)
     per_code = matrix.max(axis=1)
     score = np.average(per_code, weights=max_dev) if max_dev.sum() > 0 else np.mean(per_code)
-    return {"IRS": float(score), "num_active_dims": int(active.shape[1]), "num_active_dims_reference": float(np.sum(active))}
+    return {
+        "IRS": float(score),
+        "num_active_dims": int(active.shape[1]),
+        "num_active_dims_reference": float(np.sum(active)),
+    }
 
 
 def compute_irs(

@@ -9,12 +9,11 @@ rectangular and min(L, F) pairs are matched (scipy's behaviour; no paper convent
 
 from __future__ import annotations
 
-from gtdata.core.errors import InvalidValueError
-
 import numpy as np
 import scipy.optimize
 import scipy.stats
 
+from gtdata.core.errors import InvalidValueError
 from gtdata.core.rng import RNGLike
 from gtdata.metrics._checks import check_latents, check_positive_int, check_values
 from gtdata.metrics.sampling import DEFAULT_ENCODE_BATCH_SIZE, prepare, sample_latents, sample_train_test
@@ -134,12 +133,16 @@ def mcc(
     factors = check_values(factors, latents.shape[0], "factors")
     if (latents_test is None) != (factors_test is None):
         given = "latents_test" if latents_test is not None else "factors_test"
-        raise InvalidValueError(f"the out-of-sample MCC needs both latents_test and factors_test; only {given} was given")
+        raise InvalidValueError(
+            f"the out-of-sample MCC needs both latents_test and factors_test; only {given} was given"
+        )
     if latents_test is not None:
         lte = check_latents(latents_test, "latents_test")
         fte = check_values(factors_test, lte.shape[0], "factors_test")
         if lte.shape[1] != latents.shape[1]:
-            raise InvalidValueError(f"latents_test has {lte.shape[1]} latent dimensions but latents has {latents.shape[1]}")
+            raise InvalidValueError(
+                f"latents_test has {lte.shape[1]} latent dimensions but latents has {latents.shape[1]}"
+            )
         if fte.shape[1] != factors.shape[1]:
             raise InvalidValueError(f"factors_test has {fte.shape[1]} factors but factors has {factors.shape[1]}")
     corr = _correlation(latents, factors, method)

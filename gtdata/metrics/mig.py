@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from gtdata.metrics._checks import check_latents, check_factors
+from gtdata.core.deprecation import renamed_keywords
 from gtdata.core.rng import RNGLike
+from gtdata.metrics._checks import check_factors, check_latents
 from gtdata.metrics.information import discrete_entropy, discrete_mutual_info, discretize
 from gtdata.metrics.sampling import DEFAULT_ENCODE_BATCH_SIZE, prepare, sample_latents
-from gtdata.core.deprecation import renamed_keywords
 
 
 def top_two_gap(matrix: np.ndarray) -> np.ndarray:

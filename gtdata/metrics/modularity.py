@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from gtdata.core.errors import InvalidValueError
-
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
+from gtdata.core.deprecation import renamed_keywords
+from gtdata.core.errors import InvalidValueError
+from gtdata.core.rng import RNGLike, as_rng
 from gtdata.metrics._checks import check_pair
 from gtdata.metrics._fitting import SECONDS_PER_POINT_CLASS, class_cost, make_classifier, parallel_map, quiet_fit
-from gtdata.core.rng import RNGLike, as_rng
 from gtdata.metrics._random import draw_seeds
 from gtdata.metrics.information import discrete_mutual_info, discretize
 from gtdata.metrics.sampling import DEFAULT_ENCODE_BATCH_SIZE, prepare, sample_train_test
-from gtdata.core.deprecation import renamed_keywords
 
 
 def modularity(mutual_information: np.ndarray) -> float:
@@ -41,16 +40,25 @@ def _macro_auc(y: np.ndarray, proba: np.ndarray, classes: np.ndarray) -> float:
     return float(roc_auc_score(onehot[:, valid], proba[:, valid], average="macro"))
 
 
-def _explicitness_one(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, y_test: np.ndarray, seed: int) -> tuple[float, float]:
+def _explicitness_one(
+    x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, y_test: np.ndarray, seed: int
+) -> tuple[float, float]:
     clf = make_classifier("logistic_regression", seed)
     with quiet_fit():
         clf.fit(x_train, y_train)
-        return _macro_auc(y_train, clf.predict_proba(x_train), clf.classes_), _macro_auc(y_test, clf.predict_proba(x_test), clf.classes_)
+        return _macro_auc(y_train, clf.predict_proba(x_train), clf.classes_), _macro_auc(
+            y_test, clf.predict_proba(x_test), clf.classes_
+        )
 
 
 @renamed_keywords(codes_train="latents_train", codes_test="latents_test")
 def explicitness(
-    latents_train: np.ndarray, factors_train: np.ndarray, latents_test: np.ndarray, factors_test: np.ndarray, seeds: list[int], n_jobs: int | None = None
+    latents_train: np.ndarray,
+    factors_train: np.ndarray,
+    latents_test: np.ndarray,
+    factors_test: np.ndarray,
+    seeds: list[int],
+    n_jobs: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per factor, macro ROC-AUC of `LogisticRegression()` on standardised latents; (train (F,), test (F,)).
     The per-factor fits run on `n_jobs` processes (None = all cores)."""
@@ -61,7 +69,10 @@ def explicitness(
     xte = (latents_test - mean) / std
     num_factors = factors_train.shape[1]
     args = [(xtr, factors_train[:, j], xte, factors_test[:, j], seeds[j]) for j in range(num_factors)]
-    costs = [SECONDS_PER_POINT_CLASS["logistic_regression"] * class_cost(factors_train[:, j]) * xtr.shape[0] for j in range(num_factors)]
+    costs = [
+        SECONDS_PER_POINT_CLASS["logistic_regression"] * class_cost(factors_train[:, j]) * xtr.shape[0]
+        for j in range(num_factors)
+    ]
     aucs = parallel_map(_explicitness_one, args, costs, n_jobs)
     return np.array([a[0] for a in aucs]), np.array([a[1] for a in aucs])
 

@@ -12,14 +12,14 @@ disentanglement scores.
 
 from __future__ import annotations
 
-from gtdata.core.errors import InvalidValueError
-
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
+from gtdata.core.errors import InvalidValueError
 from gtdata.core.rng import RNGLike
-from gtdata.metrics._checks import check_latents, check_factors
+from gtdata.metrics._checks import check_factors, check_latents
 from gtdata.metrics.mcc import correlation_matrix
 from gtdata.metrics.sampling import DEFAULT_ENCODE_BATCH_SIZE, prepare, sample_latents
 
@@ -28,13 +28,17 @@ __all__ = ["check_pair", "compute_pair_sharing", "pair_sharing"]
 
 def check_pair(pair: Any, num_factors: int) -> tuple[int, int]:
     """Two distinct factor positions in 0 … num_factors−1, or a ValueError naming the option."""
-    if (not isinstance(pair, (list, tuple)) or len(pair) != 2
-            or not all(isinstance(p, (int, np.integer)) and not isinstance(p, bool) for p in pair)):
+    if (
+        not isinstance(pair, (list, tuple))
+        or len(pair) != 2
+        or not all(isinstance(p, (int, np.integer)) and not isinstance(p, bool) for p in pair)
+    ):
         raise InvalidValueError(f"pair_sharing needs option pair: two factor positions, e.g. [3, 4]; got {pair!r}")
     a, b = int(pair[0]), int(pair[1])
     if not (0 <= a < num_factors and 0 <= b < num_factors) or a == b:
-        raise InvalidValueError(f"pair_sharing: pair must be two different factor positions in 0..{num_factors - 1}, "
-                         f"got {list(pair)}")
+        raise InvalidValueError(
+            f"pair_sharing: pair must be two different factor positions in 0..{num_factors - 1}, got {list(pair)}"
+        )
     return a, b
 
 
@@ -62,18 +66,29 @@ def pair_sharing(latents: np.ndarray, factors: np.ndarray, pair: Sequence[int]) 
     a, b = check_pair(pair, factors.shape[1])
     for pos in (a, b):
         if np.unique(factors[:, pos]).size < 2:
-            raise InvalidValueError(f"pair_sharing: factor {pos} of the pair takes a single value in these "
-                             f"{factors.shape[0]} points; both factors of the pair must vary")
+            raise InvalidValueError(
+                f"pair_sharing: factor {pos} of the pair takes a single value in these "
+                f"{factors.shape[0]} points; both factors of the pair must vary"
+            )
     rho = np.abs(correlation_matrix(latents, factors[:, [a, b]], method="spearman"))
     both = np.minimum(rho[:, 0], rho[:, 1])
     j = int(np.argmax(both))
-    return {"pair_sharing": float(both[j]), "latent": float(j),
-            "best_a": float(rho[:, 0].max()), "best_b": float(rho[:, 1].max())}
+    return {
+        "pair_sharing": float(both[j]),
+        "latent": float(j),
+        "best_a": float(rho[:, 0].max()),
+        "best_b": float(rho[:, 1].max()),
+    }
 
 
-def compute_pair_sharing(data: object, representation: object, random_state: RNGLike = None,
-                         num_train: int = 10000, pair: Sequence[int] | None = None,
-                         encode_batch_size: int = DEFAULT_ENCODE_BATCH_SIZE) -> dict[str, float]:
+def compute_pair_sharing(
+    data: object,
+    representation: object,
+    random_state: RNGLike = None,
+    num_train: int = 10000,
+    pair: Sequence[int] | None = None,
+    encode_batch_size: int = DEFAULT_ENCODE_BATCH_SIZE,
+) -> dict[str, float]:
     """Pair sharing on ``num_train`` draws from ``data`` (draw from the uncorrelated distribution)."""
     rep, rng = prepare(data, representation, random_state)
     latents, factors = sample_latents(data, rep, num_train, rng, encode_batch_size)

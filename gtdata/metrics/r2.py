@@ -10,8 +10,6 @@ default `LogisticRegression` and scored by its accuracy.
 
 from __future__ import annotations
 
-from gtdata.core.errors import InvalidValueError
-
 from collections.abc import Sequence
 
 import numpy as np
@@ -21,6 +19,7 @@ from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import KFold, ParameterGrid
 from sklearn.preprocessing import StandardScaler
 
+from gtdata.core.errors import InvalidValueError
 from gtdata.core.rng import RNGLike, as_rng
 from gtdata.metrics._checks import check_latents, check_positive_int, check_values
 from gtdata.metrics._fitting import quiet_fit
@@ -123,13 +122,17 @@ def r2(
         ltest = check_latents(latents_test, "latents_test")
         ftest = check_values(factors_test, ltest.shape[0], "factors_test")
         if ltest.shape[1] != latents.shape[1]:
-            raise InvalidValueError(f"latents_test has {ltest.shape[1]} latent dimensions but latents has {latents.shape[1]}")
+            raise InvalidValueError(
+                f"latents_test has {ltest.shape[1]} latent dimensions but latents has {latents.shape[1]}"
+            )
         if ftest.shape[1] != num_factors:
             raise InvalidValueError(f"factors_test has {ftest.shape[1]} factors but factors has {num_factors}")
         _check_categorical(classes, ftest, "factors_test")
         where = "the given fit and test sets"
     if lfit.shape[0] < 3 or ltest.shape[0] < 2:
-        raise InvalidValueError(f"r2 needs at least 3 fit and 2 test points; {where} has {lfit.shape[0]} and {ltest.shape[0]}")
+        raise InvalidValueError(
+            f"r2 needs at least 3 fit and 2 test points; {where} has {lfit.shape[0]} and {ltest.shape[0]}"
+        )
 
     scaler = StandardScaler().fit(lfit)
     xfit, xtest = scaler.transform(lfit), scaler.transform(ltest)
@@ -143,7 +146,9 @@ def r2(
         for f in sorted(classes):
             yfit = ffit[:, f].astype(np.int64)
             if np.unique(yfit).size < 2:
-                raise InvalidValueError(f"factors: categorical factor {f} has a single class on the fit set; no classifier can be fit")
+                raise InvalidValueError(
+                    f"factors: categorical factor {f} has a single class on the fit set; no classifier can be fit"
+                )
             model = LogisticRegression().fit(xfit, yfit)
             accuracy[f] = accuracy_score(ftest[:, f].astype(np.int64), model.predict(xtest))
         for f in regressed:
@@ -205,11 +210,15 @@ def _check_categorical(categorical: object, factors: np.ndarray, name: str = "fa
     except TypeError:
         items = None
     if items is None or not all(isinstance(c, (int, np.integer)) and not isinstance(c, bool) for c in items):
-        raise InvalidValueError(f"categorical must be a sequence of factor column indices (integers); got {categorical!r}")
+        raise InvalidValueError(
+            f"categorical must be a sequence of factor column indices (integers); got {categorical!r}"
+        )
     columns = [int(c) for c in items]
     bad = [c for c in columns if not 0 <= c < factors.shape[1]]
     if bad:
-        raise InvalidValueError(f"categorical: factor column(s) {bad} out of range for {factors.shape[1]} factors (0..{factors.shape[1] - 1})")
+        raise InvalidValueError(
+            f"categorical: factor column(s) {bad} out of range for {factors.shape[1]} factors (0..{factors.shape[1] - 1})"
+        )
     for c in columns:
         if np.any(factors[:, c] != np.round(factors[:, c])):
             raise InvalidValueError(f"{name}: categorical factor {c} must hold integer codes; got non-integer values")
@@ -249,7 +258,13 @@ def compute_r2(
     rep, rng = prepare(data, representation, random_state)
     ctr, ftr, cte, fte = sample_train_test(data, rep, rng, num_train, num_test, encode_batch_size)
     result = r2(
-        ctr, ftr, latents_test=cte, factors_test=fte, regressor=regressor, categorical=categorical,
-        max_kernel_train=max_kernel_train, rng=rng,
+        ctr,
+        ftr,
+        latents_test=cte,
+        factors_test=fte,
+        regressor=regressor,
+        categorical=categorical,
+        max_kernel_train=max_kernel_train,
+        rng=rng,
     )
     return r2_scores(result)

@@ -4,19 +4,18 @@ factors can still be predicted by boosted trees from the rest."""
 
 from __future__ import annotations
 
-from gtdata.core.errors import InvalidValueError
-
 from collections.abc import Sequence
 
 import numpy as np
 
+from gtdata.core.deprecation import renamed_keywords
+from gtdata.core.errors import InvalidValueError
+from gtdata.core.rng import RNGLike, as_rng
 from gtdata.metrics._checks import check_pair, check_positive_int
 from gtdata.metrics._fitting import fit_one
-from gtdata.core.rng import RNGLike, as_rng
 from gtdata.metrics._random import draw_seeds
 from gtdata.metrics.downstream import check_sizes, factor_accuracies
 from gtdata.metrics.sampling import DEFAULT_ENCODE_BATCH_SIZE, prepare, sample_train_test
-from gtdata.core.deprecation import renamed_keywords
 
 
 @renamed_keywords(codes_train="latents_train", codes_test="latents_test", random_state="rng")
@@ -41,9 +40,13 @@ def reduced_downstream(
     num_remove = check_positive_int(num_factors_to_remove, "num_factors_to_remove")
     num_latents, num_factors = ctr.shape[1], ftr.shape[1]
     if num_factors < 2:
-        raise InvalidValueError("reduced_downstream compares the reduced factor with the others; it needs at least 2 factors")
+        raise InvalidValueError(
+            "reduced_downstream compares the reduced factor with the others; it needs at least 2 factors"
+        )
     if num_remove >= num_latents:
-        raise InvalidValueError(f"num_factors_to_remove={num_remove} must leave at least one of the {num_latents} code dimensions")
+        raise InvalidValueError(
+            f"num_factors_to_remove={num_remove} must leave at least one of the {num_latents} code dimensions"
+        )
     rng = as_rng(rng)
     n = ctr.shape[0]
     out: dict[str, float] = {}

@@ -8,14 +8,13 @@ so that pinned draws stay inside a split or an incomplete grid.
 
 from __future__ import annotations
 
-from gtdata.core.errors import InvalidTypeError, InvalidValueError
-
 import sys
 from collections.abc import Callable
 
 import numpy as np
 
 from gtdata.core.deprecation import deprecated_alias, renamed_keywords
+from gtdata.core.errors import InvalidTypeError, InvalidValueError
 from gtdata.core.rng import as_rng
 from gtdata.metrics._checks import check_positive_int
 
@@ -116,11 +115,15 @@ def check_output(out: object, num_rows: int) -> np.ndarray:
     try:
         arr = np.asarray(out, dtype=np.float64)
     except (TypeError, ValueError) as exc:
-        raise InvalidValueError(f"the representation must return a numeric array of shape (N, L); got {type(out).__name__}") from exc
+        raise InvalidValueError(
+            f"the representation must return a numeric array of shape (N, L); got {type(out).__name__}"
+        ) from exc
     if arr.ndim != 2:
         raise InvalidValueError(f"the representation must return shape (N, L) = ({num_rows}, L); got shape {arr.shape}")
     if arr.shape[0] != num_rows:
-        raise InvalidValueError(f"the representation returned {arr.shape[0]} rows for a batch of {num_rows} observations")
+        raise InvalidValueError(
+            f"the representation returned {arr.shape[0]} rows for a batch of {num_rows} observations"
+        )
     if arr.shape[1] == 0:
         raise InvalidValueError("the representation returned zero latent dimensions")
     if not np.all(np.isfinite(arr)):
@@ -133,9 +136,15 @@ def check_output(out: object, num_rows: int) -> np.ndarray:
 
 def check_data(data: object) -> list[int]:
     """Check that `data` has the disentanglement_lib interface and no single-valued factor; factor sizes."""
-    missing = [a for a in ("num_factors", "factors_num_values", "sample_factors", "sample_observations_from_factors", "sample") if not hasattr(data, a)]
+    missing = [
+        a
+        for a in ("num_factors", "factors_num_values", "sample_factors", "sample_observations_from_factors", "sample")
+        if not hasattr(data, a)
+    ]
     if missing:
-        raise InvalidTypeError(f"data must be a GroundTruthData (or have disentanglement_lib's interface); missing {missing}")
+        raise InvalidTypeError(
+            f"data must be a GroundTruthData (or have disentanglement_lib's interface); missing {missing}"
+        )
     sizes = [int(s) for s in data.factors_num_values]
     single = [i for i, s in enumerate(sizes) if s < 2]
     if single:
@@ -149,7 +158,11 @@ def check_data(data: object) -> list[int]:
 
 
 def sample_latents(
-    data: object, representation: Representation, num: int, rng: np.random.Generator | np.random.RandomState, batch_size: int = DEFAULT_ENCODE_BATCH_SIZE
+    data: object,
+    representation: Representation,
+    num: int,
+    rng: np.random.Generator | np.random.RandomState,
+    batch_size: int = DEFAULT_ENCODE_BATCH_SIZE,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Draw `num` points, encode them chunk by chunk; (latents float64 (num, L), factors int64 (num, F)).
 
@@ -171,7 +184,9 @@ def sample_latents(
 sample_codes = deprecated_alias(sample_latents, "sample_codes")
 
 
-def resample_outside(data: object, factors: np.ndarray, pinned: np.ndarray, rng: np.random.Generator | np.random.RandomState) -> np.ndarray:
+def resample_outside(
+    data: object, factors: np.ndarray, pinned: np.ndarray, rng: np.random.Generator | np.random.RandomState
+) -> np.ndarray:
     """Redraw rows of `factors` that fall outside the data's split, keeping the entries where `pinned` is True.
 
     `pinned` is a bool array like `factors`. The redrawn rows are uniform among the split's grid points that agree
@@ -196,14 +211,21 @@ def resample_outside(data: object, factors: np.ndarray, pinned: np.ndarray, rng:
 
 
 @renamed_keywords(random_state="rng")
-def prepare(data: object, representation: object, rng: object) -> tuple[Representation, np.random.Generator | np.random.RandomState]:
+def prepare(
+    data: object, representation: object, rng: object
+) -> tuple[Representation, np.random.Generator | np.random.RandomState]:
     """Validate `data`, wrap `representation` and normalise the seed: the first step of every sampling-level metric."""
     check_data(data)
     return as_representation(representation), as_rng(rng)
 
 
 def sample_train_test(
-    data: object, representation: Representation, rng: np.random.Generator | np.random.RandomState, num_train: int, num_test: int, batch_size: int
+    data: object,
+    representation: Representation,
+    rng: np.random.Generator | np.random.RandomState,
+    num_train: int,
+    num_test: int,
+    batch_size: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """A training draw of `num_train` points, then a test draw of `num_test`: (latents_train, factors_train,
     latents_test, factors_test)."""
@@ -213,7 +235,11 @@ def sample_train_test(
 
 
 def encode_factors(
-    data: object, representation: Representation, factors: np.ndarray, rng: np.random.Generator | np.random.RandomState, batch_size: int = DEFAULT_ENCODE_BATCH_SIZE
+    data: object,
+    representation: Representation,
+    factors: np.ndarray,
+    rng: np.random.Generator | np.random.RandomState,
+    batch_size: int = DEFAULT_ENCODE_BATCH_SIZE,
 ) -> np.ndarray:
     """Render observations of the given factor codes (N, F) chunk by chunk and encode them; float64 (N, L)."""
     batch_size = check_positive_int(batch_size, "batch_size")

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from gtdata.core.errors import InvalidValueError
-
 import numpy as np
 from sklearn.svm import LinearSVC
 
-from gtdata.metrics._checks import check_latents, check_factors, check_pair
-from gtdata.metrics._fitting import SECONDS_PER_POINT_CLASS, class_cost, parallel_map, quiet_fit
+from gtdata.core.deprecation import renamed_keywords
+from gtdata.core.errors import InvalidValueError
 from gtdata.core.rng import RNGLike, as_rng
+from gtdata.metrics._checks import check_factors, check_latents, check_pair
+from gtdata.metrics._fitting import SECONDS_PER_POINT_CLASS, class_cost, parallel_map, quiet_fit
 from gtdata.metrics._random import draw_seeds
 from gtdata.metrics.mig import top_two_gap
 from gtdata.metrics.sampling import DEFAULT_ENCODE_BATCH_SIZE, prepare, sample_train_test
-from gtdata.core.deprecation import renamed_keywords
 
 
 @renamed_keywords(codes="latents")
@@ -31,7 +30,9 @@ def sap_matrix_continuous(latents: np.ndarray, factors: np.ndarray) -> np.ndarra
     return s
 
 
-def _sap_column(latents_train: np.ndarray, y_train: np.ndarray, latents_test: np.ndarray, y_test: np.ndarray, seeds: list[int]) -> np.ndarray:
+def _sap_column(
+    latents_train: np.ndarray, y_train: np.ndarray, latents_test: np.ndarray, y_test: np.ndarray, seeds: list[int]
+) -> np.ndarray:
     column = np.zeros(latents_train.shape[1])
     with quiet_fit():
         for i in range(latents_train.shape[1]):
@@ -43,13 +44,24 @@ def _sap_column(latents_train: np.ndarray, y_train: np.ndarray, latents_test: np
 
 @renamed_keywords(codes_train="latents_train", codes_test="latents_test")
 def sap_matrix_discrete(
-    latents_train: np.ndarray, factors_train: np.ndarray, latents_test: np.ndarray, factors_test: np.ndarray, seeds: list[int], n_jobs: int | None = None
+    latents_train: np.ndarray,
+    factors_train: np.ndarray,
+    latents_test: np.ndarray,
+    factors_test: np.ndarray,
+    seeds: list[int],
+    n_jobs: int | None = None,
 ) -> np.ndarray:
     """S_ij = test accuracy of LinearSVC(C=0.01, class_weight="balanced") predicting factor j from code i alone.
     `seeds`: one per (i, j), row-major; the factors' columns run on `n_jobs` processes (None = all cores)."""
     num_latents, num_factors = latents_train.shape[1], factors_train.shape[1]
     args = [
-        (latents_train, factors_train[:, j], latents_test, factors_test[:, j], [seeds[i * num_factors + j] for i in range(num_latents)])
+        (
+            latents_train,
+            factors_train[:, j],
+            latents_test,
+            factors_test[:, j],
+            [seeds[i * num_factors + j] for i in range(num_latents)],
+        )
         for j in range(num_factors)
     ]
     per_fit = SECONDS_PER_POINT_CLASS["linear_svc"] * latents_train.shape[0]

@@ -3,22 +3,25 @@ trained with one other factor fixed to a single value and tested where that fact
 
 from __future__ import annotations
 
-from gtdata.core.errors import InvalidValueError
-
 from collections.abc import Sequence
 
 import numpy as np
 
+from gtdata.core.errors import InvalidValueError
+from gtdata.core.rng import RNGLike, randint
 from gtdata.metrics._checks import check_positive_int
 from gtdata.metrics._fitting import fit_per_factor
-from gtdata.core.rng import RNGLike, randint
 from gtdata.metrics._random import draw_seeds
 from gtdata.metrics.downstream import check_sizes, factor_accuracies
 from gtdata.metrics.sampling import DEFAULT_ENCODE_BATCH_SIZE, encode_factors, prepare, resample_outside
 
 
 def intervene(
-    factors_train: np.ndarray, factors_test: np.ndarray, target: int, sizes: Sequence[int], rng: np.random.Generator | np.random.RandomState
+    factors_train: np.ndarray,
+    factors_test: np.ndarray,
+    target: int,
+    sizes: Sequence[int],
+    rng: np.random.Generator | np.random.RandomState,
 ) -> tuple[int, np.ndarray, np.ndarray]:
     """Pick a factor f != `target` and a value v; return (f, train with f := v, test with f := another value).
 
@@ -38,7 +41,9 @@ def intervene(
     return f, train, test
 
 
-def _observe(data: object, rep, factors: np.ndarray, pinned_col: int, rng, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
+def _observe(
+    data: object, rep, factors: np.ndarray, pinned_col: int, rng, batch_size: int
+) -> tuple[np.ndarray, np.ndarray]:
     pinned = np.zeros_like(factors, dtype=bool)
     pinned[:, pinned_col] = True
     factors = resample_outside(data, factors, pinned, rng)
@@ -122,12 +127,16 @@ def compute_strong_downstream(
                 f, ftr_int, fte_int = intervene(f_train, f_test, target, sizes_f, rng)
                 xtr, ftr_int = _observe(data, rep, ftr_int, f, rng, encode_batch_size)
                 xte, fte_int = _observe(data, rep, fte_int, f, rng, encode_batch_size)
-                fit = fit_per_factor("gbt", xtr, ftr_int[:, [target]], xte, fte_int[:, [target]], draw_seeds(rng, 1), n_jobs=1)[0]
+                fit = fit_per_factor(
+                    "gbt", xtr, ftr_int[:, [target]], xte, fte_int[:, [target]], draw_seeds(rng, 1), n_jobs=1
+                )[0]
                 strong_train.append(fit.train_accuracy)
                 strong_test.append(fit.test_accuracy)
         out[f"{n}:mean_train_accuracy"] = float(np.mean(train))
         out[f"{n}:mean_test_accuracy"] = float(np.mean(test))
         out[f"{n}:mean_strong_train_accuracy"] = float(np.mean(strong_train))
         out[f"{n}:mean_strong_test_accuracy"] = float(np.mean(strong_test))
-        out[f"{n}:strong_generalization_gap"] = 1.0 - out[f"{n}:mean_strong_test_accuracy"] / out[f"{n}:mean_test_accuracy"]
+        out[f"{n}:strong_generalization_gap"] = (
+            1.0 - out[f"{n}:mean_strong_test_accuracy"] / out[f"{n}:mean_test_accuracy"]
+        )
     return out

@@ -8,11 +8,11 @@ import warnings
 import numpy as np
 import scipy.linalg
 
-from gtdata.metrics._checks import check_latents
+from gtdata.core.deprecation import renamed_keywords
 from gtdata.core.rng import RNGLike
+from gtdata.metrics._checks import check_latents
 from gtdata.metrics.information import discrete_mutual_info, discretize
 from gtdata.metrics.sampling import DEFAULT_ENCODE_BATCH_SIZE, prepare, sample_latents
-from gtdata.core.deprecation import renamed_keywords
 
 
 def gaussian_total_correlation(cov: np.ndarray) -> float:

@@ -1,11 +1,10 @@
 import numpy as np
 import pytest
+from metric_fixtures import synthetic_codes
 from sklearn.ensemble import GradientBoostingClassifier
 
 from gtdata.metrics import arrays
 from gtdata.metrics._random import draw_seeds
-
-from metric_fixtures import synthetic_codes
 
 LN2_LN10 = np.log(2) / np.log(10)
 

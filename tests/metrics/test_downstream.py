@@ -1,18 +1,23 @@
 import numpy as np
 import pytest
+from metric_fixtures import NoiseData, flat_rep, identity_data, identity_rep, synthetic_codes
 
 from gtdata.metrics import arrays, compute_downstream, compute_reduced_downstream, compute_strong_downstream
 from gtdata.metrics.strong_downstream import intervene
-
-from metric_fixtures import NoiseData, flat_rep, identity_data, identity_rep, synthetic_codes
 
 
 def test_downstream_keys_and_values():
     codes, factors = synthetic_codes(400, sizes=(3, 4))
     out = arrays.downstream(codes[:300], factors[:300], codes[300:], factors[300:], "logistic_regression", rng=0)
     assert set(out) == {
-        "300:mean_train_accuracy", "300:mean_test_accuracy", "300:min_train_accuracy", "300:min_test_accuracy",
-        "300:train_accuracy_factor_0", "300:test_accuracy_factor_0", "300:train_accuracy_factor_1", "300:test_accuracy_factor_1",
+        "300:mean_train_accuracy",
+        "300:mean_test_accuracy",
+        "300:min_train_accuracy",
+        "300:min_test_accuracy",
+        "300:train_accuracy_factor_0",
+        "300:test_accuracy_factor_0",
+        "300:train_accuracy_factor_1",
+        "300:test_accuracy_factor_1",
     }
     assert out["300:min_test_accuracy"] > 0.9
     gbt = arrays.downstream(codes[:300], factors[:300], codes[300:], factors[300:], "boosted_trees", rng=0)
@@ -32,7 +37,9 @@ def test_downstream_single_class_training_set_uses_constant_predictor():
 
 def test_compute_downstream_sizes_fresh_draws():
     data = identity_data(2, 3)
-    out = compute_downstream(data, identity_rep, random_state=0, predictor="logistic_regression", num_train=[10, 50], num_test=50)
+    out = compute_downstream(
+        data, identity_rep, random_state=0, predictor="logistic_regression", num_train=[10, 50], num_test=50
+    )
     assert "10:mean_test_accuracy" in out and "50:mean_test_accuracy" in out
     assert out["50:mean_test_accuracy"] > 0.8
 
@@ -63,8 +70,16 @@ def _reduced_downstream_fitting_every_factor(ctr, ftr, cte, fte, num_remove, see
     for f in range(num_factors):
         keep = np.arange(ctr.shape[1])
         for _ in range(num_remove):
-            fits = fit_per_factor("gbt", ctr[:, keep], ftr, cte[:, keep], fte, draw_seeds(rng, num_factors),
-                                  want_importances=True, n_jobs=1)
+            fits = fit_per_factor(
+                "gbt",
+                ctr[:, keep],
+                ftr,
+                cte[:, keep],
+                fte,
+                draw_seeds(rng, num_factors),
+                want_importances=True,
+                n_jobs=1,
+            )
             keep = np.delete(keep, int(np.argmax(fits[f].importances)))
         accuracies.append(factor_accuracies("gbt", ctr[:, keep], ftr, cte[:, keep], fte, rng, 1))
     return accuracies
@@ -78,9 +93,14 @@ def test_reduced_downstream_reference_keys_and_one_importance_fit_per_removal(mo
     n, sizes = 140, (2, 3)
     factors = np.stack([rng.integers(0, s, n) for s in sizes], axis=1)
     # A noisy code per factor, a code mixing both, and pure noise.
-    codes = np.concatenate([factors + 0.4 * rng.standard_normal((n, 2)),
-                            factors[:, :1] + factors[:, 1:2] + rng.standard_normal((n, 1)),
-                            rng.standard_normal((n, 1))], axis=1)
+    codes = np.concatenate(
+        [
+            factors + 0.4 * rng.standard_normal((n, 2)),
+            factors[:, :1] + factors[:, 1:2] + rng.standard_normal((n, 1)),
+            rng.standard_normal((n, 1)),
+        ],
+        axis=1,
+    )
     ctr, ftr, cte, fte = codes[:80], factors[:80], codes[80:], factors[80:]
     fitted = []
     fit_one = module.fit_one
@@ -103,7 +123,9 @@ def test_reduced_downstream_reference_keys_and_one_importance_fit_per_removal(mo
             assert out[f"80:reduced_factor_{f}:mean_{split}_accuracy_reduced_factor"] == acc[f]
             assert out[f"80:reduced_factor_{f}:mean_{split}_accuracy_non_reduced_factor"] == np.mean(np.delete(acc, f))
     for split, k in (("train", 0), ("test", 1)):
-        assert out[f"80:mean_{split}_accuracy_reduced_factor"] == pytest.approx(np.mean([e[k][f] for f, e in enumerate(expected)]))
+        assert out[f"80:mean_{split}_accuracy_reduced_factor"] == pytest.approx(
+            np.mean([e[k][f] for f, e in enumerate(expected)])
+        )
     assert len(out) == 2 * (2 * 2 + 4) + 4
     assert not any(":train_accuracy" in key or ":test_accuracy" in key for key in out)
 
@@ -125,6 +147,17 @@ def test_intervene_never_picks_target_and_sets_values():
 
 
 def test_strong_downstream_on_noise_is_chance():
-    out = compute_strong_downstream(NoiseData(sizes=(5, 5)), flat_rep, random_state=0, num_train=[100], num_test=200, n_experiment=1)
+    out = compute_strong_downstream(
+        NoiseData(sizes=(5, 5)), flat_rep, random_state=0, num_train=[100], num_test=200, n_experiment=1
+    )
     assert 0.0 <= out["100:mean_strong_test_accuracy"] <= 0.3
-    assert set(out) == {f"100:{k}" for k in ("mean_train_accuracy", "mean_test_accuracy", "mean_strong_train_accuracy", "mean_strong_test_accuracy", "strong_generalization_gap")}
+    assert set(out) == {
+        f"100:{k}"
+        for k in (
+            "mean_train_accuracy",
+            "mean_test_accuracy",
+            "mean_strong_train_accuracy",
+            "mean_strong_test_accuracy",
+            "strong_generalization_gap",
+        )
+    }

@@ -2,12 +2,11 @@ import json
 
 import numpy as np
 import pytest
+from metric_fixtures import identity_data, identity_rep
 
 from gtdata.metrics import METRIC_NAMES, STUDY_METRICS, arrays, evaluate, run_suite
 from gtdata.metrics.evaluate import metric_seeds
 from gtdata.metrics.sampling import sample_latents
-
-from metric_fixtures import identity_data, identity_rep
 
 SMALL = {
     "beta_vae": {"num_train": 200, "num_eval": 100, "batch_size": 8},
@@ -25,9 +24,24 @@ SMALL = {
 def test_names():
     assert set(STUDY_METRICS) <= set(METRIC_NAMES)
     assert set(METRIC_NAMES) == {
-        "beta_vae", "factor_vae", "mig", "dci", "dci_fast", "sap", "modularity_explicitness", "irs", "unsupervised",
-        "downstream_logistic_regression", "downstream_boosted_trees", "fairness", "strong_downstream", "reduced_downstream",
-        "mcc", "r2", "infomec", "pair_sharing",
+        "beta_vae",
+        "factor_vae",
+        "mig",
+        "dci",
+        "dci_fast",
+        "sap",
+        "modularity_explicitness",
+        "irs",
+        "unsupervised",
+        "downstream_logistic_regression",
+        "downstream_boosted_trees",
+        "fairness",
+        "strong_downstream",
+        "reduced_downstream",
+        "mcc",
+        "r2",
+        "infomec",
+        "pair_sharing",
     }
 
 
@@ -54,7 +68,13 @@ def test_study_suite_keys_values_and_determinism(tmp_path):
 
 def test_shared_sample_is_used_by_point_metrics():
     data = identity_data(3, 4)
-    scores = evaluate(data, identity_rep, ["mig", "unsupervised"], seed=2, options={"mig": {"num_train": 300}, "unsupervised": {"num_train": 500}})
+    scores = evaluate(
+        data,
+        identity_rep,
+        ["mig", "unsupervised"],
+        seed=2,
+        options={"mig": {"num_train": 300}, "unsupervised": {"num_train": 500}},
+    )
     codes, factors = sample_latents(data, identity_rep, 500, np.random.RandomState(metric_seeds(2)["shared"]))
     assert scores["mig.discrete_mig"] == arrays.mig(codes[:300], factors[:300])["discrete_mig"]
     assert scores["unsupervised.mutual_info_score"] == arrays.unsupervised(codes)["mutual_info_score"]
@@ -100,10 +120,25 @@ def test_bad_names_and_options():
 def test_evaluate_trained_model_on_rendered_set(tmp_path):
     from gtdata.training import train
 
-    run = train("dsprites_like", "beta_vae", steps=2, out=tmp_path / "run", batch_size=8, device="cpu",
-                progress=False, figures=False, log_every=1, checkpoint_every=2)
-    opts = {"mig": {"num_train": 300}, "factor_vae": {"num_train": 50, "num_eval": 20, "num_variance_estimate": 200, "threshold": 0.0}}
-    scores = evaluate(run.data, run.representation("mean"), ["mig", "factor_vae"], seed=0, options=opts, path=tmp_path / "m.json")
+    run = train(
+        "dsprites_like",
+        "beta_vae",
+        steps=2,
+        out=tmp_path / "run",
+        batch_size=8,
+        device="cpu",
+        progress=False,
+        figures=False,
+        log_every=1,
+        checkpoint_every=2,
+    )
+    opts = {
+        "mig": {"num_train": 300},
+        "factor_vae": {"num_train": 50, "num_eval": 20, "num_variance_estimate": 200, "threshold": 0.0},
+    }
+    scores = evaluate(
+        run.data, run.representation("mean"), ["mig", "factor_vae"], seed=0, options=opts, path=tmp_path / "m.json"
+    )
     assert 0.0 <= scores["mig.discrete_mig"] <= 1.0 and 0.0 <= scores["factor_vae.eval_accuracy"] <= 1.0
     prov = json.loads((tmp_path / "m.json").read_text())["provenance"]
     assert prov["data"]["name"] == "dsprites_like" and prov["data"]["factors_num_values"] == [3, 6, 40, 32, 32]

@@ -1,9 +1,8 @@
 import numpy as np
 import pytest
+from metric_fixtures import NoiseData, flat_rep
 
 from gtdata.metrics import arrays, compute_fairness
-
-from metric_fixtures import NoiseData, flat_rep
 
 
 def test_inter_group_fairness_reference_example():
@@ -31,7 +30,11 @@ def test_aggregate_fairness_example():
 def test_fairness_smoke_on_noise_data():
     data = NoiseData(sizes=(2, 3))
     out = compute_fairness(data, flat_rep, random_state=0, num_train=100, num_test_points_per_class=20)
-    assert set(out) >= {"mean_fairness:mean_pred:mean_sens", "max_fairness:max_pred:max_sens", "mean_fairness:pred0:sens1"}
+    assert set(out) >= {
+        "mean_fairness:mean_pred:mean_sens",
+        "max_fairness:max_pred:max_sens",
+        "mean_fairness:pred0:sens1",
+    }
     assert all(0.0 <= v <= 1.0 for v in out.values())
     again = compute_fairness(data, flat_rep, random_state=0, num_train=100, num_test_points_per_class=20)
     assert again == out

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import scipy.optimize
 import scipy.stats
+from metric_fixtures import identity_data, identity_rep
 from sklearn.feature_selection import mutual_info_classif
 from sklearn.kernel_ridge import KernelRidge
 from sklearn.metrics import mutual_info_score
@@ -26,8 +27,6 @@ from gtdata.metrics.infomec import infomec, nmi_matrix
 from gtdata.metrics.mcc import correlation_matrix, mcc
 from gtdata.metrics.r2 import KERNEL_RIDGE_GRID, kernel_ridge_predictions, r2
 from gtdata.metrics.sampling import sample_latents
-
-from metric_fixtures import identity_data, identity_rep
 
 
 @pytest.mark.parametrize("module", [mcc_module, r2_module, infomec_module])
@@ -173,7 +172,9 @@ def _r2_by_least_squares(x_fit, y_fit, x_test, y_test):
 def test_linear_r2_matches_least_squares():
     latents, factors = _mixed(900, 4, 3, seed=7)
     result = r2(latents[:600], factors[:600], latents_test=latents[600:], factors_test=factors[600:])
-    expected = [_r2_by_least_squares(latents[:600], factors[:600, f], latents[600:], factors[600:, f]) for f in range(3)]
+    expected = [
+        _r2_by_least_squares(latents[:600], factors[:600, f], latents[600:], factors[600:, f]) for f in range(3)
+    ]
     np.testing.assert_allclose(result["per_factor"], expected, atol=1e-10)
     assert result["r2"] == pytest.approx(np.mean(expected), abs=1e-10)
     assert np.isnan(result["accuracy"]) and np.all(np.isnan(result["accuracy_per_factor"]))
@@ -271,7 +272,9 @@ def _plugin_nmi(s, z):
 def test_discrete_nmi_matches_the_contingency_table():
     rng = np.random.default_rng(13)
     factors = rng.integers(0, 4, size=(500, 3))
-    latents = np.column_stack([factors[:, 0] // 2, (factors[:, 1] + rng.integers(0, 2, 500)) % 4, rng.integers(0, 3, 500), factors[:, 2]])
+    latents = np.column_stack(
+        [factors[:, 0] // 2, (factors[:, 1] + rng.integers(0, 2, 500)) % 4, rng.integers(0, 3, 500), factors[:, 2]]
+    )
     latents = latents * 0.25 - 1.0  # discrete values need not be integers
     nmi = nmi_matrix(latents, factors, discrete_latents=True)
     z = ((latents + 1.0) * 4).round().astype(int)
@@ -283,19 +286,38 @@ def test_discrete_nmi_matches_the_contingency_table():
 def test_continuous_nmi_is_the_reference_knn_estimate():
     rng = np.random.default_rng(14)
     factors = rng.integers(0, 5, size=(800, 2))
-    latents = np.column_stack([factors[:, 0] + rng.normal(size=800), rng.normal(size=800) * 5, np.tanh(factors[:, 1] - 2.0 + 0.3 * rng.normal(size=800))])
+    latents = np.column_stack(
+        [
+            factors[:, 0] + rng.normal(size=800),
+            rng.normal(size=800) * 5,
+            np.tanh(factors[:, 1] - 2.0 + 0.3 * rng.normal(size=800)),
+        ]
+    )
     nmi = nmi_matrix(latents, factors, rng=0)
     # the reference's loop: one standardised column, one factor per call; only the 1e-10 jitter differs
     expected = [
-        [mutual_info_classif(StandardScaler().fit_transform(latents[:, [j]]), factors[:, i], discrete_features=False, n_neighbors=10, random_state=0)[0]
-         / mutual_info_score(factors[:, i], factors[:, i]) for j in range(3)]
+        [
+            mutual_info_classif(
+                StandardScaler().fit_transform(latents[:, [j]]),
+                factors[:, i],
+                discrete_features=False,
+                n_neighbors=10,
+                random_state=0,
+            )[0]
+            / mutual_info_score(factors[:, i], factors[:, i])
+            for j in range(3)
+        ]
         for i in range(2)
     ]
     np.testing.assert_allclose(nmi, expected, atol=1e-6)
 
 
 def _grid(sizes, repeats):
-    return np.repeat(np.stack(np.meshgrid(*[np.arange(s) for s in sizes], indexing="ij"), -1).reshape(-1, len(sizes)), repeats, axis=0)
+    return np.repeat(
+        np.stack(np.meshgrid(*[np.arange(s) for s in sizes], indexing="ij"), -1).reshape(-1, len(sizes)),
+        repeats,
+        axis=0,
+    )
 
 
 def test_perfectly_disentangled_discrete_latents_score_one():
@@ -326,8 +348,14 @@ def test_rotation_entangles_and_lowers_infom_and_infoc():
 def test_infom_infoc_formulas_and_pruning():
     rng = np.random.default_rng(16)
     factors = rng.integers(0, 4, size=(600, 3))
-    latents = np.column_stack([factors[:, 0] + 0.5 * factors[:, 1] + rng.normal(size=600), factors[:, 2] + 0.2 * rng.normal(size=600),
-                               rng.normal(size=600) * 0.01, factors[:, 1] - factors[:, 2] + rng.normal(size=600)])
+    latents = np.column_stack(
+        [
+            factors[:, 0] + 0.5 * factors[:, 1] + rng.normal(size=600),
+            factors[:, 2] + 0.2 * rng.normal(size=600),
+            rng.normal(size=600) * 0.01,
+            factors[:, 1] - factors[:, 2] + rng.normal(size=600),
+        ]
+    )
     result = infomec(latents, factors, rng=0)
     ranges = np.ptp(latents, axis=0)
     assert result["active_latents"].tolist() == (ranges > ranges.max() / 20).tolist() == [True, True, False, True]
@@ -377,14 +405,40 @@ def test_infomec_errors_name_the_argument():
 
 # metric_seeds before the identifiability metrics were added (gtdata 0.1): they must never change.
 SEEDS_BEFORE = {
-    0: {"shared": 2357136044, "beta_vae": 2546248239, "factor_vae": 3071714933, "mig": 3626093760, "dci": 2588848963,
-        "dci_fast": 3684848379, "sap": 2340255427, "modularity_explicitness": 3638918503, "irs": 1819583497,
-        "unsupervised": 2678185683, "downstream_logistic_regression": 2774094101, "downstream_boosted_trees": 1650906866,
-        "fairness": 1879422756, "strong_downstream": 1277901399, "reduced_downstream": 3830135878},
-    1: {"shared": 1791095845, "beta_vae": 4282876139, "factor_vae": 3093770124, "mig": 4005303368, "dci": 491263,
-        "dci_fast": 550290313, "sap": 1298508491, "modularity_explicitness": 4290846341, "irs": 630311759,
-        "unsupervised": 1013994432, "downstream_logistic_regression": 396591248, "downstream_boosted_trees": 1703301249,
-        "fairness": 799981516, "strong_downstream": 1666063943, "reduced_downstream": 1484172013},
+    0: {
+        "shared": 2357136044,
+        "beta_vae": 2546248239,
+        "factor_vae": 3071714933,
+        "mig": 3626093760,
+        "dci": 2588848963,
+        "dci_fast": 3684848379,
+        "sap": 2340255427,
+        "modularity_explicitness": 3638918503,
+        "irs": 1819583497,
+        "unsupervised": 2678185683,
+        "downstream_logistic_regression": 2774094101,
+        "downstream_boosted_trees": 1650906866,
+        "fairness": 1879422756,
+        "strong_downstream": 1277901399,
+        "reduced_downstream": 3830135878,
+    },
+    1: {
+        "shared": 1791095845,
+        "beta_vae": 4282876139,
+        "factor_vae": 3093770124,
+        "mig": 4005303368,
+        "dci": 491263,
+        "dci_fast": 550290313,
+        "sap": 1298508491,
+        "modularity_explicitness": 4290846341,
+        "irs": 630311759,
+        "unsupervised": 1013994432,
+        "downstream_logistic_regression": 396591248,
+        "downstream_boosted_trees": 1703301249,
+        "fairness": 799981516,
+        "strong_downstream": 1666063943,
+        "reduced_downstream": 1484172013,
+    },
 }
 
 
@@ -396,10 +450,21 @@ def test_existing_metric_seeds_are_unchanged(seed):
     assert METRIC_NAMES[: len(older)] == older  # new metrics are appended after the older ones, never between
     assert METRIC_NAMES[len(older) : len(older) + 3] == ("mcc", "r2", "infomec")
     assert STUDY_METRICS == (
-        "beta_vae", "factor_vae", "mig", "dci", "sap", "modularity_explicitness", "unsupervised",
-        "downstream_logistic_regression", "downstream_boosted_trees",
+        "beta_vae",
+        "factor_vae",
+        "mig",
+        "dci",
+        "sap",
+        "modularity_explicitness",
+        "unsupervised",
+        "downstream_logistic_regression",
+        "downstream_boosted_trees",
     )
-    assert cmd_evaluate.METRIC_NAMES == METRIC_NAMES and check_metric_names(["mcc", "r2", "infomec"]) == ["mcc", "r2", "infomec"]
+    assert cmd_evaluate.METRIC_NAMES == METRIC_NAMES and check_metric_names(["mcc", "r2", "infomec"]) == [
+        "mcc",
+        "r2",
+        "infomec",
+    ]
 
 
 def test_default_sizes_never_enlarge_the_studys_shared_draws():
@@ -415,8 +480,16 @@ def test_default_sizes_never_enlarge_the_studys_shared_draws():
 
 def test_adding_the_new_metrics_leaves_older_scores_unchanged():
     data = identity_data(3, 4)
-    older = {"mig": {"num_train": 1500}, "sap": {"num_train": 1500, "num_test": 700}, "unsupervised": {"num_train": 1000}}
-    newer = {"mcc": {"num_train": 1500, "out_of_sample": True, "num_test": 700}, "r2": {"num_train": 1200, "num_test": 700}, "infomec": {"num_train": 1500}}
+    older = {
+        "mig": {"num_train": 1500},
+        "sap": {"num_train": 1500, "num_test": 700},
+        "unsupervised": {"num_train": 1000},
+    }
+    newer = {
+        "mcc": {"num_train": 1500, "out_of_sample": True, "num_test": 700},
+        "r2": {"num_train": 1200, "num_test": 700},
+        "infomec": {"num_train": 1500},
+    }
     alone = evaluate(data, identity_rep, list(older), seed=3, options=older)
     together = evaluate(data, identity_rep, ["mcc", *older, "r2", "infomec"], seed=3, options={**older, **newer})
     assert {k: together[k] for k in alone} == alone
@@ -444,17 +517,32 @@ def test_evaluate_on_toy_data():
     latents, factors = sample_latents(data, _toy_representation, 800, rng)
     latents_test, factors_test = sample_latents(data, _toy_representation, 400, rng)
     assert scores["mcc.mcc"] == mcc(latents, factors)["mcc"]
-    expected = r2(latents, factors, latents_test=latents_test, factors_test=factors_test, rng=np.random.RandomState(metric_seeds(5)["r2"]))
+    expected = r2(
+        latents,
+        factors,
+        latents_test=latents_test,
+        factors_test=factors_test,
+        rng=np.random.RandomState(metric_seeds(5)["r2"]),
+    )
     assert scores["r2.r2"] == expected["r2"]
-    assert scores["infomec.infom"] == infomec(latents, factors, rng=np.random.RandomState(metric_seeds(5)["infomec"]))["infom"]
+    assert (
+        scores["infomec.infom"]
+        == infomec(latents, factors, rng=np.random.RandomState(metric_seeds(5)["infomec"]))["infom"]
+    )
     assert evaluate(data, _toy_representation, ["mcc", "r2", "infomec"], seed=5, options=options) == scores
 
 
 def test_evaluate_options_reach_the_metrics():
     data = identity_data(3, 4)
     scores = evaluate(
-        data, identity_rep, ["r2", "mcc"], seed=0,
-        options={"r2": {"num_train": 300, "num_test": 200, "categorical": [1]}, "mcc": {"num_train": 300, "method": "spearman"}},
+        data,
+        identity_rep,
+        ["r2", "mcc"],
+        seed=0,
+        options={
+            "r2": {"num_train": 300, "num_test": 200, "categorical": [1]},
+            "mcc": {"num_train": 300, "method": "spearman"},
+        },
     )
     assert set(scores) >= {"r2.r2", "r2.accuracy", "r2.accuracy_factor_1", "r2.r2_factor_0", "mcc.mcc_factor_2"}
     assert "r2.r2_factor_1" not in scores
@@ -474,14 +562,18 @@ def test_sampling_level_functions_draw_then_call_the_array_functions():
         return rng, [sample_latents(data, identity_rep, n, rng) for n in sizes]
 
     _, [(latents, factors)] = draws(300)
-    assert compute_mcc(data, identity_rep, np.random.RandomState(7), num_train=300, method="spearman") == mcc_scores(mcc(latents, factors, "spearman"))
-    _, [(ltr, ftr), (lte, fte)] = draws(300, 100)
-    assert compute_mcc(data, identity_rep, np.random.RandomState(7), num_train=300, out_of_sample=True, num_test=100) == mcc_scores(
-        mcc(ltr, ftr, latents_test=lte, factors_test=fte)
+    assert compute_mcc(data, identity_rep, np.random.RandomState(7), num_train=300, method="spearman") == mcc_scores(
+        mcc(latents, factors, "spearman")
     )
+    _, [(ltr, ftr), (lte, fte)] = draws(300, 100)
+    assert compute_mcc(
+        data, identity_rep, np.random.RandomState(7), num_train=300, out_of_sample=True, num_test=100
+    ) == mcc_scores(mcc(ltr, ftr, latents_test=lte, factors_test=fte))
     rng, [(ltr, ftr), (lte, fte)] = draws(300, 100)
     assert compute_r2(data, identity_rep, np.random.RandomState(7), num_train=300, num_test=100) == r2_scores(
         r2(ltr, ftr, latents_test=lte, factors_test=fte, rng=rng)
     )
     rng, [(latents, factors)] = draws(300)
-    assert compute_infomec(data, identity_rep, np.random.RandomState(7), num_train=300) == infomec_scores(infomec(latents, factors, rng=rng))
+    assert compute_infomec(data, identity_rep, np.random.RandomState(7), num_train=300) == infomec_scores(
+        infomec(latents, factors, rng=rng)
+    )

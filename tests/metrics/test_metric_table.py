@@ -6,24 +6,40 @@ import warnings
 
 import numpy as np
 import pytest
+from metric_fixtures import identity_data, identity_rep
 
 from gtdata.cli import cmd_evaluate
-from gtdata.metrics.evaluate import (METRIC_NAMES, METRIC_TABLE, METRICS, REPRESENTATIONS, STUDY_METRICS, MetricSpec,
-                                     SharedDraws)
+from gtdata.metrics.evaluate import (
+    METRIC_NAMES,
+    METRIC_TABLE,
+    METRICS,
+    REPRESENTATIONS,
+    STUDY_METRICS,
+    MetricSpec,
+    SharedDraws,
+)
 from gtdata.metrics.sampling import sample_latents
-from metric_fixtures import identity_data, identity_rep
 
 
 def test_names_come_from_the_table():
     assert METRIC_NAMES == tuple(spec.name for spec in METRIC_TABLE) and len(set(METRIC_NAMES)) == len(METRIC_NAMES)
-    assert STUDY_METRICS == ("beta_vae", "factor_vae", "mig", "dci", "sap", "modularity_explicitness", "unsupervised",
-                             "downstream_logistic_regression", "downstream_boosted_trees")
+    assert STUDY_METRICS == (
+        "beta_vae",
+        "factor_vae",
+        "mig",
+        "dci",
+        "sap",
+        "modularity_explicitness",
+        "unsupervised",
+        "downstream_logistic_regression",
+        "downstream_boosted_trees",
+    )
     assert cmd_evaluate.METRIC_NAMES is METRIC_NAMES and cmd_evaluate.STUDY_METRICS is STUDY_METRICS
     assert cmd_evaluate.REPRESENTATIONS is REPRESENTATIONS
-    from gtdata.study import catalog, presets
+    from gtdata.study import presets, spec
     from gtdata.training import run
 
-    assert catalog.REPRESENTATIONS is REPRESENTATIONS and run.REPRESENTATIONS is REPRESENTATIONS
+    assert spec.REPRESENTATIONS is REPRESENTATIONS and run.REPRESENTATIONS is REPRESENTATIONS
     assert tuple(presets.STUDY_METRICS) == STUDY_METRICS
 
 

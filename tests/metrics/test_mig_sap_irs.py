@@ -1,9 +1,8 @@
 import numpy as np
 import pytest
+from metric_fixtures import synthetic_codes
 
 from gtdata.metrics import arrays
-
-from metric_fixtures import synthetic_codes
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +47,9 @@ def test_sap_discrete_uses_held_out_svm_accuracy():
     # each factor: its own code is perfect, the next best is at chance (0.5)
     assert out["SAP_score"] == pytest.approx(0.5, abs=0.1)
     dup = np.c_[codes, codes]
-    assert arrays.sap(dup[:700], factors[:700], dup[700:], factors[700:], rng=0)["SAP_score"] == pytest.approx(0.0, abs=0.02)
+    assert arrays.sap(dup[:700], factors[:700], dup[700:], factors[700:], rng=0)["SAP_score"] == pytest.approx(
+        0.0, abs=0.02
+    )
     with pytest.raises(ValueError, match="latents_test and factors_test"):
         arrays.sap(codes, factors)
 
@@ -80,4 +81,6 @@ def test_sap_and_explicitness_do_not_depend_on_worker_count(monkeypatch):
     codes = codes + np.random.default_rng(0).normal(scale=0.5, size=codes.shape)
     split = (codes[:200], factors[:200], codes[200:], factors[200:])
     assert arrays.sap(*split, rng=1, n_jobs=2) == arrays.sap(*split, rng=1, n_jobs=1)
-    assert arrays.modularity_explicitness(*split, rng=1, n_jobs=2) == arrays.modularity_explicitness(*split, rng=1, n_jobs=1)
+    assert arrays.modularity_explicitness(*split, rng=1, n_jobs=2) == arrays.modularity_explicitness(
+        *split, rng=1, n_jobs=1
+    )

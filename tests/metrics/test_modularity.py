@@ -1,9 +1,8 @@
 import numpy as np
 import pytest
+from metric_fixtures import synthetic_codes
 
 from gtdata.metrics import arrays
-
-from metric_fixtures import synthetic_codes
 
 
 @pytest.mark.parametrize(
@@ -26,7 +25,9 @@ def test_modularity_identity_duplicated_permuted_bounds():
     ident = arrays.modularity_explicitness(codes, factors, codes, factors, rng=0, num_bins=None)
     assert 0.9 <= ident["modularity_score"] <= 1.0
     assert ident["explicitness_score_test"] > 0.9
-    dup = arrays.modularity_explicitness(np.hstack([codes, codes]), factors, np.hstack([codes, codes]), factors, num_bins=None)
+    dup = arrays.modularity_explicitness(
+        np.hstack([codes, codes]), factors, np.hstack([codes, codes]), factors, num_bins=None
+    )
     assert 0.9 <= dup["modularity_score"] <= 1.0
     big_codes, big_factors = synthetic_codes(20000, sizes=(10,) * 10, seed=1)
     permuted = np.random.default_rng(2).permuted(big_codes, axis=1)

@@ -29,9 +29,13 @@ def test_disentangled_is_zero_and_shared_is_high():
 
 def test_in_evaluate_and_bad_pairs():
     data = gtdata.load("toy")
-    rep = lambda x: np.column_stack([x[:, 0, 0, 0], x[:, 20, 0, 0] + x[:, 40, 0, 0]])  # bands 0 and 1+2 mixed
-    scores = evaluate(data, rep, metrics=["pair_sharing"], seed=0, options={"pair_sharing": {"pair": [1, 2],
-                                                                                           "num_train": 2000}})
+
+    def rep(x):  # bands 0 and 1+2 mixed
+        return np.column_stack([x[:, 0, 0, 0], x[:, 20, 0, 0] + x[:, 40, 0, 0]])
+
+    scores = evaluate(
+        data, rep, metrics=["pair_sharing"], seed=0, options={"pair_sharing": {"pair": [1, 2], "num_train": 2000}}
+    )
     assert scores["pair_sharing.pair_sharing"] > 0.5 and scores["pair_sharing.latent"] == 1.0
     with pytest.raises(ValueError, match=r"pair_sharing needs option pair: two factor positions"):
         evaluate(data, rep, metrics=["pair_sharing"], seed=0)

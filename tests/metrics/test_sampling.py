@@ -1,12 +1,20 @@
 import numpy as np
 import pytest
 import torch
+from metric_fixtures import duplicated_rep, identity_data, identity_rep, zeros_rep
 
 import gtdata
-from gtdata.metrics import as_representation, compute_beta_vae, compute_dci, compute_factor_vae, compute_irs, compute_mig, compute_sap, compute_unsupervised
+from gtdata.metrics import (
+    as_representation,
+    compute_beta_vae,
+    compute_dci,
+    compute_factor_vae,
+    compute_irs,
+    compute_mig,
+    compute_sap,
+    compute_unsupervised,
+)
 from gtdata.metrics.sampling import encode_factors, resample_outside, sample_latents
-
-from metric_fixtures import duplicated_rep, identity_data, identity_rep, zeros_rep
 
 
 def test_beta_vae_identity():
@@ -30,7 +38,9 @@ def test_factor_vae_reports_active_count_and_reference_quirk():
         codes[:, 5:] *= 1e-3  # standard deviation far below the 0.05 threshold
         return codes
 
-    out = compute_factor_vae(identity_data(), half_dead, random_state=0, num_train=300, num_eval=200, num_variance_estimate=1000)
+    out = compute_factor_vae(
+        identity_data(), half_dead, random_state=0, num_train=300, num_eval=200, num_variance_estimate=1000
+    )
     assert out["num_active_dims"] == 5 and out["num_active_dims_reference"] == 10
 
 
@@ -41,7 +51,9 @@ def test_mig_sap_irs_unsupervised_sampling_level():
     assert compute_irs(data, identity_rep, 0, num_train=3000)["IRS"] >= 0.9
     small = identity_data(2, 2)  # binary factors: own code perfect, the other at chance
     assert compute_sap(small, identity_rep, 0, num_train=500, num_test=500)["SAP_score"] == pytest.approx(0.5, abs=0.08)
-    assert compute_sap(small, duplicated_rep, 0, num_train=500, num_test=500)["SAP_score"] == pytest.approx(0.0, abs=0.02)
+    assert compute_sap(small, duplicated_rep, 0, num_train=500, num_test=500)["SAP_score"] == pytest.approx(
+        0.0, abs=0.02
+    )
     assert compute_unsupervised(data, identity_rep, 0, num_train=3000)["gaussian_total_correlation"] < 0.05
 
 
@@ -101,7 +113,7 @@ def test_torch_module_runs_in_bounded_chunks():
     assert seen == [4, 4, 3] and codes.shape == (11, 3) and module.training
     with torch.no_grad():
         x = torch.from_numpy(obs.transpose(0, 3, 1, 2).copy())
-        expected = np.concatenate([module(x[lo:lo + 4]).numpy() for lo in (0, 4, 8)])
+        expected = np.concatenate([module(x[lo : lo + 4]).numpy() for lo in (0, 4, 8)])
         whole = module(x).numpy()
     np.testing.assert_array_equal(codes, expected)  # each chunk exactly the module's pass over it
     np.testing.assert_allclose(codes, whole, rtol=1e-6, atol=1e-6)  # the unchunked pass, up to rounding

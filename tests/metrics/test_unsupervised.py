@@ -24,7 +24,9 @@ def test_unsupervised_on_samples():
     codes = rng.multivariate_normal([0, 0], cov, size=200_000)
     out = arrays.unsupervised(codes)
     assert out["gaussian_total_correlation"] == pytest.approx(-0.5 * np.log(1 - 0.81), abs=0.01)
-    assert out["gaussian_wasserstein_correlation_norm"] == pytest.approx(out["gaussian_wasserstein_correlation"] / np.trace(np.cov(codes.T)))
+    assert out["gaussian_wasserstein_correlation_norm"] == pytest.approx(
+        out["gaussian_wasserstein_correlation"] / np.trace(np.cov(codes.T))
+    )
     independent = arrays.unsupervised(rng.normal(size=(20_000, 3)))
     assert independent["gaussian_total_correlation"] == pytest.approx(0.0, abs=0.01)
     assert independent["mutual_info_score"] < 0.02 < out["mutual_info_score"]
