@@ -553,6 +553,24 @@ def _inside_object(points: np.ndarray, place: dict[str, np.ndarray], margin: flo
     return out
 
 
+def _camera_positions(spec: Scene3DSpec, codes: np.ndarray) -> np.ndarray:
+    """The camera's position (N, 3) in world units for each row of ``codes`` (the camera factors' codes)."""
+    n = len(codes)
+
+    def get(key: str) -> np.ndarray:
+        return np.broadcast_to(spec.camera[key].at_codes(codes), (n,)).astype(np.float64)
+
+    frames = camera_frames(
+        get("azimuth"),
+        get("elevation"),
+        get("distance"),
+        get("fov"),
+        np.broadcast_to(spec.look_at, (n, 3)),
+        spec.height,
+    )
+    return frames["position"]
+
+
 def _first(mask: np.ndarray, codes: np.ndarray, spec: Scene3DSpec) -> str:
     i = int(np.argmax(mask))
     vals = {f.name: f.values[c].item() for f, c in zip(spec.factors, codes[i]) if f.size > 1}
@@ -614,17 +632,7 @@ def _check_geometry(spec: Scene3DSpec) -> None:
                 )
     cam_binds = list(spec.camera.values())
     codes = _combos(spec, cam_binds)
-    n = len(codes)
-    get = lambda k, codes=codes, n=n: np.broadcast_to(spec.camera[k].at_codes(codes), (n,)).astype(np.float64)  # noqa: E731
-    frames = camera_frames(
-        get("azimuth"),
-        get("elevation"),
-        get("distance"),
-        get("fov"),
-        np.broadcast_to(spec.look_at, (n, 3)),
-        spec.height,
-    )
-    pos = frames["position"]
+    pos = _camera_positions(spec, codes)
     if room is not None:
         half = room.size / 2
         checks = [(pos[:, 1] <= 1e-6, "below the floor (y <= 0)")]
@@ -642,16 +650,7 @@ def _check_geometry(spec: Scene3DSpec) -> None:
     for obj in spec.objects:
         binds = cam_binds + [b for b in obj.props.values() if b is not None]
         codes = _combos(spec, binds)
-        n = len(codes)
-        get = lambda k, codes=codes, n=n: np.broadcast_to(spec.camera[k].at_codes(codes), (n,)).astype(np.float64)  # noqa: E731
-        cpos = camera_frames(
-            get("azimuth"),
-            get("elevation"),
-            get("distance"),
-            get("fov"),
-            np.broadcast_to(spec.look_at, (n, 3)),
-            spec.height,
-        )["position"]
+        cpos = _camera_positions(spec, codes)
         bad = _inside_object(cpos, object_placement(obj, lambda b, codes=codes: b.at_codes(codes)))
         if np.any(bad):
             raise SpecError(
