@@ -19,7 +19,8 @@ few steps its start and end checkpoints weigh more than they do in a real run. T
 >= 1.5 at K = 8 on 2 cores; trainer / bare >= 0.9.
 
     python scripts/bench_train.py [--threads 2] [--steps 100] [--rounds 3] [--methods beta_vae,factor_vae,ada_gvae]
-                                  [--pack-sizes 1,2,4,8,16] [--pack-steps 12] [--pack-modes loop,grouped] [--skip-single]
+                                  [--pack-sizes 1,2,4,8,16] [--pack-steps 12] [--pack-modes loop,grouped]
+                                  [--trainer-steps N] [--skip-single]
 """
 
 from __future__ import annotations
@@ -83,7 +84,8 @@ def _timed(fn) -> tuple[float, float]:
     return time.perf_counter() - wall, time.process_time() - cpu
 
 
-def pack_round(data, k: int, steps: int, threads: int, root: Path, modes: list[str]) -> dict[str, tuple[float, float]]:
+def pack_round(data, k: int, steps: int, threads: int, root: Path, modes: list[str],
+               trainer_steps: int | None = None) -> dict[str, tuple[float, float]]:
     """Model-steps per wall second and per CPU second: K single runs one after the other, the pack in each conv
     layout (bare steps), and the packed trainer's whole loop (logs, checkpoints at start and end) vs bare."""
     common = dict(data="dsprites_like", method="beta_vae", steps=steps, batch_size=64, threads=threads,
@@ -126,6 +128,8 @@ def pack_round(data, k: int, steps: int, threads: int, root: Path, modes: list[s
         out[mode] = (k * steps / w, k * steps / c)
     # Trainer against bare: both from a cold start for the same steps; the trainer also logs every step and
     # writes the members' checkpoints at step 0 and at the end (figures off).
+    steps = trainer_steps or steps
+    configs = [replace(c, steps=steps, checkpoint_every=steps) for c in configs]
     bare = PackTrainer(configs, fresh_dirs(k), data, progress=False, conv_mode=modes[0])
     w_bare, c_bare = _timed(lambda: [bare.step(s) for s in range(steps)])
     bare.close()
@@ -140,8 +144,9 @@ def pack_table(args, data) -> None:
     sizes = [int(k) for k in args.pack_sizes.split(",")]
     modes = args.pack_modes.split(",")
     load = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
-    print(f"\npack table: conv beta_vae, batch 64, {args.threads} threads, {args.pack_steps} timed steps, median of "
-          f"{args.rounds} rounds; machine load before: {load}", flush=True)
+    print(f"\npack table: conv beta_vae, batch 64, {args.threads} threads, {args.pack_steps} timed steps "
+          f"({args.trainer_steps or args.pack_steps} for trainer vs bare), median of {args.rounds} rounds; "
+          f"machine load before: {load}", flush=True)
     print("model-steps per wall second (per CPU second of this process in brackets: steadier on a shared machine)")
     print()
     print("| K | sequential | sequential, 1 thread | " + " | ".join(f"pack [{m}] | ratio [{m}]" for m in modes)
@@ -156,7 +161,8 @@ def pack_table(args, data) -> None:
             for r in range(args.rounds):
                 root = Path(tmp) / f"k{k}-r{r}"
                 root.mkdir()
-                for name, value in pack_round(data, k, args.pack_steps, args.threads, root, modes).items():
+                for name, value in pack_round(data, k, args.pack_steps, args.threads, root, modes,
+                                              args.trainer_steps).items():
                     results.setdefault(name, []).append(value)
             med = {name: (statistics.median(v[0] for v in vals), statistics.median(v[1] for v in vals))
                    for name, vals in results.items()}
@@ -181,6 +187,8 @@ def main() -> None:
     parser.add_argument("--pack-sizes", default="1,2,4,8,16", help="K values of the pack table ('' to skip it)")
     parser.add_argument("--pack-steps", type=int, default=4, help="timed steps per model in the pack table")
     parser.add_argument("--pack-modes", default="loop,grouped", help="conv layouts of the pack table")
+    parser.add_argument("--trainer-steps", type=int, default=None,
+                        help="steps of the packed trainer vs bare loop columns (default: --pack-steps)")
     parser.add_argument("--skip-single", action="store_true", help="only the pack table")
     args = parser.parse_args()
 
