@@ -108,7 +108,7 @@ def pack_round(data, k: int, steps: int, threads: int, root: Path, modes: list[s
     for config, d in zip(configs, fresh_dirs(k)):  # one model after the other, each warmed up by one step
         trainer = Trainer(config, d, data, progress=False, figures=False)
         trainer.step(0)
-        w, c = _timed(lambda: steps_of(trainer))
+        w, c = _timed(lambda t=trainer: steps_of(t))
         wall, cpu = wall + w, cpu + c
     out["sequential"] = (k * steps / wall, k * steps / cpu)
     # The same single runs with one thread each: what a pack member computes (see gtdata.training.pack).
@@ -116,14 +116,14 @@ def pack_round(data, k: int, steps: int, threads: int, root: Path, modes: list[s
     for config, d in zip(configs, fresh_dirs(k)):
         trainer = Trainer(replace(config, threads=1), d, data, progress=False, figures=False)
         trainer.step(0)
-        w, c = _timed(lambda: steps_of(trainer))
+        w, c = _timed(lambda t=trainer: steps_of(t))
         wall, cpu = wall + w, cpu + c
     torch.set_num_threads(threads)
     out["sequential_1t"] = (k * steps / wall, k * steps / cpu)
     for mode in modes:
         pack = PackTrainer(configs, fresh_dirs(k), data, progress=False, conv_mode=mode)
         pack.step(0)
-        w, c = _timed(lambda: steps_of(pack))
+        w, c = _timed(lambda p=pack: steps_of(p))
         pack.close()
         out[mode] = (k * steps / w, k * steps / c)
     # Trainer against bare: both from a cold start for the same steps; the trainer also logs every step and
@@ -166,8 +166,8 @@ def pack_table(args, data) -> None:
                     results.setdefault(name, []).append(value)
             med = {name: (statistics.median(v[0] for v in vals), statistics.median(v[1] for v in vals))
                    for name, vals in results.items()}
-            cell = lambda name: f"{med[name][0]:.2f} ({med[name][1]:.2f})"  # noqa: E731
-            ratio = lambda a, b: f"{med[a][0] / med[b][0]:.2f} ({med[a][1] / med[b][1]:.2f})"  # noqa: E731
+            cell = lambda name, med=med: f"{med[name][0]:.2f} ({med[name][1]:.2f})"  # noqa: E731
+            ratio = lambda a, b, med=med: f"{med[a][0] / med[b][0]:.2f} ({med[a][1] / med[b][1]:.2f})"  # noqa: E731
             cells = " | ".join(f"{cell(m)} | {ratio(m, 'sequential')}" for m in modes)
             print(f"| {k} | {cell('sequential')} | {cell('sequential_1t')} | {cells} | {cell('trainer')} | "
                   f"{cell('bare')} | "

@@ -719,7 +719,7 @@ class PackTrainer:
                     if checkpoint_now:
                         saves.append(i)
                 # Each member's file on its own: the serialisation and fsync of K checkpoints overlap.
-                self._map(lambda i: self.save_checkpoint(i, done), saves)
+                self._map(lambda i, done=done: self.save_checkpoint(i, done), saves)
                 if log_now:
                     bar.update(done - bar.n)
                     bar.set_postfix(loss=f"{sum(values['loss']) / self.k:.4g}")
