@@ -26,9 +26,15 @@ from gtdata.training.pack import PackTrainer
 
 def synthetic_prepared(root: Path, orientations: int) -> PreparedData:
     """A dsprites-like prepared store (3 x 6 x orientations x 32 x 32 images of 64x64x1) of random bytes."""
-    space = FactorSpace([Factor("shape", [0, 1, 2]), Factor("scale", list(range(6))),
-                         Factor("orientation", list(range(orientations))), Factor("x", list(range(32))),
-                         Factor("y", list(range(32)))])
+    space = FactorSpace(
+        [
+            Factor("shape", [0, 1, 2]),
+            Factor("scale", list(range(6))),
+            Factor("orientation", list(range(orientations))),
+            Factor("x", list(range(32))),
+            Factor("y", list(range(32))),
+        ]
+    )
     rng = np.random.default_rng(0)
     chunk = 3 * 6 * 32 * 32
     with PreparedWriter(root / "set", space, (64, 64, 1), name="random_dsprites") as writer:
@@ -56,8 +62,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         t = time.perf_counter()
         data = synthetic_prepared(Path(tmp), args.orientations)
-        print(f"store: {data.images.nbytes / 2**20:.0f} MiB prepared in {time.perf_counter() - t:.0f} s; "
-              f"device {torch.cuda.get_device_name(device) if device.type == 'cuda' else device}")
+        print(
+            f"store: {data.images.nbytes / 2**20:.0f} MiB prepared in {time.perf_counter() - t:.0f} s; "
+            f"device {torch.cuda.get_device_name(device) if device.type == 'cuda' else device}"
+        )
         source = DeviceBatchSource(data, 64, 0, device)
         source.batch(0)
         sync(device)
@@ -65,16 +73,27 @@ def main() -> None:
         for step in range(1, 201):
             source.batch(step)
         sync(device)
-        print(f"GPU data path: {200 * 64 / (time.perf_counter() - t):,.0f} images/s (batch 64, store on device: "
-              f"{source.store.on_device})")
+        print(
+            f"GPU data path: {200 * 64 / (time.perf_counter() - t):,.0f} images/s (batch 64, store on device: "
+            f"{source.store.on_device})"
+        )
         print("\n| K | conv layout | precision | model-steps/s | memory per model MiB |")
         print("|---:|---|---|---:|---:|")
         best = (0.0, None)
         layouts = [(mode, precision) for mode in args.modes.split(",") for precision in args.precisions.split(",")]
         for k in [int(s) for s in args.sizes.split(",")]:
             for mode, precision in layouts:
-                configs = [TrainConfig(data="random_dsprites", seed=i, hparams={"beta": 1.0 + i % 6},
-                                       device=args.device, batch_size=64, precision=precision) for i in range(k)]
+                configs = [
+                    TrainConfig(
+                        data="random_dsprites",
+                        seed=i,
+                        hparams={"beta": 1.0 + i % 6},
+                        device=args.device,
+                        batch_size=64,
+                        precision=precision,
+                    )
+                    for i in range(k)
+                ]
                 dirs = [Path(tmp) / f"k{k}-{mode}-{precision}-{i}" for i in range(k)]
                 for d in dirs:
                     d.mkdir()
@@ -98,14 +117,19 @@ def main() -> None:
                     print(f"| {k} | {mode} | {precision} | out of memory | |")
                     continue
                 rate = statistics.median(rates)
-                memory = ((torch.cuda.max_memory_allocated(device) - base) / k / 2**20
-                          if device.type == "cuda" else float("nan"))
+                memory = (
+                    (torch.cuda.max_memory_allocated(device) - base) / k / 2**20
+                    if device.type == "cuda"
+                    else float("nan")
+                )
                 print(f"| {k} | {mode} | {precision} | {rate:,.0f} | {memory:,.0f} |", flush=True)
                 best = max(best, (rate, (k, f"{mode}, {precision}")))
                 del trainer
-        print(f"\nbest: {best[0]:,.0f} model-steps/s at K = {best[1][0]} ({best[1][1]}); target >= 5,000; "
-              f"reference study (14,400 models x 300,000 steps) at that rate: "
-              f"{14400 * 300000 / max(best[0], 1e-9) / 86400:,.1f} days on this device")
+        print(
+            f"\nbest: {best[0]:,.0f} model-steps/s at K = {best[1][0]} ({best[1][1]}); target >= 5,000; "
+            f"reference study (14,400 models x 300,000 steps) at that rate: "
+            f"{14400 * 300000 / max(best[0], 1e-9) / 86400:,.1f} days on this device"
+        )
 
 
 if __name__ == "__main__":

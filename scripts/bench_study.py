@@ -35,8 +35,7 @@ def timed_study(spec, out: Path, executor, tables: dict) -> tuple[float, int, in
 def metric_columns(table) -> list[str]:
     """Columns that must not depend on the executor (scores, training losses), not timings or paths."""
     return ["run_id", "representation"] + [
-        c for c in table.columns
-        if "." in c and not c.startswith("provenance.") and not c.startswith("hparam.")
+        c for c in table.columns if "." in c and not c.startswith("provenance.") and not c.startswith("hparam.")
     ]
 
 
@@ -52,8 +51,10 @@ def main() -> None:
 
     overrides = {k: v for k, v in (("seeds", args.seeds), ("steps", args.steps)) if v is not None}
     quick = preset("quick", **overrides)
-    print(f"machine: {os.cpu_count()} cores; quick preset: {quick.num_runs} runs x {quick.steps} steps, "
-          f"{len(quick.metrics)} metrics (reduced sizes), {quick.threads} thread(s) per run")
+    print(
+        f"machine: {os.cpu_count()} cores; quick preset: {quick.num_runs} runs x {quick.steps} steps, "
+        f"{len(quick.metrics)} metrics (reduced sizes), {quick.threads} thread(s) per run"
+    )
     rows = []
     tables: dict = {}
     with tempfile.TemporaryDirectory(prefix="gtdata-bench-study-") as tmp:
@@ -85,12 +86,16 @@ def main() -> None:
     first, *others = tables.values()
     cols = metric_columns(first)
     differing = sorted({c for t in others for c in cols if not first[c].equals(t[c])})
-    print(f"\nscores and training losses ({len(cols) - 2} columns) identical across the three executors: "
-          + ("yes" if not differing else f"NO, differing: {', '.join(differing)}"))
+    print(
+        f"\nscores and training losses ({len(cols) - 2} columns) identical across the three executors: "
+        + ("yes" if not differing else f"NO, differing: {', '.join(differing)}")
+    )
     print(f"Ray: ray.init of a local 2-CPU instance {ray_start_s:.1f} s (not in the wall times above).")
-    print(f"Ray overhead per run (no-op run function, {n_noop} runs, results written as usual): "
-          f"local {1000 * noop_local / n_noop:.1f} ms/run, ray {1000 * noop_ray / n_noop:.1f} ms/run, "
-          f"overhead {1000 * (noop_ray - noop_local) / n_noop:.1f} ms/run")
+    print(
+        f"Ray overhead per run (no-op run function, {n_noop} runs, results written as usual): "
+        f"local {1000 * noop_local / n_noop:.1f} ms/run, ray {1000 * noop_ray / n_noop:.1f} ms/run, "
+        f"overhead {1000 * (noop_ray - noop_local) / n_noop:.1f} ms/run"
+    )
     local2 = next(r for r in rows if r[0] == "local" and r[1] == 2)
     ray_row = rows[-1]
     print(f"Ray against 2 local workers on quick: {(ray_row[4] - local2[4]) / ray_row[2]:+.1f} s/run")

@@ -69,11 +69,21 @@ def bare_loop(data, method: str, steps: int, batch_size: int, channels_last: boo
     return steps / (time.perf_counter() - start)
 
 
-def trainer_run(data, method: str, steps: int, batch_size: int, channels_last: bool, threads: int, root: Path,
-                tag: str) -> float:
+def trainer_run(
+    data, method: str, steps: int, batch_size: int, channels_last: bool, threads: int, root: Path, tag: str
+) -> float:
     start = time.perf_counter()
-    train(data, method, steps=steps, out=root / tag, batch_size=batch_size, threads=threads,
-          channels_last=channels_last, progress=False, figures=False)
+    train(
+        data,
+        method,
+        steps=steps,
+        out=root / tag,
+        batch_size=batch_size,
+        threads=threads,
+        channels_last=channels_last,
+        progress=False,
+        figures=False,
+    )
     return steps / (time.perf_counter() - start)
 
 
@@ -84,12 +94,21 @@ def _timed(fn) -> tuple[float, float]:
     return time.perf_counter() - wall, time.process_time() - cpu
 
 
-def pack_round(data, k: int, steps: int, threads: int, root: Path, modes: list[str],
-               trainer_steps: int | None = None) -> dict[str, tuple[float, float]]:
+def pack_round(
+    data, k: int, steps: int, threads: int, root: Path, modes: list[str], trainer_steps: int | None = None
+) -> dict[str, tuple[float, float]]:
     """Model-steps per wall second and per CPU second: K single runs one after the other, the pack in each conv
     layout (bare steps), and the packed trainer's whole loop (logs, checkpoints at start and end) vs bare."""
-    common = dict(data="dsprites_like", method="beta_vae", steps=steps, batch_size=64, threads=threads,
-                  device="cpu", log_every=1, checkpoint_every=steps)
+    common = dict(
+        data="dsprites_like",
+        method="beta_vae",
+        steps=steps,
+        batch_size=64,
+        threads=threads,
+        device="cpu",
+        log_every=1,
+        checkpoint_every=steps,
+    )
     configs = [TrainConfig(seed=i, hparams={"beta": 1.0 + i}, **common) for i in range(k)]
     counter = iter(range(10**6))
 
@@ -144,13 +163,19 @@ def pack_table(args, data) -> None:
     sizes = [int(k) for k in args.pack_sizes.split(",")]
     modes = args.pack_modes.split(",")
     load = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
-    print(f"\npack table: conv beta_vae, batch 64, {args.threads} threads, {args.pack_steps} timed steps "
-          f"({args.trainer_steps or args.pack_steps} for trainer vs bare), median of {args.rounds} rounds; "
-          f"machine load before: {load}", flush=True)
+    print(
+        f"\npack table: conv beta_vae, batch 64, {args.threads} threads, {args.pack_steps} timed steps "
+        f"({args.trainer_steps or args.pack_steps} for trainer vs bare), median of {args.rounds} rounds; "
+        f"machine load before: {load}",
+        flush=True,
+    )
     print("model-steps per wall second (per CPU second of this process in brackets: steadier on a shared machine)")
     print()
-    print("| K | sequential | sequential, 1 thread | " + " | ".join(f"pack [{m}] | ratio [{m}]" for m in modes)
-          + " | packed trainer | bare packed loop | trainer / bare |")
+    print(
+        "| K | sequential | sequential, 1 thread | "
+        + " | ".join(f"pack [{m}] | ratio [{m}]" for m in modes)
+        + " | packed trainer | bare packed loop | trainer / bare |"
+    )
     print("|---|---|---|" + "---|---|" * len(modes) + "---|---|---|", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         warm = Path(tmp) / "warm-up"
@@ -161,17 +186,23 @@ def pack_table(args, data) -> None:
             for r in range(args.rounds):
                 root = Path(tmp) / f"k{k}-r{r}"
                 root.mkdir()
-                for name, value in pack_round(data, k, args.pack_steps, args.threads, root, modes,
-                                              args.trainer_steps).items():
+                for name, value in pack_round(
+                    data, k, args.pack_steps, args.threads, root, modes, args.trainer_steps
+                ).items():
                     results.setdefault(name, []).append(value)
-            med = {name: (statistics.median(v[0] for v in vals), statistics.median(v[1] for v in vals))
-                   for name, vals in results.items()}
+            med = {
+                name: (statistics.median(v[0] for v in vals), statistics.median(v[1] for v in vals))
+                for name, vals in results.items()
+            }
             cell = lambda name, med=med: f"{med[name][0]:.2f} ({med[name][1]:.2f})"  # noqa: E731
             ratio = lambda a, b, med=med: f"{med[a][0] / med[b][0]:.2f} ({med[a][1] / med[b][1]:.2f})"  # noqa: E731
             cells = " | ".join(f"{cell(m)} | {ratio(m, 'sequential')}" for m in modes)
-            print(f"| {k} | {cell('sequential')} | {cell('sequential_1t')} | {cells} | {cell('trainer')} | "
-                  f"{cell('bare')} | "
-                  f"{ratio('trainer', 'bare')} |", flush=True)
+            print(
+                f"| {k} | {cell('sequential')} | {cell('sequential_1t')} | {cells} | {cell('trainer')} | "
+                f"{cell('bare')} | "
+                f"{ratio('trainer', 'bare')} |",
+                flush=True,
+            )
     load = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
     print(f"machine load after: {load} ({os.cpu_count()} cores)")
 
@@ -187,16 +218,22 @@ def main() -> None:
     parser.add_argument("--pack-sizes", default="1,2,4,8,16", help="K values of the pack table ('' to skip it)")
     parser.add_argument("--pack-steps", type=int, default=4, help="timed steps per model in the pack table")
     parser.add_argument("--pack-modes", default="loop,grouped", help="conv layouts of the pack table")
-    parser.add_argument("--trainer-steps", type=int, default=None,
-                        help="steps of the packed trainer vs bare loop columns (default: --pack-steps)")
+    parser.add_argument(
+        "--trainer-steps",
+        type=int,
+        default=None,
+        help="steps of the packed trainer vs bare loop columns (default: --pack-steps)",
+    )
     parser.add_argument("--skip-single", action="store_true", help="only the pack table")
     args = parser.parse_args()
 
     torch.set_num_threads(args.threads)
     data = gtdata.load("dsprites_like")
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, batch {args.batch_size}, "
-          f"64x64x1 (dsprites_like), {args.steps} steps x {args.rounds} rounds, "
-          f"channels_last={not args.no_channels_last}")
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, batch {args.batch_size}, "
+        f"64x64x1 (dsprites_like), {args.steps} steps x {args.rounds} rounds, "
+        f"channels_last={not args.no_channels_last}"
+    )
     channels_last = not args.no_channels_last
     if args.pack_sizes:
         pack_table(args, data)
@@ -210,8 +247,11 @@ def main() -> None:
             bare_loop(data, method, 3, args.batch_size, channels_last, True)
             timings: dict[str, list[float]] = {"trainer": [], "bare": [], "plain": []}
             for r in range(args.rounds):
-                timings["trainer"].append(trainer_run(data, method, args.steps, args.batch_size, channels_last,
-                                                      args.threads, root, f"{method}-{r}"))
+                timings["trainer"].append(
+                    trainer_run(
+                        data, method, args.steps, args.batch_size, channels_last, args.threads, root, f"{method}-{r}"
+                    )
+                )
                 timings["bare"].append(bare_loop(data, method, args.steps, args.batch_size, channels_last, True))
                 timings["plain"].append(bare_loop(data, method, args.steps, args.batch_size, False, False))
             t, b, p = (statistics.median(timings[k]) for k in ("trainer", "bare", "plain"))

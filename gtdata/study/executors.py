@@ -16,22 +16,20 @@ packing.
 
 from __future__ import annotations
 
-from gtdata.core.errors import InvalidValueError
-
 import json
 import multiprocessing
 import socket
 import time
 import traceback
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
-
-from gtdata.study.runs import RunConfig
-from gtdata.core.errors import GtdataError
+from gtdata.core.errors import GtdataError, InvalidValueError
 from gtdata.core.progress import progress_bar
+from gtdata.study.runs import RunConfig
 
 RunFunction = Callable[["RunTask"], Mapping[str, Any]]
 PackFunction = Callable[[Sequence["RunTask"]], Sequence[Any]]
@@ -100,11 +98,15 @@ def execute(run_fn: RunFunction, task: RunTask) -> dict[str, Any]:
     try:
         with threadpool_limits(limits=task.threads):
             result = dict(run_fn(task))
-        outcome = {"status": "ok", "error": None, "rows": result.get("rows", {}),
-                   "info": result.get("info", {})}
+        outcome = {"status": "ok", "error": None, "rows": result.get("rows", {}), "info": result.get("info", {})}
     except Exception as exc:  # the sweep goes on; the error is recorded with the run
-        outcome = {"status": "failed", "error": f"{type(exc).__name__}: {exc}",
-                   "traceback": traceback.format_exc(), "rows": {}, "info": {}}
+        outcome = {
+            "status": "failed",
+            "error": f"{type(exc).__name__}: {exc}",
+            "traceback": traceback.format_exc(),
+            "rows": {},
+            "info": {},
+        }
     finally:
         torch.set_num_threads(previous)
     outcome["elapsed_s"] = time.perf_counter() - start
@@ -125,8 +127,9 @@ def resolve_pack(pack: int | str, device: str = "auto") -> int:
 
 def pack_key(task: RunTask) -> str:
     """What runs of one pack share: the training config without seed, hyper-parameters and pair/label modes."""
-    config = {k: v for k, v in task.run.training_config().items()
-              if k not in ("seed", "hparams", "pair_mode", "label_mode")}
+    config = {
+        k: v for k, v in task.run.training_config().items() if k not in ("seed", "hparams", "pair_mode", "label_mode")
+    }
     return json.dumps({**config, "device": task.device, "threads": task.threads}, sort_keys=True, default=str)
 
 
@@ -180,8 +183,13 @@ def execute_pack(run_fn: RunFunction, tasks: Sequence[RunTask]) -> list[dict[str
     outcomes = []
     for result, trace in zip(results, traces, strict=True):
         if isinstance(result, BaseException):
-            outcome = {"status": "failed", "error": f"{type(result).__name__}: {result}", "traceback": trace,
-                       "rows": {}, "info": {}}
+            outcome = {
+                "status": "failed",
+                "error": f"{type(result).__name__}: {result}",
+                "traceback": trace,
+                "rows": {},
+                "info": {},
+            }
         else:
             result = dict(result)
             outcome = {"status": "ok", "error": None, "rows": result.get("rows", {}), "info": result.get("info", {})}
@@ -247,9 +255,16 @@ class LocalExecutor:
     def check(self) -> None:
         """Nothing to check locally; present for symmetry with :class:`RayExecutor`."""
 
-    def run(self, tasks: Sequence[RunTask], run_fn: RunFunction, on_outcome: OutcomeCallback,
-            prepare: PrepareFunction | None = None, datasets: Sequence[str] = (),
-            progress: bool | None = None, desc: str = "study") -> None:
+    def run(
+        self,
+        tasks: Sequence[RunTask],
+        run_fn: RunFunction,
+        on_outcome: OutcomeCallback,
+        prepare: PrepareFunction | None = None,
+        datasets: Sequence[str] = (),
+        progress: bool | None = None,
+        desc: str = "study",
+    ) -> None:
         if prepare is not None and tasks:
             prepare(datasets)
         bar = progress_bar(total=len(tasks), desc=desc, unit="run", progress=progress, dynamic_ncols=True)
@@ -374,9 +389,16 @@ class RayExecutor:
                 f"`ray start --head` or omit --address to run a local Ray instance"
             ) from None
 
-    def run(self, tasks: Sequence[RunTask], run_fn: RunFunction, on_outcome: OutcomeCallback,
-            prepare: PrepareFunction | None = None, datasets: Sequence[str] = (),
-            progress: bool | None = None, desc: str = "study") -> None:
+    def run(
+        self,
+        tasks: Sequence[RunTask],
+        run_fn: RunFunction,
+        on_outcome: OutcomeCallback,
+        prepare: PrepareFunction | None = None,
+        datasets: Sequence[str] = (),
+        progress: bool | None = None,
+        desc: str = "study",
+    ) -> None:
         import ray
         from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
@@ -387,9 +409,15 @@ class RayExecutor:
             # Data is prepared once per node before any run, so concurrent runs never race to prepare.
             nodes = [n["NodeID"] for n in ray.nodes() if n.get("Alive")]
             remote_prepare = ray.remote(_ray_prepare)
-            ray.get([remote_prepare.options(
-                scheduling_strategy=NodeAffinitySchedulingStrategy(node, soft=False), num_cpus=0,
-            ).remote(prepare, list(datasets)) for node in nodes])
+            ray.get(
+                [
+                    remote_prepare.options(
+                        scheduling_strategy=NodeAffinitySchedulingStrategy(node, soft=False),
+                        num_cpus=0,
+                    ).remote(prepare, list(datasets))
+                    for node in nodes
+                ]
+            )
         options = ray_job_options(tasks, ray.cluster_resources().get("GPU", 0))
         wants_gpu = options["num_gpus"] > 0
         remote = ray.remote(_ray_execute).options(**options)
@@ -410,8 +438,16 @@ class RayExecutor:
                     try:
                         outcomes = ray.get(ref)
                     except Exception as exc:  # worker crash: recorded, the sweep goes on
-                        outcomes = [{"status": "failed", "error": f"{type(exc).__name__}: {exc}",
-                                     "rows": {}, "info": {}, "elapsed_s": None} for _ in job]
+                        outcomes = [
+                            {
+                                "status": "failed",
+                                "error": f"{type(exc).__name__}: {exc}",
+                                "rows": {},
+                                "info": {},
+                                "elapsed_s": None,
+                            }
+                            for _ in job
+                        ]
                     for task, outcome in zip(job, outcomes):
                         failed += outcome["status"] != "ok"
                         on_outcome(task.run, outcome)
@@ -477,8 +513,9 @@ def _check_reachable(address: str, timeout_s: float = 5.0) -> None:
         ) from None
 
 
-def make_executor(kind: str, workers: int = 1, address: str | None = None,
-                  pack: int | str = 1) -> LocalExecutor | RayExecutor:
+def make_executor(
+    kind: str, workers: int = 1, address: str | None = None, pack: int | str = 1
+) -> LocalExecutor | RayExecutor:
     """``"local"`` or ``"ray"``; other names are refused with the valid ones."""
     if kind == "local":
         if address is not None:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from gtdata.study.executors import RunTask
 from gtdata.study.spec import stable_hash
@@ -44,8 +45,15 @@ def train_and_evaluate(task: RunTask) -> dict[str, Any]:
     run_dir = Path(task.run_dir)
     start = time.perf_counter()
     trained = train(
-        data=run.train_data(), method=run.method, out=run_dir / "train", **run.train_options(),
-        device=task.device, threads=task.threads, progress=False, figures=False, **dict(run.hparams),
+        data=run.train_data(),
+        method=run.method,
+        out=run_dir / "train",
+        **run.train_options(),
+        device=task.device,
+        threads=task.threads,
+        progress=False,
+        figures=False,
+        **dict(run.hparams),
     )
     return _evaluate(task, trained, time.perf_counter() - start)
 
@@ -58,10 +66,18 @@ def train_and_evaluate_pack(tasks: Sequence[RunTask]) -> list[dict[str, Any] | E
     from gtdata.training.pack import train_configs_packed
 
     start = time.perf_counter()
-    configs = [TrainConfig(data=t.run.train_data(), method=t.run.method, hparams=dict(t.run.hparams),
-                           **t.run.train_options(), device=t.device, threads=t.threads) for t in tasks]
-    trained = train_configs_packed(configs, [Path(t.run_dir) / "train" for t in tasks], progress=False,
-                                   figures=False)
+    configs = [
+        TrainConfig(
+            data=t.run.train_data(),
+            method=t.run.method,
+            hparams=dict(t.run.hparams),
+            **t.run.train_options(),
+            device=t.device,
+            threads=t.threads,
+        )
+        for t in tasks
+    ]
+    trained = train_configs_packed(configs, [Path(t.run_dir) / "train" for t in tasks], progress=False, figures=False)
     train_time = (time.perf_counter() - start) / len(tasks)
     results: list[dict[str, Any] | Exception] = []
     for task, outcome in zip(tasks, trained):
@@ -107,18 +123,21 @@ def _evaluate(task: RunTask, trained: Any, train_time: float) -> dict[str, Any]:
         "provenance.device": str(trained.device),
         "provenance.threads": torch.get_num_threads(),
         "provenance.train_seed": run.seed,
-        "provenance.data_checksums": json.dumps(_data_checksums(getattr(data, "metadata", {}) or {}),
-                                                sort_keys=True),
+        "provenance.data_checksums": json.dumps(_data_checksums(getattr(data, "metadata", {}) or {}), sort_keys=True),
         "run_dir": str(run_dir / "train"),
     }
     rows: dict[str, dict[str, Any]] = {}
     for rep in task.representations:
         seed = eval_seed(run.run_id, rep)
         t0 = time.perf_counter()
-        evaluation = run_suite(data, trained.representation(rep, seed=seed), task.metrics, seed=seed,
-                               options={m: dict(o) for m, o in task.metric_options.items()},
-                               n_jobs=task.threads)
+        evaluation = run_suite(
+            data,
+            trained.representation(rep, seed=seed),
+            task.metrics,
+            seed=seed,
+            options={m: dict(o) for m, o in task.metric_options.items()},
+            n_jobs=task.threads,
+        )
         write_metrics_json(run_dir / f"metrics_{rep}.json", evaluation)
-        rows[rep] = {**evaluation.scores, "eval_time_s": time.perf_counter() - t0,
-                     "provenance.eval_seed": seed}
+        rows[rep] = {**evaluation.scores, "eval_time_s": time.perf_counter() - t0, "provenance.eval_seed": seed}
     return {"rows": rows, "info": info}

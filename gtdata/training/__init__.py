@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
-from gtdata.core.errors import InvalidValueError
-
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from gtdata.core.data import GroundTruthData
+from gtdata.core.errors import InvalidValueError
 from gtdata.training.config import TrainConfig
 from gtdata.training.data import instance_spec
-from gtdata.training.run import REPRESENTATIONS, Run, load_run
 from gtdata.training.pack import PackError, train_configs_packed
+from gtdata.training.run import REPRESENTATIONS, Run, load_run
 from gtdata.training.trainer import TrainingDiverged, train_config
 
-__all__ = ["train", "train_pack", "train_config", "load_run", "Run", "TrainConfig", "TrainingDiverged",
-           "REPRESENTATIONS", "PackError"]
+__all__ = [
+    "REPRESENTATIONS",
+    "PackError",
+    "Run",
+    "TrainConfig",
+    "TrainingDiverged",
+    "load_run",
+    "train",
+    "train_config",
+    "train_pack",
+]
 
 
 def train(
@@ -155,30 +164,81 @@ def train(
     >>> gtdata.train("dsprites_like", method="ada_gvae", seed=1, out="runs/ada_gvae_1")  # doctest: +SKIP
     """
     if out is None:
-        raise InvalidValueError("out is required: the run directory to write (config, checkpoints, log, model, figures)")
+        raise InvalidValueError(
+            "out is required: the run directory to write (config, checkpoints, log, model, figures)"
+        )
     data_obj = data if isinstance(data, GroundTruthData) else None
-    config = _make_config(data, method, steps, seed, batch_size=batch_size, lr=lr, num_latent=num_latent,
-                          architecture=architecture, reconstruction=reconstruction, pair_mode=pair_mode,
-                          label_mode=label_mode, sampler=sampler, device=device, threads=threads,
-                          log_every=log_every, checkpoint_every=checkpoint_every, channels_last=channels_last,
-                          compile=compile, precision=precision, **hparams)
+    config = _make_config(
+        data,
+        method,
+        steps,
+        seed,
+        batch_size=batch_size,
+        lr=lr,
+        num_latent=num_latent,
+        architecture=architecture,
+        reconstruction=reconstruction,
+        pair_mode=pair_mode,
+        label_mode=label_mode,
+        sampler=sampler,
+        device=device,
+        threads=threads,
+        log_every=log_every,
+        checkpoint_every=checkpoint_every,
+        channels_last=channels_last,
+        compile=compile,
+        precision=precision,
+        **hparams,
+    )
     run_dir = train_config(config, out, data=data_obj, resume=resume, progress=progress, figures=figures)
     return load_run(run_dir, device=device)
 
 
-def _make_config(data: Any, method: str = "beta_vae", steps: int = 300_000, seed: int = 0, *, batch_size: int = 64,
-                 lr: float = 1e-4, num_latent: int = 10, architecture: str = "conv", reconstruction: str = "bernoulli",
-                 pair_mode: str = "exact", label_mode: str = "all", sampler: Any = None, device: str = "auto",
-                 threads: int | None = None, log_every: int = 100, checkpoint_every: int = 1000,
-                 channels_last: bool = True, compile: bool = False, precision: str = "fp32",
-                 **hparams: Any) -> TrainConfig:
+def _make_config(
+    data: Any,
+    method: str = "beta_vae",
+    steps: int = 300_000,
+    seed: int = 0,
+    *,
+    batch_size: int = 64,
+    lr: float = 1e-4,
+    num_latent: int = 10,
+    architecture: str = "conv",
+    reconstruction: str = "bernoulli",
+    pair_mode: str = "exact",
+    label_mode: str = "all",
+    sampler: Any = None,
+    device: str = "auto",
+    threads: int | None = None,
+    log_every: int = 100,
+    checkpoint_every: int = 1000,
+    channels_last: bool = True,
+    compile: bool = False,
+    precision: str = "fp32",
+    **hparams: Any,
+) -> TrainConfig:
     """The TrainConfig of :func:`train`'s arguments (a data object is recorded by its instance spec)."""
     return TrainConfig(
         data=instance_spec(data) if isinstance(data, GroundTruthData) else data,
-        method=method, hparams=hparams, steps=steps, batch_size=batch_size, lr=lr, seed=seed,
-        num_latent=num_latent, architecture=architecture, reconstruction=reconstruction, pair_mode=pair_mode,
-        label_mode=label_mode, sampler=sampler, device=device, threads=threads, log_every=log_every,
-        checkpoint_every=checkpoint_every, channels_last=channels_last, compile=compile, precision=precision,
+        method=method,
+        hparams=hparams,
+        steps=steps,
+        batch_size=batch_size,
+        lr=lr,
+        seed=seed,
+        num_latent=num_latent,
+        architecture=architecture,
+        reconstruction=reconstruction,
+        pair_mode=pair_mode,
+        label_mode=label_mode,
+        sampler=sampler,
+        device=device,
+        threads=threads,
+        log_every=log_every,
+        checkpoint_every=checkpoint_every,
+        channels_last=channels_last,
+        compile=compile,
+        precision=precision,
     )
 
 
@@ -242,8 +302,9 @@ def train_pack(
     configs, outs, data_obj = [], [], None
     for i, options in enumerate(runs):
         if not isinstance(options, Mapping):
-            raise PackError(f"runs[{i}] must be a mapping of gtdata.train keyword arguments, got "
-                            f"{type(options).__name__}")
+            raise PackError(
+                f"runs[{i}] must be a mapping of gtdata.train keyword arguments, got {type(options).__name__}"
+            )
         options = {k: v for k, v in options.items() if k not in _NOT_PER_RUN}
         if options.get("out") is None:
             raise PackError(f"runs[{i}] has no 'out': every member of a pack needs its own run directory")
@@ -253,16 +314,18 @@ def train_pack(
         data = options.pop("data")
         if isinstance(data, GroundTruthData):
             if data_obj is not None and data is not data_obj:
-                raise PackError(f"runs[{i}] passes another data set object than runs[0]; a pack trains on one "
-                                f"data set (pass the same object, or a name)")
+                raise PackError(
+                    f"runs[{i}] passes another data set object than runs[0]; a pack trains on one "
+                    f"data set (pass the same object, or a name)"
+                )
             data_obj = data
         configs.append(_make_config(data, **options))
     if not configs:
         raise PackError("train_pack needs at least one run, got an empty list")
-    results = train_configs_packed(configs, outs, data=data_obj, resume=resume, progress=progress,
-                                   figures=figures, conv_mode=conv_mode)
+    results = train_configs_packed(
+        configs, outs, data=data_obj, resume=resume, progress=progress, figures=figures, conv_mode=conv_mode
+    )
     diverged = [f"runs[{i}] ({outs[i]}): {r}" for i, r in enumerate(results) if isinstance(r, TrainingDiverged)]
     if diverged:
         raise TrainingDiverged("; ".join(diverged))
     return [load_run(r, device=c.device) for r, c in zip(results, configs)]
-

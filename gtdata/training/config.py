@@ -8,24 +8,24 @@ results; the rest (device, threads, logging cadence, speed options) may change w
 
 from __future__ import annotations
 
-from gtdata.core.errors import InvalidValueError, MissingFileError
-
 import dataclasses
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from numbers import Real
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
 
+from gtdata.core.errors import InvalidValueError, MissingFileError
 from gtdata.core.kinds import register_kind
 from gtdata.core.persist import to_plain
 from gtdata.models.architectures import ARCHITECTURES
 from gtdata.models.losses import RECONSTRUCTIONS
 from gtdata.models.methods import METHODS, make_method
 
-__all__ = ["TrainConfig", "IDENTITY_FIELDS", "KIND", "PAIR_MODES", "LABEL_MODES", "PRECISIONS"]
+__all__ = ["IDENTITY_FIELDS", "KIND", "LABEL_MODES", "PAIR_MODES", "PRECISIONS", "TrainConfig"]
 
 #: The ``kind:`` of a run directory's ``config.yaml`` (and of a config file given to ``gtdata train``).
 KIND = "run_config"
@@ -39,8 +39,18 @@ PRECISIONS = ("fp32", "bf16")
 """Training arithmetic: float32 throughout, or the networks' forward passes under bfloat16 autocast (the losses,
 gradients' accumulation, Adam and the stored parameters stay float32)."""
 IDENTITY_FIELDS = (
-    "data", "method", "hparams", "steps", "batch_size", "lr", "seed",
-    "num_latent", "architecture", "reconstruction", "pair_mode", "label_mode",
+    "data",
+    "method",
+    "hparams",
+    "steps",
+    "batch_size",
+    "lr",
+    "seed",
+    "num_latent",
+    "architecture",
+    "reconstruction",
+    "pair_mode",
+    "label_mode",
 )
 
 
@@ -152,7 +162,9 @@ class TrainConfig:
         """Check every field; raise ValueError naming the field and what is allowed. Fills hparam defaults."""
         if isinstance(self.data, (str, Path)):
             if not str(self.data):
-                raise InvalidValueError("data must name a data set, a path, or be a mapping (name + options, or a render spec)")
+                raise InvalidValueError(
+                    "data must name a data set, a path, or be a mapping (name + options, or a render spec)"
+                )
             self.data = str(self.data)
         elif not isinstance(self.data, Mapping):
             raise InvalidValueError(
@@ -162,7 +174,9 @@ class TrainConfig:
         if self.method not in METHODS:
             raise InvalidValueError(f"unknown method {self.method!r}; valid: {', '.join(METHODS)}")
         if not isinstance(self.hparams, Mapping):
-            raise InvalidValueError(f"hparams must be a mapping of hyper-parameter names to values, got {self.hparams!r}")
+            raise InvalidValueError(
+                f"hparams must be a mapping of hyper-parameter names to values, got {self.hparams!r}"
+            )
         resolved = make_method(self.method, self.reconstruction, **dict(self.hparams)).hparams
         self.hparams = {k: list(v) if isinstance(v, tuple) else v for k, v in resolved.items()}
         for name in ("steps", "batch_size", "num_latent", "log_every", "checkpoint_every"):
@@ -184,17 +198,24 @@ class TrainConfig:
             raise InvalidValueError(f"unknown label_mode {self.label_mode!r}; valid: {', '.join(LABEL_MODES)}")
         if self.sampler is not None:
             if not METHODS[self.method].weak:
-                raise InvalidValueError(f"sampler draws the pairs of weakly supervised methods; {self.method} trains on "
-                                 f"single images (give data a distribution instead: "
-                                 f"data: {{name: ..., distribution: ...}})")
+                raise InvalidValueError(
+                    f"sampler draws the pairs of weakly supervised methods; {self.method} trains on "
+                    f"single images (give data a distribution instead: "
+                    f"data: {{name: ..., distribution: ...}})"
+                )
             if isinstance(self.sampler, str):
                 self.sampler = {"name": self.sampler}
             if not isinstance(self.sampler, Mapping) or "name" not in self.sampler:
-                raise InvalidValueError(f"sampler must be a mapping {{name: pairs | counterfactual, ...options}}, "
-                                 f"got {self.sampler!r}")
+                raise InvalidValueError(
+                    f"sampler must be a mapping {{name: pairs | counterfactual, ...options}}, got {self.sampler!r}"
+                )
             # an SCM object is stored as its YAML form, so the config file says which model drew the pairs
-            self.sampler = to_plain({k: v.to_dict() if hasattr(v, "to_dict") and hasattr(v, "log_prob") else v
-                                   for k, v in self.sampler.items()})
+            self.sampler = to_plain(
+                {
+                    k: v.to_dict() if hasattr(v, "to_dict") and hasattr(v, "log_prob") else v
+                    for k, v in self.sampler.items()
+                }
+            )
         if not isinstance(self.device, str) or not (
             self.device in ("auto", "cpu", "cuda") or (self.device.startswith("cuda:") and self.device[5:].isdigit())
         ):
@@ -205,8 +226,10 @@ class TrainConfig:
             if not isinstance(getattr(self, name), bool):
                 raise InvalidValueError(f"{name} must be true or false, got {getattr(self, name)!r}")
         if self.precision not in PRECISIONS:
-            raise InvalidValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r} "
-                                    f"(bf16 is opt-in mixed precision; fp32 is the study's arithmetic)")
+            raise InvalidValueError(
+                f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r} "
+                f"(bf16 is opt-in mixed precision; fp32 is the study's arithmetic)"
+            )
 
     @property
     def weak(self) -> bool:
@@ -229,7 +252,7 @@ class TrainConfig:
         return values
 
     @classmethod
-    def from_dict(cls, values: Mapping[str, Any]) -> "TrainConfig":
+    def from_dict(cls, values: Mapping[str, Any]) -> TrainConfig:
         """Config from a mapping; unknown keys raise and list the valid ones."""
         if not isinstance(values, Mapping):
             raise InvalidValueError(f"a training config must be a mapping, got {type(values).__name__}")
@@ -245,7 +268,7 @@ class TrainConfig:
         return cls(**dict(values))
 
     @classmethod
-    def from_yaml(cls, path: str | Path) -> "TrainConfig":
+    def from_yaml(cls, path: str | Path) -> TrainConfig:
         """Config from a YAML file (keys as the dataclass fields; ``out`` is allowed and ignored here)."""
         values = read_yaml_mapping(path)
         values.pop("out", None)

@@ -6,24 +6,33 @@ pure function of the run's seed and ``s``, so a resumed run sees exactly the bat
 
 from __future__ import annotations
 
-from gtdata.core.errors import InvalidValueError, MissingFileError
-
 import pickle
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import torch
 
 from gtdata.core.data import GroundTruthData
+from gtdata.core.errors import InvalidValueError, MissingFileError
 from gtdata.core.kinds import infer_kind
 from gtdata.core.persist import atomic_path
 from gtdata.core.rng import SALTS, counter_draw
 from gtdata.registry import load
 from gtdata.torchdata import BatchStream
 
-__all__ = ["PAIR_SAMPLERS", "resolve_sampler", "resolve_data", "instance_spec", "save_instance", "BatchSource", "last_resampled", "observations_to_tensor",
-           "DATA_PICKLE"]
+__all__ = [
+    "DATA_PICKLE",
+    "PAIR_SAMPLERS",
+    "BatchSource",
+    "instance_spec",
+    "last_resampled",
+    "observations_to_tensor",
+    "resolve_data",
+    "resolve_sampler",
+    "save_instance",
+]
 
 DATA_PICKLE = "data.pkl"
 
@@ -74,7 +83,9 @@ def resolve_data(spec: Any, run_dir: Path | None = None) -> GroundTruthData:
     if isinstance(spec, Mapping):
         if "pickled" in spec:
             if run_dir is None:
-                raise InvalidValueError("this config's data set was passed as an object; open it through its run directory")
+                raise InvalidValueError(
+                    "this config's data set was passed as an object; open it through its run directory"
+                )
             path = Path(run_dir) / spec["pickled"]
             if not path.is_file():
                 raise MissingFileError(f"the run's data set object {path} is missing")
@@ -97,8 +108,9 @@ def _ood_side(data: GroundTruthData, ood: Any) -> GroundTruthData:
     from gtdata.splits import ood_split
 
     if not isinstance(ood, Mapping) or "kind" not in ood or ood.get("side") not in ("train", "test"):
-        raise InvalidValueError(f"data.ood must be {{kind: ..., side: train | test, ...options of gtdata.ood_split}}, "
-                         f"got {ood!r}")
+        raise InvalidValueError(
+            f"data.ood must be {{kind: ..., side: train | test, ...options of gtdata.ood_split}}, got {ood!r}"
+        )
     options = {k: v for k, v in ood.items() if k not in ("kind", "side")}
     train, test = ood_split(data, ood["kind"], **options).views(data)
     return train if ood["side"] == "train" else test
@@ -119,8 +131,10 @@ def resolve_sampler(spec: Any, data: GroundTruthData):
         spec = {**spec, "scm": as_scm(spec["scm"], data.factor_space)}
     sampler = make_sampler(spec)
     if sampler.name not in PAIR_SAMPLERS:
-        raise InvalidValueError(f"sampler {sampler.name!r} does not draw pairs; the weakly supervised methods train on "
-                         f"one of {list(PAIR_SAMPLERS)}")
+        raise InvalidValueError(
+            f"sampler {sampler.name!r} does not draw pairs; the weakly supervised methods train on "
+            f"one of {list(PAIR_SAMPLERS)}"
+        )
     sampler.check(data)
     return sampler
 
@@ -157,8 +171,12 @@ class BatchSource:
             self.stream = BatchStream(data, batch_size, seed=seed, sampler=resolve_sampler(sampler, data))
         else:
             self.stream = BatchStream(
-                data, batch_size, kind="pairs" if weak else "uniform", k=tuple(k) if isinstance(k, list) else k,
-                seed=seed, mode=pair_mode,
+                data,
+                batch_size,
+                kind="pairs" if weak else "uniform",
+                k=tuple(k) if isinstance(k, list) else k,
+                seed=seed,
+                mode=pair_mode,
             )
 
     def _to_device(self, images: torch.Tensor) -> torch.Tensor:
@@ -212,8 +230,9 @@ def last_resampled(changed: np.ndarray, seed: int, start: int = 0) -> np.ndarray
     """
     changed = np.asarray(changed, dtype=bool)
     n, num_factors = changed.shape
-    (priority,) = counter_draw(int(seed), int(start), n, lambda gen, size: (gen.random((size, num_factors)),),
-                               salt=LABEL_SALT)
+    (priority,) = counter_draw(
+        int(seed), int(start), n, lambda gen, size: (gen.random((size, num_factors)),), salt=LABEL_SALT
+    )
     last = np.argmax(np.where(changed, priority, -1.0), axis=1)
     label = np.zeros_like(changed)
     label[np.arange(n), last] = True

@@ -12,8 +12,6 @@ there and copied asynchronously, and a warning says so once.
 
 from __future__ import annotations
 
-from gtdata.core.errors import InvalidValueError
-
 import warnings
 from typing import Any
 
@@ -21,15 +19,22 @@ import numpy as np
 import torch
 
 from gtdata.core.data import GroundTruthData
+from gtdata.core.errors import InvalidValueError
 from gtdata.training.data import BatchSource, last_resampled
 
-__all__ = ["DeviceStore", "DeviceBatchSource", "device_store", "supports_device_path", "make_batch_source",
-           "DEVICE_FRACTION"]
+__all__ = [
+    "DEVICE_FRACTION",
+    "DeviceBatchSource",
+    "DeviceStore",
+    "device_store",
+    "make_batch_source",
+    "supports_device_path",
+]
 
 DEVICE_FRACTION = 0.5
 """Largest share of the device's free memory a store may take; larger stores stay in pinned host memory."""
 _SCALE = float(np.float32(1 / 255))  # convert_images' factor, exactly representable as a float32
-_STORES: dict[tuple[str, str], "DeviceStore"] = {}
+_STORES: dict[tuple[str, str], DeviceStore] = {}
 
 
 class DeviceStore:
@@ -53,7 +58,10 @@ class DeviceStore:
             warnings.warn(
                 f"the prepared store ({nbytes / 2**30:.1f} GiB) does not fit in {DEVICE_FRACTION:.0%} of "
                 f"{self.device}'s free memory ({budget / 2**30:.1f} GiB); batches are gathered in pinned host "
-                f"memory and copied to the device asynchronously (slower)", RuntimeWarning, stacklevel=3)
+                f"memory and copied to the device asynchronously (slower)",
+                RuntimeWarning,
+                stacklevel=3,
+            )
             self.images = host.pin_memory() if self.device.type == "cuda" else host
 
     def gather(self, rows: np.ndarray) -> torch.Tensor:
@@ -62,8 +70,11 @@ class DeviceStore:
         if self.on_device:
             picked = self.images.index_select(0, index.to(self.device, non_blocking=True))
         else:
-            picked = self.images.index_select(0, index).pin_memory() if self.device.type == "cuda" else \
-                self.images.index_select(0, index)
+            picked = (
+                self.images.index_select(0, index).pin_memory()
+                if self.device.type == "cuda"
+                else self.images.index_select(0, index)
+            )
             picked = picked.to(self.device, non_blocking=True)
         return picked.permute(0, 3, 1, 2).float().mul_(_SCALE)
 
@@ -107,11 +118,20 @@ class DeviceBatchSource(BatchSource):
     process-wide store of ``data`` on ``device``.
     """
 
-    def __init__(self, data: GroundTruthData, batch_size: int, seed: int, device: torch.device,
-                 store: DeviceStore | None = None, **options: Any) -> None:
+    def __init__(
+        self,
+        data: GroundTruthData,
+        batch_size: int,
+        seed: int,
+        device: torch.device,
+        store: DeviceStore | None = None,
+        **options: Any,
+    ) -> None:
         if not supports_device_path(data, options.get("sampler")):
-            raise InvalidValueError(f"the device data path needs a prepared data set (PreparedData) and the uniform or "
-                             f"pair sampler; {data.name!r} ({type(data).__name__}) is served by BatchSource")
+            raise InvalidValueError(
+                f"the device data path needs a prepared data set (PreparedData) and the uniform or "
+                f"pair sampler; {data.name!r} ({type(data).__name__}) is served by BatchSource"
+            )
         super().__init__(data, batch_size, seed, device, **options)
         self.data = data
         self.store = store if store is not None else device_store(data, device)
@@ -124,16 +144,25 @@ class DeviceBatchSource(BatchSource):
             rows1, rows2, _, _, changed = parts[:5]
             if self.label_mode == "last":
                 changed = last_resampled(changed, self.seed, step * self.batch_size)
-            return {"x1": self._images(rows1), "x2": self._images(rows2),
-                    "changed": torch.from_numpy(np.ascontiguousarray(changed)).to(self.device)}
+            return {
+                "x1": self._images(rows1),
+                "x2": self._images(rows2),
+                "changed": torch.from_numpy(np.ascontiguousarray(changed)).to(self.device),
+            }
         return {"x": self._images(parts[0])}
 
     def _images(self, rows: np.ndarray) -> torch.Tensor:
         return self.store.gather(rows).contiguous(memory_format=self.memory_format)
 
 
-def make_batch_source(data: GroundTruthData, batch_size: int, seed: int, device: torch.device,
-                      device_data: bool | None = None, **options: Any) -> BatchSource:
+def make_batch_source(
+    data: GroundTruthData,
+    batch_size: int,
+    seed: int,
+    device: torch.device,
+    device_data: bool | None = None,
+    **options: Any,
+) -> BatchSource:
     """The batch source of a run: :class:`DeviceBatchSource` when ``device_data`` (default: on CUDA devices)
     and the data allows it (see :func:`supports_device_path`), else :class:`BatchSource`."""
     use = device.type == "cuda" if device_data is None else device_data

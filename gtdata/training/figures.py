@@ -9,8 +9,6 @@ sweeping −2 → 2 → −2, in latent-index order). Decoder logits are turned 
 
 from __future__ import annotations
 
-from gtdata.core.errors import InvalidValueError
-
 from pathlib import Path
 
 import numpy as np
@@ -18,10 +16,11 @@ import torch
 from PIL import Image
 
 from gtdata.core.data import GroundTruthData
+from gtdata.core.errors import InvalidValueError
 from gtdata.core.persist import atomic_path
 from gtdata.models.methods import VAE
 
-__all__ = ["image_grid", "latent_kl", "traversal_order", "write_figures", "FIGURE_FILES"]
+__all__ = ["FIGURE_FILES", "image_grid", "latent_kl", "traversal_order", "write_figures"]
 
 FIGURE_FILES = ("reconstructions.png", "samples.png", "traversals.png", "traversals.gif")
 _PAD = 2
@@ -63,8 +62,7 @@ def traversal_order(kl: np.ndarray) -> np.ndarray:
     return np.lexsort((np.arange(kl.size), -kl))
 
 
-def _labelled_traversals(images: np.ndarray, order: np.ndarray, kl: np.ndarray, values: np.ndarray,
-                         path: Path) -> None:
+def _labelled_traversals(images: np.ndarray, order: np.ndarray, kl: np.ndarray, values: np.ndarray, path: Path) -> None:
     """The traversal grid with each row labelled ``z<index>`` and its mean KL, columns with the latent value."""
     from matplotlib.figure import Figure
 
@@ -76,7 +74,7 @@ def _labelled_traversals(images: np.ndarray, order: np.ndarray, kl: np.ndarray, 
     ax.imshow(grid, cmap="gray" if grid.ndim == 2 else None, vmin=0.0, vmax=1.0, interpolation="nearest")
     centres_y = _PAD + np.arange(rows) * (h + _PAD) + h / 2.0
     centres_x = _PAD + np.arange(cols) * (w + _PAD) + w / 2.0
-    ax.set_yticks(centres_y, [f"z{int(l)}  KL {kl[l]:.2f}" for l in order], fontsize=8, family="monospace")
+    ax.set_yticks(centres_y, [f"z{int(z)}  KL {kl[z]:.2f}" for z in order], fontsize=8, family="monospace")
     ax.set_xticks(centres_x, [f"{v:+.1f}" for v in values], fontsize=7)
     ax.tick_params(length=0)
     for side in ax.spines.values():
@@ -99,7 +97,9 @@ def _save_png(image: Image.Image, path: Path) -> None:
 
 
 @torch.no_grad()
-def write_figures(vae: VAE, data: GroundTruthData, out_dir: Path, seed: int = 0, num_images: int = 10) -> dict[str, Path]:
+def write_figures(
+    vae: VAE, data: GroundTruthData, out_dir: Path, seed: int = 0, num_images: int = 10
+) -> dict[str, Path]:
     """Write the four figures into ``out_dir`` (created); returns name → path. Deterministic for a seed."""
     from gtdata.training.data import observations_to_tensor
 

@@ -40,22 +40,22 @@ on near-zero gradients: ~1e-5 of the parameters' norm after 10 steps, 1e-2 on si
 
 from __future__ import annotations
 
-from gtdata.core.errors import InvalidValueError
-
 import contextlib
 import json
 import time
 import weakref
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from gtdata.core.data import GroundTruthData
-from gtdata.core.errors import GtdataError
+from gtdata.core.errors import GtdataError, InvalidValueError
+from gtdata.core.progress import progress_bar
 from gtdata.models import losses
 from gtdata.models.architectures import ConvEncoder, DeconvDecoder, FcDecoder, FcDiscriminator, FcEncoder
 from gtdata.models.methods import VAE, FactorVAE
@@ -63,17 +63,44 @@ from gtdata.models.weak import adaptive_keep_mask, aggregate, label_keep_mask, p
 from gtdata.training import rundir
 from gtdata.training.config import TrainConfig
 from gtdata.training.device_data import make_batch_source
-from gtdata.core.progress import progress_bar
 from gtdata.training.trainer import (
-    CHECKPOINT_FORMAT, TrainingDiverged, _truncate_log, build_model, claim_run, diverged_error, finish_run,
-    make_adam, resolve_device, write_provenance,
+    CHECKPOINT_FORMAT,
+    TrainingDiverged,
+    _truncate_log,
+    build_model,
+    claim_run,
+    diverged_error,
+    finish_run,
+    make_adam,
+    resolve_device,
+    write_provenance,
 )
 
-__all__ = ["PackError", "PACK_SHARED_FIELDS", "CONV_MODES", "check_pack", "PackTrainer", "train_configs_packed",
-           "auto_pack_size"]
+__all__ = [
+    "CONV_MODES",
+    "PACK_SHARED_FIELDS",
+    "PackError",
+    "PackTrainer",
+    "auto_pack_size",
+    "check_pack",
+    "train_configs_packed",
+]
 
-PACK_SHARED_FIELDS = ("data", "method", "steps", "batch_size", "lr", "num_latent", "architecture", "device",
-                      "threads", "log_every", "checkpoint_every", "channels_last", "precision")
+PACK_SHARED_FIELDS = (
+    "data",
+    "method",
+    "steps",
+    "batch_size",
+    "lr",
+    "num_latent",
+    "architecture",
+    "device",
+    "threads",
+    "log_every",
+    "checkpoint_every",
+    "channels_last",
+    "precision",
+)
 """Config fields every member of a pack shares (one batched loop); seeds, hyper-parameters, reconstruction,
 pair and label modes and samplers may differ from member to member."""
 CONV_MODES = ("auto", "grouped", "loop")
@@ -103,7 +130,7 @@ def check_pack(configs: Sequence[TrainConfig]) -> None:
     >>> check_pack([a, TrainConfig(data="toy", method="factor_vae")])
     Traceback (most recent call last):
     ...
-    gtdata.training.pack.PackError: pack member 1 differs from member 0 in method ('factor_vae' vs 'beta_vae'); a pack trains one data set, method, step count and training protocol -- split these runs into separate packs
+    gtdata.training.pack.PackError: pack member 1 differs from member 0 in method ('factor_vae' vs 'beta_vae'); ...
     """
     if len(configs) == 0:
         raise PackError("a pack needs at least one run, got none")
@@ -118,8 +145,9 @@ def check_pack(configs: Sequence[TrainConfig]) -> None:
                     f"separate packs"
                 )
     if first.compile:
-        raise PackError("compile=True is not supported in packs (the batched networks are not nn.Modules); "
-                        "train with compile=False")
+        raise PackError(
+            "compile=True is not supported in packs (the batched networks are not nn.Modules); train with compile=False"
+        )
 
 
 def auto_pack_size(device: str | torch.device = "auto", architecture: str = "conv", batch_size: int = 64) -> int:
@@ -153,8 +181,9 @@ class _Net:
     group k is member k's, dense activations (K, N, F).
     """
 
-    def __init__(self, k: int, mode: str, memory_format: torch.memory_format,
-                 autocast: torch.device | None = None) -> None:
+    def __init__(
+        self, k: int, mode: str, memory_format: torch.memory_format, autocast: torch.device | None = None
+    ) -> None:
         self.k, self.mode, self.memory_format = k, mode, memory_format
         # bf16: each network's pass under autocast, its outputs float32 (as trainer.autocast_forward does)
         self.autocast = autocast
@@ -261,8 +290,9 @@ class _Net:
             mean, logvar = self.dense(p, "encoder.mean", h), self.dense(p, "encoder.logvar", h)
         return self.stack(self._float(mean)), self.stack(self._float(logvar))
 
-    def decode(self, p: dict[str, Any], decoder: nn.Module, z: torch.Tensor,
-               chw: tuple[int, int, int]) -> list[torch.Tensor]:
+    def decode(
+        self, p: dict[str, Any], decoder: nn.Module, z: torch.Tensor, chw: tuple[int, int, int]
+    ) -> list[torch.Tensor]:
         """(K, N, L) codes → per-member logits (N, C, H, W)."""
         if isinstance(decoder, DeconvDecoder):
             with self._autocast():
@@ -302,8 +332,15 @@ class _Member:
         else:
             self.generator.set_state(self.cpu_state)
         self.source = make_batch_source(
-            data, config.batch_size, config.seed, device, weak=config.weak, k=config.hparams.get("k", 1),
-            pair_mode=config.pair_mode, label_mode=config.label_mode, channels_last=config.channels_last,
+            data,
+            config.batch_size,
+            config.seed,
+            device,
+            weak=config.weak,
+            k=config.hparams.get("k", 1),
+            pair_mode=config.pair_mode,
+            label_mode=config.label_mode,
+            channels_last=config.channels_last,
             sampler=config.sampler,
         )
         self.diverged: TrainingDiverged | None = None
@@ -334,8 +371,10 @@ class _PackAdam:
         self.param_groups = template.state_dict()["param_groups"]  # a single run's layout, for checkpoints
         self.exp_avg = [torch.zeros_like(p, memory_format=torch.contiguous_format) for p in params]
         self.exp_avg_sq = [torch.zeros_like(p, memory_format=torch.contiguous_format) for p in params]
-        self.steps = [[torch.zeros((), dtype=torch.float32, device=p.device if self.fused else "cpu")
-                       for p in params] for _ in range(k)]
+        self.steps = [
+            [torch.zeros((), dtype=torch.float32, device=p.device if self.fused else "cpu") for p in params]
+            for _ in range(k)
+        ]
         self.started = False
         # Member-wise steps (see PackTrainer): member i's parameter j is the leaf leaves[i][j], a view of
         # params[j][i] that holds its own gradient; None where the gradient is the stack's.
@@ -373,17 +412,35 @@ class _PackAdam:
                 lists["m"].append(self.exp_avg[j][i])
                 lists["v"].append(self.exp_avg_sq[j][i])
                 lists["s"].append(self.steps[i][j])
-        adam(lists["p"], lists["g"], lists["m"], lists["v"], [], lists["s"], fused=self.fused,
-             foreach=False if not self.fused else None, beta1=self.betas[0], beta2=self.betas[1], **self.options)
+        adam(
+            lists["p"],
+            lists["g"],
+            lists["m"],
+            lists["v"],
+            [],
+            lists["s"],
+            fused=self.fused,
+            foreach=False if not self.fused else None,
+            beta1=self.betas[0],
+            beta2=self.betas[1],
+            **self.options,
+        )
         self.started = True
 
     def member_state(self, i: int) -> dict[str, Any]:
         """Member i's optimiser state_dict, as a single run's ``torch.optim.Adam`` returns it."""
-        state = {} if not self.started else {
-            j: {"step": self.steps[i][j].clone(), "exp_avg": self.exp_avg[j][i].clone(),
-                "exp_avg_sq": self.exp_avg_sq[j][i].clone()}
-            for j in range(len(self.params))
-        }
+        state = (
+            {}
+            if not self.started
+            else {
+                j: {
+                    "step": self.steps[i][j].clone(),
+                    "exp_avg": self.exp_avg[j][i].clone(),
+                    "exp_avg_sq": self.exp_avg_sq[j][i].clone(),
+                }
+                for j in range(len(self.params))
+            }
+        )
         return {"state": state, "param_groups": [dict(g) for g in self.param_groups]}
 
     @torch.no_grad()
@@ -407,8 +464,15 @@ class PackTrainer:
     :func:`gtdata.training.trainer.claim_run`) whose checkpoints, if any, are all at the same step.
     """
 
-    def __init__(self, configs: Sequence[TrainConfig], run_dirs: Sequence[Path], data: GroundTruthData,
-                 progress: bool | None = None, figures: bool = True, conv_mode: str = "auto") -> None:
+    def __init__(
+        self,
+        configs: Sequence[TrainConfig],
+        run_dirs: Sequence[Path],
+        data: GroundTruthData,
+        progress: bool | None = None,
+        figures: bool = True,
+        conv_mode: str = "auto",
+    ) -> None:
         check_pack(configs)
         if conv_mode not in CONV_MODES:
             raise PackError(f"conv_mode must be one of {', '.join(CONV_MODES)}, got {conv_mode!r}")
@@ -449,13 +513,16 @@ class PackTrainer:
         names_by_id.update({id(p): n for n, p in shadow_method.named_parameters()})
         self.groups = shadow_method.optim_groups(shadow_vae)
         self.group_names = [[names_by_id[id(p)] for p in g.params] for g in self.groups]
-        self.optimizers = [_PackAdam([self.params[n] for n in names], self.k, make_adam(g.params, first.lr, g.betas))
-                           for g, names in zip(self.groups, self.group_names)]
+        self.optimizers = [
+            _PackAdam([self.params[n] for n in names], self.k, make_adam(g.params, first.lr, g.betas))
+            for g, names in zip(self.groups, self.group_names)
+        ]
         if self.memberwise:
             # Member i's parameters: leaves that are views of the stacks (Adam and checkpoints use the stacks)
             # and hold member i's own gradient, so members step independently, on any thread.
-            self.leaves = [{name: stack[i].requires_grad_(True) for name, stack in self.params.items()}
-                           for i in range(self.k)]
+            self.leaves = [
+                {name: stack[i].requires_grad_(True) for name, stack in self.params.items()} for i in range(self.k)
+            ]
             for opt, names in zip(self.optimizers, self.group_names):
                 opt.leaves = [[self.leaves[i][n] for n in names] for i in range(self.k)]
         self.images_per_step = first.batch_size * (2 if self.weak else 1)
@@ -475,8 +542,9 @@ class PackTrainer:
             return [fn(i) for i in items]
         if self._pool is None:
             threads = self.worker_threads
-            self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="gtdata-pack",
-                                            initializer=torch.set_num_threads, initargs=(threads,))
+            self._pool = ThreadPoolExecutor(
+                self.workers, thread_name_prefix="gtdata-pack", initializer=torch.set_num_threads, initargs=(threads,)
+            )
             # An abandoned trainer (no run, no close) does not keep its threads.
             weakref.finalize(self, self._pool.shutdown, wait=False)
         return list(self._pool.map(fn, items))
@@ -494,8 +562,13 @@ class PackTrainer:
         optimizers = [opt.member_state(i) for opt in self.optimizers]
         torch_rng, cuda_rng = member.rng_states()
         state = {
-            "format": CHECKPOINT_FORMAT, "step": step, "model": model, "method": method,
-            "optimizers": optimizers, "torch_rng": torch_rng, "cuda_rng": cuda_rng,
+            "format": CHECKPOINT_FORMAT,
+            "step": step,
+            "model": model,
+            "method": method,
+            "optimizers": optimizers,
+            "torch_rng": torch_rng,
+            "cuda_rng": cuda_rng,
         }
         rundir.atomic_torch_save(state, member.run_dir / rundir.CHECKPOINT)
 
@@ -506,18 +579,24 @@ class PackTrainer:
         if not any(present):
             return 0
         if not all(present):
-            raise PackError("some members of this pack have a checkpoint and others not; resume them with "
-                            "train_configs_packed, which brings them to a common step first")
+            raise PackError(
+                "some members of this pack have a checkpoint and others not; resume them with "
+                "train_configs_packed, which brings them to a common step first"
+            )
         states = []
         for path in paths:
             state = rundir.load_torch(path, "checkpoint", self.device)
             if state["format"] != CHECKPOINT_FORMAT:
-                raise InvalidValueError(f"checkpoint {path} has format {state['format']!r}, expected {CHECKPOINT_FORMAT!r}")
+                raise InvalidValueError(
+                    f"checkpoint {path} has format {state['format']!r}, expected {CHECKPOINT_FORMAT!r}"
+                )
             states.append(state)
         steps = {int(s["step"]) for s in states}
         if len(steps) != 1:
-            raise PackError(f"the members' checkpoints are at different steps {sorted(steps)}; resume them with "
-                            f"train_configs_packed")
+            raise PackError(
+                f"the members' checkpoints are at different steps {sorted(steps)}; resume them with "
+                f"train_configs_packed"
+            )
         with torch.no_grad():
             for i, (path, state) in enumerate(zip(paths, states)):
                 try:
@@ -527,15 +606,17 @@ class PackTrainer:
                     for name in self.params:
                         self.params[name][i].copy_(sources[name])
                 except (RuntimeError, KeyError) as exc:
-                    raise InvalidValueError(f"checkpoint {path} does not fit this run's model ({exc}); delete it to start "
-                                     f"over") from None
+                    raise InvalidValueError(
+                        f"checkpoint {path} does not fit this run's model ({exc}); delete it to start over"
+                    ) from None
         for path, state in zip(paths, states):
             try:
                 for i_opt, opt in enumerate(self.optimizers):
                     opt.load_member_state(paths.index(path), state["optimizers"][i_opt])
             except (RuntimeError, KeyError, IndexError) as exc:
-                raise InvalidValueError(f"checkpoint {path} does not fit this run's optimisers ({exc}); delete it to "
-                                 f"start over") from None
+                raise InvalidValueError(
+                    f"checkpoint {path} does not fit this run's optimisers ({exc}); delete it to start over"
+                ) from None
         for member, state in zip(self.members, states):
             member.cpu_state = state["torch_rng"].cpu()
             if self.device.type == "cuda":
@@ -546,8 +627,9 @@ class PackTrainer:
         return steps.pop()
 
     # -- one step ------------------------------------------------------------------------------------------
-    def loss_terms(self, step: int, members: Sequence[int] | None = None,
-                   batches: Sequence[dict[str, torch.Tensor]] | None = None) -> dict[str, torch.Tensor]:
+    def loss_terms(
+        self, step: int, members: Sequence[int] | None = None, batches: Sequence[dict[str, torch.Tensor]] | None = None
+    ) -> dict[str, torch.Tensor]:
         """The loss terms of ``members`` (default: all) at training step ``step`` (0-based): name → (len,)
         tensor. ``batches`` are those members' batches of the step (default: drawn here)."""
         members = list(range(self.k)) if members is None else list(members)
@@ -570,14 +652,14 @@ class PackTrainer:
     # The two methods below are Method.loss with the networks batched over the members. Each member's terms
     # are built from its own slices (unbind) in the order Method.loss builds them, so the autograd graph of
     # a member, and with it the order in which gradients are summed, is the single run's.
-    def _unsupervised_terms(self, p, members: list[int], shadow: _Member, batches,
-                            step: int) -> dict[str, torch.Tensor]:
+    def _unsupervised_terms(
+        self, p, members: list[int], shadow: _Member, batches, step: int
+    ) -> dict[str, torch.Tensor]:
         xs = [b["x"] for b in batches]
         mean, logvar = self.net.encode(p, shadow.vae.encoder, xs)
         means, logvars = mean.unbind(0), logvar.unbind(0)
         # losses.reparameterize, with the member's own noise
-        zs = [m + torch.exp(0.5 * lv) * self._noise(i, tuple(m.shape), m)
-              for i, m, lv in zip(members, means, logvars)]
+        zs = [m + torch.exp(0.5 * lv) * self._noise(i, tuple(m.shape), m) for i, m, lv in zip(members, means, logvars)]
         z = torch.stack(zs)
         logits = self.net.decode(p, shadow.vae.decoder, z, self.chw)
         if isinstance(shadow.method, FactorVAE):
@@ -596,8 +678,11 @@ class PackTrainer:
             kl = losses.gaussian_kl(means[i], logvars[i]).mean()
             if isinstance(method, FactorVAE):  # FactorVAE.regularizer on the batched discriminator's logits
                 tc, d_loss = losses.discriminator_terms(d_real[i], d_shuffled[i])
-                terms = {"regularizer": kl + method.hparams["gamma"] * tc, "tc": tc.detach(),
-                         "discriminator_loss": d_loss}
+                terms = {
+                    "regularizer": kl + method.hparams["gamma"] * tc,
+                    "tc": tc.detach(),
+                    "discriminator_loss": d_loss,
+                }
             else:
                 terms = method.regularizer(means[i], logvars[i], zs[i], kl, step)
             terms["loss"] = recon + terms["regularizer"]
@@ -633,10 +718,16 @@ class PackTrainer:
             recon = losses.reconstruction_loss(method.reconstruction, logits[i], xs[i])
             kl = losses.gaussian_kl(agg_means[i], agg_logvars[i]).mean()
             regularizer = method.hparams["beta"] * kl
-            rows.append({
-                "loss": recon + regularizer, "reconstruction": recon, "kl": kl, "regularizer": regularizer,
-                "elbo": -(recon + kl).detach(), "shared_dims": (~keeps[i]).sum(dim=1).float().mean(),
-            })
+            rows.append(
+                {
+                    "loss": recon + regularizer,
+                    "reconstruction": recon,
+                    "kl": kl,
+                    "regularizer": regularizer,
+                    "elbo": -(recon + kl).detach(),
+                    "shared_dims": (~keeps[i]).sum(dim=1).float().mean(),
+                }
+            )
         return {key: torch.stack([r[key] for r in rows]) for key in rows[0]}
 
     def step(self, step: int) -> dict[str, torch.Tensor]:
@@ -645,7 +736,7 @@ class PackTrainer:
         batches = [m.source.batch(step) for m in self.members]
         if not self.memberwise:
             return self._step_members(list(range(self.k)), batches, step)
-        rows = self._map(lambda i: self._step_members([i], batches[i:i + 1], step), range(self.k))
+        rows = self._map(lambda i: self._step_members([i], batches[i : i + 1], step), range(self.k))
         return {key: torch.cat([r[key] for r in rows]) for key in rows[0]}
 
     def _step_members(self, members: list[int], batches, step: int) -> dict[str, torch.Tensor]:
@@ -682,8 +773,14 @@ class PackTrainer:
             self._map(lambda i: self.save_checkpoint(i, 0), range(self.k))
         nonfinite = torch.zeros(self.k, dtype=torch.bool, device=self.device)
         checked = [g.loss_key for g in self.groups]
-        bar = progress_bar(total=config.steps, initial=start, desc=f"{config.method} x{self.k}", unit="step",
-                   progress=self.progress, dynamic_ncols=True)
+        bar = progress_bar(
+            total=config.steps,
+            initial=start,
+            desc=f"{config.method} x{self.k}",
+            unit="step",
+            progress=self.progress,
+            dynamic_ncols=True,
+        )
         logs = [open(m.run_dir / rundir.LOG, "a") for m in self.members]
         window_start, window_steps = time.perf_counter(), 0
         try:
@@ -707,12 +804,14 @@ class PackTrainer:
                         continue
                     mine = {k: float(v[i]) for k, v in values.items()}
                     if bad[i]:
-                        member.diverged = diverged_error(member.config, member.run_dir, member.last_logged, done,
-                                                         mine)
+                        member.diverged = diverged_error(member.config, member.run_dir, member.last_logged, done, mine)
                         continue
                     if log_now:
-                        entry = {"step": done, **mine,
-                                 "images_per_s": window_steps * self.images_per_step / max(elapsed, 1e-9)}
+                        entry = {
+                            "step": done,
+                            **mine,
+                            "images_per_s": window_steps * self.images_per_step / max(elapsed, 1e-9),
+                        }
                         logs[i].write(json.dumps(entry) + "\n")
                         logs[i].flush()
                         member.last_logged = done
@@ -749,8 +848,13 @@ def _checkpoint_step(run_dir: Path) -> int:
 
 
 def train_configs_packed(
-    configs: Sequence[TrainConfig], outs: Sequence[str | Path], data: GroundTruthData | None = None,
-    resume: bool = True, progress: bool | None = None, figures: bool = True, conv_mode: str = "auto",
+    configs: Sequence[TrainConfig],
+    outs: Sequence[str | Path],
+    data: GroundTruthData | None = None,
+    resume: bool = True,
+    progress: bool | None = None,
+    figures: bool = True,
+    conv_mode: str = "auto",
 ) -> list[Path | TrainingDiverged]:
     """Train ``configs`` as one pack into the run directories ``outs`` (see :func:`gtdata.train_pack`).
 
@@ -777,8 +881,9 @@ def train_configs_packed(
     data = claimed[0][1] if data is None else data
     shapes = {tuple(int(s) for s in d.observation_shape) for _, d, _ in claimed}
     if len(shapes) != 1:
-        raise PackError(f"the members' data sets have different observation shapes {sorted(shapes)}; a pack "
-                        f"trains on one data set")
+        raise PackError(
+            f"the members' data sets have different observation shapes {sorted(shapes)}; a pack trains on one data set"
+        )
     results: list[Path | TrainingDiverged] = [run_dir for run_dir, _, _ in claimed]
     todo = [i for i, (_, _, state) in enumerate(claimed) if state != "finished"]
     threads = torch.get_num_threads()
@@ -789,8 +894,14 @@ def train_configs_packed(
             ahead = sorted({s for s in steps.values() if s > lag})
             group = [i for i in todo if steps[i] == lag]
             stop = ahead[0] if ahead else None
-            trainer = PackTrainer([configs[i] for i in group], [claimed[i][0] for i in group], data,
-                                  progress=progress, figures=figures, conv_mode=conv_mode)
+            trainer = PackTrainer(
+                [configs[i] for i in group],
+                [claimed[i][0] for i in group],
+                data,
+                progress=progress,
+                figures=figures,
+                conv_mode=conv_mode,
+            )
             outcome = trainer.run(stop=stop)
             for i, error in zip(group, outcome):
                 if error is not None:

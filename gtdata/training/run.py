@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from gtdata.core.errors import InvalidValueError, MissingFileError
-
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
 
 from gtdata.core.data import GroundTruthData
+from gtdata.core.errors import InvalidValueError, MissingFileError
 from gtdata.metrics.evaluate import REPRESENTATIONS
 from gtdata.models.methods import VAE
 from gtdata.training import rundir
@@ -20,7 +20,7 @@ from gtdata.training.data import observations_to_tensor, resolve_data
 from gtdata.training.figures import write_figures
 from gtdata.training.trainer import MODEL_FORMAT, resolve_device
 
-__all__ = ["Run", "load_run", "REPRESENTATIONS"]
+__all__ = ["REPRESENTATIONS", "Run", "load_run"]
 
 
 class Run:
@@ -92,7 +92,9 @@ class Run:
                 )
             state = rundir.load_torch(self.path / rundir.MODEL, "model", "cpu")
             if state["format"] != MODEL_FORMAT:
-                raise InvalidValueError(f"{self.path / rundir.MODEL} has format {state['format']!r}, expected {MODEL_FORMAT!r}")
+                raise InvalidValueError(
+                    f"{self.path / rundir.MODEL} has format {state['format']!r}, expected {MODEL_FORMAT!r}"
+                )
             vae = VAE(state["architecture"], tuple(state["observation_shape"]), int(state["num_latent"]))
             try:
                 vae.load_state_dict(state["model"])
@@ -133,8 +135,10 @@ class Run:
         @torch.no_grad()
         def represent(observations: np.ndarray) -> np.ndarray:
             observations = np.asarray(observations)
-            if observations.ndim != 4 or tuple(observations.shape[1:]) != shape or not (
-                observations.dtype == np.uint8 or observations.dtype.kind == "f"
+            if (
+                observations.ndim != 4
+                or tuple(observations.shape[1:]) != shape
+                or not (observations.dtype == np.uint8 or observations.dtype.kind == "f")
             ):
                 observations_to_tensor(observations, shape, torch.device("cpu"))  # raises the precise error
             out = np.empty((observations.shape[0], model.num_latent), dtype=np.float32)

@@ -7,22 +7,28 @@ finished run), ``figures/`` (PNG grids and the traversal GIF), ``data.pkl`` (onl
 
 from __future__ import annotations
 
-from gtdata.core.errors import GtdataError
-from gtdata.core.persist import DiskWriteError
-
-from gtdata.core.errors import InvalidValueError, MissingFileError
-
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from gtdata.core.persist import atomic_path, atomic_write_text
+from gtdata.core.errors import GtdataError, InvalidValueError, MissingFileError
+from gtdata.core.persist import DiskWriteError, atomic_path, atomic_write_text
 from gtdata.training.config import TrainConfig, read_yaml_mapping
 
 __all__ = [
-    "RunDirError", "CONFIG", "CHECKPOINT", "LOG", "MODEL", "PROVENANCE", "FIGURES",
-    "atomic_write_text", "atomic_torch_save", "load_torch", "claim_run_dir", "read_config",
+    "CHECKPOINT",
+    "CONFIG",
+    "FIGURES",
+    "LOG",
+    "MODEL",
+    "PROVENANCE",
+    "RunDirError",
+    "atomic_torch_save",
+    "atomic_write_text",
+    "claim_run_dir",
+    "load_torch",
+    "read_config",
 ]
 
 CONFIG = "config.yaml"
@@ -50,8 +56,7 @@ def load_torch(path: Path, what: str, device: torch.device | str = "cpu") -> dic
         obj = torch.load(path, map_location=device, weights_only=True)
     except Exception as exc:  # torch raises many types for a damaged archive
         raise InvalidValueError(
-            f"the {what} {path} is corrupt or not a gtdata file ({type(exc).__name__}: {exc}); "
-            f"delete it to start over"
+            f"the {what} {path} is corrupt or not a gtdata file ({type(exc).__name__}: {exc}); delete it to start over"
         ) from None
     if not isinstance(obj, dict) or "format" not in obj:
         raise InvalidValueError(f"the {what} {path} is not a gtdata file (no 'format' entry)")
@@ -80,14 +85,17 @@ def claim_run_dir(run_dir: Path, config: TrainConfig, resume: bool) -> str:
         try:
             old = read_config(run_dir)
         except ValueError as exc:
-            raise InvalidValueError(f"{run_dir} holds a run whose {CONFIG} cannot be read ({exc}); choose another out") from None
+            raise InvalidValueError(
+                f"{run_dir} holds a run whose {CONFIG} cannot be read ({exc}); choose another out"
+            ) from None
         new_id, old_id = config.identity(), old.identity()
         if new_id != old_id:
             # A key only one side has (sampler, precision: left out at their defaults) differs as well.
             keys = list(new_id) + [key for key in old_id if key not in new_id]
             diff = "; ".join(
                 f"{key}: {getattr(old, key)!r} in the run, {getattr(config, key)!r} now"
-                for key in keys if new_id.get(key) != old_id.get(key)
+                for key in keys
+                if new_id.get(key) != old_id.get(key)
             )
             raise InvalidValueError(f"{run_dir} holds a run with another config ({diff}); choose another out directory")
         if not resume:
@@ -97,8 +105,10 @@ def claim_run_dir(run_dir: Path, config: TrainConfig, resume: bool) -> str:
         if not run_dir.is_dir():
             raise RunDirError(f"out {run_dir} exists and is not a directory")
         if any(run_dir.iterdir()):
-            raise RunDirError(f"out {run_dir} is not empty and holds no gtdata run ({CONFIG} missing); "
-                                  f"choose an empty or new directory")
+            raise RunDirError(
+                f"out {run_dir} is not empty and holds no gtdata run ({CONFIG} missing); "
+                f"choose an empty or new directory"
+            )
     run_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_text(config_path, config.to_yaml())
     return "new"

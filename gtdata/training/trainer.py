@@ -8,8 +8,6 @@ resumed run on CPU repeat the uninterrupted run's loss sequence exactly.
 
 from __future__ import annotations
 
-from gtdata.core.errors import InvalidValueError
-
 import json
 import platform
 import sys
@@ -23,6 +21,9 @@ import torch
 
 from gtdata._version import __version__
 from gtdata.core.data import GroundTruthData
+from gtdata.core.errors import GtdataError, InvalidValueError
+from gtdata.core.persist import to_plain
+from gtdata.core.progress import progress_bar
 from gtdata.models.architectures import check_observation_shape
 from gtdata.models.methods import VAE, Method, make_method
 from gtdata.training import rundir
@@ -30,12 +31,21 @@ from gtdata.training.config import TrainConfig
 from gtdata.training.data import resolve_data, resolve_sampler, save_instance
 from gtdata.training.device_data import make_batch_source
 from gtdata.training.figures import write_figures
-from gtdata.core.errors import GtdataError
-from gtdata.core.persist import to_plain
-from gtdata.core.progress import progress_bar
 
-__all__ = ["TrainingDiverged", "resolve_device", "build_model", "make_adam", "Trainer", "CHECKPOINT_FORMAT", "MODEL_FORMAT",
-           "claim_run", "finish_run", "write_provenance", "diverged_error", "autocast_forward"]
+__all__ = [
+    "CHECKPOINT_FORMAT",
+    "MODEL_FORMAT",
+    "Trainer",
+    "TrainingDiverged",
+    "autocast_forward",
+    "build_model",
+    "claim_run",
+    "diverged_error",
+    "finish_run",
+    "make_adam",
+    "resolve_device",
+    "write_provenance",
+]
 
 CHECKPOINT_FORMAT = "gtdata-checkpoint-1"
 MODEL_FORMAT = "gtdata-vae-1"
@@ -110,8 +120,14 @@ def autocast_forward(module: torch.nn.Module, device: torch.device) -> None:
 class Trainer:
     """Runs ``config`` in ``run_dir`` from its last checkpoint (or from scratch) to ``config.steps``."""
 
-    def __init__(self, config: TrainConfig, run_dir: Path, data: GroundTruthData, progress: bool | None = None,
-                 figures: bool = True) -> None:
+    def __init__(
+        self,
+        config: TrainConfig,
+        run_dir: Path,
+        data: GroundTruthData,
+        progress: bool | None = None,
+        figures: bool = True,
+    ) -> None:
         self.config = config
         self.run_dir = Path(run_dir)
         self.data = data
@@ -136,9 +152,16 @@ class Trainer:
         self.optimizers = [make_adam(g.params, config.lr, g.betas) for g in self.groups]
         # On CUDA, a prepared store's batches are gathered on the device (the same batches, see device_data).
         self.source = make_batch_source(
-            data, config.batch_size, config.seed, self.device, weak=config.weak,
-            k=config.hparams.get("k", 1), pair_mode=config.pair_mode, label_mode=config.label_mode,
-            channels_last=config.channels_last, sampler=config.sampler,
+            data,
+            config.batch_size,
+            config.seed,
+            self.device,
+            weak=config.weak,
+            k=config.hparams.get("k", 1),
+            pair_mode=config.pair_mode,
+            label_mode=config.label_mode,
+            channels_last=config.channels_last,
+            sampler=config.sampler,
         )
         self.images_per_step = config.batch_size * (2 if config.weak else 1)
 
@@ -169,7 +192,9 @@ class Trainer:
             for opt, opt_state in zip(self.optimizers, state["optimizers"], strict=True):
                 opt.load_state_dict(opt_state)
         except (RuntimeError, KeyError, ValueError) as exc:
-            raise InvalidValueError(f"checkpoint {path} does not fit this run's model ({exc}); delete it to start over") from None
+            raise InvalidValueError(
+                f"checkpoint {path} does not fit this run's model ({exc}); delete it to start over"
+            ) from None
         torch.set_rng_state(state["torch_rng"].cpu())
         if self.device.type == "cuda" and state["cuda_rng"].numel():
             torch.cuda.set_rng_state(state["cuda_rng"].cpu(), self.device)
@@ -203,8 +228,14 @@ class Trainer:
         _truncate_log(log_path, start)
         nonfinite = torch.zeros((), dtype=torch.bool, device=self.device)
         checked_losses = [g.loss_key for g in self.groups]
-        bar = progress_bar(total=config.steps, initial=start, desc=config.method, unit="step", progress=self.progress,
-                   dynamic_ncols=True)
+        bar = progress_bar(
+            total=config.steps,
+            initial=start,
+            desc=config.method,
+            unit="step",
+            progress=self.progress,
+            dynamic_ncols=True,
+        )
         window_start, window_steps = time.perf_counter(), 0
         last_logged = start
         try:
@@ -221,8 +252,11 @@ class Trainer:
                         if bool(nonfinite):
                             self._diverged(last_logged, done, values)
                         elapsed = time.perf_counter() - window_start
-                        entry = {"step": done, **values,
-                                 "images_per_s": window_steps * self.images_per_step / max(elapsed, 1e-9)}
+                        entry = {
+                            "step": done,
+                            **values,
+                            "images_per_s": window_steps * self.images_per_step / max(elapsed, 1e-9),
+                        }
                         log.write(json.dumps(entry) + "\n")
                         log.flush()
                         bar.update(done - bar.n)
@@ -246,8 +280,9 @@ class Trainer:
         write_provenance(self.run_dir, self.config, self.data, self.device, start)
 
 
-def diverged_error(config: TrainConfig, run_dir: Path, good_step: int, step: int,
-                   values: dict[str, float]) -> TrainingDiverged:
+def diverged_error(
+    config: TrainConfig, run_dir: Path, good_step: int, step: int, values: dict[str, float]
+) -> TrainingDiverged:
     """The error of a run whose loss became NaN or infinite between ``good_step`` and ``step``."""
     ckpt = rundir.load_torch(run_dir / rundir.CHECKPOINT, "checkpoint")["step"]
     shown = ", ".join(f"{k}={v:.4g}" for k, v in values.items())
@@ -278,16 +313,21 @@ def finish_run(run_dir: Path, config: TrainConfig, vae: VAE, data: GroundTruthDa
     rundir.atomic_write_text(prov_path, json.dumps(prov, indent=2))
 
 
-def write_provenance(run_dir: Path, config: TrainConfig, data: GroundTruthData, device: torch.device, start: int,
-                     **session_extra: Any) -> None:
+def write_provenance(
+    run_dir: Path, config: TrainConfig, data: GroundTruthData, device: torch.device, start: int, **session_extra: Any
+) -> None:
     """Append this training session (versions, device, threads, start step) to the run's provenance.json."""
     path = run_dir / rundir.PROVENANCE
-    prov = json.loads(path.read_text()) if path.is_file() else {
-        "gtdata": __version__,
-        "seed": config.seed,
-        "data": to_plain(data.metadata, json=True),
-        "sessions": [],
-    }
+    prov = (
+        json.loads(path.read_text())
+        if path.is_file()
+        else {
+            "gtdata": __version__,
+            "seed": config.seed,
+            "data": to_plain(data.metadata, json=True),
+            "sessions": [],
+        }
+    )
     session = {
         "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "from_step": start,
@@ -297,7 +337,8 @@ def write_provenance(run_dir: Path, config: TrainConfig, data: GroundTruthData, 
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "device": str(device),
-        "device_name": torch.cuda.get_device_name(device) if device.type == "cuda"
+        "device_name": torch.cuda.get_device_name(device)
+        if device.type == "cuda"
         else (platform.processor() or platform.machine()),
         "threads": torch.get_num_threads(),
         **session_extra,
@@ -323,15 +364,18 @@ def _truncate_log(path: Path, step: int) -> None:
         rundir.atomic_write_text(path, "".join(ln + "\n" for ln in kept))
 
 
-def claim_run(config: TrainConfig, out: str | Path, data: GroundTruthData | None = None,
-              resume: bool = True) -> tuple[Path, GroundTruthData, str]:
+def claim_run(
+    config: TrainConfig, out: str | Path, data: GroundTruthData | None = None, resume: bool = True
+) -> tuple[Path, GroundTruthData, str]:
     """Check ``config`` against its data and device, then claim ``out`` for it (see :func:`rundir.claim_run_dir`).
 
     Returns the run directory, the data set and the directory's state (``"new"``, ``"resume"``, ``"finished"``).
     Nothing is written before the checks pass.
     """
     run_dir = Path(out).expanduser()
-    data = data if data is not None else resolve_data(config.data, run_dir if (run_dir / rundir.CONFIG).exists() else None)
+    data = (
+        data if data is not None else resolve_data(config.data, run_dir if (run_dir / rundir.CONFIG).exists() else None)
+    )
     check_observation_shape(config.architecture, tuple(data.observation_shape))
     resolve_device(config.device)
     if config.weak and config.sampler is not None:
@@ -350,8 +394,12 @@ def claim_run(config: TrainConfig, out: str | Path, data: GroundTruthData | None
 
 
 def train_config(
-    config: TrainConfig, out: str | Path, data: GroundTruthData | None = None, resume: bool = True,
-    progress: bool | None = None, figures: bool = True,
+    config: TrainConfig,
+    out: str | Path,
+    data: GroundTruthData | None = None,
+    resume: bool = True,
+    progress: bool | None = None,
+    figures: bool = True,
 ) -> Path:
     """Train ``config`` into ``out`` (see :func:`gtdata.training.train`); returns the run directory.
 

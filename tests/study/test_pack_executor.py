@@ -2,12 +2,11 @@
 
 import pandas as pd
 import pytest
+from fakes import fake_run
 
 from gtdata.cli.main import main
 from gtdata.study.driver import run_study
 from gtdata.study.executors import LocalExecutor, RayExecutor, group_tasks, resolve_pack
-
-from fakes import fake_run
 
 SPEC = {
     "name": "packs",
@@ -32,25 +31,29 @@ class PackRecorder:
 
     def run_pack(self, tasks):
         self.jobs.append([t.run.model_num for t in tasks])
-        return [RuntimeError("diverged") if (t.run.method, t.run.seed) == ("factor_vae", 1) else fake_run(t)
-                for t in tasks]
+        return [
+            RuntimeError("diverged") if (t.run.method, t.run.seed) == ("factor_vae", 1) else fake_run(t) for t in tasks
+        ]
 
 
 def test_packs_group_compatible_runs_and_keep_results(tmp_path, catalog):
     plain = run_study(SPEC, tmp_path / "plain", run_fn=fake_run, catalog=catalog, progress=False)
     recorder = PackRecorder()
-    packed = run_study(SPEC, tmp_path / "packed", executor=LocalExecutor(pack=2), run_fn=recorder,
-                       catalog=catalog, progress=False)
+    packed = run_study(
+        SPEC, tmp_path / "packed", executor=LocalExecutor(pack=2), run_fn=recorder, catalog=catalog, progress=False
+    )
     # beta_vae runs are model_num 0-5 (β 1: seeds 0-2, β 4: seeds 0-2), factor_vae 6-8: packs never mix methods.
     assert recorder.jobs == [[0, 1], [2, 3], [4, 5], [6, 7]]  # model 8 alone: a job of one runs unpacked
     failed = packed.status != "ok"
     assert set(packed[failed].model_num) == {7} and (packed[failed].error == "RuntimeError: diverged").all()
     ok = ~failed.values
-    pd.testing.assert_frame_equal(plain[ok][COLS].reset_index(drop=True), packed[ok][COLS].reset_index(drop=True),
-                                  check_dtype=False)
+    pd.testing.assert_frame_equal(
+        plain[ok][COLS].reset_index(drop=True), packed[ok][COLS].reset_index(drop=True), check_dtype=False
+    )
     # Resume: only the failed run is run again, and the table is then the unpacked one.
-    again = run_study(SPEC, tmp_path / "packed", executor=LocalExecutor(pack=2), run_fn=fake_run, catalog=catalog,
-                      progress=False)
+    again = run_study(
+        SPEC, tmp_path / "packed", executor=LocalExecutor(pack=2), run_fn=fake_run, catalog=catalog, progress=False
+    )
     pd.testing.assert_frame_equal(plain[COLS], again[COLS])
 
 
@@ -72,8 +75,7 @@ def test_ray_jobs_request_one_gpu_per_pack_where_the_cluster_has_gpus():
     assert ray_job_options(tasks("auto"), cluster_gpus=4) == {"num_cpus": 2, "num_gpus": 1, "max_retries": 0}
     assert ray_job_options(tasks("cuda:0", threads=1), cluster_gpus=1)["num_gpus"] == 1
     assert ray_job_options(tasks("cpu"), cluster_gpus=4)["num_gpus"] == 0  # the spec asked for the CPU
-    assert ray_job_options(tasks("auto", threads=3), cluster_gpus=0) == {"num_cpus": 3, "num_gpus": 0,
-                                                                          "max_retries": 0}
+    assert ray_job_options(tasks("auto", threads=3), cluster_gpus=0) == {"num_cpus": 3, "num_gpus": 0, "max_retries": 0}
 
 
 def test_cli_pack_option(tmp_path, capsys):
@@ -100,8 +102,15 @@ def test_real_study_with_and_without_packs_gives_identical_rows(tmp_path):
     plain = run_study(TINY, tmp_path / "plain", progress=False)
     packed = run_study(TINY, tmp_path / "packed", progress=False, pack=2)
     assert set(packed.status) == {"ok"} and len(packed) == 2
-    cols = ["run_id", "model_num", "representation", "mig.discrete_mig", "unsupervised.gaussian_total_correlation",
-            "train.loss", "train.kl"]
+    cols = [
+        "run_id",
+        "model_num",
+        "representation",
+        "mig.discrete_mig",
+        "unsupervised.gaussian_total_correlation",
+        "train.loss",
+        "train.kl",
+    ]
     pd.testing.assert_frame_equal(plain[cols], packed[cols])
     sessions = [pd.read_json(f"{d}/provenance.json", typ="series")["sessions"] for d in packed.run_dir]
     assert [s[0]["pack"] for s in sessions] == [2, 2]
@@ -119,15 +128,17 @@ def test_ray_executor_packs(tmp_path, catalog):
         ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])
         ray.cloudpickle.register_pickle_by_value(sys.modules["fakes"])
         plain = run_study(SPEC, tmp_path / "plain", run_fn=fake_run, catalog=catalog, progress=False)
-        packed = run_study(SPEC, tmp_path / "ray", executor=RayExecutor(pack=3), run_fn=PackRecorder(),
-                           catalog=catalog, progress=False)
+        packed = run_study(
+            SPEC, tmp_path / "ray", executor=RayExecutor(pack=3), run_fn=PackRecorder(), catalog=catalog, progress=False
+        )
     finally:
         ray.shutdown()
     failed = packed.status != "ok"
     assert set(packed[failed].model_num) == {7}
     ok = ~failed.values
-    pd.testing.assert_frame_equal(plain[ok][COLS].reset_index(drop=True), packed[ok][COLS].reset_index(drop=True),
-                                  check_dtype=False)
+    pd.testing.assert_frame_equal(
+        plain[ok][COLS].reset_index(drop=True), packed[ok][COLS].reset_index(drop=True), check_dtype=False
+    )
 
 
 def test_dry_run_measures_the_pack_rate(monkeypatch):

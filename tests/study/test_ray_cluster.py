@@ -14,10 +14,9 @@ import time
 
 import pytest
 import yaml
+from optional_deps import import_optional
 
 from gtdata.study import load_results
-
-from optional_deps import import_optional
 
 import_optional("ray", extra="ray")  # skipped without Ray, except in CI, which installs it
 
@@ -51,8 +50,13 @@ class Node:
     """One ``ray start --block`` in its own process group: killing the group kills the node (raylet, workers)."""
 
     def __init__(self, args: list[str], log, env: dict[str, str]) -> None:
-        self.proc = subprocess.Popen([ray_cli(), "start", "--block", *args], stdout=log, stderr=subprocess.STDOUT,
-                                     env=env, start_new_session=True)
+        self.proc = subprocess.Popen(
+            [ray_cli(), "start", "--block", *args],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+        )
 
     def kill(self) -> None:
         try:
@@ -64,8 +68,9 @@ class Node:
 
 def node_usage(address: str, env: dict[str, str]) -> dict[str, float]:
     """Per node (named by its custom resource), the CPUs in use, from ``ray status -v``."""
-    out = subprocess.run([ray_cli(), "status", "-v", f"--address={address}"], capture_output=True, text=True,
-                         env=env, timeout=60).stdout
+    out = subprocess.run(
+        [ray_cli(), "status", "-v", f"--address={address}"], capture_output=True, text=True, env=env, timeout=60
+    ).stdout
     usage = {}
     for block in out.split("\nNode: ")[1:]:
         cpu = re.search(r"([\d.]+)/[\d.]+ CPU", block)
@@ -79,8 +84,9 @@ def alive(nodes: list[Node], tmp_path) -> bool:
     """True while every node's ``ray start`` runs; its log in the error otherwise."""
     for node in nodes:
         if node.proc.poll() is not None:
-            raise AssertionError(f"ray start exited with {node.proc.returncode}:\n"
-                                 f"{(tmp_path / 'ray.log').read_text()[-3000:]}")
+            raise AssertionError(
+                f"ray start exited with {node.proc.returncode}:\n{(tmp_path / 'ray.log').read_text()[-3000:]}"
+            )
     return True
 
 
@@ -103,25 +109,55 @@ def test_cli_study_across_two_ray_nodes_survives_losing_one(tmp_path):
     spec_path = tmp_path / "spec.yaml"
     spec_path.write_text(yaml.safe_dump(SPEC))
     out = tmp_path / "study"
-    study = [sys.executable, "-m", "gtdata", "study", "run", str(spec_path), "--out", str(out),
-             "--executor", "ray", "--address", address, "--no-progress"]
+    study = [
+        sys.executable,
+        "-m",
+        "gtdata",
+        "study",
+        "run",
+        str(spec_path),
+        "--out",
+        str(out),
+        "--executor",
+        "ray",
+        "--address",
+        address,
+        "--no-progress",
+    ]
     common = ["--node-ip-address=127.0.0.1", "--num-cpus=1", "--disable-usage-stats"]
     nodes = []
     with open(tmp_path / "ray.log", "w") as log:
         try:
-            nodes.append(Node(["--head", f"--port={port}", f"--temp-dir={ray_tmp}/head", "--include-dashboard=false",
-                               '--resources={"head": 1}', *common], log, env))
+            nodes.append(
+                Node(
+                    [
+                        "--head",
+                        f"--port={port}",
+                        f"--temp-dir={ray_tmp}/head",
+                        "--include-dashboard=false",
+                        '--resources={"head": 1}',
+                        *common,
+                    ],
+                    log,
+                    env,
+                )
+            )
             wait_for(lambda: alive(nodes, tmp_path) and "head" in node_usage(address, env), "the head node")
-            second = Node([f"--address={address}", f"--temp-dir={ray_tmp}/node2", '--resources={"node2": 1}',
-                           *common], log, env)
+            second = Node(
+                [f"--address={address}", f"--temp-dir={ray_tmp}/node2", '--resources={"node2": 1}', *common], log, env
+            )
             nodes.append(second)
-            wait_for(lambda: alive(nodes, tmp_path) and set(node_usage(address, env)) == {"head", "node2"},
-                     "the second node")
+            wait_for(
+                lambda: alive(nodes, tmp_path) and set(node_usage(address, env)) == {"head", "node2"}, "the second node"
+            )
 
             first = subprocess.Popen(study, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
             # Kill the second node while it trains a run, once some runs have finished.
-            wait_for(lambda: list(out.glob("runs/*/result.json")) and node_usage(address, env).get("node2") == 1.0,
-                     "a finished run and a run on the second node", every_s=0.2)
+            wait_for(
+                lambda: list(out.glob("runs/*/result.json")) and node_usage(address, env).get("node2") == 1.0,
+                "a finished run and a run on the second node",
+                every_s=0.2,
+            )
             second.kill()
             first_out, _ = first.communicate(timeout=TIMEOUT_S)
             assert first.returncode in (0, 1), first_out

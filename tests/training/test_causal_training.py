@@ -31,13 +31,22 @@ def test_train_on_a_distribution_view(data, scm, tmp_path):
 
 
 def test_config_mapping_names_a_distribution_and_split(data, scm):
-    view = resolve_data({"name": "dsprites_like", "split": "shape != 'heart'",
-                         "distribution": {"correlated": {"pairs": ["orientation", "posX"], "sigma": 0.1}}})
+    view = resolve_data(
+        {
+            "name": "dsprites_like",
+            "split": "shape != 'heart'",
+            "distribution": {"correlated": {"pairs": ["orientation", "posX"], "sigma": 0.1}},
+        }
+    )
     assert view.distribution == scm
     assert (view.sample_codes(1000, 0)[:, 0] != 2).all()
     with pytest.raises(ValueError, match="correlated: unknown key"):
-        resolve_data({"name": "dsprites_like", "distribution": {"correlated": {"pairs": ["orientation", "posX"],
-                                                                               "sigma": 0.1, "strength": 2}}})
+        resolve_data(
+            {
+                "name": "dsprites_like",
+                "distribution": {"correlated": {"pairs": ["orientation", "posX"], "sigma": 0.1, "strength": 2}},
+            }
+        )
 
 
 def test_weak_method_on_counterfactual_pairs(data, scm, tmp_path):
@@ -46,8 +55,9 @@ def test_weak_method_on_counterfactual_pairs(data, scm, tmp_path):
     run = load_run(tmp_path / "run")
     assert run.config.sampler["name"] == "counterfactual" and run.config.sampler["scm"]["kind"] == "scm"
     # the batches are the sampler's: x1/x2 are counterfactual pairs whose intervened factor is orientation
-    source = BatchSource(data, 8, seed=0, device=__import__("torch").device("cpu"), weak=True,
-                         sampler=run.config.sampler)
+    source = BatchSource(
+        data, 8, seed=0, device=__import__("torch").device("cpu"), weak=True, sampler=run.config.sampler
+    )
     batch = source.batch(0)
     assert batch["changed"][:, 2].all()  # the target always changes
     # resuming the same run with the same sampler is accepted (the identity includes the sampler)
@@ -62,5 +72,6 @@ def test_bad_samplers(tmp_path, scm):
     assert not (tmp_path / "run").exists()  # refused before the run directory was made
     other = SCM(gtdata.load("toy").factor_space)
     with pytest.raises(ValueError, match="differ from the data set.s"):
-        gtdata.train("dsprites_like", "ada_gvae", out=tmp_path / "run2", sampler={"name": "counterfactual",
-                                                                                   "scm": other}, **FAST)
+        gtdata.train(
+            "dsprites_like", "ada_gvae", out=tmp_path / "run2", sampler={"name": "counterfactual", "scm": other}, **FAST
+        )

@@ -6,7 +6,11 @@ from gtdata.training import TrainConfig
 def test_defaults_follow_the_study():
     config = TrainConfig(data="toy")
     assert (config.batch_size, config.lr, config.num_latent, config.architecture, config.reconstruction) == (
-        64, 1e-4, 10, "conv", "bernoulli"
+        64,
+        1e-4,
+        10,
+        "conv",
+        "bernoulli",
     )
     assert config.method == "beta_vae" and config.hparams == {"beta": 1.0}
     assert config.device == "auto"
@@ -20,8 +24,9 @@ def test_hparams_are_resolved_with_defaults():
 
 
 def test_yaml_round_trip(tmp_path):
-    config = TrainConfig(data={"name": "toy", "factor_sizes": [2, 3]}, method="dip_vae_ii",
-                         hparams={"lambda_od": 2}, steps=50, seed=3)
+    config = TrainConfig(
+        data={"name": "toy", "factor_sizes": [2, 3]}, method="dip_vae_ii", hparams={"lambda_od": 2}, steps=50, seed=3
+    )
     path = tmp_path / "c.yaml"
     path.write_text(config.to_yaml())
     back = TrainConfig.from_yaml(path)

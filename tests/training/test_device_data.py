@@ -8,7 +8,11 @@ from gtdata import Factor, FactorSpace, PreparedData, PreparedWriter
 from gtdata.training import train
 from gtdata.training.data import BatchSource
 from gtdata.training.device_data import (
-    DeviceBatchSource, DeviceStore, device_store, make_batch_source, supports_device_path,
+    DeviceBatchSource,
+    DeviceStore,
+    device_store,
+    make_batch_source,
+    supports_device_path,
 )
 
 
@@ -23,11 +27,15 @@ def prepared(tmp_path_factory):
     return PreparedData(path)
 
 
-@pytest.mark.parametrize("options", [
-    dict(),
-    dict(weak=True, k=1, pair_mode="exact"),
-    dict(weak=True, k=2, pair_mode="reference", label_mode="last"),
-], ids=["uniform", "pairs", "reference-pairs-last-label"])
+@pytest.mark.parametrize(
+    "options",
+    [
+        dict(),
+        dict(weak=True, k=1, pair_mode="exact"),
+        dict(weak=True, k=2, pair_mode="reference", label_mode="last"),
+    ],
+    ids=["uniform", "pairs", "reference-pairs-last-label"],
+)
 def test_device_batches_equal_cpu_batches_bit_for_bit(prepared, options):
     cpu = BatchSource(prepared, 16, 3, torch.device("cpu"), **options)
     dev = DeviceBatchSource(prepared, 16, 3, torch.device("cpu"), **options)

@@ -77,8 +77,17 @@ def test_members_on_worker_threads_equal_one_thread_runs_bit_for_bit(tmp_path, m
     # threads=2 and K=3: the members step on 2 worker threads of 1 intra-op thread each, so each member is
     # a single run with threads=1 -- the same kernels, hence the same bytes.
     data = gtdata.ToyData(**(TOY16 if architecture == "fc" else dict(factor_sizes=(3, 4, 5))))
-    kwargs = dict(method=method, steps=12, architecture=architecture, log_every=3, checkpoint_every=6, batch_size=16,
-                  device="cpu", progress=False, figures=False)
+    kwargs = dict(
+        method=method,
+        steps=12,
+        architecture=architecture,
+        log_every=3,
+        checkpoint_every=6,
+        batch_size=16,
+        device="cpu",
+        progress=False,
+        figures=False,
+    )
     runs = [dict(data=data, seed=s, out=tmp_path / f"p{s}", threads=2, **kwargs) for s in range(3)]
     trainer_threads = []
     original = PackTrainer.__init__
@@ -120,14 +129,16 @@ def test_grouped_convolutions_match_separate_runs(tmp_path):
 def test_packed_run_directories_are_ordinary_runs(tmp_path):
     data = gtdata.ToyData(**TOY16)
     kwargs = dict(method="beta_vae", steps=6, architecture="fc", log_every=3, batch_size=8, threads=1, device="cpu")
-    packed = train_pack([dict(data=data, seed=s, out=tmp_path / f"p{s}", progress=False, **kwargs) for s in (0, 1)],
-                        progress=False)
+    packed = train_pack(
+        [dict(data=data, seed=s, out=tmp_path / f"p{s}", progress=False, **kwargs) for s in (0, 1)], progress=False
+    )
     single = train(data, seed=1, out=tmp_path / "single", progress=False, **kwargs)
     member = load_run(packed[1].path, device="cpu")
     assert {p.name for p in member.path.iterdir()} == {p.name for p in single.path.iterdir()}
     assert (member.path / "config.yaml").read_text() == (single.path / "config.yaml").read_text()
     assert sorted(p.name for p in (member.path / "figures").iterdir()) == sorted(
-        p.name for p in (single.path / "figures").iterdir())
+        p.name for p in (single.path / "figures").iterdir()
+    )
     _, obs = data.sample(20, 3)
     np.testing.assert_array_equal(member.representation()(obs), single.representation()(obs))
     prov = member.provenance
@@ -144,8 +155,14 @@ def test_members_with_lagging_checkpoints_catch_up_first(tmp_path):
     # A pack killed while it wrote its members' checkpoints leaves them at different steps.
     data = gtdata.ToyData(**TOY16)
     kwargs = dict(method="beta_vae", steps=20, architecture="fc", log_every=1, checkpoint_every=5, **COMMON)
-    configs = [TrainConfig(data={"name": "toy", "factor_sizes": [3, 4, 5], "image_size": 16}, seed=s,
-                           **{k: v for k, v in kwargs.items() if k not in ("progress", "figures")}) for s in (0, 1)]
+    configs = [
+        TrainConfig(
+            data={"name": "toy", "factor_sizes": [3, 4, 5], "image_size": 16},
+            seed=s,
+            **{k: v for k, v in kwargs.items() if k not in ("progress", "figures")},
+        )
+        for s in (0, 1)
+    ]
     dirs = [tmp_path / f"p{s}" for s in (0, 1)]
     from gtdata.training.trainer import claim_run
 
@@ -153,20 +170,32 @@ def test_members_with_lagging_checkpoints_catch_up_first(tmp_path):
         claim_run(config, d, data)
     PackTrainer(configs[:1], dirs[:1], data, progress=False).run(stop=10)
     PackTrainer(configs[1:], dirs[1:], data, progress=False).run(stop=5)
-    runs = [dict(data={"name": "toy", "factor_sizes": [3, 4, 5], "image_size": 16}, seed=s, out=d, **kwargs)
-            for s, d in zip((0, 1), dirs)]
+    runs = [
+        dict(data={"name": "toy", "factor_sizes": [3, 4, 5], "image_size": 16}, seed=s, out=d, **kwargs)
+        for s, d in zip((0, 1), dirs)
+    ]
     resumed = train_pack(runs, progress=False, figures=False)
     for s, r in zip((0, 1), resumed):
-        single = train(data={"name": "toy", "factor_sizes": [3, 4, 5], "image_size": 16}, seed=s,
-                       out=tmp_path / f"s{s}", **kwargs)
+        single = train(
+            data={"name": "toy", "factor_sizes": [3, 4, 5], "image_size": 16}, seed=s, out=tmp_path / f"s{s}", **kwargs
+        )
         assert [(e["step"], e["loss"]) for e in r.log()] == [(e["step"], e["loss"]) for e in single.log()]
     assert [s["from_step"] for s in resumed[1].provenance["sessions"]] == [0, 5, 10]
 
 
 @pytest.mark.slow
 def test_pack_resumes_after_sigkill(tmp_path):
-    kwargs = dict(method="beta_vae", steps=40, log_every=1, checkpoint_every=5, architecture="fc", batch_size=16,
-                  threads=1, device="cpu", figures=False)
+    kwargs = dict(
+        method="beta_vae",
+        steps=40,
+        log_every=1,
+        checkpoint_every=5,
+        architecture="fc",
+        batch_size=16,
+        threads=1,
+        device="cpu",
+        figures=False,
+    )
     data = {"name": "toy", "factor_sizes": [3, 4, 5], "image_size": 16}
     runs = [dict(data=data, seed=s, beta=1.0 + s, out=str(tmp_path / f"p{s}"), **kwargs) for s in range(3)]
     script = f"from gtdata.training import train_pack\ntrain_pack({runs!r}, progress=False)\n"
@@ -191,15 +220,18 @@ def test_pack_resumes_after_sigkill(tmp_path):
 def test_a_diverged_member_stops_alone(tmp_path):
     data = gtdata.ToyData(**TOY16)
     kwargs = dict(method="dip_vae_i", steps=6, architecture="fc", log_every=2, checkpoint_every=2, **COMMON)
-    runs = [dict(data=data, seed=0, out=tmp_path / "ok", **kwargs),
-            # λ_d = 10·λ_od = 1e39 is inf in float32: the penalty on the diagonal is inf from the first step
-            dict(data=data, seed=1, lambda_od=1e38, out=tmp_path / "bad", **kwargs)]
+    runs = [
+        dict(data=data, seed=0, out=tmp_path / "ok", **kwargs),
+        # λ_d = 10·λ_od = 1e39 is inf in float32: the penalty on the diagonal is inf from the first step
+        dict(data=data, seed=1, lambda_od=1e38, out=tmp_path / "bad", **kwargs),
+    ]
     with pytest.raises(TrainingDiverged, match=r"runs\[1\].*bad.*diverged.*checkpoint \(step 0\)"):
         train_pack(runs, progress=False)
     assert (tmp_path / "ok" / "model.pt").is_file() and not (tmp_path / "bad" / "model.pt").exists()
     single = train(data, seed=0, out=tmp_path / "single", **kwargs)
     assert load_run(tmp_path / "ok").log() and [e["loss"] for e in load_run(tmp_path / "ok").log()] == [
-        e["loss"] for e in single.log()]
+        e["loss"] for e in single.log()
+    ]
 
 
 def test_incompatible_runs_are_refused_before_any_directory(tmp_path):
@@ -240,10 +272,22 @@ def test_cuda_without_cuda_is_a_clear_error(tmp_path):
 @pytest.mark.parametrize("conv_mode", ["grouped", "loop"])
 def test_cuda_pack_matches_cuda_single_runs(tmp_path, conv_mode):
     data = gtdata.ToyData(factor_sizes=(3, 4, 5))
-    kwargs = dict(method="factor_vae", steps=10, log_every=2, checkpoint_every=5, batch_size=32, device="cuda",
-                  progress=False, figures=False)
-    packed = train_pack([dict(data=data, seed=s, out=tmp_path / f"p{s}", **kwargs) for s in range(4)],
-                        progress=False, figures=False, conv_mode=conv_mode)
+    kwargs = dict(
+        method="factor_vae",
+        steps=10,
+        log_every=2,
+        checkpoint_every=5,
+        batch_size=32,
+        device="cuda",
+        progress=False,
+        figures=False,
+    )
+    packed = train_pack(
+        [dict(data=data, seed=s, out=tmp_path / f"p{s}", **kwargs) for s in range(4)],
+        progress=False,
+        figures=False,
+        conv_mode=conv_mode,
+    )
     for s, p in enumerate(packed):
         single = train(data, seed=s, out=tmp_path / f"s{s}", **kwargs)
         np.testing.assert_allclose([e["loss"] for e in p.log()], [e["loss"] for e in single.log()], rtol=1e-3)

@@ -36,8 +36,17 @@ def test_autocast_forward_runs_bf16_and_returns_float32():
 
 def test_bf16_run_is_close_to_fp32_and_a_bf16_pack_equals_bf16_runs(tmp_path):
     data = gtdata.ToyData(factor_sizes=(3, 4, 5))
-    kwargs = dict(method="beta_vae", steps=20, log_every=5, checkpoint_every=10, batch_size=16, threads=1,
-                  device="cpu", progress=False, figures=False)
+    kwargs = dict(
+        method="beta_vae",
+        steps=20,
+        log_every=5,
+        checkpoint_every=10,
+        batch_size=16,
+        threads=1,
+        device="cpu",
+        progress=False,
+        figures=False,
+    )
     fp32 = train(data, seed=0, out=tmp_path / "fp32", **kwargs)
     bf16 = train(data, seed=0, out=tmp_path / "bf16", precision="bf16", **kwargs)
     assert bf16.config.precision == "bf16" and "precision: bf16" in (bf16.path / "config.yaml").read_text()
@@ -49,8 +58,11 @@ def test_bf16_run_is_close_to_fp32_and_a_bf16_pack_equals_bf16_runs(tmp_path):
     # A bf16 directory is not resumed by an fp32 config (the precision is part of the run's identity).
     with pytest.raises(GtdataError, match="precision: 'bf16' in the run, 'fp32' now"):
         train(data, seed=0, out=tmp_path / "bf16", **kwargs)
-    packed = train_pack([dict(data=data, seed=s, out=tmp_path / f"p{s}", precision="bf16", **kwargs)
-                         for s in (0, 1)], progress=False, figures=False)
+    packed = train_pack(
+        [dict(data=data, seed=s, out=tmp_path / f"p{s}", precision="bf16", **kwargs) for s in (0, 1)],
+        progress=False,
+        figures=False,
+    )
     single = torch.load(bf16.path / "model.pt", weights_only=True)["model"]
     member = torch.load(packed[0].path / "model.pt", weights_only=True)["model"]
     assert all(torch.equal(member[k], single[k]) for k in single)
@@ -60,11 +72,22 @@ def test_bf16_run_is_close_to_fp32_and_a_bf16_pack_equals_bf16_runs(tmp_path):
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device (run by scripts/device_check.sh)")
 def test_cuda_bf16_pack_trains_close_to_fp32(tmp_path):
     data = gtdata.ToyData(factor_sizes=(3, 4, 5))
-    kwargs = dict(method="beta_vae", steps=20, log_every=5, checkpoint_every=20, batch_size=32, device="cuda",
-                  progress=False, figures=False)
+    kwargs = dict(
+        method="beta_vae",
+        steps=20,
+        log_every=5,
+        checkpoint_every=20,
+        batch_size=32,
+        device="cuda",
+        progress=False,
+        figures=False,
+    )
     fp32 = train(data, seed=0, out=tmp_path / "fp32", **kwargs)
-    packed = train_pack([dict(data=data, seed=s, out=tmp_path / f"p{s}", precision="bf16", **kwargs)
-                         for s in range(4)], progress=False, figures=False)
+    packed = train_pack(
+        [dict(data=data, seed=s, out=tmp_path / f"p{s}", precision="bf16", **kwargs) for s in range(4)],
+        progress=False,
+        figures=False,
+    )
     assert packed[0].provenance["device"].startswith("cuda")
     losses = [e["loss"] for e in packed[0].log()]
     assert losses == pytest.approx([e["loss"] for e in fp32.log()], rel=2e-2)

@@ -9,9 +9,11 @@ from gtdata.render import RenderedData
 from gtdata.render.builtin import builtin_spec_path
 from gtdata.training.data import resolve_data
 
-SPRITES = {"canvas": {"height": 16, "width": 16, "channels": 1},
-           "factors": [{"name": "size", "linspace": [0.4, 0.8, 3]}],
-           "objects": [{"shape": "circle", "scale": {"factor": "size"}}]}
+SPRITES = {
+    "canvas": {"height": 16, "width": 16, "channels": 1},
+    "factors": [{"name": "size", "linspace": [0.4, 0.8, 3]}],
+    "objects": [{"shape": "circle", "scale": {"factor": "size"}}],
+}
 
 
 def test_render_spec_mappings_with_and_without_kind():

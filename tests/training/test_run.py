@@ -10,8 +10,9 @@ SMALL = dict(batch_size=8, threads=1, progress=False)
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
-    import gtdata
     import torch
+
+    import gtdata
 
     before = torch.get_num_threads()
     out = tmp_path_factory.mktemp("runs") / "r"
@@ -93,7 +94,7 @@ def test_traversal_rows_follow_the_mean_kl(run):
     # Independent computation of the per-latent KL from the encoder's outputs.
     with torch.no_grad():
         mean, logvar = (t.double().numpy() for t in run.model.encode(x))
-    expected = (0.5 * (mean ** 2 + np.exp(logvar) - logvar - 1.0)).mean(axis=0)
+    expected = (0.5 * (mean**2 + np.exp(logvar) - logvar - 1.0)).mean(axis=0)
     np.testing.assert_allclose(kl, expected, rtol=1e-5, atol=1e-7)
     assert kl.shape == (run.model.num_latent,) and (kl >= -1e-6).all()
     order = traversal_order(kl)
@@ -130,17 +131,22 @@ def test_representation_encodes_in_bounded_chunks_on_the_device(run):
     # float rounding of batch-size dependent kernels.
     with torch.no_grad():
         x = torch.from_numpy(obs).float().div_(255).permute(0, 3, 1, 2)
-        chunks = [run.model.encode(x[lo:lo + 7])[0].numpy() for lo in range(0, 23, 7)]
+        chunks = [run.model.encode(x[lo : lo + 7])[0].numpy() for lo in range(0, 23, 7)]
         whole = run.model.encode(x)[0].numpy()
     np.testing.assert_array_equal(codes, np.concatenate(chunks))
     np.testing.assert_allclose(codes, whole, rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.skipif(not __import__("torch").cuda.is_available(),
-                    reason="needs a CUDA device (run by scripts/device_check.sh)")
+@pytest.mark.skipif(
+    not __import__("torch").cuda.is_available(), reason="needs a CUDA device (run by scripts/device_check.sh)"
+)
 def test_representation_on_cuda_matches_cpu(run):
     _, obs = run.data.sample(300, np.random.default_rng(2))
     on_gpu = load_run(run.path, device="cuda")
     assert on_gpu.device.type == "cuda"
-    np.testing.assert_allclose(on_gpu.representation("mean", batch_size=64)(obs),
-                               run.representation("mean", batch_size=64)(obs), rtol=1e-3, atol=1e-4)
+    np.testing.assert_allclose(
+        on_gpu.representation("mean", batch_size=64)(obs),
+        run.representation("mean", batch_size=64)(obs),
+        rtol=1e-3,
+        atol=1e-4,
+    )

@@ -16,8 +16,9 @@ def losses(run):
 
 
 def test_run_directory_contents(tmp_path, toy):
-    run = train(toy, "beta_vae", steps=12, seed=1, out=tmp_path / "run", log_every=4, checkpoint_every=6,
-                beta=4, **SMALL)
+    run = train(
+        toy, "beta_vae", steps=12, seed=1, out=tmp_path / "run", log_every=4, checkpoint_every=6, beta=4, **SMALL
+    )
     names = {p.name for p in run.path.iterdir()}
     assert {"config.yaml", "provenance.json", "checkpoint.pt", "log.jsonl", "model.pt", "figures", "data.pkl"} <= names
     config = yaml.safe_load((run.path / "config.yaml").read_text())
@@ -96,7 +97,9 @@ def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path, toy, monkeypatc
         return terms
 
     monkeypatch.setattr(trainer_mod.Trainer, "step", nan_at_6)
-    with pytest.raises(TrainingDiverged, match=r"NaN or infinite between steps 5 and 10.*last good checkpoint \(step 5\)"):
+    with pytest.raises(
+        TrainingDiverged, match=r"NaN or infinite between steps 5 and 10.*last good checkpoint \(step 5\)"
+    ):
         train(toy, "beta_vae", steps=20, out=tmp_path / "r", log_every=5, checkpoint_every=5, figures=False, **SMALL)
     assert torch.load(tmp_path / "r" / "checkpoint.pt", weights_only=True)["step"] == 5
     assert not (tmp_path / "r" / "model.pt").exists()
@@ -107,7 +110,9 @@ def test_existing_run_with_other_config_is_refused(tmp_path, toy):
     out = tmp_path / "r"
     train(toy, "beta_vae", steps=3, out=out, figures=False, **SMALL)
     before = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
-    with pytest.raises(ValueError, match=r"another config \(hparams: \{'beta': 1.0\} in the run, \{'beta': 2.0\} now\)"):
+    with pytest.raises(
+        ValueError, match=r"another config \(hparams: \{'beta': 1.0\} in the run, \{'beta': 2.0\} now\)"
+    ):
         train(toy, "beta_vae", steps=3, out=out, beta=2, figures=False, **SMALL)
     with pytest.raises(FileExistsError, match="pass resume=True"):
         train(toy, "beta_vae", steps=3, out=out, resume=False, figures=False, **SMALL)
@@ -166,8 +171,9 @@ def test_fc_architecture_takes_other_image_sizes(tmp_path):
 
 
 def test_data_by_name_and_mapping(tmp_path):
-    run = train({"name": "toy", "factor_sizes": [2, 3]}, "beta_vae", steps=2, out=tmp_path / "r", figures=False,
-                **SMALL)
+    run = train(
+        {"name": "toy", "factor_sizes": [2, 3]}, "beta_vae", steps=2, out=tmp_path / "r", figures=False, **SMALL
+    )
     assert run.config.data == {"name": "toy", "factor_sizes": [2, 3]}
     assert run.data.factor_space.sizes.tolist() == [2, 3]
     assert not (run.path / "data.pkl").exists()

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import gtdata
-from gtdata.models.methods import make_method, VAE
+from gtdata.models.methods import VAE, make_method
 from gtdata.training import TrainConfig
 from gtdata.training.data import BatchSource, last_resampled
 
