@@ -14,9 +14,17 @@ from typing import Any
 
 import yaml
 
-from gtdata.core.errors import GtdataError
+from gtdata.core.errors import GtdataError, MissingFileError
 
-__all__ = ["YAMLFileError", "describe_yaml_error", "field_error", "field_location", "parse_yaml", "read_yaml"]
+__all__ = [
+    "YAMLFileError",
+    "describe_yaml_error",
+    "field_error",
+    "field_location",
+    "parse_yaml",
+    "read_yaml",
+    "read_yaml_mapping",
+]
 
 Key = str | int
 
@@ -43,24 +51,86 @@ def describe_yaml_error(exc: yaml.YAMLError) -> str:
     return " ".join(str(exc).split())
 
 
-def parse_yaml(text: str, path: str | os.PathLike) -> Any:
+def parse_yaml(text: str, path: str | os.PathLike, *, what: str = "", error: type[GtdataError] = YAMLFileError) -> Any:
     """Parse ``text`` (the content of ``path``) with ``yaml.safe_load``.
+
+    Parameters
+    ----------
+    text : str
+        The file's content.
+    path : str or os.PathLike
+        The file, named in the error.
+    what : str, optional
+        What the file is (``"study spec"``), put before the path in the error.
+    error : type, default YAMLFileError
+        The GtdataError subclass raised (a caller's own, such as the study's ``StudySpecError``).
 
     Raises
     ------
     YAMLFileError
-        On a syntax error, one line: ``"<path> is not valid YAML: line L, column C: <problem>; fix ..."``.
+        On a syntax error (or ``error``), one line: ``"[<what> ]<path> is not valid YAML: line L, column C:
+        <problem>; fix ..."``.
     """
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise YAMLFileError(f"{path} is not valid YAML: {describe_yaml_error(exc)}; fix the syntax there") from None
+        where = f"{what} {path}" if what else str(path)
+        raise error(f"{where} is not valid YAML: {describe_yaml_error(exc)}; fix the syntax there") from None
 
 
 def read_yaml(path: str | os.PathLike) -> Any:
     """Read and parse the YAML file ``path`` (see :func:`parse_yaml`); an unreadable file is an OSError."""
     path = Path(path)
     return parse_yaml(path.read_text(encoding="utf-8"), path)
+
+
+def read_yaml_mapping(
+    path: str | os.PathLike, *, what: str, error: type[GtdataError] = YAMLFileError
+) -> dict[str, Any]:
+    """The top-level mapping of the YAML file ``path`` (a config, a study spec), with errors that say what is wrong.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file.
+    what : str
+        What the file is (``"config"``, ``"study spec"``), named in every error.
+    error : type, default YAMLFileError
+        The GtdataError subclass raised for a file that is not valid YAML or holds no mapping (the caller's own:
+        a config's ``InvalidValueError``, the study's ``StudySpecError``).
+
+    Returns
+    -------
+    dict
+        The mapping, as ``yaml.safe_load`` returns it.
+
+    Raises
+    ------
+    MissingFileError
+        ``"no <what> file at <path>"`` when ``path`` is not a file.
+    YAMLFileError
+        (or ``error``) ``"<what> <path> is not valid YAML: line L, column C: <problem>; ..."`` on a syntax error,
+        ``"<what> <path> must be a YAML mapping of keys, got list"`` when the file holds anything else.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> _ = Path("settings.yaml").write_text("steps: 10\\n")
+    >>> read_yaml_mapping("settings.yaml", what="config")
+    {'steps': 10}
+    >>> _ = Path("settings.yaml").write_text("- 10\\n")
+    >>> read_yaml_mapping("settings.yaml", what="config")
+    Traceback (most recent call last):
+    ...
+    gtdata.store.yamlio.YAMLFileError: config settings.yaml must be a YAML mapping of keys, got list
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise MissingFileError(f"no {what} file at {path}")
+    values = parse_yaml(path.read_text(encoding="utf-8"), path, what=what, error=error)
+    if not isinstance(values, dict):
+        raise error(f"{what} {path} must be a YAML mapping of keys, got {type(values).__name__}")
+    return values
 
 
 def field_location(text: str, keys: Sequence[Key]) -> tuple[int, int] | None:

@@ -60,11 +60,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from gtdata.core.errors import GtdataError
 from gtdata.core.kinds import register_kind
 from gtdata.metrics.evaluate import REPRESENTATIONS
+from gtdata.store.yamlio import read_yaml_mapping
 from gtdata.study.catalog import LABEL_METHODS, WEAK_METHODS, Catalog
 
 #: The ``kind:`` of a study spec file (``to_dict`` writes it; the fingerprint leaves it out).
@@ -381,13 +380,7 @@ def load_spec(source: str | Path | Mapping[str, Any], catalog: Catalog | None = 
     path = Path(text).expanduser()
     if not path.is_file():
         raise StudySpecError(f"study spec {text!r} is neither a preset ({', '.join(sorted(PRESETS))}) nor a YAML file")
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise StudySpecError(f"study spec {path} is not valid YAML: {exc}") from None
-    if not isinstance(raw, Mapping):
-        raise StudySpecError(f"study spec {path} must be a YAML mapping, got {type(raw).__name__}")
-    raw = dict(raw)
+    raw = read_yaml_mapping(path, what="study spec", error=StudySpecError)
     raw.setdefault("name", path.stem)
     return StudySpec.from_dict(raw, catalog)
 

@@ -18,12 +18,13 @@ from typing import Any
 
 import yaml
 
-from gtdata.core.errors import InvalidValueError, MissingFileError
+from gtdata.core.errors import InvalidValueError
 from gtdata.core.kinds import register_kind
 from gtdata.core.persist import to_plain
 from gtdata.models.architectures import ARCHITECTURES
 from gtdata.models.losses import RECONSTRUCTIONS
 from gtdata.models.methods import METHODS, make_method
+from gtdata.store import yamlio
 
 __all__ = ["IDENTITY_FIELDS", "KIND", "LABEL_MODES", "PAIR_MODES", "PRECISIONS", "TrainConfig"]
 
@@ -289,17 +290,9 @@ register_kind(KIND, summary="a training run config", load=_load_run_config_kind,
 
 
 def read_yaml_mapping(path: str | Path) -> dict[str, Any]:
-    """A YAML file's top-level mapping, with clear errors for a missing or malformed file."""
-    path = Path(path)
-    if not path.is_file():
-        raise MissingFileError(f"no config file at {path}")
-    try:
-        values = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise InvalidValueError(f"{path} is not valid YAML: {exc}") from None
-    if not isinstance(values, dict):
-        raise InvalidValueError(f"{path} must hold a mapping of config keys, got {type(values).__name__}")
-    return values
+    """A config file's top-level mapping (see :func:`gtdata.store.yamlio.read_yaml_mapping`): MissingFileError
+    for a missing file, InvalidValueError for one that is not valid YAML or holds no mapping."""
+    return yamlio.read_yaml_mapping(path, what="config", error=InvalidValueError)
 
 
 def _positive_int(name: str, value: Any) -> None:

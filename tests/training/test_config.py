@@ -66,5 +66,5 @@ def test_unknown_keys_and_bad_files(tmp_path):
     with pytest.raises(ValueError, match="not valid YAML"):
         TrainConfig.from_yaml(bad)
     bad.write_text("- toy\n")
-    with pytest.raises(ValueError, match="must hold a mapping"):
+    with pytest.raises(ValueError, match="must be a YAML mapping"):
         TrainConfig.from_yaml(bad)
