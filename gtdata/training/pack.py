@@ -41,8 +41,6 @@ on near-zero gradients: ~1e-5 of the parameters' norm after 10 steps, 1e-2 on si
 from __future__ import annotations
 
 import contextlib
-import json
-import time
 import weakref
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -55,7 +53,6 @@ from torch import nn
 
 from gtdata.core.data import GroundTruthData
 from gtdata.core.errors import GtdataError, InvalidValueError
-from gtdata.core.progress import progress_bar
 from gtdata.models import losses
 from gtdata.models.architectures import ConvEncoder, DeconvDecoder, FcDecoder, FcDiscriminator, FcEncoder
 from gtdata.models.methods import VAE, FactorVAE
@@ -63,10 +60,10 @@ from gtdata.models.weak import adaptive_keep_mask, aggregate, label_keep_mask, p
 from gtdata.training import rundir
 from gtdata.training.config import TrainConfig
 from gtdata.training.device_data import make_batch_source
+from gtdata.training.loop import run_steps
 from gtdata.training.trainer import (
     CHECKPOINT_FORMAT,
     TrainingDiverged,
-    _truncate_log,
     build_model,
     claim_run,
     diverged_error,
@@ -344,7 +341,6 @@ class _Member:
             sampler=config.sampler,
         )
         self.diverged: TrainingDiverged | None = None
-        self.last_logged = 0
 
     def rng_states(self) -> tuple[torch.Tensor, torch.Tensor]:
         """(torch_rng, cuda_rng) as a single run's checkpoint stores them."""
@@ -767,67 +763,36 @@ class PackTrainer:
         start = self.load_checkpoint_step()
         for member in self.members:
             write_provenance(member.run_dir, member.config, self.data, self.device, start, pack=self.k)
-            member.last_logged = start
-            _truncate_log(member.run_dir / rundir.LOG, start)
         if start == 0:
             self._map(lambda i: self.save_checkpoint(i, 0), range(self.k))
-        nonfinite = torch.zeros(self.k, dtype=torch.bool, device=self.device)
-        checked = [g.loss_key for g in self.groups]
-        bar = progress_bar(
-            total=config.steps,
-            initial=start,
-            desc=f"{config.method} x{self.k}",
-            unit="step",
-            progress=self.progress,
-            dynamic_ncols=True,
-        )
-        logs = [open(m.run_dir / rundir.LOG, "a") for m in self.members]
-        window_start, window_steps = time.perf_counter(), 0
+
+        def save(members: list[int], step: int) -> None:
+            # Each member's file on its own: the serialisation and fsync of K checkpoints overlap.
+            self._map(lambda i: self.save_checkpoint(i, step), members)
+
+        def diverged(i: int, good_step: int, step: int, values: dict[str, float]) -> None:
+            member = self.members[i]
+            member.diverged = diverged_error(member.config, member.run_dir, good_step, step, values)
+
         try:
-            for step in range(start, stop):
-                terms = self.step(step)
-                for key in checked:
-                    nonfinite |= ~torch.isfinite(terms[key])
-                window_steps += 1
-                done = step + 1
-                is_last = done == config.steps
-                log_now = done % config.log_every == 0 or is_last
-                checkpoint_now = done % config.checkpoint_every == 0 or is_last or done == stop
-                if not (log_now or checkpoint_now):
-                    continue
-                values = {k: v.tolist() for k, v in terms.items()}
-                bad = nonfinite.tolist()
-                elapsed = time.perf_counter() - window_start
-                saves = []
-                for i, member in enumerate(self.members):
-                    if member.diverged is not None:
-                        continue
-                    mine = {k: float(v[i]) for k, v in values.items()}
-                    if bad[i]:
-                        member.diverged = diverged_error(member.config, member.run_dir, member.last_logged, done, mine)
-                        continue
-                    if log_now:
-                        entry = {
-                            "step": done,
-                            **mine,
-                            "images_per_s": window_steps * self.images_per_step / max(elapsed, 1e-9),
-                        }
-                        logs[i].write(json.dumps(entry) + "\n")
-                        logs[i].flush()
-                        member.last_logged = done
-                    if checkpoint_now:
-                        saves.append(i)
-                # Each member's file on its own: the serialisation and fsync of K checkpoints overlap.
-                self._map(lambda i, done=done: self.save_checkpoint(i, done), saves)
-                if log_now:
-                    bar.update(done - bar.n)
-                    bar.set_postfix(loss=f"{sum(values['loss']) / self.k:.4g}")
-                    window_start, window_steps = time.perf_counter(), 0
+            run_steps(
+                self.step,
+                start=start,
+                stop=stop,
+                steps=config.steps,
+                log_every=config.log_every,
+                checkpoint_every=config.checkpoint_every,
+                checked=[g.loss_key for g in self.groups],
+                log_paths=[m.run_dir / rundir.LOG for m in self.members],
+                images_per_step=self.images_per_step,
+                save=save,
+                diverged=diverged,
+                desc=f"{config.method} x{self.k}",
+                progress=self.progress,
+                device=self.device,
+            )
         finally:
             self.close()
-            bar.close()
-            for fh in logs:
-                fh.close()
         if stop == config.steps:
             for i, member in enumerate(self.members):
                 if member.diverged is None:

@@ -3,7 +3,8 @@
 One step = one batch from the counter-based stream, the method's loss, and one update of each of the
 method's optimisers (FactorVAE: VAE and discriminator, both from the same parameters). Checkpoints carry the
 models, the optimisers and torch's RNG state; together with the counter-based data stream this makes a
-resumed run on CPU repeat the uninterrupted run's loss sequence exactly.
+resumed run on CPU repeat the uninterrupted run's loss sequence exactly. The step loop itself (log and checkpoint
+cadence, non-finite check, log.jsonl, progress bar) is :func:`gtdata.training.loop.run_steps`, which packs share.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import json
 import platform
 import sys
-import time
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,6 @@ from gtdata._version import __version__
 from gtdata.core.data import GroundTruthData
 from gtdata.core.errors import GtdataError, InvalidValueError
 from gtdata.core.persist import to_plain
-from gtdata.core.progress import progress_bar
 from gtdata.models.architectures import check_observation_shape
 from gtdata.models.methods import VAE, Method, make_method
 from gtdata.training import rundir
@@ -31,6 +30,7 @@ from gtdata.training.config import TrainConfig
 from gtdata.training.data import resolve_data, resolve_sampler, save_instance
 from gtdata.training.device_data import make_batch_source
 from gtdata.training.figures import write_figures
+from gtdata.training.loop import run_steps
 
 __all__ = [
     "CHECKPOINT_FORMAT",
@@ -224,50 +224,22 @@ class Trainer:
         self._write_provenance(start)
         if start == 0:
             self.save_checkpoint(0)
-        log_path = self.run_dir / rundir.LOG
-        _truncate_log(log_path, start)
-        nonfinite = torch.zeros((), dtype=torch.bool, device=self.device)
-        checked_losses = [g.loss_key for g in self.groups]
-        bar = progress_bar(
-            total=config.steps,
-            initial=start,
+        run_steps(
+            self.step,
+            start=start,
+            stop=config.steps,
+            steps=config.steps,
+            log_every=config.log_every,
+            checkpoint_every=config.checkpoint_every,
+            checked=[g.loss_key for g in self.groups],
+            log_paths=[self.run_dir / rundir.LOG],
+            images_per_step=self.images_per_step,
+            save=lambda members, step: self.save_checkpoint(step),
+            diverged=lambda member, good_step, step, values: self._diverged(good_step, step, values),
             desc=config.method,
-            unit="step",
             progress=self.progress,
-            dynamic_ncols=True,
+            device=self.device,
         )
-        window_start, window_steps = time.perf_counter(), 0
-        last_logged = start
-        try:
-            with open(log_path, "a") as log:
-                for step in range(start, config.steps):
-                    terms = self.step(step)
-                    for key in checked_losses:
-                        nonfinite |= ~torch.isfinite(terms[key])
-                    window_steps += 1
-                    done = step + 1
-                    is_last = done == config.steps
-                    if done % config.log_every == 0 or is_last:
-                        values = {k: float(v) for k, v in terms.items()}
-                        if bool(nonfinite):
-                            self._diverged(last_logged, done, values)
-                        elapsed = time.perf_counter() - window_start
-                        entry = {
-                            "step": done,
-                            **values,
-                            "images_per_s": window_steps * self.images_per_step / max(elapsed, 1e-9),
-                        }
-                        log.write(json.dumps(entry) + "\n")
-                        log.flush()
-                        bar.update(done - bar.n)
-                        bar.set_postfix(loss=f"{values['loss']:.4g}")
-                        window_start, window_steps, last_logged = time.perf_counter(), 0, done
-                    if done % config.checkpoint_every == 0 or is_last:
-                        if bool(nonfinite):
-                            self._diverged(last_logged, done, {k: float(v) for k, v in terms.items()})
-                        self.save_checkpoint(done)
-        finally:
-            bar.close()
         self._finish()
 
     def _diverged(self, good_step: int, step: int, values: dict[str, float]) -> None:
@@ -351,17 +323,6 @@ def write_provenance(
 def pair_k(k: Any) -> Any:
     """The config's ``k`` as ``sample_pairs`` takes it (YAML stores a (lo, hi) range as a list)."""
     return tuple(k) if isinstance(k, list) else k
-
-
-def _truncate_log(path: Path, step: int) -> None:
-    """Drop log lines past ``step`` (written after the checkpoint a resumed run restarts from)."""
-    if not path.is_file():
-        path.touch()
-        return
-    lines = path.read_text().splitlines()
-    kept = [ln for ln in lines if ln.strip() and json.loads(ln)["step"] <= step]
-    if len(kept) != len(lines):
-        rundir.atomic_write_text(path, "".join(ln + "\n" for ln in kept))
 
 
 def claim_run(
