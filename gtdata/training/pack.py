@@ -59,7 +59,6 @@ from gtdata.models.methods import VAE, FactorVAE
 from gtdata.models.weak import adaptive_keep_mask, aggregate, label_keep_mask, pair_divergence
 from gtdata.training import rundir
 from gtdata.training.config import TrainConfig
-from gtdata.training.device_data import make_batch_source
 from gtdata.training.loop import run_steps
 from gtdata.training.trainer import (
     CHECKPOINT_FORMAT,
@@ -70,6 +69,7 @@ from gtdata.training.trainer import (
     finish_run,
     make_adam,
     resolve_device,
+    run_batch_source,
     write_provenance,
 )
 
@@ -328,18 +328,7 @@ class _Member:
             self.generator.manual_seed(config.seed)  # torch.manual_seed seeds every CUDA device the same way
         else:
             self.generator.set_state(self.cpu_state)
-        self.source = make_batch_source(
-            data,
-            config.batch_size,
-            config.seed,
-            device,
-            weak=config.weak,
-            k=config.hparams.get("k", 1),
-            pair_mode=config.pair_mode,
-            label_mode=config.label_mode,
-            channels_last=config.channels_last,
-            sampler=config.sampler,
-        )
+        self.source = run_batch_source(config, data, device)
         self.diverged: TrainingDiverged | None = None
 
     def rng_states(self) -> tuple[torch.Tensor, torch.Tensor]:

@@ -27,7 +27,7 @@ from gtdata.models.architectures import check_observation_shape
 from gtdata.models.methods import VAE, Method, make_method
 from gtdata.training import rundir
 from gtdata.training.config import TrainConfig
-from gtdata.training.data import resolve_data, resolve_sampler, save_instance
+from gtdata.training.data import BatchSource, resolve_data, resolve_sampler, save_instance
 from gtdata.training.device_data import make_batch_source
 from gtdata.training.figures import write_figures
 from gtdata.training.loop import run_steps
@@ -44,6 +44,7 @@ __all__ = [
     "finish_run",
     "make_adam",
     "resolve_device",
+    "run_batch_source",
     "write_provenance",
 ]
 
@@ -117,6 +118,23 @@ def autocast_forward(module: torch.nn.Module, device: torch.device) -> None:
     module.forward = bf16_forward
 
 
+def run_batch_source(config: TrainConfig, data: GroundTruthData, device: torch.device) -> BatchSource:
+    """The batch source of the run ``config`` on ``data`` (see :func:`~gtdata.training.device_data.make_batch_source`):
+    its batch size, seed, weak pairs (k, pair and label modes), sampler and memory format."""
+    return make_batch_source(
+        data,
+        config.batch_size,
+        config.seed,
+        device,
+        weak=config.weak,
+        k=config.hparams.get("k", 1),
+        pair_mode=config.pair_mode,
+        label_mode=config.label_mode,
+        channels_last=config.channels_last,
+        sampler=config.sampler,
+    )
+
+
 class Trainer:
     """Runs ``config`` in ``run_dir`` from its last checkpoint (or from scratch) to ``config.steps``."""
 
@@ -151,18 +169,7 @@ class Trainer:
         self.groups = self.method.optim_groups(self.vae)
         self.optimizers = [make_adam(g.params, config.lr, g.betas) for g in self.groups]
         # On CUDA, a prepared store's batches are gathered on the device (the same batches, see device_data).
-        self.source = make_batch_source(
-            data,
-            config.batch_size,
-            config.seed,
-            self.device,
-            weak=config.weak,
-            k=config.hparams.get("k", 1),
-            pair_mode=config.pair_mode,
-            label_mode=config.label_mode,
-            channels_last=config.channels_last,
-            sampler=config.sampler,
-        )
+        self.source = run_batch_source(config, data, self.device)
         self.images_per_step = config.batch_size * (2 if config.weak else 1)
 
     # -- checkpoints -------------------------------------------------------------------------------------
