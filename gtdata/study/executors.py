@@ -406,13 +406,15 @@ class RayExecutor:
         if not tasks:
             return
         if prepare is not None:
-            # Data is prepared once per node before any run, so concurrent runs never race to prepare.
+            # Data is prepared once per node before any run, so concurrent runs never race to prepare. The
+            # affinity is soft: a node that died but is still listed alive (Ray notices a lost node only after
+            # missed heartbeats) must not fail the study; its task then runs, harmlessly, on a live node.
             nodes = [n["NodeID"] for n in ray.nodes() if n.get("Alive")]
             remote_prepare = ray.remote(_ray_prepare)
             ray.get(
                 [
                     remote_prepare.options(
-                        scheduling_strategy=NodeAffinitySchedulingStrategy(node, soft=False),
+                        scheduling_strategy=NodeAffinitySchedulingStrategy(node, soft=True),
                         num_cpus=0,
                     ).remote(prepare, list(datasets))
                     for node in nodes

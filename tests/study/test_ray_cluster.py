@@ -42,8 +42,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def ray_cli() -> str:
-    return os.path.join(os.path.dirname(sys.executable), "ray")
+def ray_cli() -> list[str]:
+    """The ``ray`` command of this interpreter's Ray (its console script may live in another bin directory,
+    e.g. in a virtual environment that sees the system's site-packages)."""
+    return [sys.executable, "-m", "ray.scripts.scripts"]
 
 
 class Node:
@@ -51,7 +53,7 @@ class Node:
 
     def __init__(self, args: list[str], log, env: dict[str, str]) -> None:
         self.proc = subprocess.Popen(
-            [ray_cli(), "start", "--block", *args],
+            [*ray_cli(), "start", "--block", *args],
             stdout=log,
             stderr=subprocess.STDOUT,
             env=env,
@@ -69,7 +71,7 @@ class Node:
 def node_usage(address: str, env: dict[str, str]) -> dict[str, float]:
     """Per node (named by its custom resource), the CPUs in use, from ``ray status -v``."""
     out = subprocess.run(
-        [ray_cli(), "status", "-v", f"--address={address}"], capture_output=True, text=True, env=env, timeout=60
+        [*ray_cli(), "status", "-v", f"--address={address}"], capture_output=True, text=True, env=env, timeout=60
     ).stdout
     usage = {}
     for block in out.split("\nNode: ")[1:]:
@@ -164,7 +166,10 @@ def test_cli_study_across_two_ray_nodes_survives_losing_one(tmp_path):
             table = load_results(out)
             ok = table[table.status == "ok"]
             assert ok.run_id.nunique() >= 1, first_out
-            kept = {p.parent.name: (p.stat().st_mtime_ns, p.read_text()) for p in out.glob("runs/*/result.json")}
+            kept = {  # the finished runs' records (a failed run's record is replaced when it runs again)
+                run_id: ((p := out / "runs" / run_id / "result.json").stat().st_mtime_ns, p.read_text())
+                for run_id in set(ok.run_id)
+            }
             # The runs in flight on the lost node either failed (recorded with the error; the next invocation
             # runs them) or were rescheduled by Ray on the head node: timing decides, both keep every result.
             if first.returncode == 1:
