@@ -659,9 +659,9 @@ def write_metrics_json(
     {'format': 'gtdata-metrics/1', 'scores': {'mig.discrete_mig': 0.5, 'irs.IRS': None},
      'provenance': {'seed': 0, 'run_id': 'demo'}}
     """
-    payload = to_plain(evaluation.to_json(), json=True)
+    payload = evaluation.to_json()  # a fresh dict; atomic_write_json makes it plain JSON once
     if extra_provenance:
-        payload["provenance"] = {**payload["provenance"], **to_plain(dict(extra_provenance), json=True)}
+        payload["provenance"] = {**payload["provenance"], **extra_provenance}
     return atomic_write_json(path, payload)
 
 
