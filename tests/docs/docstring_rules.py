@@ -42,7 +42,8 @@ def public_objects() -> dict[str, object]:
     return out
 
 
-def _parameters(obj: object) -> list[str]:
+def parameters(obj: object) -> list[str]:
+    """The parameters of ``obj``'s signature a docstring must name (not ``self``/``cls``, ``*args``, ``**kwargs``)."""
     try:
         sig = inspect.signature(obj)
     except (TypeError, ValueError):
@@ -71,7 +72,8 @@ def _raises(func: object) -> bool:
     return bool(nodes)
 
 
-def _docstring(obj: object) -> str:
+def docstring(obj: object) -> str:
+    """``obj``'s docstring; for a class, followed by its ``__init__``'s."""
     doc = inspect.getdoc(obj) or ""
     if inspect.isclass(obj) and obj.__init__ is not object.__init__ and obj.__init__.__doc__:
         doc += "\n" + (inspect.getdoc(obj.__init__) or "")
@@ -91,7 +93,7 @@ def required_sections(obj: object) -> list[str]:
     if inspect.isclass(obj) and issubclass(obj, BaseException):
         return []
     need = []
-    if _parameters(obj):
+    if parameters(obj):
         need.append("Parameters")
     if inspect.isroutine(obj) and _returns_something(obj):
         need.append("Returns")
@@ -108,7 +110,7 @@ def missing_sections(prefix: str = "gtdata") -> dict[str, list[str]]:
     for full, obj in public_objects().items():
         if not (full == prefix or full.startswith(prefix + ".") or full.startswith(prefix)):
             continue
-        doc = _docstring(obj)
+        doc = docstring(obj)
         absent = [s for s in required_sections(obj) if not _has_section(doc, s)]
         if absent:
             missing[full] = absent

@@ -37,6 +37,7 @@ KNOWN = Path(__file__).with_name("known_undocumented.json")
 
 sys.path.insert(0, str(DOCS / "_ext"))
 import gtdata_docs  # noqa: E402  (the site's own generator: the same list of public packages and names)
+from docstring_rules import docstring, parameters  # noqa: E402  (one reading of signatures and docstrings)
 
 
 def _public_objects():
@@ -46,30 +47,14 @@ def _public_objects():
             yield f"{package}.{name}", getattr(module, name)
 
 
-def _parameters(obj) -> list[str]:
-    try:
-        sig = inspect.signature(obj)
-    except (TypeError, ValueError):
-        return []
-    skip = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
-    return [n for n, p in sig.parameters.items() if p.kind not in skip and n != "self"]
-
-
-def _docstring(obj) -> str:
-    doc = inspect.getdoc(obj) or ""
-    if inspect.isclass(obj) and obj.__init__ is not object.__init__ and obj.__init__.__doc__:
-        doc += "\n" + (inspect.getdoc(obj.__init__) or "")
-    return doc
-
-
 def undocumented_parameters() -> dict[str, list[str]]:
     """Public callables whose docstring does not name every parameter: full name -> missing parameters."""
     missing = {}
     for full, obj in _public_objects():
         if inspect.ismodule(obj) or not (inspect.isclass(obj) or callable(obj)):
             continue
-        doc = _docstring(obj)
-        absent = [p for p in _parameters(obj) if not re.search(rf"\b{re.escape(p)}\b", doc)]
+        doc = docstring(obj)
+        absent = [p for p in parameters(obj) if not re.search(rf"\b{re.escape(p)}\b", doc)]
         if absent:
             missing[full] = absent
     return missing
