@@ -87,6 +87,16 @@ def test_continuous_values_do_not_depend_on_batching_threads_or_cache():
         np.testing.assert_array_equal(again[24:], images[::-1], err_msg=name)
 
 
+def test_threaded_trace_items_give_the_bytes_of_one_thread():
+    """Two numpy threads trace up to 128 configurations per work item, one thread 32: the same bytes."""
+    two = RenderedData("objects3d", threads=2)
+    values, images = two.sample_values(300, 5, dtype=np.uint8)
+    assert [len(part) for part in two._raster._trace_items(list(range(300)))] == [128, 128, 44]
+    one = RenderedData("objects3d", threads=1)
+    assert [len(part) for part in one._raster._trace_items(list(range(70)))] == [32, 32, 6]
+    np.testing.assert_array_equal(one.render_values(values, dtype=np.uint8), images)
+
+
 def test_grid_slabs_equal_the_direct_path_under_any_cache_budget(shapes):
     """Grid codes composite precomputed uint8 slabs; a budget too small for them resets and rebuilds."""
     rng = np.random.default_rng(21)
