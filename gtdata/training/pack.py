@@ -51,6 +51,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from gtdata.core.allocator import tune_allocator
 from gtdata.core.data import GroundTruthData
 from gtdata.core.errors import GtdataError, InvalidValueError
 from gtdata.models import losses
@@ -466,6 +467,7 @@ class PackTrainer:
         if first.threads is not None:
             torch.set_num_threads(first.threads)
         self.device = resolve_device(first.device)
+        tune_allocator()  # a step frees and re-allocates the same buffers: keep them mapped
         self.config = first
         self.members = [_Member(c, Path(d), data, self.device) for c, d in zip(configs, run_dirs, strict=True)]
         self.k = len(self.members)

@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from gtdata._version import __version__
+from gtdata.core.allocator import tune_allocator
 from gtdata.core.data import GroundTruthData
 from gtdata.core.errors import GtdataError, InvalidValueError
 from gtdata.core.persist import to_plain
@@ -154,6 +155,7 @@ class Trainer:
         if config.threads is not None:
             torch.set_num_threads(config.threads)
         self.device = resolve_device(config.device)
+        tune_allocator()  # a step frees and re-allocates the same buffers: keep them mapped
         torch.manual_seed(config.seed)
         self.vae, self.method = build_model(config, data.observation_shape)
         memory_format = torch.channels_last if config.channels_last else torch.contiguous_format

@@ -32,6 +32,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from gtdata.core.allocator import tune_allocator
 from gtdata.render.colors import hsv_to_rgb
 from gtdata.render.scene3d.backends import make_ops
 from gtdata.render.scene3d.camera import camera_frames, pixel_offsets, subsample_offsets, unit_from_angles
@@ -81,6 +82,7 @@ class Scene3DRenderer:
         if backend == "torch":
             self.threads = 1  # torch parallelizes inside its operations
         self.cache_bytes = int(cache_bytes)
+        tune_allocator()  # a traced chunk frees and re-allocates the same buffers: keep them mapped
         # configurations per traced work item: one numpy thread is fastest while temporaries stay near the
         # cache size; torch pays a dispatch per operation (CPU) or a kernel launch (CUDA), so it takes bigger
         # chunks. Several numpy threads share one GIL, which every numpy call takes back when it returns: the
