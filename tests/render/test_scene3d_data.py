@@ -82,9 +82,27 @@ def test_continuous_values_do_not_depend_on_batching_threads_or_cache():
         ]
         np.testing.assert_array_equal(images, np.concatenate(parts), err_msg=name)
         doubled = {k: np.concatenate([v, v[::-1]]) for k, v in values.items()}  # repeated configurations
-        again = solo.render_values(doubled, dtype=np.uint8)  # now cached: composited from stored entries
-        np.testing.assert_array_equal(again[:24], images, err_msg=name)
-        np.testing.assert_array_equal(again[24:], images[::-1], err_msg=name)
+        for _ in range(2):  # traced a second time (and kept), then composited from the stored entries
+            again = solo.render_values(doubled, dtype=np.uint8)
+            np.testing.assert_array_equal(again[:24], images, err_msg=name)
+            np.testing.assert_array_equal(again[24:], images[::-1], err_msg=name)
+        assert len(solo._raster._geometry) == 24, name
+
+
+def test_render_values_keeps_a_configuration_from_its_second_trace_on():
+    """Random continuous values never repeat: their passes are not kept; values that come back are."""
+    data = RenderedData("objects3d", threads=1)
+    values, first = data.sample_values(6, 3, dtype=np.uint8)
+    raster = data._raster
+    assert len(raster._geometry) == 0 and len(raster._seen) == 6  # traced once: only the keys noted
+    fresh = RenderedData("objects3d", threads=1).sample_values(5, 4)[0]  # drawn (and traced) elsewhere
+    data.render_values(fresh, dtype=np.uint8)
+    assert len(raster._geometry) == 0 and len(raster._seen) == 11
+    np.testing.assert_array_equal(data.render_values(values, dtype=np.uint8), first)  # second trace: kept
+    assert len(raster._geometry) == 6 and len(raster._seen) == 5
+    used = raster._used
+    np.testing.assert_array_equal(data.render_values(values, dtype=np.uint8), first)  # from the stored entries
+    assert raster._used == used and len(raster._geometry) == 6
 
 
 def test_threaded_trace_items_give_the_bytes_of_one_thread():
