@@ -9,6 +9,8 @@ Pipeline per batch:
    (:func:`~gtdata.render.scene3d.trace.geometry_pass`, compact :class:`~gtdata.render.scene3d.trace.Coefficients`)
    and kept in a cache of ``cache_bytes``: a scene whose camera and objects only take grid values
    (shapes3d_like: 480 configurations) is traced once in its life, and colour factors cost only compositing.
+   Arbitrary values (``render_values``) keep a configuration when it is traced the second time, so random
+   continuous draws, which never repeat, do not fill the cache.
 3. Compositing, in integers: per surface s, ``T_s = clip(floor(A_s * albedo_s * LEVELS + 0.5), 0, LEVELS)``,
    the highlight ``T_B`` likewise, ``T = min(sum_s T_s + T_B, LEVELS)``, mapped through the 8-bit encoding
    table (:mod:`~gtdata.render.scene3d.shading`). A pixel that sees one surface has one nonzero ``T_s``.
