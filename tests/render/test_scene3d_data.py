@@ -103,6 +103,12 @@ def test_render_values_keeps_a_configuration_from_its_second_trace_on():
     used = raster._used
     np.testing.assert_array_equal(data.render_values(values, dtype=np.uint8), first)  # from the stored entries
     assert raster._used == used and len(raster._geometry) == 6
+    # grid codes repeat: the torch backend (which has no grid tables) keeps their passes at the first trace
+    torch_data = RenderedData("light3d", backend="torch", device="cpu")
+    codes = torch_data.sample_codes(4, 0)
+    torch_data.observations(codes, dtype=np.uint8)
+    geo = torch_data._raster._params(lambda b: b.at_codes(codes), 4)["geo"]
+    assert len(torch_data._raster._geometry) == len(np.unique(geo, axis=0)) > 0
 
 
 def test_threaded_trace_items_give_the_bytes_of_one_thread():

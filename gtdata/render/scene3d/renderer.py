@@ -141,7 +141,7 @@ class Scene3DRenderer:
         if len(codes) == 0:
             return np.empty((0, h, w, 3), dtype=np.uint8)
         if self.backend != "numpy":
-            return self._render(lambda b: b.at_codes(codes), len(codes))
+            return self._render(lambda b: b.at_codes(codes), len(codes), keep_first=True)
         with self._lock:
             if self._grid is None:
                 self._grid = _GridTables(self)
@@ -364,9 +364,10 @@ class Scene3DRenderer:
         return int(sum(x.nbytes if hasattr(x, "nbytes") else x.element_size() * x.nelement() for x in entry))
 
     # ------------------------------------------------------------------ compositing (direct path)
-    def _render(self, get, n: int) -> np.ndarray:
+    def _render(self, get, n: int, keep_first: bool = False) -> np.ndarray:
         """Trace what the cache lacks and composite every image; a traced chunk composites its own images
-        at once (while its coefficients are in cache)."""
+        at once (while its coefficients are in cache). ``keep_first``: keep a configuration's pass when it is
+        first traced (grid codes, which repeat), else from its second trace on (see ``_remember``)."""
         params = self._params(get, n)
         ns = self.nslots
         albedo = np.zeros((n, ns + 1, 3), dtype=np.float32)  # row ns: the (zero) albedo of mixed pixels
@@ -422,25 +423,26 @@ class Scene3DRenderer:
                 split = self._split(coeffs)
                 idx = np.concatenate(single)
                 self._composite_entries(out, idx, [split[j] for j, im in enumerate(single) for _ in im], albedo)
-            self._remember([keys[u] for u in members[: len(split)]], split)
+            self._remember([keys[u] for u in members[: len(split)]], split, keep_first)
 
         _run(run, work, self.threads)
         return out.reshape(n, self.spec.height, self.spec.width, 3)
 
-    def _remember(self, keys: list[bytes], entries: list[tuple]) -> None:
+    def _remember(self, keys: list[bytes], entries: list[tuple], keep_first: bool = False) -> None:
         """Cache copies of traced entries while the budget allows, from a configuration's second trace on.
 
         The first time a configuration is traced only its key is noted (the last ``_SEEN_KEYS``): random
         continuous values never come back, and keeping every pass cost render_values 10-27 % of its time
         (fresh memory for each copy) and filled the budget with entries no batch reads. A configuration that
-        does come back is kept when it is traced the second time. (Grid tables keep theirs at once.)
+        does come back is kept when it is traced the second time. Grid codes (``keep_first``), which repeat,
+        are kept at once, as the grid tables keep theirs.
         """
         for key, entry in zip(keys, entries):
             size = self._entry_bytes(entry)
             with self._lock:
                 if self._used + size > self.cache_bytes or key in self._geometry:
                     continue
-                if self._seen.pop(key, None) is None:  # first sighting
+                if self._seen.pop(key, None) is None and not keep_first:  # first sighting
                     self._seen[key] = True
                     if len(self._seen) > _SEEN_KEYS:
                         self._seen.popitem(last=False)
