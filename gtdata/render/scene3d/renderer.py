@@ -49,7 +49,9 @@ __all__ = ["Scene3DRenderer"]
 _CHUNK = 128  # images composited per work item
 _TRACE_CHUNK = 32  # configurations traced per work item (numpy, one thread)
 _TRACE_CHUNK_THREADED = 128  # the most configurations per work item when numpy runs on several threads
-_SEEN_KEYS = 1 << 16  # keys of configurations traced once that render_values remembers (~15 MiB)
+# keys of configurations traced once that render_values remembers: about twice the configurations a 1 GiB
+# cache holds (objects3d: ~114 KiB per pass, 536-byte keys, ~11 MiB for the keys)
+_SEEN_KEYS = 1 << 14
 _Q = float(LEVELS)  # Python floats: float32 arithmetic on float32 arrays and tensors alike
 _HALF = 0.5
 
