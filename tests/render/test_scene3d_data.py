@@ -112,13 +112,15 @@ def test_render_values_keeps_a_configuration_from_its_second_trace_on():
 
 
 def test_threaded_trace_items_give_the_bytes_of_one_thread():
-    """Two numpy threads trace up to 128 configurations per work item, one thread 32: the same bytes."""
-    two = RenderedData("objects3d", threads=2)
-    values, images = two.sample_values(300, 5, dtype=np.uint8)
-    assert [len(part) for part in two._raster._trace_items(list(range(300)))] == [128, 128, 44]
-    one = RenderedData("objects3d", threads=1)
-    assert [len(part) for part in one._raster._trace_items(list(range(70)))] == [32, 32, 6]
-    np.testing.assert_array_equal(one.render_values(values, dtype=np.uint8), images)
+    """Two numpy threads trace up to 128 configurations per work item (objects3d, 300 images: 128, 128, 44;
+    shapes3d_like cuts each object shape's ~75 into one item), one thread 32: the same bytes."""
+    for name in ("objects3d", "shapes3d_like"):
+        two = RenderedData(name, threads=2)
+        values, images = two.sample_values(300, 5, dtype=np.uint8)
+        assert [two._raster._trace_step(m) for m in (300, 256, 100, 20)] == [128, 128, 50, 32]
+        one = RenderedData(name, threads=1)
+        assert [one._raster._trace_step(m) for m in (300, 20)] == [32, 32]
+        np.testing.assert_array_equal(one.render_values(values, dtype=np.uint8), images, err_msg=name)
 
 
 def test_grid_slabs_equal_the_direct_path_under_any_cache_budget(shapes):

@@ -315,10 +315,11 @@ class Scene3DRenderer:
             groups: dict[tuple, list[int]] = {}
             for i in missing:
                 groups.setdefault(tuple(int(s) for s in shapes[first[i]]), []).append(i)
+            step = self._trace_step(len(missing))
             work = [
-                (tuple(PRIMITIVES[s] for s in sig), part)
+                (tuple(PRIMITIVES[s] for s in sig), members[lo : lo + step])
                 for sig, members in groups.items()
-                for part in self._trace_items(members)
+                for lo in range(0, len(members), step)
             ]
 
             def trace(item):
@@ -337,18 +338,18 @@ class Scene3DRenderer:
                         self._used += size
         return keys, inverse, entries
 
-    def _trace_items(self, members: list[int]) -> list[list[int]]:
-        """Work items of configurations traced together (the tracer's results do not depend on them).
+    def _trace_step(self, missing: int) -> int:
+        """The most configurations traced together when ``missing`` are to be traced (the tracer's results do
+        not depend on it; each group of one object shape is cut into pieces of at most this many).
 
-        One thread, or torch: chunks of ``_trace_chunk``. Several numpy threads: equal chunks, one per thread
-        where that keeps them between ``_TRACE_CHUNK`` and ``_TRACE_CHUNK_THREADED`` configurations (objects3d
+        One thread, or torch: ``_trace_chunk``. Several numpy threads: the missing configurations shared
+        equally among the threads, within ``_TRACE_CHUNK`` and ``_TRACE_CHUNK_THREADED`` (objects3d
         continuous, 256 images on 2 cores, median of 7: 32 per item 876 images/s, 64 1,261, 128 1,329; one
         thread is fastest at 32).
         """
-        step = self._trace_chunk
         if self.threads > 1 and self.backend == "numpy":
-            step = min(_TRACE_CHUNK_THREADED, max(_TRACE_CHUNK, -(-len(members) // self.threads)))
-        return [members[lo : lo + step] for lo in range(0, len(members), step)]
+            return min(_TRACE_CHUNK_THREADED, max(_TRACE_CHUNK, -(-missing // self.threads)))
+        return self._trace_chunk
 
     def _split(self, c) -> list[tuple]:
         """Per-configuration entries (views) of a traced chunk's Coefficients."""
@@ -391,8 +392,10 @@ class Scene3DRenderer:
         groups: dict[tuple, list[int]] = {}
         for i in missing:
             groups.setdefault(tuple(int(v) for v in shapes[first[i]]), []).append(i)
+        step = self._trace_step(len(missing))
         for sig, members in groups.items():
-            work += [("trace", tuple(PRIMITIVES[v] for v in sig), part) for part in self._trace_items(members)]
+            kinds = tuple(PRIMITIVES[v] for v in sig)
+            work += [("trace", kinds, members[lo : lo + step]) for lo in range(0, len(members), step)]
 
         def run(item):
             if item[0] == "cached":
