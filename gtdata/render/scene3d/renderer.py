@@ -95,7 +95,7 @@ class Scene3DRenderer:
         # cache size; torch pays a dispatch per operation (CPU) or a kernel launch (CUDA), so it takes bigger
         # chunks. Several numpy threads share one GIL, which every numpy call takes back when it returns: the
         # Python between calls runs one thread at a time, so bigger chunks (longer calls) let threads overlap
-        # more than they lose in cache (see _trace_items)
+        # more than they lose in cache (see _trace_step)
         cuda = backend == "torch" and str(self.xp.device) != "cpu"
         self._trace_chunk = 4096 if cuda else (_TRACE_CHUNK if backend == "numpy" else 256)
         h, w = spec.height, spec.width

@@ -47,7 +47,7 @@ objects3d and light3d batches; numpy and torch run this same code):
 - Configurations per traced chunk: 32 on one thread (16 and 64 measured slower per CPU-second: per-chunk
   Python overhead against cache misses); on several threads up to 128, one chunk per thread (the Python
   between numpy calls holds the GIL, so longer calls overlap better: 876 -> 1,329 images/s on 2 cores, see
-  ``Scene3DRenderer._trace_items``); threads over chunks (numpy releases the GIL); adaptive supersampling
+  ``Scene3DRenderer._trace_step``); threads over chunks (numpy releases the GIL); adaptive supersampling
   (about 0.5 extra rays per pixel where a full 2 x 2 pass would add 3, and it would change the images).
   Not done: ``out=`` buffers (numpy only, while the tracer is shared with torch).
 """
