@@ -20,11 +20,14 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import logging
 import os
 import platform
 import threading
 
 __all__ = ["tune_allocator"]
+
+logger = logging.getLogger(__name__)
 
 _M_TRIM_THRESHOLD = -1  # mallopt parameter numbers (malloc.h)
 _M_MMAP_THRESHOLD = -3
@@ -54,6 +57,12 @@ def tune_allocator() -> bool:
     with _lock:
         if "tuned" not in _state:
             _state["tuned"] = _apply()
+            logger.debug(
+                "glibc malloc thresholds %s (mmap %d MiB, trim %d MiB)",
+                "raised" if _state["tuned"] else "left as they are",
+                MMAP_THRESHOLD >> 20,
+                TRIM_THRESHOLD >> 20,
+            )
         return _state["tuned"]
 
 
