@@ -311,16 +311,6 @@ class Scene3DRenderer:
             entries = [self._geometry.get(k) for k in keys]
         missing = [i for i, e in enumerate(entries) if e is None]
         if missing:
-            shapes = np.stack([p["shape"] for p in params["objects"]], axis=1)
-            groups: dict[tuple, list[int]] = {}
-            for i in missing:
-                groups.setdefault(tuple(int(s) for s in shapes[first[i]]), []).append(i)
-            step = self._trace_step(len(missing))
-            work = [
-                (tuple(PRIMITIVES[s] for s in sig), members[lo : lo + step])
-                for sig, members in groups.items()
-                for lo in range(0, len(members), step)
-            ]
 
             def trace(item):
                 kinds, members = item
@@ -328,15 +318,26 @@ class Scene3DRenderer:
                 for i, entry in zip(members, self._split(coeffs)):
                     entries[i] = entry
 
-            _run(trace, work, self.threads)
-            with self._lock:
-                for i in missing:
-                    size = self._entry_bytes(entries[i])
-                    if self._used + size <= self.cache_bytes and keys[i] not in self._geometry:
-                        entries[i] = tuple(x.clone() if hasattr(x, "clone") else x.copy() for x in entries[i])
-                        self._geometry[keys[i]] = entries[i]
-                        self._used += size
+            _run(trace, self._trace_items(params, first, missing), self.threads)
+            kept = self._remember([keys[i] for i in missing], [entries[i] for i in missing], keep_first=True)
+            for i, entry in zip(missing, kept):
+                entries[i] = entry
         return keys, inverse, entries
+
+    def _trace_items(self, params: dict, first: np.ndarray, missing: list[int]) -> list[tuple]:
+        """Work items ``(object kinds, configurations)`` that trace the configurations ``missing`` (indices
+        into the batch's unique rows, whose first images are ``first``): grouped by object shapes (one kind of
+        intersection per object in a pass) and cut into pieces of at most ``_trace_step`` configurations."""
+        shapes = np.stack([p["shape"] for p in params["objects"]], axis=1)
+        groups: dict[tuple, list[int]] = {}
+        for i in missing:
+            groups.setdefault(tuple(int(v) for v in shapes[first[i]]), []).append(i)
+        step = self._trace_step(len(missing))
+        return [
+            (tuple(PRIMITIVES[v] for v in sig), members[lo : lo + step])
+            for sig, members in groups.items()
+            for lo in range(0, len(members), step)
+        ]
 
     def _trace_step(self, missing: int) -> int:
         """The most configurations traced together when ``missing`` are to be traced (the tracer's results do
@@ -388,14 +389,7 @@ class Scene3DRenderer:
         hits = np.flatnonzero(np.array([e is not None for e in entries])[inverse])
         work: list[tuple] = [("cached", hits[lo : lo + step]) for lo in range(0, len(hits), step)]
         missing = [i for i, e in enumerate(entries) if e is None]
-        shapes = np.stack([p["shape"] for p in params["objects"]], axis=1)
-        groups: dict[tuple, list[int]] = {}
-        for i in missing:
-            groups.setdefault(tuple(int(v) for v in shapes[first[i]]), []).append(i)
-        step = self._trace_step(len(missing))
-        for sig, members in groups.items():
-            kinds = tuple(PRIMITIVES[v] for v in sig)
-            work += [("trace", kinds, members[lo : lo + step]) for lo in range(0, len(members), step)]
+        work += [("trace", kinds, members) for kinds, members in self._trace_items(params, first, missing)]
 
         def run(item):
             if item[0] == "cached":
@@ -433,8 +427,9 @@ class Scene3DRenderer:
         _run(run, work, self.threads)
         return out.reshape(n, self.spec.height, self.spec.width, 3)
 
-    def _remember(self, keys: list[bytes], entries: list[tuple], keep_first: bool = False) -> None:
-        """Cache copies of traced entries while the budget allows, from a configuration's second trace on.
+    def _remember(self, keys: list[bytes], entries: list[tuple], keep_first: bool = False) -> list[tuple]:
+        """Cache copies of traced entries while the budget allows, from a configuration's second trace on;
+        returns per key the stored copy, or the entry as given where it was not stored.
 
         The first time a configuration is traced only its key is noted (the last ``_SEEN_KEYS``): random
         continuous values never come back, and keeping every pass cost render_values 10-27 % of its time
@@ -442,18 +437,23 @@ class Scene3DRenderer:
         does come back is kept when it is traced the second time. Grid codes (``keep_first``), which repeat,
         are kept at once, as the grid tables keep theirs.
         """
+        kept = []
         for key, entry in zip(keys, entries):
             size = self._entry_bytes(entry)
             with self._lock:
                 if self._used + size > self.cache_bytes or key in self._geometry:
+                    kept.append(entry)
                     continue
                 if self._seen.pop(key, None) is None and not keep_first:  # first sighting
                     self._seen[key] = True
                     if len(self._seen) > _SEEN_KEYS:
                         self._seen.popitem(last=False)
+                    kept.append(entry)
                     continue
                 self._geometry[key] = tuple(x.clone() if hasattr(x, "clone") else x.copy() for x in entry)
                 self._used += size
+                kept.append(self._geometry[key])
+        return kept
 
     def _composite_entries(self, out: np.ndarray, idx: np.ndarray, ents: list[tuple], albedo: np.ndarray) -> None:
         """Composite images ``idx`` from their geometry entries, in chunks."""
